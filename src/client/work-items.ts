@@ -1,0 +1,128 @@
+// Client-side operations on work items, shared by the API and the CLI.
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import {
+  SA_ATTEMPT,
+  SA_BLOCKED,
+  SA_COST,
+  SA_TICKET,
+  SA_PROJECT,
+  SA_STAGE,
+  STAGES,
+  assertProjectKey,
+  assertTicketId,
+  isStage,
+  workItemWorkflowId,
+  type WorkItemEvent,
+  type WorkItemInput,
+  type WorkItemState,
+} from '../domain';
+import { DEFAULT_EVENT_LIMITS, projectConfig, workItemTimeouts, type AppConfig } from '../config';
+import { eventSignal, stateQuery } from '../workflows/messages';
+
+export interface TicketInfo {
+  readonly ticket: string;
+  readonly title: string;
+  readonly description: string;
+  readonly url?: string;
+}
+
+export function buildWorkItemInput(config: AppConfig, project: string, info: TicketInfo): WorkItemInput {
+  const p = projectConfig(config, project);
+  return {
+    project,
+    ticket: info.ticket,
+    title: info.title,
+    description: info.description,
+    url: info.url,
+    budgetUsd: p.budgetUsd,
+    limits: { ...p.limits, ...DEFAULT_EVENT_LIMITS },
+    timeouts: workItemTimeouts(config.env),
+  };
+}
+
+/**
+ * Starts the item's workflow if it is not running and delivers the event to it, in one call:
+ * a duplicate webhook for an existing item only adds a (deduplicated) event.
+ */
+export async function submitWorkItem(
+  client: Client,
+  config: AppConfig,
+  project: string,
+  info: TicketInfo,
+  event: WorkItemEvent,
+): Promise<{ workflowId: string; runId: string }> {
+  assertProjectKey(project);
+  assertTicketId(info.ticket);
+  const workflowId = workItemWorkflowId(project, info.ticket);
+  const handle = await client.workflow.signalWithStart('workItem', {
+    workflowId,
+    taskQueue: config.env.ORCH_TASK_QUEUE,
+    args: [buildWorkItemInput(config, project, info)],
+    signal: eventSignal,
+    signalArgs: [event],
+    staticSummary: `${info.ticket}: ${info.title} (${project})`,
+    staticDetails: info.url ? `Ticket: ${info.url}` : undefined,
+  });
+  return { workflowId, runId: handle.signaledRunId };
+}
+
+export function workItemHandle(client: Client, project: string, ticket: string) {
+  return client.workflow.getHandle(workItemWorkflowId(project, ticket));
+}
+
+export async function workItemState(client: Client, project: string, ticket: string): Promise<WorkItemState> {
+  return workItemHandle(client, project, ticket).query(stateQuery);
+}
+
+export interface ListFilter {
+  readonly project?: string;
+  readonly stage?: string;
+  readonly blocked?: boolean;
+  readonly includeClosed?: boolean;
+}
+
+/** A visibility query over the work items' search attributes. */
+export function listQuery(filter: ListFilter): string {
+  const clauses = [`WorkflowType = 'workItem'`];
+  if (filter.project !== undefined) clauses.push(`${SA_PROJECT.name} = '${assertProjectKey(filter.project)}'`);
+  if (filter.stage !== undefined) {
+    if (!isStage(filter.stage)) throw new Error(`unknown stage ${JSON.stringify(filter.stage)} (stages: ${STAGES.join(', ')})`);
+    clauses.push(`${SA_STAGE.name} = '${filter.stage}'`);
+  }
+  if (filter.blocked !== undefined) clauses.push(`${SA_BLOCKED.name} = ${filter.blocked}`);
+  if (!filter.includeClosed) clauses.push(`ExecutionStatus = 'Running'`);
+  return clauses.join(' AND ');
+}
+
+export interface WorkItemRow {
+  readonly workflowId: string;
+  readonly project?: string;
+  readonly ticket?: string;
+  readonly stage?: string;
+  readonly blocked?: boolean;
+  readonly attempt?: number;
+  readonly costUsd?: number;
+  readonly status: string;
+  readonly startTime: string;
+}
+
+export async function listWorkItems(client: Client, filter: ListFilter): Promise<WorkItemRow[]> {
+  const rows: WorkItemRow[] = [];
+  for await (const info of client.workflow.list({ query: listQuery(filter) })) rows.push(toRow(info));
+  return rows;
+}
+
+function toRow(info: WorkflowExecutionInfo): WorkItemRow {
+  const sa = info.typedSearchAttributes;
+  return {
+    workflowId: info.workflowId,
+    project: sa.get(SA_PROJECT),
+    ticket: sa.get(SA_TICKET),
+    stage: sa.get(SA_STAGE),
+    blocked: sa.get(SA_BLOCKED),
+    attempt: sa.get(SA_ATTEMPT),
+    costUsd: sa.get(SA_COST),
+    status: info.status.name,
+    startTime: info.startTime.toISOString(),
+  };
+}

@@ -1,0 +1,32 @@
+// Settings from the environment, validated at start. Secrets are read here and nowhere else.
+import { z } from 'zod';
+import { ConfigError, formatIssues } from './errors';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveMs = z.coerce.number().int().positive();
+
+export const envSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  ORCH_TASK_QUEUE: z.string().min(1).default('orchestrator'),
+  ORCH_API_HOST: z.string().min(1).default('127.0.0.1'),
+  ORCH_API_PORT: port.default(8500),
+  ORCH_UI_PORT: port.default(8233),
+  ORCH_DATA_DIR: z.string().min(1).default('data'),
+  ORCH_PROJECTS_FILE: z.string().min(1).default('projects.yaml'),
+  ORCH_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  ORCH_AGENT_TIMEOUT_MS: positiveMs.default(60 * 60 * 1000),
+  ORCH_GATE_TIMEOUT_MS: positiveMs.default(30 * 60 * 1000),
+  ORCH_DEPLOY_TIMEOUT_MS: positiveMs.default(30 * 60 * 1000),
+  ORCH_HEARTBEAT_TIMEOUT_MS: positiveMs.default(60 * 1000),
+  ORCH_ACTIVITY_RETRY_INITIAL_MS: positiveMs.default(10 * 1000),
+  ORCH_ACTIVITY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+});
+
+export type EnvConfig = z.infer<typeof envSchema>;
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(formatIssues('environment', parsed.error));
+  return parsed.data;
+}

@@ -1,0 +1,60 @@
+// The whole configuration, loaded once at start of every entry point.
+import path from 'node:path';
+import { DEFAULT_LIMITS } from '../domain/limits';
+import { assertTicketId, InvalidIdError } from '../domain/ids';
+import type { WorkItemTimeouts } from '../domain/work-item';
+import { loadEnv, type EnvConfig } from './env';
+import { ConfigError } from './errors';
+import { loadProjects, type ProjectConfig, type ProjectsFile } from './projects';
+import { PROJECT_ROOT } from './paths';
+
+export { ConfigError } from './errors';
+export type { ProjectConfig } from './projects';
+
+export interface AppConfig {
+  readonly env: EnvConfig;
+  readonly projectsFile: string;
+  readonly projects: ProjectsFile['projects'];
+  readonly dataDir: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = PROJECT_ROOT): AppConfig {
+  const parsed = loadEnv(env);
+  const projectsFile = path.resolve(cwd, parsed.ORCH_PROJECTS_FILE);
+  return {
+    env: parsed,
+    projectsFile,
+    projects: loadProjects(projectsFile).projects,
+    dataDir: path.resolve(cwd, parsed.ORCH_DATA_DIR),
+  };
+}
+
+export function projectConfig(config: AppConfig, key: string): ProjectConfig {
+  const project = config.projects[key];
+  if (!project) {
+    throw new ConfigError(`unknown project ${JSON.stringify(key)} (configured in ${config.projectsFile}: ${Object.keys(config.projects).join(', ')})`);
+  }
+  return project;
+}
+
+/** The project a ticket belongs to, from its prefix (`SHOP-42` → the project with ticketPrefix SHOP). */
+export function projectForTicket(config: AppConfig, ticket: string): string {
+  assertTicketId(ticket);
+  const prefix = ticket.slice(0, ticket.lastIndexOf('-'));
+  const match = Object.entries(config.projects).find(([, p]) => p.ticketPrefix === prefix);
+  if (!match) throw new InvalidIdError(`no configured project has ticket prefix ${prefix} (ticket ${ticket})`);
+  return match[0];
+}
+
+export function workItemTimeouts(env: EnvConfig): WorkItemTimeouts {
+  return {
+    agentMs: env.ORCH_AGENT_TIMEOUT_MS,
+    gateMs: env.ORCH_GATE_TIMEOUT_MS,
+    deployMs: env.ORCH_DEPLOY_TIMEOUT_MS,
+    heartbeatMs: env.ORCH_HEARTBEAT_TIMEOUT_MS,
+    retryInitialIntervalMs: env.ORCH_ACTIVITY_RETRY_INITIAL_MS,
+    retryMaximumAttempts: env.ORCH_ACTIVITY_MAX_ATTEMPTS,
+  };
+}
+
+export const DEFAULT_EVENT_LIMITS = { dedupKeysKept: DEFAULT_LIMITS.dedupKeysKept, eventsKept: DEFAULT_LIMITS.eventsKept };

@@ -1,0 +1,101 @@
+// The projects registry (projects.yaml): which repositories this instance serves and how.
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { PROJECT_KEY_PATTERN } from '../domain/ids';
+import { DEFAULT_LIMITS } from '../domain/limits';
+import { ConfigError, formatIssues } from './errors';
+
+const TICKET_PREFIX = /^[A-Z][A-Z0-9]{0,11}$/;
+
+const limitsSchema = z
+  .object({
+    maxReviewRejections: z.number().int().min(0).max(20).default(DEFAULT_LIMITS.maxReviewRejections),
+    maxGateRetries: z.number().int().min(0).max(20).default(DEFAULT_LIMITS.maxGateRetries),
+  })
+  .strict();
+
+const gatesSchema = z
+  .object({
+    security: z.boolean().default(true),
+    merge: z.boolean().default(true),
+    imageFreshness: z.boolean().default(true),
+  })
+  .strict();
+
+const commandsSchema = z
+  .object({
+    test: z.string().min(1).optional(),
+    build: z.string().min(1).optional(),
+    deployStaging: z.string().min(1).optional(),
+    deployProduction: z.string().min(1).optional(),
+    rollback: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const projectSchema = z
+  .object({
+    /** The Plane project identifier; tickets are `<ticketPrefix>-<n>`. */
+    ticketPrefix: z.string().regex(TICKET_PREFIX, 'must be upper-case letters and digits, like SHOP'),
+    repository: z.string().min(1),
+    defaultBranch: z.string().min(1).default('main'),
+    budgetUsd: z.number().positive().max(10_000).default(20),
+    limits: limitsSchema.default(() => limitsSchema.parse({})),
+    gates: gatesSchema.default(() => gatesSchema.parse({})),
+    commands: commandsSchema.default({}),
+  })
+  .strict();
+
+export const projectsFileSchema = z
+  .object({
+    projects: z
+      .record(z.string(), projectSchema)
+      .refine((projects) => Object.keys(projects).length > 0, 'at least one project is required'),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [key, project] of Object.entries(file.projects)) {
+      if (!PROJECT_KEY_PATTERN.test(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['projects', key],
+          message: 'project keys are lower-case letters, digits and inner dashes, starting with a letter',
+        });
+      }
+      const other = seen.get(project.ticketPrefix);
+      if (other) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['projects', key, 'ticketPrefix'],
+          message: `ticket prefix ${project.ticketPrefix} is already used by project ${other}`,
+        });
+      }
+      seen.set(project.ticketPrefix, key);
+    }
+  });
+
+export type ProjectConfig = z.infer<typeof projectSchema>;
+export type ProjectsFile = z.infer<typeof projectsFileSchema>;
+
+export function parseProjects(text: string, source: string): ProjectsFile {
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${source}: not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = projectsFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new ConfigError(formatIssues(source, parsed.error));
+  return parsed.data;
+}
+
+export function loadProjects(file: string): ProjectsFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${file}: cannot read the projects file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return parseProjects(text, file);
+}

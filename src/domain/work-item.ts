@@ -1,0 +1,176 @@
+// The work item's input and state. The state is plain JSON (no Map/Set/Date) because it is
+// carried across continue-as-new and returned by the `state` query.
+import type { GateName, GateVerdict } from './gates';
+import type { Role, Stage } from './stages';
+
+export interface WorkItemLimits {
+  /** How many times a reviewer's REQUEST_CHANGES may send the item back to development. */
+  readonly maxReviewRejections: number;
+  /** How many times failed gates may send the item back for another attempt. */
+  readonly maxGateRetries: number;
+  /** How many webhook dedup keys the item remembers (oldest forgotten first). */
+  readonly dedupKeysKept: number;
+  /** How many recent events the item keeps in its state for inspection. */
+  readonly eventsKept: number;
+}
+
+/** Every timeout is an input so tests can run the pipeline in milliseconds. */
+export interface WorkItemTimeouts {
+  readonly agentMs: number;
+  readonly gateMs: number;
+  readonly deployMs: number;
+  readonly heartbeatMs: number;
+  readonly retryInitialIntervalMs: number;
+  readonly retryMaximumAttempts: number;
+}
+
+export interface WorkItemInput {
+  readonly project: string;
+  readonly ticket: string;
+  readonly title: string;
+  readonly description: string;
+  readonly url?: string;
+  readonly budgetUsd: number;
+  readonly limits: WorkItemLimits;
+  readonly timeouts: WorkItemTimeouts;
+  /**
+   * Continue-as-new once history reaches this many events, in addition to the server's
+   * suggestion. Lets tests exercise continue-as-new without a 10k-event history.
+   */
+  readonly continueAsNewAfterEvents?: number;
+  /** State carried over by continue-as-new; absent on the first run. */
+  readonly carried?: WorkItemState;
+}
+
+export type WorkItemStatus = 'active' | 'blocked' | 'done' | 'cancelled';
+
+/** Where the main loop picks the work up after an override or a continue-as-new. */
+export type ResumePoint =
+  | { readonly phase: 'step' }
+  | { readonly phase: 'gates'; readonly fromGate: number };
+
+export type BlockKind = 'cap' | 'activity-error' | 'not-implemented' | 'needs-person';
+
+export interface BlockedInfo {
+  readonly kind: BlockKind;
+  readonly reason: string;
+  readonly stage: Stage;
+  readonly at: string;
+  /** Set when a gate blocked the item: the index of that gate on the stage's edge. */
+  readonly gateIndex?: number;
+  readonly gate?: GateName;
+}
+
+export interface StageVisit {
+  readonly stage: Stage;
+  readonly enteredAt: string;
+  leftAt?: string;
+  /** How the stage ended: `passed`, `returned to development`, `rolled back`, ... */
+  outcome?: string;
+}
+
+export interface GateRecord {
+  readonly stage: Stage;
+  readonly gate: GateName;
+  readonly verdict: GateVerdict | 'SKIPPED' | 'APPROVED_BY_PERSON';
+  readonly findings: readonly string[];
+  readonly at: string;
+}
+
+export type OverrideKind = 'approve' | 'retry' | 'skip-gate' | 'rollback' | 'cancel';
+
+export interface OverrideRecord {
+  readonly kind: OverrideKind;
+  readonly by: string;
+  readonly reason?: string;
+  readonly gate?: GateName;
+  readonly toStage?: Stage;
+  readonly stage: Stage;
+  readonly at: string;
+}
+
+export interface PendingSkip {
+  readonly gate: GateName;
+  readonly by: string;
+  readonly reason: string;
+}
+
+export interface WorkItemEventRecord {
+  readonly key: string;
+  readonly source: string;
+  readonly type: string;
+  readonly summary?: string;
+  readonly receivedAt: string;
+}
+
+export interface WorkItemState {
+  readonly project: string;
+  readonly ticket: string;
+  title: string;
+  description: string;
+  url?: string;
+  stage: Stage;
+  status: WorkItemStatus;
+  blocked?: BlockedInfo;
+  /** Set by an override or a carried state; consumed by the main loop. */
+  resume?: ResumePoint;
+  /** Visits of the current stage, 1 on first entry (the `attempt` search attribute). */
+  attempt: number;
+  reviewRejections: number;
+  gateRetries: number;
+  /** Findings handed verbatim to the next step run; cleared once a stage passes its gates. */
+  findings: string[];
+  history: StageVisit[];
+  gateResults: GateRecord[];
+  overrides: OverrideRecord[];
+  pendingSkips: PendingSkip[];
+  events: WorkItemEventRecord[];
+  seenEventKeys: string[];
+  duplicateEventsIgnored: number;
+  costUsd: number;
+  budgetUsd: number;
+  /** Claude Code session id per stage, so a retried or resumed run continues its session. */
+  sessions: Partial<Record<Stage, string>>;
+  /** How many times this item has continued-as-new. */
+  generation: number;
+}
+
+/** What a step activity (agent run or deploy) receives. */
+export interface StepInput {
+  readonly project: string;
+  readonly ticket: string;
+  readonly title: string;
+  readonly description: string;
+  readonly stage: Stage;
+  readonly role?: Role;
+  readonly attempt: number;
+  /** Findings of the gates that sent the item back, verbatim. */
+  readonly findings: readonly string[];
+  readonly sessionId?: string;
+  readonly remainingBudgetUsd: number;
+}
+
+export interface StepResult {
+  readonly costUsd: number;
+  readonly sessionId?: string;
+  readonly summary?: string;
+}
+
+export interface GateInput {
+  readonly project: string;
+  readonly ticket: string;
+  readonly stage: Stage;
+  readonly gate: GateName;
+  readonly attempt: number;
+}
+
+/** One webhook- or operator-originated event, delivered by the `event` signal. */
+export interface WorkItemEvent {
+  /** Deduplication key supplied by the sender (the API uses source + body hash). */
+  readonly key: string;
+  readonly source: 'plane' | 'gitea' | 'cli' | 'system';
+  readonly type: string;
+  readonly summary?: string;
+  readonly title?: string;
+  readonly description?: string;
+}

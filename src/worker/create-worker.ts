@@ -1,0 +1,27 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { WorkItemActivities } from '../domain';
+
+export interface CreateWorkerOptions {
+  readonly connection: NativeConnection;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  readonly activities: WorkItemActivities;
+  /** A prebuilt workflow bundle (tests build it once); otherwise the worker bundles src/workflows. */
+  readonly workflowBundle?: WorkerOptions['workflowBundle'];
+  readonly identity?: string;
+}
+
+export function workflowsPath(): string {
+  return require.resolve('../workflows');
+}
+
+export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: options.activities,
+    identity: options.identity,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+  });
+}

@@ -1,0 +1,28 @@
+import type { WorkItemInput, WorkItemState } from '../domain';
+
+export function initialState(input: WorkItemInput, at: string): WorkItemState {
+  return {
+    project: input.project,
+    ticket: input.ticket,
+    title: input.title,
+    description: input.description,
+    url: input.url,
+    stage: 'created',
+    status: 'active',
+    attempt: 1,
+    reviewRejections: 0,
+    gateRetries: 0,
+    findings: [],
+    history: [{ stage: 'created', enteredAt: at }],
+    gateResults: [],
+    overrides: [],
+    pendingSkips: [],
+    events: [],
+    seenEventKeys: [],
+    duplicateEventsIgnored: 0,
+    costUsd: 0,
+    budgetUsd: input.budgetUsd,
+    sessions: {},
+    generation: 0,
+  };
+}

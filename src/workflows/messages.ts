@@ -1,0 +1,34 @@
+// Signal, query and update definitions of the work-item workflow. Imported by the workflow,
+// the API and the CLI, so their names are the wire contract: renaming one breaks running items.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  ApproveArgs,
+  CancelArgs,
+  RetryArgs,
+  RollbackArgs,
+  SkipGateArgs,
+  WorkItemEvent,
+  WorkItemState,
+} from '../domain';
+
+/** Webhook and operator events; deduplicated by `key`. */
+export const eventSignal = defineSignal<[WorkItemEvent]>('event');
+
+export const stateQuery = defineQuery<WorkItemState>('state');
+
+/** What every override returns once applied. */
+export interface OverrideResult {
+  readonly ticket: string;
+  readonly stage: string;
+  readonly status: string;
+}
+
+export const approveUpdate = defineUpdate<OverrideResult, [ApproveArgs]>('approve');
+export const retryUpdate = defineUpdate<OverrideResult, [RetryArgs]>('retry');
+export const skipGateUpdate = defineUpdate<OverrideResult, [SkipGateArgs]>('skipGate');
+export const rollbackUpdate = defineUpdate<OverrideResult, [RollbackArgs]>('rollback');
+export const cancelUpdate = defineUpdate<OverrideResult, [CancelArgs]>('cancel');
+
+/** Failure types an activity throws (non-retryable) when a person must act. */
+export const FAILURE_NOT_IMPLEMENTED = 'NotImplemented';
+export const FAILURE_NEEDS_PERSON = 'NeedsPerson';

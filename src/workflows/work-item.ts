@@ -1,0 +1,447 @@
+// The work-item workflow: one long-lived execution per ticket that walks the stage graph.
+// Per stage: run the step (agent or deploy), run the gates of the outgoing edge, transition.
+// Business outcomes never fail the workflow: past a cap or on an error a person must fix, the
+// item is blocked and waits for an override.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  SA_ATTEMPT,
+  SA_BLOCKED,
+  SA_COST,
+  SA_PROJECT,
+  SA_STAGE,
+  SA_TICKET,
+  STAGE_GRAPH,
+  pushBounded,
+  validateApprove,
+  validateCancel,
+  validateRetry,
+  validateRollback,
+  validateSkipGate,
+  type BlockedInfo,
+  type GateName,
+  type GateOutcome,
+  type GateRecord,
+  type OverrideRecord,
+  type Stage,
+  type StageSpec,
+  type StageStep,
+  type StepInput,
+  type StepResult,
+  type WorkItemActivities,
+  type WorkItemEvent,
+  type WorkItemInput,
+  type WorkItemState,
+} from '../domain';
+import {
+  FAILURE_NEEDS_PERSON,
+  FAILURE_NOT_IMPLEMENTED,
+  approveUpdate,
+  cancelUpdate,
+  eventSignal,
+  retryUpdate,
+  rollbackUpdate,
+  skipGateUpdate,
+  stateQuery,
+  type OverrideResult,
+} from './messages';
+import { initialState } from './initial-state';
+import { renderDetails } from './details';
+
+/** A rollback or cancel asked for while a step or gate is running: it cancels that work first. */
+type Interrupt =
+  | { readonly kind: 'rollback'; readonly toStage: Stage; readonly by: string; readonly reason?: string }
+  | { readonly kind: 'cancel'; readonly by: string; readonly reason?: string };
+
+export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
+  const state: WorkItemState = input.carried ?? initialState(input, now());
+  const { limits, timeouts } = input;
+  const retry = {
+    initialInterval: timeouts.retryInitialIntervalMs,
+    maximumAttempts: timeouts.retryMaximumAttempts,
+    nonRetryableErrorTypes: [FAILURE_NOT_IMPLEMENTED, FAILURE_NEEDS_PERSON],
+  };
+  const agent = proxyActivities<WorkItemActivities>({
+    startToCloseTimeout: timeouts.agentMs,
+    heartbeatTimeout: timeouts.heartbeatMs,
+    retry,
+  });
+  const deploy = proxyActivities<WorkItemActivities>({
+    startToCloseTimeout: timeouts.deployMs,
+    heartbeatTimeout: timeouts.heartbeatMs,
+    retry,
+  });
+  const gates = proxyActivities<WorkItemActivities>({
+    startToCloseTimeout: timeouts.gateMs,
+    heartbeatTimeout: timeouts.heartbeatMs,
+    retry,
+  });
+
+  let stageScope: CancellationScope | undefined;
+  let interrupt: Interrupt | undefined;
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  setHandler(stateQuery, () => state);
+  setHandler(eventSignal, (event) => recordEvent(event));
+
+  const noInterruptPending = (): void => {
+    if (interrupt) throw new Error(`another ${interrupt.kind} is being applied to ${state.ticket}; try again`);
+  };
+
+  setHandler(
+    approveUpdate,
+    (args) => {
+      recordOverride({ kind: 'approve', by: args.by, reason: args.reason });
+      const blocked = state.blocked;
+      if (blocked?.gate !== undefined && blocked.gateIndex !== undefined) {
+        recordGate(blocked.gate, 'APPROVED_BY_PERSON', [`approved by ${args.by}${args.reason ? `: ${args.reason}` : ''}`]);
+        unblock({ phase: 'gates', fromGate: blocked.gateIndex + 1 });
+      } else {
+        // The step failed and a person vouches for its result: go on to the gates.
+        unblock({ phase: 'gates', fromGate: 0 });
+      }
+      return result();
+    },
+    { validator: (args) => { noInterruptPending(); validateApprove(state, args); } },
+  );
+
+  setHandler(
+    retryUpdate,
+    (args) => {
+      recordOverride({ kind: 'retry', by: args.by, reason: args.reason });
+      unblock({ phase: 'step' });
+      return result();
+    },
+    { validator: (args) => { noInterruptPending(); validateRetry(state, args); } },
+  );
+
+  setHandler(
+    skipGateUpdate,
+    (args) => {
+      const gate = validateSkipGate(state, args);
+      recordOverride({ kind: 'skip-gate', by: args.by, reason: args.reason, gate });
+      const blocked = state.blocked;
+      if (blocked?.gate === gate && blocked.gateIndex !== undefined) {
+        recordGate(gate, 'SKIPPED', [`skipped by ${args.by}: ${args.reason}`]);
+        unblock({ phase: 'gates', fromGate: blocked.gateIndex + 1 });
+      } else {
+        state.pendingSkips.push({ gate, by: args.by, reason: args.reason });
+      }
+      return result();
+    },
+    { validator: (args) => { noInterruptPending(); validateSkipGate(state, args); } },
+  );
+
+  setHandler(
+    rollbackUpdate,
+    async (args) => {
+      const toStage = validateRollback(state, args);
+      recordOverride({ kind: 'rollback', by: args.by, reason: args.reason, toStage });
+      await interruptOrApply({ kind: 'rollback', toStage, by: args.by, reason: args.reason });
+      return result();
+    },
+    { validator: (args) => { noInterruptPending(); validateRollback(state, args); } },
+  );
+
+  setHandler(
+    cancelUpdate,
+    async (args) => {
+      recordOverride({ kind: 'cancel', by: args.by, reason: args.reason });
+      await interruptOrApply({ kind: 'cancel', by: args.by, reason: args.reason });
+      return result();
+    },
+    { validator: (args) => { noInterruptPending(); validateCancel(state, args); } },
+  );
+
+  // ---- main loop ------------------------------------------------------------------------------
+
+  if (!input.carried) {
+    log.info('work item started', { project: state.project, ticket: state.ticket });
+  }
+  publish();
+
+  while (state.status === 'active' || state.status === 'blocked') {
+    if (interrupt) {
+      applyInterrupt(interrupt);
+      interrupt = undefined;
+      continue;
+    }
+    if (continueAsNewDue()) {
+      // Let running update handlers finish first; an interrupt arriving meanwhile is applied first.
+      await condition(() => allHandlersFinished() || interrupt !== undefined);
+      if (interrupt) continue;
+      state.generation += 1;
+      await continueAsNew<typeof workItem>({ ...input, carried: state });
+    }
+    if (state.status === 'blocked') {
+      await condition(() => state.status !== 'blocked' || interrupt !== undefined || continueAsNewDue());
+      continue;
+    }
+    await runStage(STAGE_GRAPH[state.stage]);
+  }
+
+  await condition(allHandlersFinished);
+  return state;
+
+  // ---- stage execution ------------------------------------------------------------------------
+
+  async function runStage(spec: StageSpec): Promise<void> {
+    if (!spec.next) {
+      state.status = 'done';
+      publish();
+      return;
+    }
+    const resume = state.resume ?? { phase: 'step' };
+    state.resume = undefined;
+    const scope = new CancellationScope();
+    stageScope = scope;
+    try {
+      await scope.run(async () => {
+        if (resume.phase === 'step' && spec.step && !(await runStep(spec.step))) return;
+        await runGates(spec, resume.phase === 'gates' ? resume.fromGate : 0);
+      });
+    } catch (err) {
+      // Cancelled by a rollback or cancel override: the loop applies it next.
+      if (interrupt && isCancellation(err)) return;
+      throw err;
+    } finally {
+      stageScope = undefined;
+    }
+  }
+
+  /** Runs the stage's step; false when the item got blocked. */
+  async function runStep(step: StageStep): Promise<boolean> {
+    const stepInput: StepInput = {
+      project: state.project,
+      ticket: state.ticket,
+      title: state.title,
+      description: state.description,
+      stage: state.stage,
+      role: step.activity === 'runAgent' ? step.role : undefined,
+      attempt: state.attempt,
+      findings: [...state.findings],
+      sessionId: state.sessions[state.stage],
+      remainingBudgetUsd: Math.max(0, state.budgetUsd - state.costUsd),
+    };
+    let outcome: StepResult;
+    try {
+      if (step.activity === 'runAgent') outcome = await agent.runAgent(stepInput);
+      else if (step.activity === 'deployStaging') outcome = await deploy.deployStaging(stepInput);
+      else outcome = await deploy.deployProduction(stepInput);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      block(blockFromActivityError(err, step.activity));
+      return false;
+    }
+    state.costUsd += outcome.costUsd;
+    if (outcome.sessionId) state.sessions[state.stage] = outcome.sessionId;
+    publish();
+    return true;
+  }
+
+  async function runGates(spec: StageSpec, fromGate: number): Promise<void> {
+    for (let i = fromGate; i < spec.gates.length; i++) {
+      const gate = spec.gates[i] as GateName;
+      const skip = takePendingSkip(gate);
+      if (skip) {
+        recordGate(gate, 'SKIPPED', [`skipped by ${skip.by}: ${skip.reason}`]);
+        continue;
+      }
+      let outcome: GateOutcome;
+      try {
+        outcome = await gates.runGate({ project: state.project, ticket: state.ticket, stage: state.stage, gate, attempt: state.attempt });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        block({ ...blockFromActivityError(err, `runGate(${gate})`), gate, gateIndex: i });
+        return;
+      }
+      recordGate(gate, outcome.verdict, outcome.findings);
+      if (outcome.verdict !== 'PASS') {
+        sendBack(spec, gate, i, outcome);
+        return;
+      }
+    }
+    state.findings = [];
+    moveTo(spec.next as Stage, 'passed');
+  }
+
+  /** A failed gate or REQUEST_CHANGES: back to the stage's failure target, or blocked past the cap. */
+  function sendBack(spec: StageSpec, gate: GateName, gateIndex: number, outcome: GateOutcome): void {
+    const findings = outcome.findings.length > 0 ? [...outcome.findings] : [`gate ${gate} returned ${outcome.verdict} without findings`];
+    state.findings = findings;
+    const target = spec.onFailure ?? state.stage;
+    if (outcome.verdict === 'REQUEST_CHANGES') {
+      if (state.reviewRejections >= limits.maxReviewRejections) {
+        block({
+          kind: 'cap',
+          reason: `review requested changes ${state.reviewRejections + 1} times; the limit is ${limits.maxReviewRejections} returns to ${target}`,
+          gate,
+          gateIndex,
+        });
+        return;
+      }
+      state.reviewRejections += 1;
+    } else {
+      if (state.gateRetries >= limits.maxGateRetries) {
+        block({
+          kind: 'cap',
+          reason: `gate ${gate} failed on stage ${state.stage} after ${state.gateRetries} retries (limit ${limits.maxGateRetries})`,
+          gate,
+          gateIndex,
+        });
+        return;
+      }
+      state.gateRetries += 1;
+    }
+    moveTo(target, `${outcome.verdict} from gate ${gate}: sent to ${target}`);
+  }
+
+  // ---- overrides ------------------------------------------------------------------------------
+
+  async function interruptOrApply(request: Interrupt): Promise<void> {
+    if (state.status === 'blocked' || !stageScope) {
+      state.blocked = undefined;
+      applyInterrupt(request);
+      return;
+    }
+    interrupt = request;
+    stageScope.cancel();
+    await condition(() => interrupt === undefined);
+  }
+
+  function applyInterrupt(request: Interrupt): void {
+    const because = `${request.by}${request.reason ? `: ${request.reason}` : ''}`;
+    state.blocked = undefined;
+    if (request.kind === 'cancel') {
+      closeVisit(`cancelled by ${because}`);
+      state.status = 'cancelled';
+      publish();
+      return;
+    }
+    state.status = 'active';
+    state.findings = [`Rolled back from ${state.stage} to ${request.toStage} by ${because}`];
+    moveTo(request.toStage, `rolled back to ${request.toStage} by ${because}`);
+  }
+
+  function unblock(resumeAt: WorkItemState['resume']): void {
+    state.blocked = undefined;
+    state.status = 'active';
+    state.resume = resumeAt;
+    publish();
+  }
+
+  function takePendingSkip(gate: GateName) {
+    const index = state.pendingSkips.findIndex((s) => s.gate === gate);
+    return index >= 0 ? state.pendingSkips.splice(index, 1)[0] : undefined;
+  }
+
+  // ---- state changes --------------------------------------------------------------------------
+
+  function moveTo(stage: Stage, outcome: string): void {
+    closeVisit(outcome);
+    state.history.push({ stage, enteredAt: now() });
+    state.stage = stage;
+    state.attempt = state.history.filter((v) => v.stage === stage).length;
+    state.resume = undefined;
+    if (stage === 'done') state.status = 'done';
+    log.info('stage changed', { ticket: state.ticket, stage, outcome });
+    publish();
+  }
+
+  function closeVisit(outcome: string): void {
+    const visit = state.history[state.history.length - 1];
+    if (visit && visit.leftAt === undefined) {
+      visit.leftAt = now();
+      visit.outcome = outcome;
+    }
+  }
+
+  function block(info: Omit<BlockedInfo, 'stage' | 'at'>): void {
+    state.status = 'blocked';
+    state.blocked = { ...info, stage: state.stage, at: now() };
+    log.warn('work item blocked', { ticket: state.ticket, stage: state.stage, reason: info.reason });
+    publish();
+  }
+
+  function recordGate(gate: GateName, verdict: GateRecord['verdict'], findings: readonly string[]): void {
+    pushBounded(state.gateResults, { stage: state.stage, gate, verdict, findings: [...findings], at: now() }, 100);
+  }
+
+  function recordOverride(record: Omit<OverrideRecord, 'stage' | 'at'>): void {
+    state.overrides.push({ ...record, stage: state.stage, at: now() });
+    log.info('override', { ticket: state.ticket, kind: record.kind, by: record.by });
+  }
+
+  function recordEvent(event: WorkItemEvent): void {
+    if (typeof event?.key !== 'string' || event.key === '' || typeof event.type !== 'string') {
+      log.warn('event without key or type ignored', { ticket: state.ticket });
+      return;
+    }
+    if (state.seenEventKeys.includes(event.key)) {
+      state.duplicateEventsIgnored += 1;
+      return;
+    }
+    pushBounded(state.seenEventKeys, event.key, limits.dedupKeysKept);
+    pushBounded(
+      state.events,
+      { key: event.key, source: event.source, type: event.type, summary: event.summary, receivedAt: now() },
+      limits.eventsKept,
+    );
+    if (event.title) state.title = event.title;
+    if (event.description !== undefined) state.description = event.description;
+  }
+
+  /** Search attributes and Web UI details follow every state change. */
+  function publish(): void {
+    upsertSearchAttributes([
+      { key: SA_PROJECT, value: state.project },
+      { key: SA_TICKET, value: state.ticket },
+      { key: SA_STAGE, value: state.stage },
+      { key: SA_BLOCKED, value: state.status === 'blocked' },
+      { key: SA_ATTEMPT, value: state.attempt },
+      { key: SA_COST, value: state.costUsd },
+    ]);
+    setCurrentDetails(renderDetails(state));
+  }
+
+  function continueAsNewDue(): boolean {
+    const info = workflowInfo();
+    const limit = input.continueAsNewAfterEvents;
+    return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
+  }
+
+  function result(): OverrideResult {
+    return { ticket: state.ticket, stage: state.stage, status: state.status };
+  }
+}
+
+function now(): string {
+  // Date is deterministic inside the workflow sandbox (it is the workflow task's time).
+  return new Date().toISOString();
+}
+
+function blockFromActivityError(err: unknown, activity: string): Omit<BlockedInfo, 'stage' | 'at'> {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure && cause.type === FAILURE_NOT_IMPLEMENTED) {
+    return { kind: 'not-implemented', reason: cause.message };
+  }
+  if (cause instanceof ApplicationFailure && cause.type === FAILURE_NEEDS_PERSON) {
+    return { kind: 'needs-person', reason: cause.message };
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return { kind: 'activity-error', reason: `${activity} failed: ${message}` };
+}

@@ -1,0 +1,50 @@
+// Test doubles for the work-item activities: scripted answers, every call recorded.
+import { heartbeat, sleep as activitySleep, Context } from '@temporalio/activity';
+import type { GateInput, GateOutcome, StepInput, StepResult, WorkItemActivities } from '../../src/domain';
+
+export type StepScript = (input: StepInput, call: number) => StepResult | Promise<StepResult>;
+export type GateScript = (input: GateInput, call: number) => GateOutcome | Promise<GateOutcome>;
+
+export interface ScriptedActivities {
+  readonly activities: WorkItemActivities;
+  readonly stepCalls: StepInput[];
+  readonly gateCalls: GateInput[];
+}
+
+const pass: GateScript = (input) => ({ gate: input.gate, verdict: 'PASS', findings: [] });
+const done: StepScript = () => ({ costUsd: 0.25, sessionId: undefined });
+
+export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScript } = {}): ScriptedActivities {
+  const stepCalls: StepInput[] = [];
+  const gateCalls: GateInput[] = [];
+  const step = async (input: StepInput): Promise<StepResult> => {
+    stepCalls.push(input);
+    return (scripts.step ?? done)(input, stepCalls.filter((c) => c.stage === input.stage).length);
+  };
+  return {
+    stepCalls,
+    gateCalls,
+    activities: {
+      runAgent: step,
+      deployStaging: step,
+      deployProduction: step,
+      runGate: async (input) => {
+        gateCalls.push(input);
+        return (scripts.gate ?? pass)(input, gateCalls.filter((c) => c.stage === input.stage && c.gate === input.gate).length);
+      },
+    },
+  };
+}
+
+/** A step that runs until cancelled, heartbeating so the cancellation reaches it. */
+export async function runUntilCancelled(onCancel: () => void): Promise<never> {
+  try {
+    for (;;) {
+      heartbeat();
+      await activitySleep(20);
+    }
+  } catch (err) {
+    if (Context.current().cancellationSignal.aborted) onCancel();
+    throw err;
+  }
+}

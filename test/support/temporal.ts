@@ -1,0 +1,34 @@
+// A real Temporal dev server for tests: the pinned `temporal` binary via createLocal.
+import fs from 'node:fs';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { WORK_ITEM_SEARCH_ATTRIBUTES } from '../../src/domain';
+import { resolveTool } from '../../src/config/paths';
+
+let runtimeInstalled = false;
+
+/** Keeps the SDK quiet in test output unless ORCH_TEST_LOG is set. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(process.env.ORCH_TEST_LOG ? 'INFO' : 'WARN') });
+}
+
+export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  const binary = resolveTool('temporal');
+  if (!fs.existsSync(binary)) throw new Error(`temporal CLI not found at ${binary}: run 'npm run toolchain'`);
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: binary },
+      ip: '127.0.0.1',
+      searchAttributes: [...WORK_ITEM_SEARCH_ATTRIBUTES],
+    },
+  });
+}
+
+export function workflowBundle(): { code: string } {
+  const file = process.env.ORCH_TEST_WORKFLOW_BUNDLE;
+  if (!file) throw new Error('ORCH_TEST_WORKFLOW_BUNDLE is not set: the jest globalSetup did not run');
+  return { code: fs.readFileSync(file, 'utf8') };
+}

@@ -1,0 +1,105 @@
+// Runs work-item workflows on the real dev server with scripted activities.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { DEFAULT_LIMITS, workItemWorkflowId, type WorkItemActivities, type WorkItemEvent, type WorkItemInput, type WorkItemState } from '../../src/domain';
+import { eventSignal, stateQuery } from '../../src/workflows/messages';
+import type { workItem } from '../../src/workflows/work-item';
+
+export type WorkItemHandle = WorkflowHandle<typeof workItem>;
+import { workflowBundle } from './temporal';
+
+let counter = 0;
+
+export const FAST_TIMEOUTS: WorkItemInput['timeouts'] = {
+  agentMs: 20_000,
+  gateMs: 20_000,
+  deployMs: 20_000,
+  heartbeatMs: 2_000,
+  retryInitialIntervalMs: 10,
+  retryMaximumAttempts: 2,
+};
+
+export function testInput(overrides: Partial<WorkItemInput> = {}): WorkItemInput {
+  counter += 1;
+  return {
+    project: 'shop',
+    ticket: `SHOP-${Date.now() % 100000}${counter}`,
+    title: 'Apply coupon codes',
+    description: 'Customers can enter a coupon code at checkout.',
+    budgetUsd: 10,
+    limits: { ...DEFAULT_LIMITS },
+    timeouts: FAST_TIMEOUTS,
+    ...overrides,
+  };
+}
+
+export const taskQueue = (name: string): string => `test-${name}-${process.pid}`;
+
+export async function withWorker<T>(
+  env: TestWorkflowEnvironment,
+  queue: string,
+  activities: WorkItemActivities,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: queue,
+    workflowBundle: workflowBundle(),
+    activities,
+  });
+  return worker.runUntil(fn);
+}
+
+export async function startItem(
+  env: TestWorkflowEnvironment,
+  queue: string,
+  input: WorkItemInput,
+): Promise<WorkItemHandle> {
+  return env.client.workflow.signalWithStart<typeof workItem, [WorkItemEvent]>('workItem', {
+    workflowId: workItemWorkflowId(input.project, input.ticket),
+    taskQueue: queue,
+    args: [input],
+    signal: eventSignal,
+    signalArgs: [{ key: `created-${input.ticket}`, source: 'cli', type: 'ticket.created' }],
+  });
+}
+
+/** Polls the state query until `predicate` holds (the workflow runs on the real server). */
+export async function waitForState(
+  handle: WorkflowHandle,
+  predicate: (s: WorkItemState) => boolean,
+  timeoutMs = 20_000,
+): Promise<WorkItemState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: WorkItemState | undefined;
+  for (;;) {
+    try {
+      last = await handle.query(stateQuery);
+      if (predicate(last)) return last;
+    } catch (err) {
+      // A query can race a continue-as-new; ask again.
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`state not reached in ${timeoutMs} ms; last: stage=${last?.stage} status=${last?.status} blocked=${last?.blocked?.reason}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const HISTORIES_DIR = path.resolve(__dirname, '../histories');
+
+/**
+ * With RECORD_HISTORIES=1, saves the workflow's history as test/histories/<name>.json for the
+ * replay test. Histories are committed: they are what running workflows look like today.
+ */
+export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const history = await handle.fetchHistory();
+  fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+  fs.writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), historyToJSON(history));
+}

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig, projectForTicket } from '../../src/config';
+import { loadEnv } from '../../src/config/env';
+import { parseProjects } from '../../src/config/projects';
+import { testConfig } from '../support/config';
+
+const valid = `
+projects:
+  shop:
+    ticketPrefix: SHOP
+    repository: /srv/git/shop.git
+`;
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('projects file', () => {
+  test('fills defaults', () => {
+    const shop = parseProjects(valid, 'projects.yaml').projects.shop!;
+    expect(shop).toMatchObject({
+      defaultBranch: 'main',
+      budgetUsd: 20,
+      limits: { maxReviewRejections: 3, maxGateRetries: 3 },
+      gates: { security: true, merge: true, imageFreshness: true },
+      commands: {},
+    });
+  });
+
+  test.each([
+    ['missing repository', 'projects:\n  shop:\n    ticketPrefix: SHOP\n', 'projects.yaml: projects.shop.repository:'],
+    ['bad prefix', 'projects:\n  shop:\n    ticketPrefix: shop\n    repository: x\n', 'projects.yaml: projects.shop.ticketPrefix: must be upper-case'],
+    ['bad key', 'projects:\n  Shop:\n    ticketPrefix: SHOP\n    repository: x\n', 'projects.yaml: projects.Shop: project keys are lower-case'],
+    ['negative budget', `${valid}    budgetUsd: -1\n`, 'projects.yaml: projects.shop.budgetUsd:'],
+    ['unknown field', `${valid}    colour: red\n`, 'projects.yaml: projects.shop: Unrecognized key: "colour"'],
+    ['cap type', `${valid}    limits:\n      maxGateRetries: lots\n`, 'projects.yaml: projects.shop.limits.maxGateRetries:'],
+    ['no projects', 'projects: {}\n', 'projects.yaml: projects: at least one project is required'],
+    ['empty file', '', 'projects.yaml: projects:'],
+    ['not yaml', 'projects: [unclosed', 'projects.yaml: not valid YAML'],
+    [
+      'duplicate prefix',
+      `${valid}  shop2:\n    ticketPrefix: SHOP\n    repository: y\n`,
+      'projects.yaml: projects.shop2.ticketPrefix: ticket prefix SHOP is already used by project shop',
+    ],
+  ])('%s is rejected with the file and field', (_name, text, expected) => {
+    expect(errorOf(() => parseProjects(text, 'projects.yaml'))).toContain(expected);
+  });
+
+  test('each bad field gets its own line', () => {
+    const message = errorOf(() => parseProjects('projects:\n  shop:\n    ticketPrefix: s\n    budgetUsd: 0\n', 'p.yaml'));
+    expect(message.split('\n').filter((l) => l.startsWith('  p.yaml: '))).toHaveLength(3);
+  });
+
+  test('a missing file is named', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-config-'));
+    expect(errorOf(() => loadConfig({ ORCH_PROJECTS_FILE: 'nope.yaml' }, dir))).toContain(`${path.join(dir, 'nope.yaml')}: cannot read the projects file: ENOENT`);
+  });
+});
+
+describe('environment', () => {
+  test('defaults', () => {
+    expect(loadEnv({})).toMatchObject({ ORCH_API_PORT: 8500, TEMPORAL_ADDRESS: '127.0.0.1:7233', ORCH_TASK_QUEUE: 'orchestrator' });
+  });
+
+  test.each([
+    [{ ORCH_API_PORT: 'eighty' }, 'environment: ORCH_API_PORT:'],
+    [{ ORCH_API_PORT: '70000' }, 'environment: ORCH_API_PORT:'],
+    [{ ORCH_LOG_LEVEL: 'loud' }, 'environment: ORCH_LOG_LEVEL:'],
+    [{ ORCH_AGENT_TIMEOUT_MS: '-5' }, 'environment: ORCH_AGENT_TIMEOUT_MS:'],
+  ])('%j is rejected naming the variable', (env, expected) => {
+    expect(errorOf(() => loadEnv(env))).toContain(expected);
+  });
+
+  test('the shipped projects.yaml is valid', () => {
+    const config = loadConfig({});
+    expect(Object.keys(config.projects)).toContain('orchestrator');
+  });
+});
+
+describe('ticket routing', () => {
+  test('a ticket prefix selects its project', () => {
+    const config = testConfig();
+    expect(projectForTicket(config, 'SHOP-42')).toBe('shop');
+    expect(() => projectForTicket(config, 'NOPE-1')).toThrow(/no configured project has ticket prefix NOPE/);
+    expect(() => projectForTicket(config, '../x')).toThrow(/invalid ticket id/);
+  });
+});

@@ -1,0 +1,27 @@
+import { createLogger, redact } from '../../src/util/logger';
+
+describe('structured logger', () => {
+  test('writes one JSON object per line and redacts credential-looking fields at any depth', () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l), base: { component: 'api' } });
+    log.info('delivery accepted', { source: 'plane', headers: { 'x-plane-signature': 'abc', authorization: 'token xyz' }, webhookSecret: 's3cr3t' });
+    expect(lines).toHaveLength(1);
+    const record = JSON.parse(lines[0]!);
+    expect(record).toMatchObject({ level: 'info', msg: 'delivery accepted', component: 'api', source: 'plane', webhookSecret: '[redacted]' });
+    expect(record.headers).toEqual({ 'x-plane-signature': '[redacted]', authorization: '[redacted]' });
+    expect(lines[0]).not.toContain('s3cr3t');
+    expect(lines[0]).not.toContain('xyz');
+  });
+
+  test('honours the level threshold', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'warn', write: (l) => lines.push(l) });
+    log.info('hidden');
+    log.warn('shown');
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(['shown']);
+  });
+
+  test('errors become name and message only', () => {
+    expect(redact({ err: new TypeError('boom') })).toEqual({ err: { name: 'TypeError', message: 'boom' } });
+  });
+});

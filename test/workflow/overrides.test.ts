@@ -1,0 +1,161 @@
+// Operator overrides (Updates with validators) on the real dev server.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { GateOutcome } from '../../src/domain';
+import { approveUpdate, cancelUpdate, retryUpdate, rollbackUpdate, skipGateUpdate, stateQuery } from '../../src/workflows/messages';
+import { runUntilCancelled, scriptedActivities } from '../support/doubles';
+import { startTemporal } from '../support/temporal';
+import { recordHistory, startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTemporal();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const failSecurity = (input: { gate: string }): GateOutcome =>
+  input.gate === 'security'
+    ? { gate: 'security', verdict: 'FAIL', findings: ['aws-access-token in src/config.ts:3 (commit 1a2b3c4)'] }
+    : { gate: input.gate as GateOutcome['gate'], verdict: 'PASS', findings: [] };
+
+function blockedAtSecurity() {
+  return scriptedActivities({ gate: (input) => failSecurity(input) });
+}
+
+const noRetries = () => testInput({ limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 500, eventsKept: 50 } });
+
+describe('overrides', () => {
+  test('approve accepts the blocked gate, records who and why, and runs the remaining gates', async () => {
+    const queue = taskQueue('approve');
+    const doubles = blockedAtSecurity();
+    await withWorker(env, queue, doubles.activities, async () => {
+      const handle = await startItem(env, queue, noRetries());
+      await waitForState(handle, (s) => s.status === 'blocked');
+      const result = await handle.executeUpdate(approveUpdate, { args: [{ by: 'priya', reason: 'test key, revoked' }] });
+      expect(result.status).toBe('active');
+      const final = await handle.result();
+      await recordHistory(handle, 'approve-after-block');
+      expect(final.status).toBe('done');
+      expect(final.overrides).toEqual([expect.objectContaining({ kind: 'approve', by: 'priya', reason: 'test key, revoked', stage: 'testing' })]);
+      expect(final.gateResults.filter((g) => g.gate === 'security').map((g) => g.verdict)).toEqual(['FAIL', 'APPROVED_BY_PERSON']);
+      // merge and image-freshness still ran after the approval
+      expect(doubles.gateCalls.filter((c) => c.stage === 'testing').map((c) => c.gate)).toEqual(['artifacts', 'security', 'merge', 'image-freshness']);
+    });
+  });
+
+  test('retry re-runs the blocked stage from its step', async () => {
+    const queue = taskQueue('retry');
+    let failing = true;
+    const doubles = scriptedActivities({
+      step: (input) => {
+        if (input.stage === 'architecture' && failing) throw new Error('model overloaded');
+        return { costUsd: 0.1 };
+      },
+    });
+    await withWorker(env, queue, doubles.activities, async () => {
+      const handle = await startItem(env, queue, testInput());
+      await waitForState(handle, (s) => s.status === 'blocked');
+      failing = false;
+      await handle.executeUpdate(retryUpdate, { args: [{ by: 'ops' }] });
+      const final = await handle.result();
+      expect(final.status).toBe('done');
+      expect(final.overrides.map((o) => o.kind)).toEqual(['retry']);
+    });
+  });
+
+  test('skip-gate needs a reason and a gate that guards the current edge', async () => {
+    const queue = taskQueue('skip');
+    const doubles = blockedAtSecurity();
+    await withWorker(env, queue, doubles.activities, async () => {
+      const handle = await startItem(env, queue, noRetries());
+      await waitForState(handle, (s) => s.status === 'blocked');
+      await expect(handle.executeUpdate(skipGateUpdate, { args: [{ by: 'ops', gate: 'security', reason: '' }] })).rejects.toThrow(
+        /a reason is required/,
+      );
+      await expect(
+        handle.executeUpdate(skipGateUpdate, { args: [{ by: 'ops', gate: 'observation', reason: 'x' }] }),
+      ).rejects.toThrow(/does not guard the edge out of stage testing \(gates there: artifacts, security, merge, image-freshness\)/);
+      await expect(handle.executeUpdate(skipGateUpdate, { args: [{ by: 'ops', gate: 'nonsense', reason: 'x' }] })).rejects.toBeInstanceOf(
+        WorkflowUpdateFailedError,
+      );
+      // Rejected overrides changed nothing.
+      const unchanged = await handle.query(stateQuery);
+      expect(unchanged.overrides).toEqual([]);
+      expect(unchanged.status).toBe('blocked');
+
+      await handle.executeUpdate(skipGateUpdate, { args: [{ by: 'ops', gate: 'security', reason: 'scanner outage, INC-7' }] });
+      const final = await handle.result();
+      expect(final.status).toBe('done');
+      expect(final.gateResults.find((g) => g.verdict === 'SKIPPED')).toMatchObject({
+        gate: 'security',
+        findings: ['skipped by ops: scanner outage, INC-7'],
+      });
+    });
+  });
+
+  test('rollback while an agent is running cancels it and restarts at the earlier stage', async () => {
+    const queue = taskQueue('rollback');
+    let cancelled = 0;
+    let blockOnce = true;
+    const doubles = scriptedActivities({
+      step: async (input) => {
+        if (input.stage === 'development' && blockOnce) {
+          blockOnce = false;
+          return runUntilCancelled(() => (cancelled += 1));
+        }
+        return { costUsd: 0 };
+      },
+    });
+    await withWorker(env, queue, doubles.activities, async () => {
+      const handle = await startItem(env, queue, testInput());
+      await waitForState(handle, (s) => s.stage === 'development');
+      await expect(handle.executeUpdate(rollbackUpdate, { args: [{ by: 'ops', toStage: 'review' }] })).rejects.toThrow(
+        /cannot roll back from development to "review" \(earlier stages: analysis, architecture\)/,
+      );
+      const result = await handle.executeUpdate(rollbackUpdate, { args: [{ by: 'priya', toStage: 'architecture', reason: 'ADR missed the cache' }] });
+      expect(result).toMatchObject({ stage: 'architecture' });
+      const final = await handle.result();
+      await recordHistory(handle, 'rollback-while-running');
+      expect(cancelled).toBe(1);
+      expect(final.status).toBe('done');
+      const stages = final.history.map((v) => v.stage);
+      expect(stages.slice(0, 6)).toEqual(['created', 'analysis', 'architecture', 'development', 'architecture', 'development']);
+      expect(final.history[3]?.outcome).toBe('rolled back to architecture by priya: ADR missed the cache');
+      const architectRerun = doubles.stepCalls.filter((c) => c.stage === 'architecture')[1];
+      expect(architectRerun?.findings).toEqual(['Rolled back from development to architecture by priya: ADR missed the cache']);
+    });
+  });
+
+  test('cancel ends the item as cancelled (not failed), and later overrides are rejected', async () => {
+    const queue = taskQueue('cancel');
+    const doubles = blockedAtSecurity();
+    await withWorker(env, queue, doubles.activities, async () => {
+      const handle = await startItem(env, queue, noRetries());
+      await waitForState(handle, (s) => s.status === 'blocked');
+      await expect(handle.executeUpdate(cancelUpdate, { args: [{ by: '' }] })).rejects.toThrow(/"by" \(who is asking\) is required/);
+      await handle.executeUpdate(cancelUpdate, { args: [{ by: 'priya', reason: 'duplicate of SHOP-7' }] });
+      const final = await handle.result();
+      expect(final.status).toBe('cancelled');
+      expect(final.overrides).toEqual([expect.objectContaining({ kind: 'cancel', by: 'priya' })]);
+      const description = await handle.describe();
+      expect(description.status.name).toBe('COMPLETED');
+    });
+  });
+
+  test('approve and retry are rejected while the item is not blocked', async () => {
+    const queue = taskQueue('notblocked');
+    const doubles = scriptedActivities({
+      step: async (input) => (input.stage === 'analysis' ? runUntilCancelled(() => undefined) : { costUsd: 0 }),
+    });
+    await withWorker(env, queue, doubles.activities, async () => {
+      const handle = await startItem(env, queue, testInput());
+      await waitForState(handle, (s) => s.stage === 'analysis');
+      await expect(handle.executeUpdate(approveUpdate, { args: [{ by: 'ops' }] })).rejects.toThrow(/is not blocked \(stage analysis, active\)/);
+      await expect(handle.executeUpdate(retryUpdate, { args: [{ by: 'ops' }] })).rejects.toThrow(/is not blocked/);
+      await handle.executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason: 'cleanup' }] });
+      expect((await handle.result()).status).toBe('cancelled');
+    });
+  });
+});
