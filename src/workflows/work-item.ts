@@ -3,6 +3,7 @@
 // Business outcomes never fail the workflow: past a cap or on an error a person must fix, the
 // item is blocked and waits for an override.
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -74,12 +75,16 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     maximumAttempts: timeouts.retryMaximumAttempts,
     nonRetryableErrorTypes: [FAILURE_NOT_IMPLEMENTED, FAILURE_NEEDS_PERSON],
   };
+  // Steps work in the item's checkout: after a rollback or cancel the next step must not start
+  // until the cancelled one has really stopped, hence WAIT_CANCELLATION_COMPLETED.
   const agent = proxyActivities<WorkItemActivities>({
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     startToCloseTimeout: timeouts.agentMs,
     heartbeatTimeout: timeouts.heartbeatMs,
     retry,
   });
   const deploy = proxyActivities<WorkItemActivities>({
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     startToCloseTimeout: timeouts.deployMs,
     heartbeatTimeout: timeouts.heartbeatMs,
     retry,

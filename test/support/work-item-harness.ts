@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { execFileSync } from 'node:child_process';
+import { resolveTool } from '../../src/config/paths';
 import { Worker } from '@temporalio/worker';
 import { DEFAULT_LIMITS, workItemWorkflowId, type WorkItemActivities, type WorkItemEvent, type WorkItemInput, type WorkItemState } from '../../src/domain';
 import { eventSignal, stateQuery } from '../../src/workflows/messages';
@@ -96,10 +97,15 @@ const HISTORIES_DIR = path.resolve(__dirname, '../histories');
 /**
  * With RECORD_HISTORIES=1, saves the workflow's history as test/histories/<name>.json for the
  * replay test. Histories are committed: they are what running workflows look like today.
+ * The `temporal` CLI writes them (the same JSON an operator gets from `temporal workflow show`).
  */
-export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+export async function recordHistory(env: TestWorkflowEnvironment, handle: WorkflowHandle, name: string): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
-  const history = await handle.fetchHistory();
+  const json = execFileSync(
+    resolveTool('temporal'),
+    ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', env.address, '--output', 'json'],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
-  fs.writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), historyToJSON(history));
+  fs.writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), json);
 }

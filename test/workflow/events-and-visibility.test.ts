@@ -42,7 +42,7 @@ describe('events', () => {
       state = await waitForState(handle, (s) => s.seenEventKeys.includes('gitea:5'));
       expect(state.seenEventKeys).toEqual(['gitea:1', 'gitea:2', 'gitea:3', 'gitea:4', 'gitea:5']);
       expect(state.events.map((e) => e.key)).toEqual(['gitea:3', 'gitea:4', 'gitea:5']);
-      await recordHistory(handle, 'events-dedup');
+      await recordHistory(env, handle, 'events-dedup');
       await handle.terminate('test over');
     });
   });

@@ -1,6 +1,6 @@
 // Operator overrides (Updates with validators) on the real dev server.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { rejectionOf } from '../../src/client/errors';
 import type { GateOutcome } from '../../src/domain';
 import { approveUpdate, cancelUpdate, retryUpdate, rollbackUpdate, skipGateUpdate, stateQuery } from '../../src/workflows/messages';
 import { runUntilCancelled, scriptedActivities } from '../support/doubles';
@@ -36,7 +36,7 @@ describe('overrides', () => {
       const result = await handle.executeUpdate(approveUpdate, { args: [{ by: 'priya', reason: 'test key, revoked' }] });
       expect(result.status).toBe('active');
       const final = await handle.result();
-      await recordHistory(handle, 'approve-after-block');
+      await recordHistory(env, handle, 'approve-after-block');
       expect(final.status).toBe('done');
       expect(final.overrides).toEqual([expect.objectContaining({ kind: 'approve', by: 'priya', reason: 'test key, revoked', stage: 'testing' })]);
       expect(final.gateResults.filter((g) => g.gate === 'security').map((g) => g.verdict)).toEqual(['FAIL', 'APPROVED_BY_PERSON']);
@@ -71,14 +71,12 @@ describe('overrides', () => {
     await withWorker(env, queue, doubles.activities, async () => {
       const handle = await startItem(env, queue, noRetries());
       await waitForState(handle, (s) => s.status === 'blocked');
-      await expect(handle.executeUpdate(skipGateUpdate, { args: [{ by: 'ops', gate: 'security', reason: '' }] })).rejects.toThrow(
-        /a reason is required/,
+      expect(await rejectionOf(handle.executeUpdate(skipGateUpdate, { args: [{ by: 'ops', gate: 'security', reason: '' }] }))).toMatch(/a reason is required/);
+      expect(await rejectionOf(handle.executeUpdate(skipGateUpdate, { args: [{ by: 'ops', gate: 'observation', reason: 'x' }] }))).toMatch(
+        /does not guard the edge out of stage testing \(gates there: artifacts, security, merge, image-freshness\)/,
       );
-      await expect(
-        handle.executeUpdate(skipGateUpdate, { args: [{ by: 'ops', gate: 'observation', reason: 'x' }] }),
-      ).rejects.toThrow(/does not guard the edge out of stage testing \(gates there: artifacts, security, merge, image-freshness\)/);
-      await expect(handle.executeUpdate(skipGateUpdate, { args: [{ by: 'ops', gate: 'nonsense', reason: 'x' }] })).rejects.toBeInstanceOf(
-        WorkflowUpdateFailedError,
+      expect(await rejectionOf(handle.executeUpdate(skipGateUpdate, { args: [{ by: 'ops', gate: 'nonsense', reason: 'x' }] }))).toMatch(
+        /gate "nonsense" does not guard/,
       );
       // Rejected overrides changed nothing.
       const unchanged = await handle.query(stateQuery);
@@ -111,13 +109,11 @@ describe('overrides', () => {
     await withWorker(env, queue, doubles.activities, async () => {
       const handle = await startItem(env, queue, testInput());
       await waitForState(handle, (s) => s.stage === 'development');
-      await expect(handle.executeUpdate(rollbackUpdate, { args: [{ by: 'ops', toStage: 'review' }] })).rejects.toThrow(
-        /cannot roll back from development to "review" \(earlier stages: analysis, architecture\)/,
-      );
+      expect(await rejectionOf(handle.executeUpdate(rollbackUpdate, { args: [{ by: 'ops', toStage: 'review' }] }))).toMatch(/cannot roll back from development to "review" \(earlier stages: analysis, architecture\)/);
       const result = await handle.executeUpdate(rollbackUpdate, { args: [{ by: 'priya', toStage: 'architecture', reason: 'ADR missed the cache' }] });
       expect(result).toMatchObject({ stage: 'architecture' });
       const final = await handle.result();
-      await recordHistory(handle, 'rollback-while-running');
+      await recordHistory(env, handle, 'rollback-while-running');
       expect(cancelled).toBe(1);
       expect(final.status).toBe('done');
       const stages = final.history.map((v) => v.stage);
@@ -134,7 +130,7 @@ describe('overrides', () => {
     await withWorker(env, queue, doubles.activities, async () => {
       const handle = await startItem(env, queue, noRetries());
       await waitForState(handle, (s) => s.status === 'blocked');
-      await expect(handle.executeUpdate(cancelUpdate, { args: [{ by: '' }] })).rejects.toThrow(/"by" \(who is asking\) is required/);
+      expect(await rejectionOf(handle.executeUpdate(cancelUpdate, { args: [{ by: '' }] }))).toMatch(/"by" \(who is asking\) is required/);
       await handle.executeUpdate(cancelUpdate, { args: [{ by: 'priya', reason: 'duplicate of SHOP-7' }] });
       const final = await handle.result();
       expect(final.status).toBe('cancelled');
@@ -152,8 +148,8 @@ describe('overrides', () => {
     await withWorker(env, queue, doubles.activities, async () => {
       const handle = await startItem(env, queue, testInput());
       await waitForState(handle, (s) => s.stage === 'analysis');
-      await expect(handle.executeUpdate(approveUpdate, { args: [{ by: 'ops' }] })).rejects.toThrow(/is not blocked \(stage analysis, active\)/);
-      await expect(handle.executeUpdate(retryUpdate, { args: [{ by: 'ops' }] })).rejects.toThrow(/is not blocked/);
+      expect(await rejectionOf(handle.executeUpdate(approveUpdate, { args: [{ by: 'ops' }] }))).toMatch(/is not blocked \(stage analysis, active\)/);
+      expect(await rejectionOf(handle.executeUpdate(retryUpdate, { args: [{ by: 'ops' }] }))).toMatch(/is not blocked/);
       await handle.executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason: 'cleanup' }] });
       expect((await handle.result()).status).toBe('cancelled');
     });

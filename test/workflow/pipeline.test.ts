@@ -22,7 +22,7 @@ describe('work-item pipeline', () => {
     const final = await withWorker(env, queue, doubles.activities, async () => {
       const handle = await startItem(env, queue, input);
       const result = await handle.result();
-      await recordHistory(handle, 'happy-path');
+      await recordHistory(env, handle, 'happy-path');
       return result;
     });
     expect(final.status).toBe('done');
@@ -49,7 +49,7 @@ describe('work-item pipeline', () => {
     const state = await withWorker(env, queue, doubles.activities, async () => {
       const handle = await startItem(env, queue, input);
       const blocked = await waitForState(handle, (s) => s.status === 'blocked');
-      await recordHistory(handle, 'review-rejections-blocked');
+      await recordHistory(env, handle, 'review-rejections-blocked');
       return blocked;
     });
     expect(state.stage).toBe('review');
@@ -77,7 +77,7 @@ describe('work-item pipeline', () => {
     const final = await withWorker(env, queue, doubles.activities, async () => {
       const handle = await startItem(env, queue, testInput());
       const result = await handle.result();
-      await recordHistory(handle, 'gate-failure-findings');
+      await recordHistory(env, handle, 'gate-failure-findings');
       return result;
     });
     expect(final.status).toBe('done');
@@ -113,7 +113,7 @@ describe('work-item pipeline', () => {
     const state = await withWorker(env, queue, notImplementedActivities, async () => {
       const handle = await startItem(env, queue, testInput());
       const blocked = await waitForState(handle, (s) => s.status === 'blocked');
-      await recordHistory(handle, 'not-implemented-blocked');
+      await recordHistory(env, handle, 'not-implemented-blocked');
       return blocked;
     });
     expect(state.stage).toBe('analysis');

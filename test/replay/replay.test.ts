@@ -1,0 +1,50 @@
+// Replays every recorded history (test/histories) against the current workflow code, so a change
+// that would break running work items fails CI. Record new histories with `npm run test:record-histories`.
+import fs from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { workflowBundle } from '../support/temporal';
+
+const HISTORIES = path.resolve(__dirname, '../histories');
+
+function recordedHistories(): { workflowId: string; history: unknown }[] {
+  return fs
+    .readdirSync(HISTORIES)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ workflowId: path.basename(f, '.json'), history: JSON.parse(fs.readFileSync(path.join(HISTORIES, f), 'utf8')) }));
+}
+
+async function replayAll(bundle: { code: string }): Promise<Map<string, Error | undefined>> {
+  const results = new Map<string, Error | undefined>();
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, recordedHistories())) {
+    results.set(result.workflowId, result.error);
+  }
+  return results;
+}
+
+beforeAll(() => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+});
+
+test('the recorded scenarios are present', () => {
+  expect(recordedHistories().map((h) => h.workflowId)).toEqual(
+    expect.arrayContaining(['happy-path', 'review-rejections-blocked', 'gate-failure-findings', 'approve-after-block', 'rollback-while-running', 'events-dedup', 'not-implemented-blocked']),
+  );
+});
+
+test('every recorded history replays against the current workflow code', async () => {
+  const results = await replayAll(workflowBundle());
+  expect(results.size).toBe(recordedHistories().length);
+  for (const [id, error] of results) expect({ id, error: error?.message }).toEqual({ id, error: undefined });
+});
+
+test('an incompatible workflow change is caught by replay', async () => {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '../fixtures/incompatible-workflow/index.ts'),
+    logger: new DefaultLogger('ERROR'),
+  });
+  const results = await replayAll({ code });
+  expect(results.size).toBe(recordedHistories().length);
+  for (const [, error] of results) expect(error?.name).toBe('DeterminismViolationError');
+}, 120_000);
