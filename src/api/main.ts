@@ -1,0 +1,19 @@
+// API process entry point (production: the webhook receiver container).
+import { loadConfig } from '../config';
+import { connectClient, startApi } from '../services';
+import { createLogger } from '../util/logger';
+import { exitOnStartupError, onShutdownSignal } from '../util/main';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.env.ORCH_LOG_LEVEL, base: { component: 'api' } });
+  const client = await connectClient(config);
+  const server = await startApi(config, client, logger);
+  onShutdownSignal(async (signal) => {
+    logger.info('stopping api', { signal });
+    await server.close();
+    await client.connection.close();
+  });
+}
+
+main().catch(exitOnStartupError);

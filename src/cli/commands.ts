@@ -1,0 +1,147 @@
+// The operator commands. Each returns what to print; errors are thrown as CliError (usage) or
+// whatever the client raised (rendered by describeClientError).
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { STAGES, stageGraphMermaid } from '../domain';
+import { projectForTicket, type AppConfig } from '../config';
+import { listWorkItems, submitWorkItem, workItemHandle, workItemState } from '../client/work-items';
+import { approveUpdate, cancelUpdate, retryUpdate, rollbackUpdate, skipGateUpdate, type OverrideResult } from '../workflows/messages';
+import { renderRows, renderState } from './format';
+
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+export const USAGE = `usage: orch <command> [options]
+
+  submit <project> <TICKET> --title T [--description D] [--url U]   start a work item (as a Plane webhook would)
+  list [--project P] [--stage S] [--blocked | --not-blocked] [--all]  work items, from search attributes
+  status <TICKET>                                                     the item's state (the 'state' query)
+  approve <TICKET> [--reason R]                                       unblock: accept the blocked step or gate
+  retry <TICKET> [--reason R]                                         re-run the blocked stage
+  skip-gate <TICKET> <GATE> --reason R                                skip a gate of the current edge
+  rollback <TICKET> <STAGE> [--reason R]                              go back to an earlier stage
+  cancel <TICKET> [--reason R]                                        cancel the work item
+  stages                                                              the stage graph (Mermaid)
+
+common options: --json (machine-readable output), --by NAME (who asks; default: $USER), --project P
+stages: ${STAGES.join(', ')}`;
+
+export interface CommandContext {
+  readonly config: AppConfig;
+  readonly client: () => Promise<Client>;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface CommandOutput {
+  readonly json: unknown;
+  readonly text: string;
+}
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  by: { type: 'string' },
+  reason: { type: 'string' },
+  project: { type: 'string' },
+  title: { type: 'string' },
+  description: { type: 'string' },
+  url: { type: 'string' },
+  stage: { type: 'string' },
+  blocked: { type: 'boolean' },
+  'not-blocked': { type: 'boolean' },
+  all: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+type Parsed = ReturnType<typeof parse>;
+
+function positional(parsed: Parsed, index: number, name: string): string {
+  const value = parsed.positionals[index];
+  if (!value) throw new CliError(`missing <${name}>\n\n${USAGE}`);
+  return value;
+}
+
+function requester(parsed: Parsed, env: NodeJS.ProcessEnv): string {
+  return parsed.values.by ?? env.ORCH_OPERATOR ?? env.USER ?? os.userInfo().username;
+}
+
+export async function runCommand(argv: readonly string[], ctx: CommandContext): Promise<CommandOutput> {
+  const parsed = parse(argv);
+  const command = parsed.positionals[0];
+  if (!command || parsed.values.help) return { json: { usage: USAGE }, text: USAGE };
+  const args = { ...parsed, positionals: parsed.positionals.slice(1) };
+  const by = requester(parsed, ctx.env);
+  const reason = parsed.values.reason;
+  const ticketAndProject = (): { ticket: string; project: string } => {
+    const ticket = positional(args, 0, 'TICKET');
+    return { ticket, project: parsed.values.project ?? projectForTicket(ctx.config, ticket) };
+  };
+  const override = async (send: (handle: ReturnType<typeof workItemHandle>) => Promise<OverrideResult>, verb: string): Promise<CommandOutput> => {
+    const { ticket, project } = ticketAndProject();
+    const result = await send(workItemHandle(await ctx.client(), project, ticket));
+    return { json: result, text: `${verb} ${result.ticket}: now ${result.stage} (${result.status})` };
+  };
+
+  switch (command) {
+    case 'submit': {
+      const project = positional(args, 0, 'project');
+      const ticket = positional(args, 1, 'TICKET');
+      const title = parsed.values.title;
+      if (!title) throw new CliError('submit needs --title');
+      const result = await submitWorkItem(
+        await ctx.client(),
+        ctx.config,
+        project,
+        { ticket, title, description: parsed.values.description ?? '', url: parsed.values.url },
+        { key: `cli:submit:${ticket}`, source: 'cli', type: 'ticket.created', summary: `submitted by ${by}` },
+      );
+      return { json: result, text: `submitted ${ticket} as ${result.workflowId}` };
+    }
+    case 'list': {
+      if (parsed.values.blocked && parsed.values['not-blocked']) throw new CliError('use either --blocked or --not-blocked');
+      const blocked = parsed.values.blocked ? true : parsed.values['not-blocked'] ? false : undefined;
+      const rows = await listWorkItems(await ctx.client(), {
+        project: parsed.values.project,
+        stage: parsed.values.stage,
+        blocked,
+        includeClosed: parsed.values.all,
+      });
+      return { json: rows, text: renderRows(rows) };
+    }
+    case 'status': {
+      const { ticket, project } = ticketAndProject();
+      const state = await workItemState(await ctx.client(), project, ticket);
+      return { json: state, text: renderState(state) };
+    }
+    case 'approve':
+      return override((h) => h.executeUpdate(approveUpdate, { args: [{ by, reason }] }), 'approved');
+    case 'retry':
+      return override((h) => h.executeUpdate(retryUpdate, { args: [{ by, reason }] }), 'retrying');
+    case 'skip-gate': {
+      const gate = positional(args, 1, 'GATE');
+      if (!reason) throw new CliError('skip-gate needs --reason');
+      return override((h) => h.executeUpdate(skipGateUpdate, { args: [{ by, reason, gate }] }), `skipped gate ${gate} of`);
+    }
+    case 'rollback': {
+      const toStage = positional(args, 1, 'STAGE');
+      return override((h) => h.executeUpdate(rollbackUpdate, { args: [{ by, reason, toStage }] }), 'rolled back');
+    }
+    case 'cancel':
+      return override((h) => h.executeUpdate(cancelUpdate, { args: [{ by, reason }] }), 'cancelled');
+    case 'stages': {
+      const chart = stageGraphMermaid();
+      return { json: { stages: STAGES, mermaid: chart }, text: chart };
+    }
+    default:
+      throw new CliError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  }
+}

@@ -1,0 +1,30 @@
+// Human-readable renderings for the CLI (the --json flag prints the raw objects instead).
+import type { WorkItemState } from '../domain';
+import type { WorkItemRow } from '../client/work-items';
+
+export function renderState(state: WorkItemState): string {
+  const lines = [
+    `${state.ticket}  ${state.title}`,
+    `  project   ${state.project}`,
+    `  stage     ${state.stage} (visit ${state.attempt})`,
+    `  status    ${state.status}${state.blocked ? `: ${state.blocked.reason}` : ''}`,
+    `  reviews   ${state.reviewRejections} returned, gate retries ${state.gateRetries}`,
+    `  cost      $${state.costUsd.toFixed(2)} of $${state.budgetUsd.toFixed(2)}`,
+  ];
+  if (state.findings.length > 0) lines.push('  findings', ...state.findings.map((f) => `    - ${f}`));
+  lines.push('  history', ...state.history.map((v) => `    ${v.enteredAt}  ${v.stage}${v.outcome ? `  -> ${v.outcome}` : ''}`));
+  if (state.overrides.length > 0) {
+    lines.push('  overrides', ...state.overrides.map((o) => `    ${o.at}  ${o.kind} by ${o.by} at ${o.stage}${o.reason ? `: ${o.reason}` : ''}`));
+  }
+  return lines.join('\n');
+}
+
+export function renderRows(rows: readonly WorkItemRow[]): string {
+  if (rows.length === 0) return 'no work items match';
+  const table = [['TICKET', 'PROJECT', 'STAGE', 'BLOCKED', 'ATTEMPT', 'COST', 'STATUS']];
+  for (const r of rows) {
+    table.push([r.ticket ?? '?', r.project ?? '?', r.stage ?? '?', r.blocked ? 'yes' : 'no', String(r.attempt ?? ''), (r.costUsd ?? 0).toFixed(2), r.status]);
+  }
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  return table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `orch` operator command.
+import { runCli } from './main';
+
+runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(`${text}\n`),
+  stderr: (text) => process.stderr.write(`${text}\n`),
+  env: process.env,
+}).then((code) => {
+  process.exitCode = code;
+});

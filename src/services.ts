@@ -1,0 +1,49 @@
+// Starting the orchestrator's long-running parts: the worker and the HTTP API. Used by the
+// separate entry points (production containers) and by `npm start` (all in one process).
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { createApp } from './api/app';
+import { listen, type RunningServer } from './api/server';
+import type { AppConfig } from './config';
+import type { Logger } from './util/logger';
+import { createWorker } from './worker/create-worker';
+
+export async function connectClient(config: AppConfig): Promise<Client> {
+  const connection = await Connection.connect({ address: config.env.TEMPORAL_ADDRESS, connectTimeout: '5s' });
+  return new Client({ connection, namespace: config.env.TEMPORAL_NAMESPACE });
+}
+
+export interface RunningWorker {
+  readonly worker: Worker;
+  /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(config: AppConfig, logger: Logger): Promise<RunningWorker> {
+  const connection = await NativeConnection.connect({ address: config.env.TEMPORAL_ADDRESS });
+  const worker = await createWorker({
+    connection,
+    namespace: config.env.TEMPORAL_NAMESPACE,
+    taskQueue: config.env.ORCH_TASK_QUEUE,
+    activities: createActivities(config),
+  });
+  const done = worker.run().finally(() => connection.close());
+  logger.info('worker polling', { taskQueue: config.env.ORCH_TASK_QUEUE, namespace: config.env.TEMPORAL_NAMESPACE });
+  return {
+    worker,
+    done,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+export async function startApi(config: AppConfig, client: Client, logger: Logger): Promise<RunningServer> {
+  const app = createApp({ client, namespace: config.env.TEMPORAL_NAMESPACE, logger: logger.child({ component: 'api' }) });
+  const server = await listen(app, config.env.ORCH_API_HOST, config.env.ORCH_API_PORT);
+  logger.info('api listening', { url: server.url });
+  return server;
+}

@@ -1,0 +1,90 @@
+// Runs `temporal server start-dev` with its state in a file, so work items survive restarts.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Logger } from '../util/logger';
+import { loadExeca } from '../util/execa';
+import { ensureSearchAttributes, searchAttributeFlags } from './search-attributes';
+
+export interface DevServerOptions {
+  readonly binary: string;
+  readonly dataDir: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly uiPort: number;
+  readonly namespace: string;
+  readonly logger: Logger;
+  readonly startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  readonly address: string;
+  readonly uiUrl: string;
+  readonly dbFile: string;
+  stop(): Promise<void>;
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const { execa } = await loadExeca();
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const dbFile = path.join(options.dataDir, 'temporal.db');
+  const freshDatabase = !fs.existsSync(dbFile);
+  const address = `${options.ip}:${options.port}`;
+  if (await portOpen(options.ip, options.port)) {
+    throw new Error(`port ${address} is already in use: is another Temporal server running? Stop it or set TEMPORAL_ADDRESS/ORCH_* ports`);
+  }
+  const logFile = path.join(options.dataDir, 'temporal-server.log');
+  const args = [
+    'server', 'start-dev',
+    '--db-filename', dbFile,
+    '--ip', options.ip,
+    '--port', String(options.port),
+    '--ui-port', String(options.uiPort),
+    '--namespace', options.namespace,
+    '--log-format', 'json',
+    '--log-level', 'warn',
+    ...(freshDatabase ? searchAttributeFlags() : []),
+  ];
+  const child = execa(options.binary, args, { stdin: 'ignore', stdout: { file: logFile }, stderr: { file: logFile }, reject: false, cleanup: true });
+  let exited = false;
+  void child.then(() => (exited = true));
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  while (!(await portOpen(options.ip, options.port))) {
+    if (exited) throw new Error(`temporal dev server exited during start-up; see ${logFile}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`temporal dev server did not listen on ${address} in time; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!freshDatabase) {
+    const created = await ensureSearchAttributes(options.binary, address, options.namespace);
+    if (created.length > 0) options.logger.info('registered search attributes on the existing database', { created });
+  }
+  options.logger.info('temporal dev server ready', { address, dbFile, freshDatabase });
+
+  return {
+    address,
+    uiUrl: `http://${options.ip}:${options.uiPort}`,
+    dbFile,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await child;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,128 @@
+// `orch` against the real dev server, and the equivalent raw `temporal` CLI commands from the docs.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { runCli } from '../../src/cli/main';
+import { resolveTool } from '../../src/config/paths';
+import type { GateOutcome, WorkItemState } from '../../src/domain';
+import { scriptedActivities } from '../support/doubles';
+import { TEST_PROJECTS_YAML } from '../support/config';
+import { startTemporal } from '../support/temporal';
+import { taskQueue, waitForState, withWorker } from '../support/work-item-harness';
+
+let env: TestWorkflowEnvironment;
+let projectsFile: string;
+beforeAll(async () => {
+  env = await startTemporal();
+  projectsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'orch-cli-')), 'projects.yaml');
+  fs.writeFileSync(projectsFile, TEST_PROJECTS_YAML);
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function orch(queue: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    env: {
+      TEMPORAL_ADDRESS: env.address,
+      ORCH_TASK_QUEUE: queue,
+      ORCH_PROJECTS_FILE: projectsFile,
+      ORCH_ACTIVITY_RETRY_INITIAL_MS: '10',
+      USER: 'cli-tester',
+    },
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const failingReview = (input: { stage: string; gate: GateOutcome['gate'] }): GateOutcome =>
+  input.stage === 'review' ? { gate: input.gate, verdict: 'FAIL', findings: ['missing tests for coupon expiry'] } : { gate: input.gate, verdict: 'PASS', findings: [] };
+
+describe('orch', () => {
+  test('submit, list, status and approve a blocked item; --json everywhere', async () => {
+    const queue = taskQueue('cli');
+    const ticket = `VIS-${Date.now() % 100000}`;
+    const doubles = scriptedActivities({ gate: failingReview });
+    await withWorker(env, queue, doubles.activities, async () => {
+      const submitted = await orch(queue, 'submit', 'visibility', ticket, '--title', 'Coupon codes', '--json');
+      expect(submitted).toMatchObject({ code: 0 });
+      expect(JSON.parse(submitted.out)).toMatchObject({ workflowId: `work-item/visibility/${ticket}` });
+
+      await waitForState(env.client.workflow.getHandle(`work-item/visibility/${ticket}`), (s) => s.status === 'blocked');
+
+      const status = await orch(queue, 'status', ticket);
+      expect(status.code).toBe(0);
+      expect(status.out).toContain('status    blocked: gate artifacts failed on stage review');
+      expect(status.out).toContain('- missing tests for coupon expiry');
+
+      let rows: { ticket: string; stage: string; blocked: boolean }[] = [];
+      for (let i = 0; i < 50 && rows.length === 0; i++) {
+        rows = JSON.parse((await orch(queue, 'list', '--project', 'visibility', '--blocked', '--json')).out);
+        if (rows.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(rows).toEqual([expect.objectContaining({ ticket, stage: 'review', blocked: true })]);
+      expect((await orch(queue, 'list', '--project', 'visibility', '--blocked')).out).toMatch(new RegExp(`${ticket}\\s+visibility\\s+review\\s+yes`));
+
+      const rejected = await orch(queue, 'rollback', ticket, 'deploy');
+      expect(rejected.code).toBe(1);
+      expect(rejected.err).toMatch(/^orch: rejected: rollback: cannot roll back from review to "deploy"/);
+
+      const approved = await orch(queue, 'approve', ticket, '--reason', 'tests added by hand', '--json');
+      expect(approved.code).toBe(0);
+      expect(JSON.parse(approved.out)).toMatchObject({ ticket, status: 'active' });
+      const state: WorkItemState = JSON.parse((await orch(queue, 'status', ticket, '--json')).out);
+      expect(state.overrides).toEqual([expect.objectContaining({ kind: 'approve', by: 'cli-tester', reason: 'tests added by hand' })]);
+    });
+  });
+
+  test('readable failures with exit codes: usage 2, unknown ticket 1, server down 1', async () => {
+    const queue = taskQueue('cli-errors');
+    expect(await orch(queue, 'frobnicate')).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "frobnicate"') });
+    expect(await orch(queue, 'status', 'NOPE-1')).toMatchObject({ code: 2, err: 'orch: no configured project has ticket prefix NOPE (ticket NOPE-1)' });
+    expect(await orch(queue, 'status', '../etc')).toMatchObject({ code: 2, err: expect.stringContaining('invalid ticket id') });
+    expect(await orch(queue, 'skip-gate', 'SHOP-1', 'security')).toMatchObject({ code: 2, err: 'orch: skip-gate needs --reason' });
+    const unknown = await orch(queue, 'status', 'SHOP-999999', '--json');
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.err).error).toMatch(/no such work item|not found/i);
+
+    const down = await runCli(['status', 'SHOP-1'], {
+      stdout: () => undefined,
+      stderr: (t) => expect(t).toMatch(/^orch: cannot reach Temporal at 127\.0\.0\.1:1:/),
+      env: { TEMPORAL_ADDRESS: '127.0.0.1:1', ORCH_PROJECTS_FILE: projectsFile },
+    });
+    expect(down).toBe(1);
+  });
+
+  test('the documented temporal CLI equivalents list, query and update a work item', async () => {
+    const queue = taskQueue('temporal-cli');
+    const ticket = `VIS-${(Date.now() % 100000) + 1}`;
+    const workflowId = `work-item/visibility/${ticket}`;
+    // Asynchronous on purpose: the worker answering the query runs in this same process.
+    const temporal = async (...args: string[]): Promise<string> =>
+      (await promisify(execFile)(resolveTool('temporal'), [...args, '--address', env.address], { encoding: 'utf8' })).stdout;
+    await withWorker(env, queue, scriptedActivities({ gate: failingReview }).activities, async () => {
+      await orch(queue, 'submit', 'visibility', ticket, '--title', 'Raw CLI');
+      await waitForState(env.client.workflow.getHandle(workflowId), (s) => s.status === 'blocked');
+
+      let listed = '';
+      for (let i = 0; i < 50 && !listed.includes(workflowId); i++) {
+        listed = await temporal('workflow', 'list', '--query', `OrchProject='visibility' AND OrchBlocked=true AND OrchTicket='${ticket}'`);
+      }
+      expect(listed).toContain(workflowId);
+
+      const queried = JSON.parse(await temporal('workflow', 'query', '--workflow-id', workflowId, '--name', 'state', '--output', 'json'));
+      expect(queried.queryResult[0]).toMatchObject({ ticket, stage: 'review', status: 'blocked' });
+
+      const updated = await temporal('workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'approve', '--input', '{"by":"ops","reason":"via temporal CLI"}');
+      expect(updated).toMatch(/Result\s+map\[stage:review status:active ticket:VIS-\d+\]/);
+      const after = await env.client.workflow.getHandle(workflowId).query('state');
+      expect((after as WorkItemState).overrides).toEqual([expect.objectContaining({ kind: 'approve', by: 'ops', reason: 'via temporal CLI' })]);
+    });
+  });
+});
