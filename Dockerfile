@@ -1,0 +1,30 @@
+# The orchestrator image: API and worker run from the same image with different commands.
+# gitleaks is built from source at a pinned version (no binary downloads at runtime).
+FROM golang:1.24-bookworm AS gitleaks
+ARG GITLEAKS_VERSION=8.30.1
+RUN GOBIN=/out go install -trimpath \
+      -ldflags "-X github.com/zricethezav/gitleaks/v8/version.Version=v${GITLEAKS_VERSION}" \
+      github.com/zricethezav/gitleaks/v8@v${GITLEAKS_VERSION}
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ca-certificates tini \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=gitleaks /out/gitleaks /usr/local/bin/gitleaks
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json projects.yaml .gitleaks.toml ./
+COPY temporal-config ./temporal-config
+ENV NODE_ENV=production ORCH_GITLEAKS_BIN=/usr/local/bin/gitleaks
+USER node
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/worker/main.js"]
