@@ -1,0 +1,81 @@
+// `npm start`'s supervisor (dist/dev/start.js) as a user runs it: persistent state, search
+// attributes on an existing database, clean Ctrl-C, work items found again after a restart.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { runCli } from '../../src/cli/main';
+import { resolveTool } from '../../src/config/paths';
+import type { WorkItemState } from '../../src/domain';
+import { freePort, portOpen, spawnLogged } from '../support/processes';
+
+const ROOT = path.resolve(__dirname, '../..');
+const START = path.join(ROOT, 'dist/dev/start.js');
+jest.setTimeout(180_000);
+
+test('npm start persists work items across a clean restart and registers search attributes on an existing database', async () => {
+  expect({ built: fs.existsSync(START) }).toEqual({ built: true }); // `npm test` builds first (pretest)
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-start-'));
+  const [grpc, ui, api] = [await freePort(), await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: `127.0.0.1:${grpc}`,
+    ORCH_UI_PORT: String(ui),
+    ORCH_API_PORT: String(api),
+    ORCH_DATA_DIR: dataDir,
+    ORCH_PROJECTS_FILE: path.join(ROOT, 'projects.yaml'),
+    ORCH_LOG_LEVEL: 'warn',
+  };
+
+  // A database made by a plain dev server has none of our search attributes.
+  const bare = spawnLogged(resolveTool('temporal'), ['server', 'start-dev', '--headless', '--db-filename', path.join(dataDir, 'temporal.db'), '--ip', '127.0.0.1', '--port', String(grpc)], env);
+  for (let i = 0; i < 100 && !(await portOpen(grpc)); i++) await new Promise((r) => setTimeout(r, 100));
+  bare.child.kill('SIGTERM');
+  await bare.exited();
+
+  const orch = async (...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: { ...env, USER: 'e2e' } });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  // First start: registers the attributes through `temporal operator`, runs worker and API.
+  const first = spawnLogged(process.execPath, [START], env);
+  await first.waitFor(/Press Ctrl-C to stop/, 60_000);
+  expect(first.output()).toContain(`Web UI    http://127.0.0.1:${ui}/namespaces/default/workflows`);
+  expect(first.output()).toContain(`API       http://127.0.0.1:${api}`);
+  expect(await (await fetch(`http://127.0.0.1:${api}/readyz`)).json()).toEqual({ status: 'ready', namespace: 'default' });
+  const { stdout: attributes } = await promisify(execFile)(resolveTool('temporal'), ['operator', 'search-attribute', 'list', '--address', `127.0.0.1:${grpc}`]);
+  for (const name of ['OrchProject', 'OrchStage', 'OrchTicket', 'OrchBlocked', 'OrchAttempt', 'OrchCost']) expect(attributes).toContain(name);
+
+  expect((await orch('submit', 'orchestrator', 'ORCH-7', '--title', 'Self-hosting smoke test')).code).toBe(0);
+  // No agent activity is built yet: the worker must say so rather than pretend.
+  let state: WorkItemState | undefined;
+  for (let i = 0; i < 100 && state?.status !== 'blocked'; i++) {
+    const status = await orch('status', 'ORCH-7', '--json');
+    if (status.code === 0) state = JSON.parse(status.out);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(state?.blocked).toMatchObject({ kind: 'not-implemented', reason: 'not implemented: runAgent', stage: 'analysis' });
+
+  first.child.kill('SIGINT');
+  expect(await first.exited()).toBe(0);
+  expect(await portOpen(grpc)).toBe(false);
+  expect(await portOpen(api)).toBe(false);
+  expect(await portOpen(ui)).toBe(false);
+
+  // Second start on the same database: the item is where it was.
+  const second = spawnLogged(process.execPath, [START], env);
+  await second.waitFor(/Press Ctrl-C to stop/, 60_000);
+  const again = await orch('status', 'ORCH-7', '--json');
+  expect(again.code).toBe(0);
+  const restored: WorkItemState = JSON.parse(again.out);
+  expect(restored).toMatchObject({ ticket: 'ORCH-7', stage: 'analysis', status: 'blocked', title: 'Self-hosting smoke test' });
+  let listed = '';
+  for (let i = 0; i < 50 && !listed.includes('ORCH-7'); i++) listed = (await orch('list', '--blocked')).out;
+  expect(listed).toMatch(/ORCH-7\s+orchestrator\s+analysis\s+yes/);
+  second.child.kill('SIGINT');
+  expect(await second.exited()).toBe(0);
+});
