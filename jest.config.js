@@ -9,4 +9,5 @@ module.exports = {
   maxWorkers: 1,
   testTimeout: 60_000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -126,7 +126,8 @@ export function stageGraphMermaid(): string {
       lines.push(`  ${id(spec.stage)}[${spec.stage}] -->${label} ${id(spec.next)}[${spec.next}]`);
     }
     if (spec.onFailure && spec.onFailure !== spec.stage) {
-      lines.push(`  ${id(spec.stage)} -. fail / REQUEST_CHANGES .-> ${id(spec.onFailure)}`);
+      const label = spec.step?.activity === 'runAgent' && spec.step.role === 'reviewer' ? 'REQUEST_CHANGES / fail' : 'fail';
+      lines.push(`  ${id(spec.stage)} -. ${label} .-> ${id(spec.onFailure)}`);
     }
   }
   return lines.join('\n');

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { GATE_NAMES, ROLES, STAGES, STAGE_GRAPH, rollbackTargets, stageGraphMermaid, stageIndex } from '../../src/domain';
 
 describe('stage graph', () => {
@@ -41,6 +43,11 @@ describe('stage graph', () => {
     for (const s of STAGES) for (const g of STAGE_GRAPH[s].gates) expect(GATE_NAMES).toContain(g);
   });
 
+  test('docs/architecture/README.md shows the graph exactly as the code defines it', () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/architecture/README.md'), 'utf8');
+    expect(doc).toContain(`\`\`\`mermaid\n${stageGraphMermaid()}\n\`\`\``);
+  });
+
   test('rollback targets are the earlier working stages', () => {
     expect(rollbackTargets('review')).toEqual(['analysis', 'architecture', 'development']);
     expect(rollbackTargets('analysis')).toEqual([]);
@@ -49,6 +56,7 @@ describe('stage graph', () => {
   test('the Mermaid rendering names every edge and its gates', () => {
     const chart = stageGraphMermaid();
     expect(chart).toContain('testing[testing] -->|artifacts, security, merge, image-freshness| deploy_staging[deploy-staging]');
-    expect(chart).toContain('review -. fail / REQUEST_CHANGES .-> development');
+    expect(chart).toContain('review -. REQUEST_CHANGES / fail .-> development');
+    expect(chart).toContain('deploy -. fail .-> development');
   });
 });
