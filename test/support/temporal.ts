@@ -11,7 +11,7 @@ let runtimeInstalled = false;
 function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(process.env.ORCH_TEST_LOG ? 'INFO' : 'WARN') });
+  Runtime.install({ logger: new DefaultLogger(process.env.ORCH_TEST_LOG ? 'INFO' : 'ERROR') });
 }
 
 export async function startTemporal(): Promise<TestWorkflowEnvironment> {
