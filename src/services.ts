@@ -6,6 +6,7 @@ import { createActivities } from './activities';
 import { createApp } from './api/app';
 import { listen, type RunningServer } from './api/server';
 import type { AppConfig } from './config';
+import { planeDirectoryFromConfig } from './tracker/from-config';
 import type { Logger } from './util/logger';
 import { createWorker } from './worker/create-worker';
 
@@ -42,7 +43,11 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
 }
 
 export async function startApi(config: AppConfig, client: Client, logger: Logger): Promise<RunningServer> {
-  const app = createApp({ client, namespace: config.env.TEMPORAL_NAMESPACE, logger: logger.child({ component: 'api' }) });
+  const apiLogger = logger.child({ component: 'api' });
+  for (const [source, secret] of [['plane', config.env.ORCH_PLANE_WEBHOOK_SECRET], ['gitea', config.env.ORCH_GITEA_WEBHOOK_SECRET]] as const) {
+    if (!secret) apiLogger.warn(`no ${source} webhook secret configured: every ${source} delivery will be rejected with 401`);
+  }
+  const app = createApp({ client, config, logger: apiLogger, planeDirectory: planeDirectoryFromConfig(config) });
   const server = await listen(app, config.env.ORCH_API_HOST, config.env.ORCH_API_PORT);
   logger.info('api listening', { url: server.url });
   return server;

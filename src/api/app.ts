@@ -1,17 +1,25 @@
-// The HTTP API's Express application. It stays thin: health and readiness here; webhook intake
-// verifies, parses, maps and signals, and decides no pipeline policy.
+// The HTTP API's Express application. It stays thin: webhook intake verifies, parses, maps and
+// signals, and decides no pipeline policy; health, readiness and metrics for operators.
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
+import type { AppConfig } from '../config';
+import type { PlaneDirectory } from '../tracker/plane-directory';
 import type { Logger } from '../util/logger';
+import { createMetrics, type ApiMetrics } from './metrics';
+import { createWebhookRouter } from './webhooks/router';
+import { giteaSource, planeSource } from './webhooks/sources';
 
 export interface ApiDependencies {
   readonly client: Client;
-  readonly namespace: string;
+  readonly config: AppConfig;
   readonly logger: Logger;
+  readonly planeDirectory: PlaneDirectory;
+  readonly metrics?: ApiMetrics;
 }
 
 export function createApp(deps: ApiDependencies): Express {
   const app = express();
+  const metrics = deps.metrics ?? createMetrics();
   app.disable('x-powered-by');
 
   app.get('/healthz', (_req, res) => {
@@ -21,13 +29,31 @@ export function createApp(deps: ApiDependencies): Express {
   // Ready when Temporal answers: without it no webhook can become a signal.
   app.get('/readyz', async (_req, res) => {
     try {
-      await deps.client.connection.workflowService.getSystemInfo({});
-      res.json({ status: 'ready', namespace: deps.namespace });
+      await deps.client.withDeadline(Date.now() + 3000, () => deps.client.connection.workflowService.getSystemInfo({}));
+      res.json({ status: 'ready', namespace: deps.config.env.TEMPORAL_NAMESPACE });
     } catch (err) {
       deps.logger.warn('readiness check failed', { err });
       res.status(503).json({ status: 'unavailable', reason: 'Temporal is not reachable' });
     }
   });
 
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.use(
+    '/webhooks',
+    createWebhookRouter({
+      client: deps.client,
+      config: deps.config,
+      logger: deps.logger,
+      metrics,
+      sources: { plane: planeSource(deps.config, deps.planeDirectory), gitea: giteaSource(deps.config) },
+    }),
+  );
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
   return app;
 }

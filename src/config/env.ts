@@ -4,6 +4,8 @@ import { ConfigError, formatIssues } from './errors';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveMs = z.coerce.number().int().positive();
+// Empty strings count as unset; a secret's value never appears in a validation message.
+const optionalSecret = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional());
 
 export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -21,6 +23,20 @@ export const envSchema = z.object({
   ORCH_HEARTBEAT_TIMEOUT_MS: positiveMs.default(60 * 1000),
   ORCH_ACTIVITY_RETRY_INITIAL_MS: positiveMs.default(10 * 1000),
   ORCH_ACTIVITY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  ORCH_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  /** Deadline for turning a delivery into a signal: Gitea gives up after 5 s. */
+  ORCH_WEBHOOK_SIGNAL_TIMEOUT_MS: positiveMs.default(4000),
+  ORCH_PLANE_WEBHOOK_SECRET: optionalSecret,
+  ORCH_GITEA_WEBHOOK_SECRET: optionalSecret,
+  ORCH_PLANE_API_URL: z.url().optional(),
+  ORCH_PLANE_API_KEY: optionalSecret,
+  ORCH_PLANE_WORKSPACE: z.string().regex(/^[a-z0-9-]+$/, 'a Plane workspace slug').optional(),
+  /** The Plane user the API key belongs to: its own actions come back as webhooks and are ignored. */
+  ORCH_PLANE_BOT_USER_ID: z.guid().optional(),
+  ORCH_GITEA_API_URL: z.url().optional(),
+  ORCH_GITEA_TOKEN: optionalSecret,
+  ORCH_GITEA_BOT_LOGIN: z.string().min(1).optional(),
+  ORCH_RECONCILE_INTERVAL_MS: positiveMs.default(10 * 60 * 1000),
 });
 
 export type EnvConfig = z.infer<typeof envSchema>;

@@ -33,6 +33,30 @@ const commandsSchema = z
   })
   .strict();
 
+const planeSchema = z
+  .object({
+    /** The Plane project's UUID (webhooks are workspace-wide and carry only this). */
+    projectId: z.guid(),
+    /** Start a work item when it is created in, or moved to, this state (UUID) ... */
+    triggerState: z.guid().optional(),
+    /** ... or when it carries, or is given, this label (name). */
+    triggerLabel: z.string().min(1).optional(),
+    /** Plane user UUIDs allowed to steer items with comment commands (/approve, /retry, ...). */
+    operators: z.array(z.guid()).default([]),
+  })
+  .strict()
+  .refine((p) => p.triggerState !== undefined || p.triggerLabel !== undefined, {
+    message: 'set triggerState or triggerLabel (or both)',
+    path: ['triggerState'],
+  });
+
+const giteaSchema = z
+  .object({
+    /** owner/name of the repository on Gitea. */
+    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'),
+  })
+  .strict();
+
 export const projectSchema = z
   .object({
     /** The Plane project identifier; tickets are `<ticketPrefix>-<n>`. */
@@ -43,6 +67,8 @@ export const projectSchema = z
     limits: limitsSchema.default(() => limitsSchema.parse({})),
     gates: gatesSchema.default(() => gatesSchema.parse({})),
     commands: commandsSchema.default({}),
+    plane: planeSchema.optional(),
+    gitea: giteaSchema.optional(),
   })
   .strict();
 
@@ -55,6 +81,7 @@ export const projectsFileSchema = z
   .strict()
   .superRefine((file, ctx) => {
     const seen = new Map<string, string>();
+    const seenPlane = new Map<string, string>();
     for (const [key, project] of Object.entries(file.projects)) {
       if (!PROJECT_KEY_PATTERN.test(key)) {
         ctx.addIssue({
@@ -72,6 +99,11 @@ export const projectsFileSchema = z
         });
       }
       seen.set(project.ticketPrefix, key);
+      const planeId = project.plane?.projectId;
+      if (planeId && seenPlane.has(planeId)) {
+        ctx.addIssue({ code: 'custom', path: ['projects', key, 'plane', 'projectId'], message: `Plane project ${planeId} is already mapped to ${seenPlane.get(planeId)}` });
+      }
+      if (planeId) seenPlane.set(planeId, key);
     }
   });
 

@@ -1,0 +1,85 @@
+// The signed Gitea and Plane deliveries in test/fixtures/webhooks (exact body bytes + headers),
+// and the configuration of the world they describe (see that folder's README.md).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AppConfig } from '../../src/config';
+import { loadEnv } from '../../src/config/env';
+import { parseProjects } from '../../src/config/projects';
+
+const DIR = path.resolve(__dirname, '../fixtures/webhooks');
+
+export const GITEA_SECRET = 'gitea_whsec_4f9d2c7a81e64b0b9a3e5d17c2f08b6e';
+export const PLANE_SECRET = 'plane_wh_8c1f4e2a9b7d4c3e8f6a1b2c3d4e5f60';
+
+export const WORLD = {
+  planeProjectId: '4e8bcacf-333f-4718-ba69-1fc992453b7b',
+  workItemId: 'ddbb63a0-4448-4c32-94a1-da60ede27fa0',
+  todoStateId: '024a4924-eb78-4025-9c42-9059fb3db79a',
+  cancelledStateId: 'adb9556d-0162-4b1f-b536-582b1f92b5fb',
+  startedStateId: '23b5b2cf-b20d-4ba9-9025-ea14193a29c8',
+  doneStateId: '621cab65-1115-477f-9d12-7d69c5dffc80',
+  priya: 'ae9cef9c-bc13-4cce-b552-1dd19a6d2fb4',
+  planeBot: 'e98dd942-1e23-4050-9c09-daa6597cc9d0',
+} as const;
+
+export interface Delivery {
+  readonly name: string;
+  readonly body: Buffer;
+  readonly headers: Record<string, string>;
+}
+
+export function delivery(name: string): Delivery {
+  return {
+    name,
+    body: fs.readFileSync(path.join(DIR, `${name}.json`)),
+    headers: JSON.parse(fs.readFileSync(path.join(DIR, `${name}.headers.json`), 'utf8')),
+  };
+}
+
+export const FIXTURE_NAMES = [
+  'gitea-push',
+  'gitea-pull_request-opened',
+  'gitea-pull_request_review-rejected',
+  'plane-issue-created',
+  'plane-issue_comment-created',
+] as const;
+
+/** A new delivery built like the senders do: the body signed with the source's secret. */
+export function signed(source: 'plane' | 'gitea', payload: unknown, headers: Record<string, string>): Delivery {
+  const body = Buffer.from(JSON.stringify(payload));
+  const hex = crypto.createHmac('sha256', source === 'plane' ? PLANE_SECRET : GITEA_SECRET).update(body).digest('hex');
+  const signature: Record<string, string> = { [source === 'plane' ? 'X-Plane-Signature' : 'X-Gitea-Signature']: hex };
+  return { name: 'built', body, headers: { 'Content-Type': 'application/json', ...headers, ...signature } };
+}
+
+export function fixtureProjectsYaml(): string {
+  return `
+projects:
+  shop:
+    ticketPrefix: SHOP
+    repository: /srv/git/shop.git
+    plane:
+      projectId: ${WORLD.planeProjectId}
+      triggerState: ${WORLD.todoStateId}
+      operators: [${WORLD.priya}]
+    gitea:
+      repository: acme/shop
+`;
+}
+
+export function fixtureConfig(env: Record<string, string> = {}): AppConfig {
+  return {
+    env: loadEnv({
+      ORCH_PLANE_WEBHOOK_SECRET: PLANE_SECRET,
+      ORCH_GITEA_WEBHOOK_SECRET: GITEA_SECRET,
+      ORCH_PLANE_BOT_USER_ID: WORLD.planeBot,
+      ORCH_GITEA_BOT_LOGIN: 'orchestrator',
+      ORCH_ACTIVITY_RETRY_INITIAL_MS: '10',
+      ...env,
+    }),
+    projectsFile: 'fixture-projects.yaml',
+    projects: parseProjects(fixtureProjectsYaml(), 'fixture-projects.yaml').projects,
+    dataDir: '/nonexistent',
+  };
+}
