@@ -14,7 +14,9 @@ const header = (req: Request, name: string): string | undefined => {
 export function giteaSource(config: AppConfig): WebhookSource {
   return {
     secret: config.env.ORCH_GITEA_WEBHOOK_SECRET,
-    signature: (req) => header(req, 'x-gitea-signature') || header(req, 'x-hub-signature-256'),
+    // Fall back to the GitHub-style header only when Gitea's own is absent: present but empty
+    // means the hook has no secret, and that is rejected.
+    signature: (req) => header(req, 'x-gitea-signature') ?? header(req, 'x-hub-signature-256'),
     eventType: (req) => header(req, 'x-gitea-event-type') ?? header(req, 'x-gitea-event') ?? '',
     deliveryId: (req) => header(req, 'x-gitea-delivery'),
     map: (eventType, payload) => mapGiteaDelivery(eventType, payload, { config, botLogin: config.env.ORCH_GITEA_BOT_LOGIN }),
