@@ -8,7 +8,8 @@ function notImplemented(what: string): never {
   throw ApplicationFailure.create({ message: `not implemented: ${what}`, type: FAILURE_NOT_IMPLEMENTED, nonRetryable: true });
 }
 
-export const notImplementedActivities: WorkItemActivities = {
+/** The capabilities still to be built (the tracker sync is real: src/activities/tracker.ts). */
+export const notImplementedActivities: Omit<WorkItemActivities, 'syncTracker'> = {
   runAgent: async () => notImplemented('runAgent'),
   deployStaging: async () => notImplemented('deployStaging'),
   deployProduction: async () => notImplemented('deployProduction'),

@@ -1,14 +1,16 @@
 // The activity interface the work-item workflow calls. Implementations live in src/activities;
 // the workflow sees only these signatures.
 import type { GateOutcome } from './gates';
-import type { GateInput, StepInput, StepResult } from './work-item';
+import type { GateInput, StepInput, StepResult, TrackerSyncInput, TrackerSyncResult } from './work-item';
 
 export interface WorkItemActivities {
   runAgent(input: StepInput): Promise<StepResult>;
   deployStaging(input: StepInput): Promise<StepResult>;
   deployProduction(input: StepInput): Promise<StepResult>;
   runGate(input: GateInput): Promise<GateOutcome>;
+  /** Tells the tracker about a stage change or a block (comment, state move); idempotent. */
+  syncTracker(input: TrackerSyncInput): Promise<TrackerSyncResult>;
 }
 
 export type WorkItemActivityName = keyof WorkItemActivities;
-export const WORK_ITEM_ACTIVITY_NAMES: readonly WorkItemActivityName[] = ['runAgent', 'deployStaging', 'deployProduction', 'runGate'];
+export const WORK_ITEM_ACTIVITY_NAMES: readonly WorkItemActivityName[] = ['runAgent', 'deployStaging', 'deployProduction', 'runGate', 'syncTracker'];

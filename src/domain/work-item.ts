@@ -49,7 +49,7 @@ export type ResumePoint =
   | { readonly phase: 'step' }
   | { readonly phase: 'gates'; readonly fromGate: number };
 
-export type BlockKind = 'cap' | 'activity-error' | 'not-implemented' | 'needs-person';
+export type BlockKind = 'cap' | 'activity-error' | 'not-implemented' | 'needs-person' | 'tracker';
 
 export interface BlockedInfo {
   readonly kind: BlockKind;
@@ -103,6 +103,30 @@ export interface WorkItemEventRecord {
   readonly receivedAt: string;
 }
 
+/** A change the tracker is told about (comment, state move), in order, exactly once. */
+export interface TrackerNotice {
+  /** Per item, increasing: the tracker's idempotency key is built from it. */
+  readonly seq: number;
+  readonly kind: 'stage' | 'blocked' | 'done' | 'cancelled';
+  readonly stage: Stage;
+  readonly previousStage?: Stage;
+  readonly reason?: string;
+  readonly gate?: GateName;
+  readonly at: string;
+}
+
+export interface TrackerSyncInput {
+  readonly project: string;
+  readonly ticket: string;
+  readonly title: string;
+  readonly notice: TrackerNotice;
+}
+
+export interface TrackerSyncResult {
+  /** What was done, for the history: e.g. `commented; moved to started`, or why nothing was. */
+  readonly summary: string;
+}
+
 export interface WorkItemState {
   readonly project: string;
   readonly ticket: string;
@@ -133,6 +157,9 @@ export interface WorkItemState {
   sessions: Partial<Record<Stage, string>>;
   /** How many times this item has continued-as-new. */
   generation: number;
+  /** Tracker notices not yet delivered, oldest first. */
+  notices: TrackerNotice[];
+  noticeSeq: number;
 }
 
 /** What a step activity (agent run or deploy) receives. */

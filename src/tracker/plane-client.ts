@@ -66,6 +66,11 @@ export class PlaneClient {
     }
   }
 
+  /** By the human id, e.g. `SHOP-42`. */
+  async workItemByIdentifier(ticket: string): Promise<PlaneWorkItem & { readonly project: string }> {
+    return (await this.http.request<PlaneWorkItem & { project: string }>('GET', `${this.ws}/work-items/${encodeURIComponent(ticket)}/`)).body;
+  }
+
   async setState(projectId: string, workItemId: string, stateId: string): Promise<void> {
     await this.http.request('PATCH', `${this.ws}/projects/${projectId}/work-items/${workItemId}/`, { state: stateId });
   }

@@ -24,5 +24,7 @@ export function initialState(input: WorkItemInput, at: string): WorkItemState {
     budgetUsd: input.budgetUsd,
     sessions: {},
     generation: 0,
+    notices: [],
+    noticeSeq: 0,
   };
 }

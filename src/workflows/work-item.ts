@@ -12,6 +12,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -42,6 +43,7 @@ import {
   type StageStep,
   type StepInput,
   type StepResult,
+  type TrackerNotice,
   type WorkItemActivities,
   type WorkItemEvent,
   type WorkItemInput,
@@ -95,6 +97,16 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     retry,
   });
 
+  // Telling the tracker must not be lost to a flaky API: more attempts than other activities.
+  const tracker = proxyActivities<WorkItemActivities>({
+    startToCloseTimeout: timeouts.gateMs,
+    retry: { ...retry, maximumAttempts: Math.max(timeouts.retryMaximumAttempts, 5) },
+  });
+
+  // Fields added after the first release: a state carried from an older run may lack them.
+  state.notices ??= [];
+  state.noticeSeq ??= 0;
+
   let stageScope: CancellationScope | undefined;
   let interrupt: Interrupt | undefined;
 
@@ -112,6 +124,12 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     (args) => {
       recordOverride({ kind: 'approve', by: args.by, reason: args.reason });
       const blocked = state.blocked;
+      if (blocked?.kind === 'tracker') {
+        // A person accepts that the tracker misses this notice.
+        state.notices.shift();
+        unblock(state.resume);
+        return result();
+      }
       if (blocked?.gate !== undefined && blocked.gateIndex !== undefined) {
         recordGate(blocked.gate, 'APPROVED_BY_PERSON', [`approved by ${args.by}${args.reason ? `: ${args.reason}` : ''}`]);
         unblock({ phase: 'gates', fromGate: blocked.gateIndex + 1 });
@@ -128,7 +146,8 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     retryUpdate,
     (args) => {
       recordOverride({ kind: 'retry', by: args.by, reason: args.reason });
-      unblock({ phase: 'step' });
+      // A tracker block retries the notice; any other block re-runs the stage from its step.
+      unblock(state.blocked?.kind === 'tracker' ? state.resume : { phase: 'step' });
       return result();
     },
     { validator: (args) => { noInterruptPending(); validateRetry(state, args); } },
@@ -192,6 +211,10 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       state.generation += 1;
       await continueAsNew<typeof workItem>({ ...input, carried: state });
     }
+    if (state.notices.length > 0 && state.blocked?.kind !== 'tracker' && patched('tracker-sync')) {
+      await deliverNotices();
+      continue;
+    }
     if (state.status === 'blocked') {
       await condition(() => state.status !== 'blocked' || interrupt !== undefined || continueAsNewDue());
       continue;
@@ -199,8 +222,37 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     await runStage(STAGE_GRAPH[state.stage]);
   }
 
+  // The last word (done or cancelled) still reaches the tracker; nothing can block any more.
+  if (state.notices.length > 0 && patched('tracker-sync')) await deliverNotices();
   await condition(allHandlersFinished);
   return state;
+
+  // ---- tracker --------------------------------------------------------------------------------
+
+  /** Delivers pending notices in order; a failure blocks the item (kind `tracker`) while it is open. */
+  async function deliverNotices(): Promise<void> {
+    while (state.notices.length > 0) {
+      const notice = state.notices[0] as TrackerNotice;
+      try {
+        await tracker.syncTracker({ project: state.project, ticket: state.ticket, title: state.title, notice });
+      } catch (err) {
+        const info = blockFromActivityError(err, 'syncTracker');
+        if (state.status === 'active' || state.status === 'blocked') {
+          block({ kind: 'tracker', reason: info.reason });
+        } else {
+          log.error('final tracker notice not delivered', { ticket: state.ticket, reason: info.reason });
+          state.notices.shift();
+        }
+        return;
+      }
+      state.notices.shift();
+    }
+  }
+
+  function notify(notice: Omit<TrackerNotice, 'seq' | 'at'>): void {
+    state.noticeSeq += 1;
+    state.notices.push({ ...notice, seq: state.noticeSeq, at: now() });
+  }
 
   // ---- stage execution ------------------------------------------------------------------------
 
@@ -332,6 +384,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     const because = `${request.by}${request.reason ? `: ${request.reason}` : ''}`;
     state.blocked = undefined;
     if (request.kind === 'cancel') {
+      notify({ kind: 'cancelled', stage: state.stage, reason: `cancelled by ${because}` });
       closeVisit(`cancelled by ${because}`);
       state.status = 'cancelled';
       publish();
@@ -357,6 +410,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   // ---- state changes --------------------------------------------------------------------------
 
   function moveTo(stage: Stage, outcome: string): void {
+    notify(stage === 'done' ? { kind: 'done', stage } : { kind: 'stage', stage, previousStage: state.stage, reason: outcome === 'passed' ? undefined : outcome });
     closeVisit(outcome);
     state.history.push({ stage, enteredAt: now() });
     state.stage = stage;
@@ -376,6 +430,8 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   }
 
   function block(info: Omit<BlockedInfo, 'stage' | 'at'>): void {
+    // A tracker failure is not itself told to the tracker (it would fail the same way).
+    if (info.kind !== 'tracker') notify({ kind: 'blocked', stage: state.stage, reason: info.reason, gate: info.gate });
     state.status = 'blocked';
     state.blocked = { ...info, stage: state.stage, at: now() };
     log.warn('work item blocked', { ticket: state.ticket, stage: state.stage, reason: info.reason });

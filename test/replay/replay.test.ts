@@ -27,10 +27,22 @@ beforeAll(() => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
 });
 
-test('the recorded scenarios are present', () => {
-  expect(recordedHistories().map((h) => h.workflowId)).toEqual(
-    expect.arrayContaining(['happy-path', 'review-rejections-blocked', 'gate-failure-findings', 'approve-after-block', 'rollback-while-running', 'events-dedup', 'not-implemented-blocked']),
-  );
+const SCENARIOS = ['happy-path', 'review-rejections-blocked', 'gate-failure-findings', 'approve-after-block', 'rollback-while-running', 'events-dedup', 'not-implemented-blocked'];
+
+test('the recorded scenarios are present, from before and after the tracker-sync patch', () => {
+  const names = recordedHistories().map((h) => h.workflowId);
+  expect(names).toEqual(expect.arrayContaining([...SCENARIOS, ...SCENARIOS.map((s) => `v1-${s}`)]));
+});
+
+test('histories recorded after the patch carry its marker, older ones do not', () => {
+  const patchIds = (h: { history: unknown }): string[] =>
+    ((h.history as { events: { markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> } }[] }).events ?? [])
+      .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+      .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details['patch-data']!.payloads[0]!.data, 'base64').toString('utf8')).id);
+  const hasMarker = (h: { history: unknown }) => patchIds(h).includes('tracker-sync');
+  const histories = recordedHistories();
+  expect(histories.filter((h) => h.workflowId === 'happy-path').every(hasMarker)).toBe(true);
+  expect(histories.filter((h) => h.workflowId.startsWith('v1-')).some(hasMarker)).toBe(false);
 });
 
 test('every recorded history replays against the current workflow code', async () => {

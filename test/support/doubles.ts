@@ -1,6 +1,6 @@
 // Test doubles for the work-item activities: scripted answers, every call recorded.
 import { heartbeat, sleep as activitySleep, Context } from '@temporalio/activity';
-import type { GateInput, GateOutcome, StepInput, StepResult, WorkItemActivities } from '../../src/domain';
+import type { GateInput, GateOutcome, StepInput, StepResult, TrackerSyncInput, WorkItemActivities } from '../../src/domain';
 
 export type StepScript = (input: StepInput, call: number) => StepResult | Promise<StepResult>;
 export type GateScript = (input: GateInput, call: number) => GateOutcome | Promise<GateOutcome>;
@@ -9,6 +9,7 @@ export interface ScriptedActivities {
   readonly activities: WorkItemActivities;
   readonly stepCalls: StepInput[];
   readonly gateCalls: GateInput[];
+  readonly trackerCalls: TrackerSyncInput[];
 }
 
 const pass: GateScript = (input) => ({ gate: input.gate, verdict: 'PASS', findings: [] });
@@ -17,6 +18,7 @@ const done: StepScript = () => ({ costUsd: 0.25, sessionId: undefined });
 export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScript } = {}): ScriptedActivities {
   const stepCalls: StepInput[] = [];
   const gateCalls: GateInput[] = [];
+  const trackerCalls: TrackerSyncInput[] = [];
   const step = async (input: StepInput): Promise<StepResult> => {
     stepCalls.push(input);
     return (scripts.step ?? done)(input, stepCalls.filter((c) => c.stage === input.stage).length);
@@ -24,7 +26,12 @@ export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScri
   return {
     stepCalls,
     gateCalls,
+    trackerCalls,
     activities: {
+      syncTracker: async (input) => {
+        trackerCalls.push(input);
+        return { summary: 'recorded by the test double' };
+      },
       runAgent: step,
       deployStaging: step,
       deployProduction: step,

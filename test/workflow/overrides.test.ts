@@ -97,10 +97,13 @@ describe('overrides', () => {
     const queue = taskQueue('rollback');
     let cancelled = 0;
     let blockOnce = true;
+    let developerRunning!: () => void;
+    const developerStarted = new Promise<void>((resolve) => (developerRunning = resolve));
     const doubles = scriptedActivities({
       step: async (input) => {
         if (input.stage === 'development' && blockOnce) {
           blockOnce = false;
+          developerRunning();
           return runUntilCancelled(() => (cancelled += 1));
         }
         return { costUsd: 0 };
@@ -108,7 +111,7 @@ describe('overrides', () => {
     });
     await withWorker(env, queue, doubles.activities, async () => {
       const handle = await startItem(env, queue, testInput());
-      await waitForState(handle, (s) => s.stage === 'development');
+      await developerStarted;
       expect(await rejectionOf(handle.executeUpdate(rollbackUpdate, { args: [{ by: 'ops', toStage: 'review' }] }))).toMatch(/cannot roll back from development to "review" \(earlier stages: analysis, architecture\)/);
       const result = await handle.executeUpdate(rollbackUpdate, { args: [{ by: 'priya', toStage: 'architecture', reason: 'ADR missed the cache' }] });
       expect(result).toMatchObject({ stage: 'architecture' });

@@ -110,7 +110,7 @@ describe('work-item pipeline', () => {
 
   test('an activity that is not built yet blocks the stage with "not implemented"', async () => {
     const queue = taskQueue('notimpl');
-    const state = await withWorker(env, queue, notImplementedActivities, async () => {
+    const state = await withWorker(env, queue, { ...scriptedActivities().activities, ...notImplementedActivities }, async () => {
       const handle = await startItem(env, queue, testInput());
       const blocked = await waitForState(handle, (s) => s.status === 'blocked');
       await recordHistory(env, handle, 'not-implemented-blocked');
