@@ -50,6 +50,14 @@ export async function fakePlane(options: FakePlaneOptions): Promise<FakeServer &
     if (options.rateLimitEvery && count % options.rateLimitEvery === 0) return { status: 429, body: { detail: 'rate limited' }, headers: { 'retry-after': '0' } };
     if (headers['x-api-key'] !== options.apiKey) return { status: 401, body: { detail: 'Invalid API key' } };
     const url = new URL(path, 'http://x');
+    const byIdentifier = /^\/api\/v1\/workspaces\/([^/]+)\/work-items\/([A-Z][A-Z0-9]*)-(\d+)\/$/.exec(url.pathname);
+    if (byIdentifier && method === 'GET' && byIdentifier[1] === options.workspace) {
+      for (const [projectId, p] of Object.entries(options.projects)) {
+        const found = p.identifier === byIdentifier[2] ? p.items.find((i) => i.sequence_id === Number(byIdentifier[3])) : undefined;
+        if (found) return { status: 200, body: { ...found, project: projectId } };
+      }
+      return { status: 404, body: { detail: 'Work item not found.' } };
+    }
     const m = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/(?:(states|work-items)\/(?:([^/]+)\/(comments\/)?)?)?$/.exec(url.pathname);
     if (!m || m[1] !== options.workspace) return { status: 404, body: { detail: 'Not found.' } };
     const project = options.projects[m[2]!];

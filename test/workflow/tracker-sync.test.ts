@@ -1,0 +1,102 @@
+// The real tracker-sync activity against a local Plane, driven by the workflow on the real dev server.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createTrackerActivities } from '../../src/activities/tracker';
+import { PlaneClient } from '../../src/tracker/plane-client';
+import { approveUpdate } from '../../src/workflows/messages';
+import { scriptedActivities } from '../support/doubles';
+import { fakePlane } from '../support/fake-trackers';
+import { startTemporal } from '../support/temporal';
+import { WORLD, fixtureConfig } from '../support/webhook-fixtures';
+import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
+
+const API_KEY = 'plane_api_key_0123456789abcdef';
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTemporal();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const world = () => ({
+  apiKey: API_KEY,
+  workspace: 'acme',
+  projects: {
+    [WORLD.planeProjectId]: {
+      identifier: 'SHOP',
+      states: [
+        { id: WORLD.todoStateId, name: 'Todo', group: 'unstarted' },
+        { id: WORLD.startedStateId, name: 'In Progress', group: 'started' },
+        { id: WORLD.doneStateId, name: 'Done', group: 'completed' },
+      ],
+      items: [{ id: WORLD.workItemId, sequence_id: 42, name: 'Apply coupon codes', state: WORLD.todoStateId }],
+    },
+  },
+});
+
+test('every stage change is commented once, and the item moves to started and completed by state group', async () => {
+  const plane = await fakePlane({ ...world(), rateLimitEvery: 7 });
+  try {
+    const tracker = createTrackerActivities({ config: fixtureConfig(), plane: new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }) });
+    let reviews = 0;
+    const doubles = scriptedActivities({
+      gate: (input) =>
+        input.stage === 'review' && ++reviews === 1
+          ? { gate: input.gate, verdict: 'REQUEST_CHANGES', findings: ['add a test for expired coupons'] }
+          : { gate: input.gate, verdict: 'PASS', findings: [] },
+    });
+    const queue = taskQueue('tracker');
+    const final = await withWorker(env, queue, { ...doubles.activities, ...tracker }, async () => (await startItem(env, queue, testInput({ ticket: 'SHOP-42' }))).result());
+    expect(final.status).toBe('done');
+    expect(final.notices).toEqual([]);
+    const ids = plane.comments.map((c) => c.external_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(Array.from({ length: final.noticeSeq }, (_, i) => `orchestrator:SHOP-42:${i + 1}`));
+    expect(plane.comments[0]?.html).toContain('moved from <code>created</code> to <code>analysis</code>');
+    expect(plane.comments.some((c) => c.html.includes('REQUEST_CHANGES from gate artifacts: sent to development'))).toBe(true);
+    expect(plane.comments.at(-1)?.html).toContain('is done');
+    expect(plane.stateChanges).toEqual([
+      { itemId: WORLD.workItemId, state: WORLD.startedStateId },
+      { itemId: WORLD.workItemId, state: WORLD.doneStateId },
+    ]);
+  } finally {
+    await plane.close();
+  }
+});
+
+test('a blocked item says why and how to unblock it; a rejected token blocks the item until a person acts', async () => {
+  const plane = await fakePlane(world());
+  try {
+    const badKey = createTrackerActivities({ config: fixtureConfig(), plane: new PlaneClient({ baseUrl: plane.url, apiKey: 'revoked_key_0123456789', workspace: 'acme', http: { baseDelayMs: 1 } }) });
+    const doubles = scriptedActivities({
+      gate: (input) => (input.gate === 'security' ? { gate: 'security', verdict: 'FAIL', findings: ['aws-access-token in src/a.ts:1'] } : { gate: input.gate, verdict: 'PASS', findings: [] }),
+    });
+    const queue = taskQueue('tracker-block');
+    await withWorker(env, queue, { ...doubles.activities, ...badKey }, async () => {
+      const handle = await startItem(env, queue, testInput({ ticket: 'SHOP-42', limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 } }));
+      const blocked = await waitForState(handle, (s) => s.status === 'blocked');
+      expect(blocked.stage).toBe('analysis'); // the first notice is the move into analysis
+      expect(blocked.blocked).toMatchObject({ kind: 'tracker', reason: expect.stringMatching(/^tracker: Plane GET \/api\/v1\/workspaces\/acme\/work-items\/SHOP-42\/: HTTP 401/) });
+      expect(blocked.blocked?.reason).not.toContain('revoked_key');
+      // A person accepts that the tracker misses that notice; the next one fails the same way.
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops', reason: 'Plane key being rotated' }] });
+      const again = await waitForState(handle, (s) => s.status === 'blocked' && s.noticeSeq >= 2 && s.notices[0]?.seq === 2);
+      expect(again.blocked?.kind).toBe('tracker');
+      await handle.terminate('test over');
+    });
+
+    const good = createTrackerActivities({ config: fixtureConfig(), plane: new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }) });
+    const queue2 = taskQueue('tracker-block-2');
+    await withWorker(env, queue2, { ...doubles.activities, ...good }, async () => {
+      const handle = await startItem(env, queue2, testInput({ ticket: 'SHOP-42', limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 } }));
+      await waitForState(handle, (s) => s.status === 'blocked' && s.notices.length === 0);
+      const blockedComment = plane.comments.at(-1)?.html ?? '';
+      expect(blockedComment).toContain('SHOP-42 is blocked</strong> at <code>testing</code>: gate security failed on stage testing');
+      expect(blockedComment).toContain('<code>/skip-gate security &lt;reason&gt;</code>');
+      expect(blockedComment).toContain('orch approve SHOP-42');
+      await handle.terminate('test over');
+    });
+  } finally {
+    await plane.close();
+  }
+});
