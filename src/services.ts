@@ -3,10 +3,12 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { createReconcileActivities } from './activities/reconcile';
+import { ensureReconcileSchedule } from './temporal/schedules';
 import { createApp } from './api/app';
 import { listen, type RunningServer } from './api/server';
 import type { AppConfig } from './config';
-import { planeDirectoryFromConfig } from './tracker/from-config';
+import { planeClientFromConfig, planeConfigured, planeDirectoryFromConfig } from './tracker/from-config';
 import type { Logger } from './util/logger';
 import { createWorker } from './worker/create-worker';
 
@@ -24,13 +26,24 @@ export interface RunningWorker {
 
 export async function startWorker(config: AppConfig, logger: Logger): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: config.env.TEMPORAL_ADDRESS });
+  const client = await connectClient(config);
+  const plane = planeConfigured(config) ? planeClientFromConfig(config) : undefined;
   const worker = await createWorker({
     connection,
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.ORCH_TASK_QUEUE,
-    activities: createActivities(config),
+    activities: { ...createActivities(config), ...createReconcileActivities({ config, client, plane }) },
   });
-  const done = worker.run().finally(() => connection.close());
+  if (plane) {
+    const outcome = await ensureReconcileSchedule(client, config);
+    logger.info(`catch-up schedule ${outcome}`, { everyMs: config.env.ORCH_RECONCILE_INTERVAL_MS });
+  } else {
+    logger.warn('the Plane API is not configured: no catch-up schedule, tracker notices are skipped');
+  }
+  const done = worker.run().finally(async () => {
+    await client.connection.close();
+    await connection.close();
+  });
   logger.info('worker polling', { taskQueue: config.env.ORCH_TASK_QUEUE, namespace: config.env.TEMPORAL_NAMESPACE });
   return {
     worker,

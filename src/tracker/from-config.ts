@@ -4,6 +4,10 @@ import { GiteaClient } from './gitea-client';
 import { PlaneClient } from './plane-client';
 import { cachedPlaneDirectory, type PlaneDirectory } from './plane-directory';
 
+export function planeConfigured(config: AppConfig): boolean {
+  return Boolean(config.env.ORCH_PLANE_API_URL && config.env.ORCH_PLANE_API_KEY && config.env.ORCH_PLANE_WORKSPACE);
+}
+
 export function planeClientFromConfig(config: AppConfig): PlaneClient {
   const { ORCH_PLANE_API_URL: baseUrl, ORCH_PLANE_API_KEY: apiKey, ORCH_PLANE_WORKSPACE: workspace } = config.env;
   if (!baseUrl || !apiKey || !workspace) {

@@ -1,4 +1,5 @@
 // The webhook API over real HTTP, signalling the real dev server.
+import { createHmac } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
@@ -132,7 +133,7 @@ describe('webhook intake', () => {
 
     const garbage = signed('plane', 0, { 'X-Plane-Event': 'issue' });
     const notJson = { ...garbage, body: Buffer.from('{"event": "issue", '), headers: { ...garbage.headers } };
-    notJson.headers['X-Plane-Signature'] = require('node:crypto').createHmac('sha256', PLANE_SECRET).update(notJson.body).digest('hex');
+    notJson.headers['X-Plane-Signature'] = createHmac('sha256', PLANE_SECRET).update(notJson.body).digest('hex');
     expect(await post('/webhooks/plane', notJson)).toMatchObject({ status: 400, body: { outcome: 'malformed', error: expect.stringContaining('malformed JSON') } });
     const wrongShape = signed('plane', { event: 'issue', action: 'created', data: { project: WORLD.planeProjectId } }, { 'X-Plane-Event': 'issue' });
     expect(await post('/webhooks/plane', wrongShape)).toMatchObject({ status: 400, body: { error: expect.stringContaining('invalid Plane work item payload: id:') } });

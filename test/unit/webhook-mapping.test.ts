@@ -3,7 +3,8 @@
 import { mapGiteaDelivery } from '../../src/api/webhooks/gitea';
 import { mapPlaneDelivery } from '../../src/api/webhooks/plane';
 import { PayloadError } from '../../src/api/webhooks/errors';
-import { parseCommentCommand, htmlToText } from '../../src/api/webhooks/comment-commands';
+import { parseCommentCommand } from '../../src/api/webhooks/comment-commands';
+import { htmlToText } from '../../src/util/html';
 import type { PlaneDirectory } from '../../src/tracker/plane-directory';
 import { WORLD, delivery, fixtureConfig } from '../support/webhook-fixtures';
 

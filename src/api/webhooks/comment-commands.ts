@@ -31,18 +31,3 @@ export function parseCommentCommand(text: string): CommentCommand | undefined {
       return { ok: false, error: `unknown command /${verb}` };
   }
 }
-
-/** Plane sends comments as HTML: the command is read from its text. */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<\/(p|div|li|h\d)>/gi, '\n')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .trim();
-}

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { ConfigError, type AppConfig, type ProjectConfig } from '../../config';
 import type { PlaneDirectory } from '../../tracker/plane-directory';
 import { ignore, type WebhookAction } from './actions';
-import { htmlToText, parseCommentCommand } from './comment-commands';
+import { parseCommentCommand } from './comment-commands';
+import { htmlToText } from '../../util/html';
 import { PayloadError } from './errors';
 import { projectByPlaneId } from './tickets';
 

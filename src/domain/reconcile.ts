@@ -1,0 +1,21 @@
+// Types of the tracker catch-up job (src/workflows/reconcile.ts).
+
+export interface ReconcileInput {
+  readonly timeoutMs: number;
+  readonly heartbeatMs: number;
+}
+
+export interface ReconcileResult {
+  /** Work items started because their webhook was missed. */
+  readonly started: readonly string[];
+  /** Work items cancelled because their ticket was cancelled in Plane meanwhile. */
+  readonly cancelled: readonly string[];
+  /** Projects skipped, with why (no Plane project configured, API error). */
+  readonly skipped: readonly string[];
+}
+
+export interface ReconcileActivities {
+  reconcilePlane(input: ReconcileInput): Promise<ReconcileResult>;
+}
+
+export const RECONCILE_SCHEDULE_ID = 'orchestrator-reconcile-plane';

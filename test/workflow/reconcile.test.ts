@@ -1,0 +1,91 @@
+// The catch-up job on the real dev server: its Schedule, and the reconcile activity against a
+// local Plane holding a ticket whose webhook was missed and one cancelled meanwhile.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createReconcileActivities } from '../../src/activities/reconcile';
+import { RECONCILE_SCHEDULE_ID, type ReconcileResult } from '../../src/domain/reconcile';
+import { ensureReconcileSchedule } from '../../src/temporal/schedules';
+import { PlaneClient } from '../../src/tracker/plane-client';
+import { stateQuery } from '../../src/workflows/messages';
+import { runUntilCancelled, scriptedActivities } from '../support/doubles';
+import { fakePlane } from '../support/fake-trackers';
+import { startTemporal, workflowBundle } from '../support/temporal';
+import { WORLD, fixtureConfig } from '../support/webhook-fixtures';
+import { taskQueue, waitForState } from '../support/work-item-harness';
+
+const API_KEY = 'plane_api_key_0123456789abcdef';
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTemporal();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+test('the schedule starts missed work items once and cancels items cancelled in Plane', async () => {
+  const plane = await fakePlane({
+    apiKey: API_KEY,
+    workspace: 'acme',
+    projects: {
+      [WORLD.planeProjectId]: {
+        identifier: 'SHOP',
+        states: [
+          { id: WORLD.todoStateId, name: 'Todo', group: 'unstarted' },
+          { id: WORLD.startedStateId, name: 'In Progress', group: 'started' },
+          { id: WORLD.cancelledStateId, name: 'Cancelled', group: 'cancelled' },
+        ],
+        items: [
+          { id: WORLD.workItemId, sequence_id: 42, name: 'Missed by the webhook', state: WORLD.todoStateId },
+          { id: 'backlog-item', sequence_id: 43, name: 'Not triggered', state: WORLD.startedStateId },
+        ],
+      },
+    },
+  });
+  const queue = taskQueue('reconcile');
+  // A short heartbeat timeout lets the cancelled agent double notice the cancellation quickly.
+  const config = fixtureConfig({ ORCH_TASK_QUEUE: queue, ORCH_RECONCILE_INTERVAL_MS: '3600000', ORCH_HEARTBEAT_TIMEOUT_MS: '2000' });
+  const planeClient = new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } });
+  const doubles = scriptedActivities({ step: () => runUntilCancelled(() => undefined) });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: queue,
+    workflowBundle: workflowBundle(),
+    activities: { ...doubles.activities, ...createReconcileActivities({ config, client: env.client, plane: planeClient }) },
+  });
+  try {
+    await worker.runUntil(async () => {
+      expect(await ensureReconcileSchedule(env.client, config)).toBe('created');
+      expect(await ensureReconcileSchedule(env.client, config)).toBe('updated');
+      const schedule = env.client.schedule.getHandle(RECONCILE_SCHEDULE_ID);
+      const runOnce = async (): Promise<ReconcileResult> => {
+        const before = (await schedule.describe()).info.recentActions.length;
+        await schedule.trigger();
+        for (;;) {
+          const actions = (await schedule.describe()).info.recentActions;
+          if (actions.length > before) {
+            const run = actions.at(-1)!.action;
+            return env.client.workflow.getHandle(run.workflow.workflowId, run.workflow.firstExecutionRunId).result();
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+
+      expect(await runOnce()).toEqual({ started: ['SHOP-42'], cancelled: [], skipped: [] });
+      const item = env.client.workflow.getHandle('work-item/shop/SHOP-42');
+      await waitForState(item, (s) => s.stage === 'analysis');
+      // Running again changes nothing: the item exists.
+      expect(await runOnce()).toEqual({ started: [], cancelled: [], skipped: [] });
+
+      // Cancelled in Plane while its webhook was lost: the next run cancels the work item.
+      await planeClient.setState(WORLD.planeProjectId, WORLD.workItemId, WORLD.cancelledStateId);
+      expect(await runOnce()).toEqual({ started: [], cancelled: ['SHOP-42'], skipped: [] });
+      const final = await item.result();
+      expect(final.status).toBe('cancelled');
+      expect(final.overrides).toEqual([expect.objectContaining({ kind: 'cancel', by: 'catch-up job', reason: 'cancelled in Plane' })]);
+      expect((await item.query(stateQuery)).events.filter((e) => e.key === `plane:reconcile:${WORLD.workItemId}`)).toHaveLength(1);
+      await schedule.delete();
+    });
+  } finally {
+    await plane.close();
+  }
+});
