@@ -2,13 +2,17 @@
 // not-implemented versions; each later module replaces its entry here.
 import type { WorkItemActivities } from '../domain';
 import type { AppConfig } from '../config';
-import { planeClientFromConfig, planeConfigured } from '../tracker/from-config';
+import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeConfigured } from '../tracker/from-config';
 import { notImplementedActivities } from './not-implemented';
 import { createTrackerActivities } from './tracker';
 
 export function createActivities(config: AppConfig): WorkItemActivities {
   return {
     ...notImplementedActivities,
-    ...createTrackerActivities({ config, plane: planeConfigured(config) ? planeClientFromConfig(config) : undefined }),
+    ...createTrackerActivities({
+      config,
+      plane: planeConfigured(config) ? planeClientFromConfig(config) : undefined,
+      gitea: giteaConfigured(config) ? giteaClientFromConfig(config) : undefined,
+    }),
   };
 }

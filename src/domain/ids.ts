@@ -43,3 +43,16 @@ export function parseWorkItemWorkflowId(workflowId: string): { project: string; 
   }
   return { project: assertProjectKey(parts[1] ?? ''), ticket: assertTicketId(parts[2] ?? '') };
 }
+
+/** The work item's branch: `feature/SHOP-42-apply-coupon-codes` (slug of at most 40 characters). */
+export function itemBranch(ticket: string, title: string): string {
+  const slug = title
+    .normalize('NFKD')
+    .replace(/[^\x00-\x7f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return slug ? `feature/${assertTicketId(ticket)}-${slug}` : `feature/${assertTicketId(ticket)}`;
+}

@@ -107,11 +107,14 @@ export interface WorkItemEventRecord {
 export interface TrackerNotice {
   /** Per item, increasing: the tracker's idempotency key is built from it. */
   readonly seq: number;
-  readonly kind: 'stage' | 'blocked' | 'done' | 'cancelled';
+  readonly kind: 'stage' | 'blocked' | 'done' | 'cancelled' | 'gate';
   readonly stage: Stage;
   readonly previousStage?: Stage;
   readonly reason?: string;
   readonly gate?: GateName;
+  /** For gate notices: the verdict and the findings, verbatim. */
+  readonly verdict?: GateRecord['verdict'];
+  readonly findings?: readonly string[];
   readonly at: string;
 }
 
@@ -119,6 +122,8 @@ export interface TrackerSyncInput {
   readonly project: string;
   readonly ticket: string;
   readonly title: string;
+  /** The item's branch in the project's repository. */
+  readonly branch: string;
   readonly notice: TrackerNotice;
 }
 
@@ -133,6 +138,8 @@ export interface WorkItemState {
   title: string;
   description: string;
   url?: string;
+  /** `feature/<ticket>-<slug>`, fixed at start so a renamed ticket keeps its branch. */
+  branch: string;
   stage: Stage;
   status: WorkItemStatus;
   blocked?: BlockedInfo;

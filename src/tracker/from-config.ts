@@ -16,6 +16,10 @@ export function planeClientFromConfig(config: AppConfig): PlaneClient {
   return new PlaneClient({ baseUrl, apiKey, workspace });
 }
 
+export function giteaConfigured(config: AppConfig): boolean {
+  return Boolean(config.env.ORCH_GITEA_API_URL && config.env.ORCH_GITEA_TOKEN);
+}
+
 export function giteaClientFromConfig(config: AppConfig): GiteaClient {
   const { ORCH_GITEA_API_URL: baseUrl, ORCH_GITEA_TOKEN: token } = config.env;
   if (!baseUrl || !token) throw new ConfigError('the Gitea API is not configured: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN');

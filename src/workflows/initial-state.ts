@@ -1,4 +1,4 @@
-import type { WorkItemInput, WorkItemState } from '../domain';
+import { itemBranch, type WorkItemInput, type WorkItemState } from '../domain';
 
 export function initialState(input: WorkItemInput, at: string): WorkItemState {
   return {
@@ -7,6 +7,7 @@ export function initialState(input: WorkItemInput, at: string): WorkItemState {
     title: input.title,
     description: input.description,
     url: input.url,
+    branch: itemBranch(input.ticket, input.title),
     stage: 'created',
     status: 'active',
     attempt: 1,

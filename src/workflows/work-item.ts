@@ -27,6 +27,7 @@ import {
   SA_STAGE,
   SA_TICKET,
   STAGE_GRAPH,
+  itemBranch,
   pushBounded,
   validateApprove,
   validateCancel,
@@ -106,6 +107,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   // Fields added after the first release: a state carried from an older run may lack them.
   state.notices ??= [];
   state.noticeSeq ??= 0;
+  state.branch ??= itemBranch(state.ticket, state.title);
 
   let stageScope: CancellationScope | undefined;
   let interrupt: Interrupt | undefined;
@@ -234,7 +236,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     while (state.notices.length > 0) {
       const notice = state.notices[0] as TrackerNotice;
       try {
-        await tracker.syncTracker({ project: state.project, ticket: state.ticket, title: state.title, notice });
+        await tracker.syncTracker({ project: state.project, ticket: state.ticket, title: state.title, branch: state.branch, notice });
       } catch (err) {
         const info = blockFromActivityError(err, 'syncTracker');
         if (state.status === 'active' || state.status === 'blocked') {
@@ -440,6 +442,8 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   function recordGate(gate: GateName, verdict: GateRecord['verdict'], findings: readonly string[]): void {
     pushBounded(state.gateResults, { stage: state.stage, gate, verdict, findings: [...findings], at: now() }, 100);
+    // Gate results reach the code host (commit status, PR comment): added after tracker-sync.
+    if (patched('tracker-gate-notices')) notify({ kind: 'gate', stage: state.stage, gate, verdict, findings: [...findings] });
   }
 
   function recordOverride(record: Omit<OverrideRecord, 'stage' | 'at'>): void {

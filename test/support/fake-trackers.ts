@@ -93,9 +93,12 @@ export async function fakePlane(options: FakePlaneOptions): Promise<FakeServer &
   return Object.assign(server, { comments, stateChanges });
 }
 
-export async function fakeGitea(options: { token: string; repo: string }): Promise<FakeServer & { pulls: { number: number; head: string; base: string; title: string }[]; statuses: { sha: string; state: string; context: string }[] }> {
+export async function fakeGitea(options: { token: string; repo: string; branches?: Record<string, string> }): Promise<
+  FakeServer & { pulls: { number: number; head: string; base: string; title: string }[]; statuses: { sha: string; state: string; context: string; description: string }[]; comments: { issue: number; body: string }[] }
+> {
   const pulls: { number: number; head: string; base: string; title: string }[] = [];
-  const statuses: { sha: string; state: string; context: string }[] = [];
+  const statuses: { sha: string; state: string; context: string; description: string }[] = [];
+  const comments: { issue: number; body: string }[] = [];
   const server = await serve((method, path, body, headers) => {
     if (headers.authorization !== `token ${options.token}`) return { status: 401, body: { message: 'token is required' } };
     const prefix = `/api/v1/repos/${options.repo}`;
@@ -115,12 +118,22 @@ export async function fakeGitea(options: { token: string; repo: string }): Promi
     }
     const status = /^\/statuses\/([0-9a-f]+)$/.exec(rest);
     if (status && method === 'POST') {
-      const b = body as { state: string; context: string };
-      statuses.push({ sha: status[1]!, state: b.state, context: b.context });
+      const b = body as { state: string; context: string; description: string };
+      statuses.push({ sha: status[1]!, state: b.state, context: b.context, description: b.description });
       return { status: 201, body: { id: statuses.length } };
     }
-    if (/^\/issues\/\d+\/comments$/.test(rest) && method === 'POST') return { status: 201, body: { id: 1 } };
+    const branch = /^\/branches\/(.+)$/.exec(rest);
+    if (branch && method === 'GET') {
+      const sha = options.branches?.[decodeURIComponent(branch[1]!)];
+      return sha ? { status: 200, body: { name: decodeURIComponent(branch[1]!), commit: { id: sha } } } : { status: 404, body: { message: 'branch not found' } };
+    }
+    const comment = /^\/issues\/(\d+)\/comments$/.exec(rest);
+    if (comment && method === 'POST') {
+      if (!pulls.some((p) => p.number === Number(comment[1]))) return { status: 404, body: { message: 'issue not found' } };
+      comments.push({ issue: Number(comment[1]), body: (body as { body: string }).body });
+      return { status: 201, body: { id: comments.length } };
+    }
     return { status: 404, body: { message: 'not found' } };
   });
-  return Object.assign(server, { pulls, statuses });
+  return Object.assign(server, { pulls, statuses, comments });
 }

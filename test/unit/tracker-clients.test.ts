@@ -107,7 +107,8 @@ describe('Gitea client', () => {
       expect(again.number).toBe(first.number);
       expect(server.pulls).toHaveLength(1);
       await client.setStatus('acme/shop', 'abc123', 'failure', 'orchestrator/security', 'secret found');
-      expect(server.statuses).toEqual([{ sha: 'abc123', state: 'failure', context: 'orchestrator/security' }]);
+      expect(server.statuses).toEqual([{ sha: 'abc123', state: 'failure', context: 'orchestrator/security', description: 'secret found' }]);
+      expect(await client.branchHead('acme/shop', 'feature/none')).toBeUndefined();
       const denied = await new GiteaClient({ baseUrl: server.url, token: 'nope', http: fast }).comment('acme/shop', 17, 'x').catch((e: unknown) => e);
       expect(denied).toMatchObject({ status: 401, personMustFix: true });
     } finally {

@@ -4,7 +4,8 @@ import { createTrackerActivities } from '../../src/activities/tracker';
 import { PlaneClient } from '../../src/tracker/plane-client';
 import { approveUpdate } from '../../src/workflows/messages';
 import { scriptedActivities } from '../support/doubles';
-import { fakePlane } from '../support/fake-trackers';
+import { fakeGitea, fakePlane } from '../support/fake-trackers';
+import { GiteaClient } from '../../src/tracker/gitea-client';
 import { startTemporal } from '../support/temporal';
 import { WORLD, fixtureConfig } from '../support/webhook-fixtures';
 import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
@@ -34,10 +35,19 @@ const world = () => ({
   },
 });
 
-test('every stage change is commented once, and the item moves to started and completed by state group', async () => {
+const GITEA_TOKEN = 'gitea_token_0123456789abcdef';
+const BRANCH = 'feature/SHOP-42-apply-coupon-codes';
+const HEAD = '237ca9c330222ba9adf151d943e7e9ad62fa392c';
+
+test('Plane hears every stage change once and moves by state group; Gitea gets the PR, statuses and findings', async () => {
   const plane = await fakePlane({ ...world(), rateLimitEvery: 7 });
+  const gitea = await fakeGitea({ token: GITEA_TOKEN, repo: 'acme/shop', branches: { [BRANCH]: HEAD } });
   try {
-    const tracker = createTrackerActivities({ config: fixtureConfig(), plane: new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }) });
+    const tracker = createTrackerActivities({
+      config: fixtureConfig(),
+      plane: new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }),
+      gitea: new GiteaClient({ baseUrl: gitea.url, token: GITEA_TOKEN, http: { baseDelayMs: 1 } }),
+    });
     let reviews = 0;
     const doubles = scriptedActivities({
       gate: (input) =>
@@ -46,12 +56,18 @@ test('every stage change is commented once, and the item moves to started and co
           : { gate: input.gate, verdict: 'PASS', findings: [] },
     });
     const queue = taskQueue('tracker');
-    const final = await withWorker(env, queue, { ...doubles.activities, ...tracker }, async () => (await startItem(env, queue, testInput({ ticket: 'SHOP-42' }))).result());
+    const final = await withWorker(env, queue, { ...doubles.activities, ...tracker }, async () =>
+      (await startItem(env, queue, testInput({ ticket: 'SHOP-42', title: 'Apply coupon codes' }))).result(),
+    );
+    expect(final.branch).toBe(BRANCH);
     expect(final.status).toBe('done');
     expect(final.notices).toEqual([]);
     const ids = plane.comments.map((c) => c.external_id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(Array.from({ length: final.noticeSeq }, (_, i) => `orchestrator:SHOP-42:${i + 1}`));
+    // One comment per stage change (gate results go to the code host), in order, each once.
+    const seqs = ids.map((id) => Number(id.replace('orchestrator:SHOP-42:', '')));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(ids).toHaveLength(final.history.length - 1);
     expect(plane.comments[0]?.html).toContain('moved from <code>created</code> to <code>analysis</code>');
     expect(plane.comments.some((c) => c.html.includes('REQUEST_CHANGES from gate artifacts: sent to development'))).toBe(true);
     expect(plane.comments.at(-1)?.html).toContain('is done');
@@ -59,8 +75,18 @@ test('every stage change is commented once, and the item moves to started and co
       { itemId: WORLD.workItemId, state: WORLD.startedStateId },
       { itemId: WORLD.workItemId, state: WORLD.doneStateId },
     ]);
+    // Gitea: one PR (opened at the first review, reused at the second), a status per gate run,
+    // and the reviewer's findings verbatim on the PR.
+    expect(gitea.pulls).toEqual([{ number: 17, head: BRANCH, base: 'main', title: 'SHOP-42: Apply coupon codes' }]);
+    expect(gitea.statuses).toHaveLength(final.gateResults.length);
+    expect(gitea.statuses.every((st) => st.sha === HEAD)).toBe(true);
+    expect(gitea.statuses.filter((st) => st.state === 'failure')).toEqual([
+      { sha: HEAD, state: 'failure', context: 'orchestrator/artifacts', description: 'REQUEST_CHANGES: add a test for expired coupons' },
+    ]);
+    expect(gitea.comments).toEqual([{ issue: 17, body: '**REQUEST_CHANGES** from gate `artifacts` at stage `review` (SHOP-42):\n\n- add a test for expired coupons' }]);
   } finally {
     await plane.close();
+    await gitea.close();
   }
 });
 
@@ -80,7 +106,7 @@ test('a blocked item says why and how to unblock it; a rejected token blocks the
       expect(blocked.blocked?.reason).not.toContain('revoked_key');
       // A person accepts that the tracker misses that notice; the next one fails the same way.
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops', reason: 'Plane key being rotated' }] });
-      const again = await waitForState(handle, (s) => s.status === 'blocked' && s.noticeSeq >= 2 && s.notices[0]?.seq === 2);
+      const again = await waitForState(handle, (s) => s.status === 'blocked' && (s.notices[0]?.seq ?? 0) > 1);
       expect(again.blocked?.kind).toBe('tracker');
       await handle.terminate('test over');
     });
