@@ -47,8 +47,8 @@ export function parseWorkItemWorkflowId(workflowId: string): { project: string; 
 /** The work item's branch: `feature/SHOP-42-apply-coupon-codes` (slug of at most 40 characters). */
 export function itemBranch(ticket: string, title: string): string {
   const slug = title
-    .normalize('NFKD')
-    .replace(/[^\x00-\x7f]/g, '')
+    .normalize('NFKD') // "é" → "e" + a combining accent ...
+    .replace(/\p{M}/gu, '') // ... which is dropped here
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')

@@ -1,4 +1,4 @@
-import { InvalidIdError, assertProjectKey, assertTicketId, parseWorkItemWorkflowId, workItemWorkflowId } from '../../src/domain';
+import { InvalidIdError, assertProjectKey, assertTicketId, itemBranch, parseWorkItemWorkflowId, workItemWorkflowId } from '../../src/domain';
 
 describe('ids', () => {
   test('workflow ids are work-item/<project>/<ticket>', () => {
@@ -24,4 +24,14 @@ describe('ids', () => {
     expect(() => parseWorkItemWorkflowId('lease/shop')).toThrow(InvalidIdError);
     expect(() => parseWorkItemWorkflowId('work-item/../SHOP-42')).toThrow(InvalidIdError);
   });
+});
+
+describe('item branch', () => {
+  test.each([
+    ['SHOP-42', 'Apply coupon codes at checkout', 'feature/SHOP-42-apply-coupon-codes-at-checkout'],
+    ['SHOP-7', 'Café: naïve "quotes" & <tags>!', 'feature/SHOP-7-cafe-naive-quotes-tags'],
+    ['SHOP-8', '../../etc/passwd', 'feature/SHOP-8-etc-passwd'],
+    ['SHOP-9', '—', 'feature/SHOP-9'],
+    ['SHOP-10', 'A very long title that goes on and on beyond forty characters', 'feature/SHOP-10-a-very-long-title-that-goes-on-and-on-be'],
+  ])('%s %j → %s', (ticket, title, branch) => expect(itemBranch(ticket, title)).toBe(branch));
 });
