@@ -6,3 +6,4 @@ export * from './limits';
 export * from './overrides';
 export * from './search-attributes';
 export * from './activities';
+export * from './artifacts';

@@ -1,0 +1,104 @@
+// Read access to a project's repository for gates: a bare mirror under <data>/repos/, fetched
+// before each use. Gates read files and diffs at refs; they never need a working tree.
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadExeca } from '../../util/execa';
+
+const locks = new Map<string, Promise<unknown>>();
+
+/** Serialises git operations on one mirror within this process (fetches take ref locks). */
+function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = locks.get(key) ?? Promise.resolve();
+  const next = previous.then(fn, fn);
+  locks.set(key, next.catch(() => undefined));
+  return next;
+}
+
+export class GitError extends Error {
+  override readonly name = 'GitError';
+}
+
+export class GitMirror {
+  private constructor(readonly dir: string) {}
+
+  /** Clones (once) and fetches every branch of `url` into a bare mirror at `dir`. */
+  static async sync(url: string, dir: string): Promise<GitMirror> {
+    return withLock(dir, async () => {
+      const mirror = new GitMirror(dir);
+      if (!fs.existsSync(path.join(dir, 'HEAD'))) {
+        fs.mkdirSync(path.dirname(dir), { recursive: true });
+        await run(['clone', '--bare', '--quiet', url, dir]);
+      }
+      await mirror.git(['fetch', '--quiet', '--prune', '--force', url, '+refs/heads/*:refs/heads/*']);
+      return mirror;
+    });
+  }
+
+  async git(args: string[], input?: string): Promise<string> {
+    return run(['-C', this.dir, ...args], input);
+  }
+
+  /** The file's content at `ref`, or undefined when it does not exist there. */
+  async show(ref: string, file: string): Promise<string | undefined> {
+    const { execa } = await loadExeca();
+    const result = await execa('git', ['-C', this.dir, 'show', `${ref}:${file}`], { reject: false, stripFinalNewline: false });
+    return result.exitCode === 0 ? String(result.stdout) : undefined;
+  }
+
+  async listDir(ref: string, dir: string): Promise<string[]> {
+    const { execa } = await loadExeca();
+    const result = await execa('git', ['-C', this.dir, 'ls-tree', '--name-only', `${ref}:${dir.replace(/\/$/, '')}`], { reject: false });
+    return result.exitCode === 0 ? String(result.stdout).split('\n').filter(Boolean) : [];
+  }
+
+  async hasRef(ref: string): Promise<boolean> {
+    const { execa } = await loadExeca();
+    return (await execa('git', ['-C', this.dir, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { reject: false })).exitCode === 0;
+  }
+
+  async resolve(ref: string): Promise<string> {
+    return (await this.git(['rev-parse', `${ref}^{commit}`])).trim();
+  }
+
+  /** Files changed on `ref` since it left `base` (three-dot diff). */
+  async changedFiles(base: string, ref: string): Promise<string[]> {
+    return (await this.git(['diff', '--name-only', `${base}...${ref}`])).split('\n').filter(Boolean);
+  }
+
+  /**
+   * Commits one file onto `branch` without a working tree and pushes it to `url`'s same branch
+   * (never the default branch: the caller passes the item's branch).
+   */
+  async commitFile(url: string, branch: string, file: string, content: string, message: string): Promise<string> {
+    return withLock(this.dir, async () => {
+      const parent = await this.resolve(`refs/heads/${branch}`);
+      const blob = (await this.git(['hash-object', '-w', '--stdin'], content)).trim();
+      const index = path.join(this.dir, `index-${process.pid}-${Date.now()}`);
+      try {
+        await run(['-C', this.dir, 'read-tree', parent], undefined, { GIT_INDEX_FILE: index });
+        await run(['-C', this.dir, 'update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], undefined, { GIT_INDEX_FILE: index });
+        const tree = (await run(['-C', this.dir, 'write-tree'], undefined, { GIT_INDEX_FILE: index })).trim();
+        const commit = (await this.git(['commit-tree', tree, '-p', parent, '-m', message])).trim();
+        await this.git(['push', '--quiet', url, `${commit}:refs/heads/${branch}`]);
+        await this.git(['update-ref', `refs/heads/${branch}`, commit, parent]);
+        return commit;
+      } finally {
+        fs.rmSync(index, { force: true });
+      }
+    });
+  }
+}
+
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Temporal orchestrator',
+  GIT_AUTHOR_EMAIL: 'orchestrator@localhost',
+  GIT_COMMITTER_NAME: 'Temporal orchestrator',
+  GIT_COMMITTER_EMAIL: 'orchestrator@localhost',
+};
+
+async function run(args: string[], input?: string, env: Record<string, string> = {}): Promise<string> {
+  const { execa } = await loadExeca();
+  const result = await execa('git', args, { input, reject: false, env: { ...IDENTITY, ...env } });
+  if (result.exitCode !== 0) throw new GitError(`git ${args.filter((a) => !a.startsWith('/')).slice(0, 3).join(' ')} failed: ${String(result.stderr).trim().split('\n').slice(-2).join(' ')}`);
+  return String(result.stdout);
+}
