@@ -8,6 +8,9 @@ set -euo pipefail
 
 TEMPORAL_VERSION="1.5.1"
 GITLEAKS_VERSION="8.30.1"
+# Dependency auditor (reads lockfiles; works against an offline OSV database). v2.2.4 is the
+# newest release that builds with Go < 1.27.
+OSV_SCANNER_VERSION="2.2.4"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${ORCH_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/temporal-orchestrator/tools}"
@@ -44,7 +47,7 @@ go_install_with_progress() {
   local logfile="$cache/$name-build.log" started=$SECONDS
   mkdir -p "$target_dir"
   log "building $name with Go ($(go version | awk '{print $3}')); this takes a few minutes once, then it is cached in $target_dir"
-  ( GOBIN="$target_dir" GOFLAGS="${GOFLAGS:-} -trimpath" go install "$@" ) >"$logfile" 2>&1 &
+  ( GOBIN="$target_dir" GOFLAGS="${GOFLAGS:-} -trimpath" go install -v "$@" ) >"$logfile" 2>&1 &
   local pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     sleep 15
@@ -93,6 +96,13 @@ install_gitleaks() {
     -ldflags "-X github.com/zricethezav/gitleaks/v8/version.Version=v$GITLEAKS_VERSION" "$module"
 }
 
+install_osv-scanner() {
+  local module="github.com/google/osv-scanner/v2/cmd/osv-scanner@v$OSV_SCANNER_VERSION"
+  command -v go >/dev/null 2>&1 || go_missing_help osv-scanner "$module"
+  go_install_with_progress osv-scanner "$1" "$module"
+}
+
 ensure_tool temporal "$TEMPORAL_VERSION" --version
 ensure_tool gitleaks "$GITLEAKS_VERSION" version
-log "tools ready in $bin_dir: temporal $(version_of "$bin_dir/temporal" --version), gitleaks $(version_of "$bin_dir/gitleaks" version)"
+ensure_tool osv-scanner "$OSV_SCANNER_VERSION" --version
+log "tools ready in $bin_dir: temporal $(version_of "$bin_dir/temporal" --version), gitleaks $(version_of "$bin_dir/gitleaks" version), osv-scanner $(version_of "$bin_dir/osv-scanner" --version)"

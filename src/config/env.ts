@@ -37,6 +37,12 @@ export const envSchema = z.object({
   ORCH_GITEA_TOKEN: optionalSecret,
   ORCH_GITEA_BOT_LOGIN: z.string().min(1).optional(),
   ORCH_RECONCILE_INTERVAL_MS: positiveMs.default(10 * 60 * 1000),
+  /** Security gate rollout: off for every project when false. */
+  ORCH_SECURITY_GATE_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** Comma-separated project keys in scope; empty means only the self-hosting project. */
+  ORCH_SECURITY_GATE_SCOPE: z.string().default('').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  /** An offline OSV advisory database for the dependency audit (osv-scanner's local-db layout). */
+  ORCH_OSV_DB_DIR: z.string().min(1).optional(),
 });
 
 export type EnvConfig = z.infer<typeof envSchema>;

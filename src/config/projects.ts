@@ -18,6 +18,8 @@ const limitsSchema = z
 const gatesSchema = z
   .object({
     security: z.boolean().default(true),
+    /** Fail the security gate when the dependency advisory feed cannot be reached. */
+    dependencyAuditStrict: z.boolean().default(false),
     merge: z.boolean().default(true),
     imageFreshness: z.boolean().default(true),
   })
@@ -61,6 +63,8 @@ export const projectSchema = z
   .object({
     /** The Plane project identifier; tickets are `<ticketPrefix>-<n>`. */
     ticketPrefix: z.string().regex(TICKET_PREFIX, 'must be upper-case letters and digits, like SHOP'),
+    /** This project is the orchestrator's own repository (self-hosting). */
+    selfHosting: z.boolean().default(false),
     repository: z.string().min(1),
     defaultBranch: z.string().min(1).default('main'),
     budgetUsd: z.number().positive().max(10_000).default(20),

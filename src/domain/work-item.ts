@@ -196,6 +196,8 @@ export interface GateInput {
   readonly stage: Stage;
   readonly gate: GateName;
   readonly attempt: number;
+  /** The item's branch; absent in inputs recorded before branches were tracked. */
+  readonly branch?: string;
 }
 
 /** One webhook- or operator-originated event, delivered by the `event` signal. */

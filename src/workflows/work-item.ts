@@ -322,7 +322,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       }
       let outcome: GateOutcome;
       try {
-        outcome = await gates.runGate({ project: state.project, ticket: state.ticket, stage: state.stage, gate, attempt: state.attempt });
+        outcome = await gates.runGate({ project: state.project, ticket: state.ticket, stage: state.stage, gate, attempt: state.attempt, branch: state.branch });
       } catch (err) {
         if (isCancellation(err)) throw err;
         block({ ...blockFromActivityError(err, `runGate(${gate})`), gate, gateIndex: i });

@@ -1,0 +1,42 @@
+// The gate registry: each gate is one check plus its rollout rule. A new gate is one module and
+// one entry here. Gates not built yet have no entry, and runGate says "not implemented".
+import type { AppConfig, ProjectConfig } from '../../config';
+import type { GateInput, GateName, GateOutcome } from '../../domain';
+import type { GitMirror } from '../git/repository';
+import { checkArtifacts } from './artifacts';
+import { runSecurityGate } from './security';
+
+export interface GateContext {
+  readonly config: AppConfig;
+  readonly projectKey: string;
+  readonly project: ProjectConfig;
+  readonly input: GateInput;
+  readonly branch: string;
+  readonly mirror: GitMirror;
+  readonly repositoryUrl: string;
+}
+
+export interface GateDefinition {
+  /** Why the gate does not apply to this project, or undefined when it runs. */
+  disabledBecause(config: AppConfig, projectKey: string, project: ProjectConfig): string | undefined;
+  check(ctx: GateContext): Promise<GateOutcome>;
+}
+
+export const GATE_REGISTRY: Partial<Record<GateName, GateDefinition>> = {
+  artifacts: {
+    disabledBecause: () => undefined,
+    check: (ctx) =>
+      checkArtifacts({ mirror: ctx.mirror, ticket: ctx.input.ticket, stage: ctx.input.stage, branch: ctx.branch, defaultBranch: ctx.project.defaultBranch }),
+  },
+  security: {
+    disabledBecause(config, projectKey, project) {
+      if (!config.env.ORCH_SECURITY_GATE_ENABLED) return 'ORCH_SECURITY_GATE_ENABLED is false';
+      if (!project.gates.security) return `gates.security is false for ${projectKey}`;
+      const scope = config.env.ORCH_SECURITY_GATE_SCOPE;
+      if (scope.length === 0 && !project.selfHosting) return 'ORCH_SECURITY_GATE_SCOPE is empty, which covers only the self-hosting project';
+      if (scope.length > 0 && !scope.includes(projectKey)) return `${projectKey} is not in ORCH_SECURITY_GATE_SCOPE`;
+      return undefined;
+    },
+    check: (ctx) => runSecurityGate(ctx),
+  },
+};
