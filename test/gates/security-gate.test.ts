@@ -7,7 +7,7 @@ import { createGateActivities } from '../../src/activities/gates';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
 import { parseProjects } from '../../src/config/projects';
-import type { GateInput } from '../../src/domain';
+import type { GateInput, GateOutcome } from '../../src/domain';
 import { buildOsvDatabase } from '../support/osv-db';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
 
@@ -37,7 +37,7 @@ function config(repo: TestRepo, env: Record<string, string> = {}, strict = false
 
 const input: GateInput = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'security', attempt: 1, branch: BRANCH };
 // Runs the activity with a real activity context (heartbeats, logger), as a worker would.
-const runGate = (c: AppConfig) => new MockActivityEnvironment().run(createGateActivities(c).runGate, input);
+const runGate = (c: AppConfig): Promise<GateOutcome> => new MockActivityEnvironment().run(createGateActivities(c).runGate, input) as Promise<GateOutcome>;
 
 function reportOn(repo: TestRepo): { text: string; frontmatter: string } {
   repo.git('fetch', '--quiet', 'origin');
