@@ -18,7 +18,7 @@ import { startTemporal, workflowBundle } from '../support/temporal';
 import { taskQueue, waitForState } from '../support/work-item-harness';
 import { GITEA_SECRET, PLANE_SECRET, WORLD, delivery, fixtureConfig, signed, type Delivery } from '../support/webhook-fixtures';
 
-const API_KEY = 'plane_api_key_0123456789abcdef';
+import { PLANE_API_KEY as API_KEY } from '../support/test-secrets';
 let env: TestWorkflowEnvironment;
 let plane: FakeServer;
 let api: RunningServer;

@@ -9,8 +9,8 @@ import { parseProjects } from '../../src/config/projects';
 
 const DIR = path.resolve(__dirname, '../fixtures/webhooks');
 
-export const GITEA_SECRET = 'gitea_whsec_4f9d2c7a81e64b0b9a3e5d17c2f08b6e';
-export const PLANE_SECRET = 'plane_wh_8c1f4e2a9b7d4c3e8f6a1b2c3d4e5f60';
+export { GITEA_WEBHOOK_SECRET as GITEA_SECRET, PLANE_WEBHOOK_SECRET as PLANE_SECRET } from './test-secrets';
+import { GITEA_WEBHOOK_SECRET as GITEA_SECRET, PLANE_WEBHOOK_SECRET as PLANE_SECRET } from './test-secrets';
 
 export const WORLD = {
   planeProjectId: '4e8bcacf-333f-4718-ba69-1fc992453b7b',

@@ -6,8 +6,7 @@ import { cachedPlaneDirectory } from '../../src/tracker/plane-directory';
 import { fakeGitea, fakePlane } from '../support/fake-trackers';
 import { WORLD } from '../support/webhook-fixtures';
 
-const API_KEY = 'plane_api_key_0123456789abcdef';
-const TOKEN = 'gitea_token_0123456789abcdef';
+import { GITEA_TOKEN as TOKEN, PLANE_API_KEY as API_KEY } from '../support/test-secrets';
 const fast = { baseDelayMs: 1, maxRetries: 3 };
 
 const planeWorld = () => ({

@@ -13,7 +13,7 @@ import { startTemporal, workflowBundle } from '../support/temporal';
 import { WORLD, fixtureConfig } from '../support/webhook-fixtures';
 import { taskQueue, waitForState } from '../support/work-item-harness';
 
-const API_KEY = 'plane_api_key_0123456789abcdef';
+import { PLANE_API_KEY as API_KEY } from '../support/test-secrets';
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
   env = await startTemporal();

@@ -10,7 +10,7 @@ import { startTemporal } from '../support/temporal';
 import { WORLD, fixtureConfig } from '../support/webhook-fixtures';
 import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
 
-const API_KEY = 'plane_api_key_0123456789abcdef';
+import { GITEA_TOKEN, PLANE_API_KEY as API_KEY, REVOKED_PLANE_API_KEY } from '../support/test-secrets';
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
   env = await startTemporal();
@@ -35,7 +35,6 @@ const world = () => ({
   },
 });
 
-const GITEA_TOKEN = 'gitea_token_0123456789abcdef';
 const BRANCH = 'feature/SHOP-42-apply-coupon-codes';
 const HEAD = '237ca9c330222ba9adf151d943e7e9ad62fa392c';
 
@@ -93,7 +92,7 @@ test('Plane hears every stage change once and moves by state group; Gitea gets t
 test('a blocked item says why and how to unblock it; a rejected token blocks the item until a person acts', async () => {
   const plane = await fakePlane(world());
   try {
-    const badKey = createTrackerActivities({ config: fixtureConfig(), plane: new PlaneClient({ baseUrl: plane.url, apiKey: 'revoked_key_0123456789', workspace: 'acme', http: { baseDelayMs: 1 } }) });
+    const badKey = createTrackerActivities({ config: fixtureConfig(), plane: new PlaneClient({ baseUrl: plane.url, apiKey: REVOKED_PLANE_API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }) });
     const doubles = scriptedActivities({
       gate: (input) => (input.gate === 'security' ? { gate: 'security', verdict: 'FAIL', findings: ['aws-access-token in src/a.ts:1'] } : { gate: input.gate, verdict: 'PASS', findings: [] }),
     });
@@ -103,7 +102,7 @@ test('a blocked item says why and how to unblock it; a rejected token blocks the
       const blocked = await waitForState(handle, (s) => s.status === 'blocked');
       expect(blocked.stage).toBe('analysis'); // the first notice is the move into analysis
       expect(blocked.blocked).toMatchObject({ kind: 'tracker', reason: expect.stringMatching(/^tracker: Plane GET \/api\/v1\/workspaces\/acme\/work-items\/SHOP-42\/: HTTP 401/) });
-      expect(blocked.blocked?.reason).not.toContain('revoked_key');
+      expect(blocked.blocked?.reason).not.toContain(REVOKED_PLANE_API_KEY);
       // A person accepts that the tracker misses that notice; the next one fails the same way.
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops', reason: 'Plane key being rotated' }] });
       const again = await waitForState(handle, (s) => s.status === 'blocked' && (s.notices[0]?.seq ?? 0) > 1);
