@@ -6,6 +6,9 @@ RUN GOBIN=/out go install -trimpath \
       -ldflags "-X github.com/zricethezav/gitleaks/v8/version.Version=v${GITLEAKS_VERSION}" \
       github.com/zricethezav/gitleaks/v8@v${GITLEAKS_VERSION}
 
+FROM golang:1.24-bookworm AS osv-scanner
+RUN GOBIN=/out go install -trimpath github.com/google/osv-scanner/v2/cmd/osv-scanner@v2.2.4
+
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -19,12 +22,13 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends git ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=gitleaks /out/gitleaks /usr/local/bin/gitleaks
+COPY --from=osv-scanner /out/osv-scanner /usr/local/bin/osv-scanner
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json projects.yaml .gitleaks.toml ./
 COPY temporal-config ./temporal-config
-ENV NODE_ENV=production ORCH_GITLEAKS_BIN=/usr/local/bin/gitleaks
+ENV NODE_ENV=production ORCH_GITLEAKS_BIN=/usr/local/bin/gitleaks ORCH_OSV_SCANNER_BIN=/usr/local/bin/osv-scanner
 USER node
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/worker/main.js"]
