@@ -1,9 +1,9 @@
 // Runs `temporal server start-dev` with its state in a file, so work items survive restarts.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../util/logger';
 import { loadExeca } from '../util/execa';
+import { portOpen } from '../util/net';
 import { ensureSearchAttributes, searchAttributeFlags } from './search-attributes';
 
 export interface DevServerOptions {
@@ -76,15 +76,4 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       clearTimeout(timer);
     },
   };
-}
-
-function portOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

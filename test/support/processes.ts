@@ -1,6 +1,7 @@
 // Helpers for tests that run real processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { portOpen as isOpen } from '../../src/util/net';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -14,14 +15,7 @@ export async function freePort(): Promise<number> {
 }
 
 export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  return isOpen(host, port);
 }
 
 export interface Spawned {

@@ -10,7 +10,7 @@ import { parseProjects } from '../../src/config/projects';
 const DIR = path.resolve(__dirname, '../fixtures/webhooks');
 
 export { GITEA_WEBHOOK_SECRET as GITEA_SECRET, PLANE_WEBHOOK_SECRET as PLANE_SECRET } from './test-secrets';
-import { GITEA_WEBHOOK_SECRET as GITEA_SECRET, PLANE_WEBHOOK_SECRET as PLANE_SECRET } from './test-secrets';
+import { GITEA_WEBHOOK_SECRET as GITEA_SECRET, PLANE_API_KEY, PLANE_WEBHOOK_SECRET as PLANE_SECRET } from './test-secrets';
 
 export const WORLD = {
   planeProjectId: '4e8bcacf-333f-4718-ba69-1fc992453b7b',
@@ -22,6 +22,26 @@ export const WORLD = {
   priya: 'ae9cef9c-bc13-4cce-b552-1dd19a6d2fb4',
   planeBot: 'e98dd942-1e23-4050-9c09-daa6597cc9d0',
 } as const;
+
+/** The Plane of the fixtures (project SHOP with its default states), for fakePlane(). */
+export function fixturePlaneWorld(items: { id: string; sequence_id: number; name: string; state: string }[]) {
+  return {
+    apiKey: PLANE_API_KEY,
+    workspace: 'acme',
+    projects: {
+      [WORLD.planeProjectId]: {
+        identifier: 'SHOP',
+        states: [
+          { id: WORLD.todoStateId, name: 'Todo', group: 'unstarted' },
+          { id: WORLD.startedStateId, name: 'In Progress', group: 'started' },
+          { id: WORLD.doneStateId, name: 'Done', group: 'completed' },
+          { id: WORLD.cancelledStateId, name: 'Cancelled', group: 'cancelled' },
+        ],
+        items,
+      },
+    },
+  };
+}
 
 export interface Delivery {
   readonly name: string;

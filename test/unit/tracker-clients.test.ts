@@ -4,26 +4,13 @@ import { TrackerError } from '../../src/tracker/http';
 import { PlaneClient } from '../../src/tracker/plane-client';
 import { cachedPlaneDirectory } from '../../src/tracker/plane-directory';
 import { fakeGitea, fakePlane } from '../support/fake-trackers';
-import { WORLD } from '../support/webhook-fixtures';
+import { WORLD, fixturePlaneWorld } from '../support/webhook-fixtures';
 
 import { GITEA_TOKEN as TOKEN, PLANE_API_KEY as API_KEY } from '../support/test-secrets';
 const fast = { baseDelayMs: 1, maxRetries: 3 };
 
-const planeWorld = () => ({
-  apiKey: API_KEY,
-  workspace: 'acme',
-  projects: {
-    [WORLD.planeProjectId]: {
-      identifier: 'SHOP',
-      states: [
-        { id: WORLD.todoStateId, name: 'Todo', group: 'unstarted' },
-        { id: WORLD.startedStateId, name: 'In Progress', group: 'started' },
-        { id: WORLD.cancelledStateId, name: 'Cancelled', group: 'cancelled' },
-      ],
-      items: Array.from({ length: 5 }, (_, i) => ({ id: i === 0 ? WORLD.workItemId : `item-${i}`, sequence_id: 42 + i, name: `Item ${i}`, state: WORLD.todoStateId })),
-    },
-  },
-});
+const planeWorld = () =>
+  fixturePlaneWorld(Array.from({ length: 5 }, (_, i) => ({ id: i === 0 ? WORLD.workItemId : `item-${i}`, sequence_id: 42 + i, name: `Item ${i}`, state: WORLD.todoStateId })));
 
 describe('Plane client', () => {
   test('reads identifiers, states and work items, pages through lists, changes state', async () => {
@@ -31,7 +18,7 @@ describe('Plane client', () => {
     try {
       const client = new PlaneClient({ baseUrl: server.url, apiKey: API_KEY, workspace: 'acme', http: fast });
       expect(await client.projectIdentifier(WORLD.planeProjectId)).toBe('SHOP');
-      expect((await client.states(WORLD.planeProjectId)).map((s) => s.group)).toEqual(['unstarted', 'started', 'cancelled']);
+      expect((await client.states(WORLD.planeProjectId)).map((s) => s.group)).toEqual(['unstarted', 'started', 'completed', 'cancelled']);
       expect((await client.workItem(WORLD.planeProjectId, WORLD.workItemId)).sequence_id).toBe(42);
       const all: number[] = [];
       for await (const item of client.workItems(WORLD.planeProjectId, 2)) all.push(item.sequence_id);

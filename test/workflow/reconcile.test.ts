@@ -10,7 +10,7 @@ import { stateQuery } from '../../src/workflows/messages';
 import { runUntilCancelled, scriptedActivities } from '../support/doubles';
 import { fakePlane } from '../support/fake-trackers';
 import { startTemporal, workflowBundle } from '../support/temporal';
-import { WORLD, fixtureConfig } from '../support/webhook-fixtures';
+import { WORLD, fixtureConfig, fixturePlaneWorld } from '../support/webhook-fixtures';
 import { taskQueue, waitForState } from '../support/work-item-harness';
 
 import { PLANE_API_KEY as API_KEY } from '../support/test-secrets';
@@ -23,24 +23,13 @@ afterAll(async () => {
 });
 
 test('the schedule starts missed work items once and cancels items cancelled in Plane', async () => {
-  const plane = await fakePlane({
-    apiKey: API_KEY,
-    workspace: 'acme',
-    projects: {
-      [WORLD.planeProjectId]: {
-        identifier: 'SHOP',
-        states: [
-          { id: WORLD.todoStateId, name: 'Todo', group: 'unstarted' },
-          { id: WORLD.startedStateId, name: 'In Progress', group: 'started' },
-          { id: WORLD.cancelledStateId, name: 'Cancelled', group: 'cancelled' },
-        ],
-        items: [
-          { id: WORLD.workItemId, sequence_id: 42, name: 'Missed by the webhook', state: WORLD.todoStateId },
-          { id: 'backlog-item', sequence_id: 43, name: 'Not triggered', state: WORLD.startedStateId },
-        ],
-      },
-    },
-  });
+  const plane = await fakePlane(
+    fixturePlaneWorld([
+      { id: WORLD.workItemId, sequence_id: 42, name: 'Missed by the webhook', state: WORLD.todoStateId },
+      { id: 'backlog-item', sequence_id: 43, name: 'Not triggered', state: WORLD.startedStateId },
+    ]),
+  );
+
   const queue = taskQueue('reconcile');
   // A short heartbeat timeout lets the cancelled agent double notice the cancellation quickly.
   const config = fixtureConfig({ ORCH_TASK_QUEUE: queue, ORCH_RECONCILE_INTERVAL_MS: '3600000', ORCH_HEARTBEAT_TIMEOUT_MS: '2000' });

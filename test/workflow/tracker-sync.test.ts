@@ -7,7 +7,7 @@ import { scriptedActivities } from '../support/doubles';
 import { fakeGitea, fakePlane } from '../support/fake-trackers';
 import { GiteaClient } from '../../src/tracker/gitea-client';
 import { startTemporal } from '../support/temporal';
-import { WORLD, fixtureConfig } from '../support/webhook-fixtures';
+import { WORLD, fixtureConfig, fixturePlaneWorld } from '../support/webhook-fixtures';
 import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
 
 import { GITEA_TOKEN, PLANE_API_KEY as API_KEY, REVOKED_PLANE_API_KEY } from '../support/test-secrets';
@@ -19,21 +19,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const world = () => ({
-  apiKey: API_KEY,
-  workspace: 'acme',
-  projects: {
-    [WORLD.planeProjectId]: {
-      identifier: 'SHOP',
-      states: [
-        { id: WORLD.todoStateId, name: 'Todo', group: 'unstarted' },
-        { id: WORLD.startedStateId, name: 'In Progress', group: 'started' },
-        { id: WORLD.doneStateId, name: 'Done', group: 'completed' },
-      ],
-      items: [{ id: WORLD.workItemId, sequence_id: 42, name: 'Apply coupon codes', state: WORLD.todoStateId }],
-    },
-  },
-});
+const world = () => fixturePlaneWorld([{ id: WORLD.workItemId, sequence_id: 42, name: 'Apply coupon codes', state: WORLD.todoStateId }]);
 
 const BRANCH = 'feature/SHOP-42-apply-coupon-codes';
 const HEAD = '237ca9c330222ba9adf151d943e7e9ad62fa392c';

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { AppConfig } from '../../config';
 import { ignore, type WebhookAction } from './actions';
-import { PayloadError } from './errors';
+import { parsePayload } from './errors';
 import { projectByGiteaRepository, ticketFromBranch, ticketFromTitle } from './tickets';
 
 const user = z.looseObject({ login: z.string() });
@@ -61,20 +61,11 @@ export interface GiteaContext {
   readonly botLogin?: string;
 }
 
-function parse<T extends z.ZodType>(schema: T, payload: unknown, eventType: string): z.infer<T> {
-  const result = schema.safeParse(payload);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new PayloadError(`invalid Gitea ${eventType} payload: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
-  }
-  return result.data;
-}
-
 /** Maps one Gitea delivery (event type from X-Gitea-Event-Type) to what the pipeline should do. */
 export function mapGiteaDelivery(eventType: string, payload: unknown, ctx: GiteaContext): WebhookAction {
   const kind = eventType === 'pull_request_sync' ? 'pull_request' : REVIEW_TYPES[eventType] ? 'review' : eventType;
   if (!(kind in schemas)) return ignore(`Gitea event type ${eventType} is not handled`);
-  const common = parse(z.looseObject(base), payload, eventType);
+  const common = parsePayload(z.looseObject(base), payload, `Gitea ${eventType}`);
   const found = projectByGiteaRepository(ctx.config, common.repository.full_name);
   if (!found) return ignore(`repository ${common.repository.full_name} is not configured`);
   if (ctx.botLogin && common.sender.login === ctx.botLogin) return ignore(`own action by ${ctx.botLogin}`);
@@ -84,7 +75,7 @@ export function mapGiteaDelivery(eventType: string, payload: unknown, ctx: Gitea
 
   switch (kind) {
     case 'push': {
-      const p = parse(schemas.push, payload, eventType);
+      const p = parsePayload(schemas.push, payload, `Gitea ${eventType}`);
       const count = p.total_commits ?? p.commits.length;
       return signal(
         ticketFromBranch(p.ref, projectConfig),
@@ -94,7 +85,7 @@ export function mapGiteaDelivery(eventType: string, payload: unknown, ctx: Gitea
       );
     }
     case 'pull_request': {
-      const p = parse(schemas.pull_request, payload, eventType);
+      const p = parsePayload(schemas.pull_request, payload, `Gitea ${eventType}`);
       const pr = p.pull_request;
       const action = p.action === 'closed' && pr.merged ? 'merged' : p.action;
       const merge = action === 'merged' && pr.merge_commit_sha ? ` as ${pr.merge_commit_sha}` : '';
@@ -106,7 +97,7 @@ export function mapGiteaDelivery(eventType: string, payload: unknown, ctx: Gitea
       );
     }
     case 'review': {
-      const p = parse(schemas.review, payload, eventType);
+      const p = parsePayload(schemas.review, payload, `Gitea ${eventType}`);
       const verdict = REVIEW_TYPES[p.review.type] ?? REVIEW_TYPES[eventType] ?? 'comment';
       const pr = p.pull_request;
       return signal(
@@ -117,12 +108,12 @@ export function mapGiteaDelivery(eventType: string, payload: unknown, ctx: Gitea
       );
     }
     case 'status': {
-      const p = parse(schemas.status, payload, eventType);
+      const p = parsePayload(schemas.status, payload, `Gitea ${eventType}`);
       const ticket = (p.branches ?? []).map((b) => ticketFromBranch(b.name, projectConfig)).find((t) => t !== undefined);
       return signal(ticket, `gitea.status.${p.state}`, `status ${p.context}: ${p.state} at ${p.sha}${p.description ? ` (${p.description})` : ''}`, `commit ${p.sha}`);
     }
     case 'issue_comment': {
-      const p = parse(schemas.issue_comment, payload, eventType);
+      const p = parsePayload(schemas.issue_comment, payload, `Gitea ${eventType}`);
       if (!p.is_pull) return ignore('comment on an issue, not a pull request');
       return signal(
         ticketFromTitle(p.issue.title, projectConfig),

@@ -8,7 +8,7 @@ import type { PlaneDirectory } from '../../tracker/plane-directory';
 import { ignore, type WebhookAction } from './actions';
 import { parseCommentCommand } from './comment-commands';
 import { htmlToText } from '../../util/html';
-import { PayloadError } from './errors';
+import { PayloadError, parsePayload } from './errors';
 import { projectByPlaneId } from './tickets';
 
 const actor = z.looseObject({ id: z.string(), display_name: z.string().optional() });
@@ -51,15 +51,6 @@ export interface PlaneContext {
   readonly workspace?: string;
 }
 
-function parse<T extends z.ZodType>(schema: T, payload: unknown, what: string): z.infer<T> {
-  const result = schema.safeParse(payload);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new PayloadError(`invalid Plane ${what} payload: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
-  }
-  return result.data;
-}
-
 /** Plane Cloud's "v2" webhooks have another shape; say so instead of guessing. */
 export function isPlaneV2(payload: unknown): boolean {
   const p = payload as { version?: unknown; event?: unknown; event_id?: unknown } | null;
@@ -68,7 +59,7 @@ export function isPlaneV2(payload: unknown): boolean {
 
 export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Promise<WebhookAction> {
   if (isPlaneV2(payload)) throw new PayloadError('Plane v2 webhooks (workitem.*) are not supported: configure a v1 webhook in the workspace settings');
-  const delivery = parse(envelope, payload, 'webhook');
+  const delivery = parsePayload(envelope, payload, 'Plane webhook');
   const found = projectByPlaneId(ctx.config, delivery.data.project);
   if (!found) return ignore(`Plane project ${delivery.data.project} is not configured`);
   const who = delivery.activity?.actor;
@@ -86,7 +77,7 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Pro
   const by = who?.display_name ?? who?.id ?? 'plane';
 
   if (delivery.event === 'issue') {
-    const item = parse(workItem, delivery.data, 'work item');
+    const item = parsePayload(workItem, delivery.data, 'Plane work item');
     const ticket = await ticketOf(item.sequence_id);
     const start = (why: string): WebhookAction => ({
       kind: 'start',
@@ -132,7 +123,7 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Pro
 
   if (delivery.event === 'issue_comment') {
     if (action !== 'created') return ignore(`comment ${delivery.action} is not used`);
-    const c = parse(comment, delivery.data, 'comment');
+    const c = parsePayload(comment, delivery.data, 'Plane comment');
     const ticket = await ticketOf(await ctx.directory.workItemSequence(plane.projectId, c.issue));
     const text = htmlToText(c.comment_html) || (c.comment_stripped ?? '');
     const command = parseCommentCommand(text);
