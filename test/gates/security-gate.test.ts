@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createGateActivities } from '../../src/activities/gates';
+import { verdictFromReport } from '../../src/activities/gates/security';
+import { GitMirror } from '../../src/activities/git/repository';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
 import { parseProjects } from '../../src/config/projects';
@@ -120,6 +122,31 @@ describe('security gate', () => {
     const fixed = createRepo();
     fixed.commit(BRANCH, { 'package-lock.json': lockfile('1.3.0') });
     expect(await runGate(config(fixed, { ORCH_OSV_DB_DIR: db }))).toEqual({ gate: 'security', verdict: 'PASS', findings: [] });
+  });
+
+  test("the repository's own .gitleaks.toml is used when it has one", async () => {
+    const repo = createRepo();
+    repo.commit(BRANCH, {
+      '.gitleaks.toml': "[extend]\nuseDefault = true\n[allowlist]\npaths = ['''fixtures/.*''']\n",
+      'fixtures/aws.js': AWS_LINE,
+      'CHANGELOG.md': '# Changelog\n- fixtures\n',
+    });
+    expect((await runGate(config(repo))).verdict).toBe('PASS');
+  });
+
+  test('a report that does not read back valid is a FAIL, whatever the scans found', async () => {
+    const repo = createRepo();
+    const file = 'docs/work-items/SHOP-42/17-security-report.md';
+    repo.commit(BRANCH, { [file]: '---\nsecurity_status: [PASS\n---\n' });
+    const mirror = await GitMirror.sync(repo.origin, path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-')), 'shop.git'));
+    expect(await verdictFromReport(mirror, `refs/heads/${BRANCH}`, file, [], [])).toEqual({
+      gate: 'security',
+      verdict: 'FAIL',
+      findings: [expect.stringMatching(new RegExp(`^${file}: frontmatter is not valid YAML`))],
+    });
+    expect((await verdictFromReport(mirror, `refs/heads/${BRANCH}`, 'docs/work-items/SHOP-42/missing.md', [], [])).findings).toEqual([
+      'docs/work-items/SHOP-42/missing.md could not be read back',
+    ]);
   });
 
   test('outside the rollout scope the gate does not apply, and says why', async () => {

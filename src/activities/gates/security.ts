@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { SECURITY_REPORT, workItemDocsDir, type GateOutcome } from '../../domain';
 import { auditDependencies, type DependencyAudit } from './dependency-audit';
 import { readVerdict } from './frontmatter';
+import type { GitMirror } from '../git/repository';
 import type { GateContext } from './registry';
 import { scanSecrets, type SecretScan } from './secrets-scan';
 
@@ -25,11 +26,19 @@ export async function runSecurityGate(ctx: GateContext): Promise<GateOutcome> {
   const report = renderReport({ status, secrets, audit, strict, range: `${ctx.project.defaultBranch}..${ctx.branch}` });
   await ctx.mirror.commitFile(ctx.repositoryUrl, ctx.branch, file, report, `docs(${ctx.input.ticket}): security report (${status})`);
 
-  const written = await ctx.mirror.show(head, file);
+  return verdictFromReport(ctx.mirror, head, file, findings, audit.warnings);
+}
+
+/**
+ * The gate's verdict is what the report on the branch says, read back: a report that is missing
+ * or does not parse is a FAIL, whatever the scans found.
+ */
+export async function verdictFromReport(mirror: GitMirror, head: string, file: string, findings: readonly string[], warnings: readonly string[]): Promise<GateOutcome> {
+  const written = await mirror.show(head, file);
   const reading = written === undefined ? undefined : readVerdict(file, written, SECURITY_REPORT.verdict!);
   if (!reading || !reading.ok) return { gate: 'security', verdict: 'FAIL', findings: [reading && !reading.ok ? reading.finding : `${file} could not be read back`] };
-  if (reading.value !== 'PASS') return { gate: 'security', verdict: 'FAIL', findings: findings.length > 0 ? findings : [`${file}: security_status ${reading.value}`] };
-  return { gate: 'security', verdict: 'PASS', findings: audit.warnings };
+  if (reading.value !== 'PASS') return { gate: 'security', verdict: 'FAIL', findings: findings.length > 0 ? [...findings] : [`${file}: security_status ${reading.value}`] };
+  return { gate: 'security', verdict: 'PASS', findings: [...warnings] };
 }
 
 function secretFindings(scan: SecretScan): string[] {
