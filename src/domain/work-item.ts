@@ -59,6 +59,8 @@ export interface BlockedInfo {
   /** Set when a gate blocked the item: the index of that gate on the stage's edge. */
   readonly gateIndex?: number;
   readonly gate?: GateName;
+  /** For a tracker block raised while the item was already blocked: that earlier block. */
+  readonly underlying?: BlockedInfo;
 }
 
 export interface StageVisit {

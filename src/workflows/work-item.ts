@@ -111,6 +111,8 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   let stageScope: CancellationScope | undefined;
   let interrupt: Interrupt | undefined;
+  /** The last answer of patched('tracker-sync'), asked where notices are delivered. */
+  let trackerSyncOn: boolean | undefined;
 
   // ---- messages -------------------------------------------------------------------------------
 
@@ -129,7 +131,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       if (blocked?.kind === 'tracker') {
         // A person accepts that the tracker misses this notice.
         state.notices.shift();
-        unblock(state.resume);
+        leaveTrackerBlock(blocked);
         return result();
       }
       if (blocked?.gate !== undefined && blocked.gateIndex !== undefined) {
@@ -149,7 +151,8 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     (args) => {
       recordOverride({ kind: 'retry', by: args.by, reason: args.reason });
       // A tracker block retries the notice; any other block re-runs the stage from its step.
-      unblock(state.blocked?.kind === 'tracker' ? state.resume : { phase: 'step' });
+      if (state.blocked?.kind === 'tracker') leaveTrackerBlock(state.blocked);
+      else unblock({ phase: 'step' });
       return result();
     },
     { validator: (args) => { noInterruptPending(); validateRetry(state, args); } },
@@ -213,12 +216,14 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       state.generation += 1;
       await continueAsNew<typeof workItem>({ ...input, carried: state });
     }
-    if (state.notices.length > 0 && state.blocked?.kind !== 'tracker' && patched('tracker-sync')) {
+    if (noticesDeliverable() && (trackerSyncOn = patched('tracker-sync'))) {
       await deliverNotices();
       continue;
     }
     if (state.status === 'blocked') {
-      await condition(() => state.status !== 'blocked' || interrupt !== undefined || continueAsNewDue());
+      // Wakes for deliverable notices only when tracker sync is on: replaying a history from
+      // before the patch must not spin on notices it will never send.
+      await condition(() => state.status !== 'blocked' || interrupt !== undefined || continueAsNewDue() || (noticesDeliverable() && trackerSyncOn !== false));
       continue;
     }
     await runStage(STAGE_GRAPH[state.stage]);
@@ -240,7 +245,8 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       } catch (err) {
         const info = blockFromActivityError(err, 'syncTracker');
         if (state.status === 'active' || state.status === 'blocked') {
-          block({ kind: 'tracker', reason: info.reason });
+          // Keep a block the item already had: clearing the tracker problem must not clear it.
+          block({ kind: 'tracker', reason: info.reason, underlying: state.status === 'blocked' ? state.blocked : undefined });
         } else {
           log.error('final tracker notice not delivered', { ticket: state.ticket, reason: info.reason });
           state.notices.shift();
@@ -249,6 +255,11 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       }
       state.notices.shift();
     }
+  }
+
+  /** Notices wait while a tracker block stands (a person must act first). */
+  function noticesDeliverable(): boolean {
+    return state.notices.length > 0 && state.blocked?.kind !== 'tracker';
   }
 
   function notify(notice: Omit<TrackerNotice, 'seq' | 'at'>): void {
@@ -395,6 +406,16 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     state.status = 'active';
     state.findings = [`Rolled back from ${state.stage} to ${request.toStage} by ${because}`];
     moveTo(request.toStage, `rolled back to ${request.toStage} by ${because}`);
+  }
+
+  /** Ends a tracker block: back to the block underneath it, or on where the item was. */
+  function leaveTrackerBlock(blocked: BlockedInfo): void {
+    if (blocked.underlying) {
+      state.blocked = blocked.underlying;
+      publish();
+    } else {
+      unblock(state.resume);
+    }
   }
 
   function unblock(resumeAt: WorkItemState['resume']): void {

@@ -2,7 +2,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTrackerActivities } from '../../src/activities/tracker';
 import { PlaneClient } from '../../src/tracker/plane-client';
-import { approveUpdate } from '../../src/workflows/messages';
+import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_NEEDS_PERSON, approveUpdate, retryUpdate } from '../../src/workflows/messages';
 import { scriptedActivities } from '../support/doubles';
 import { fakeGitea, fakePlane } from '../support/fake-trackers';
 import { GiteaClient } from '../../src/tracker/gitea-client';
@@ -110,4 +111,31 @@ test('a blocked item says why and how to unblock it; a rejected token blocks the
   } finally {
     await plane.close();
   }
+});
+
+test('a tracker failure while telling about a block keeps that block: clearing it does not let the item run on', async () => {
+  const doubles = scriptedActivities({
+    gate: (input) => (input.gate === 'security' ? { gate: 'security', verdict: 'FAIL', findings: ['aws-access-token in src/a.ts:1'] } : { gate: input.gate, verdict: 'PASS', findings: [] }),
+  });
+  // Plane rejects only the "blocked" comment.
+  const tracker = {
+    syncTracker: async (input: { notice: { kind: string } }) => {
+      if (input.notice.kind === 'blocked') throw ApplicationFailure.create({ type: FAILURE_NEEDS_PERSON, nonRetryable: true, message: 'tracker: Plane POST comments: HTTP 403' });
+      return { summary: 'ok' };
+    },
+  };
+  const queue = taskQueue('tracker-underlying');
+  await withWorker(env, queue, { ...doubles.activities, ...tracker }, async () => {
+    const handle = await startItem(env, queue, testInput({ limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 } }));
+    const trackerBlocked = await waitForState(handle, (s) => s.blocked?.kind === 'tracker');
+    expect(trackerBlocked.blocked?.underlying).toMatchObject({ kind: 'cap', gate: 'security' });
+    // Retry restores the cap block and re-sends the notice, which fails again.
+    await handle.executeUpdate(retryUpdate, { args: [{ by: 'ops', reason: 'Plane permissions fixed? not yet' }] });
+    await waitForState(handle, (s) => s.blocked?.kind === 'tracker' && s.blocked.at !== trackerBlocked.blocked?.at);
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops', reason: 'skip that comment' }] });
+    const state = await waitForState(handle, (s) => s.blocked?.kind === 'cap');
+    expect(state).toMatchObject({ status: 'blocked', stage: 'testing', notices: [] });
+    expect(doubles.stepCalls.filter((c) => c.stage === 'development')).toHaveLength(1);
+    await handle.terminate('test over');
+  });
 });
