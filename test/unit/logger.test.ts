@@ -1,3 +1,4 @@
+import { redactUrls } from '../../src/activities/git/repository';
 import { createLogger, redact } from '../../src/util/logger';
 
 describe('structured logger', () => {
@@ -23,5 +24,14 @@ describe('structured logger', () => {
 
   test('errors become name and message only', () => {
     expect(redact({ err: new TypeError('boom') })).toEqual({ err: { name: 'TypeError', message: 'boom' } });
+  });
+});
+
+describe('git error messages', () => {
+  test('credentials in repository URLs are never repeated', () => {
+    expect(redactUrls("fatal: repository 'https://orchestrator:glpat-abc123@gitea.acme.dev/acme/shop.git/' not found")).toBe(
+      "fatal: repository 'https://***@gitea.acme.dev/acme/shop.git/' not found",
+    );
+    expect(redactUrls('ssh://git@host/x and /srv/git/shop.git')).toBe('ssh://***@host/x and /srv/git/shop.git');
   });
 });

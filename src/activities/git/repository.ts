@@ -96,9 +96,17 @@ const IDENTITY = {
   GIT_COMMITTER_EMAIL: 'orchestrator@localhost',
 };
 
+/** Repository URLs may carry credentials (https://user:token@host/...): never repeat them. */
+export function redactUrls(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
+}
+
 async function run(args: string[], input?: string, env: Record<string, string> = {}): Promise<string> {
   const { execa } = await loadExeca();
   const result = await execa('git', args, { input, reject: false, env: { ...IDENTITY, ...env } });
-  if (result.exitCode !== 0) throw new GitError(`git ${args.filter((a) => !a.startsWith('/')).slice(0, 3).join(' ')} failed: ${String(result.stderr).trim().split('\n').slice(-2).join(' ')}`);
+  if (result.exitCode !== 0) {
+    const verb = args.filter((a) => !a.startsWith('/') && !a.includes('://')).slice(0, 3).join(' ');
+    throw new GitError(`git ${verb} failed: ${redactUrls(String(result.stderr).trim().split('\n').slice(-2).join(' '))}`);
+  }
   return String(result.stdout);
 }

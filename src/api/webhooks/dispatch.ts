@@ -1,7 +1,6 @@
 // Carries out a webhook action against Temporal. Answers what happened; a Temporal that cannot
 // be reached is reported as `unavailable` so the API can answer 503.
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
-import { isGrpcServiceError } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, isGrpcServiceError, type Client } from '@temporalio/client';
 import type { AppConfig } from '../../config';
 import { submitWorkItem, workItemHandle } from '../../client/work-items';
 import { describeClientError } from '../../client/errors';
@@ -53,13 +52,14 @@ async function run(client: Client, config: AppConfig, action: Exclude<WebhookAct
   }
 }
 
+// gRPC status codes UNAVAILABLE (14) and DEADLINE_EXCEEDED (4).
+const UNAVAILABLE = new Set([14, 4]);
+
+/** Temporal could not be reached (or not within the deadline): the sender should record a failure. */
 function isUnavailable(err: unknown): boolean {
-  const cause = (err as { cause?: unknown })?.cause ?? err;
-  if (isGrpcServiceError(cause) || isGrpcServiceError(err)) {
-    const code = (isGrpcServiceError(cause) ? cause : (err as typeof cause & { code: number })).code;
-    // UNAVAILABLE (14), DEADLINE_EXCEEDED (4)
-    return code === 14 || code === 4;
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (isGrpcServiceError(e) && UNAVAILABLE.has(e.code)) return true;
+    if (e instanceof ServiceError && /unavailable|deadline|connect/i.test(e.message)) return true;
   }
-  const name = (err as Error)?.name ?? '';
-  return name === 'ServiceError' || name === 'TransportError' || /deadline|unavailable|ECONNREFUSED/i.test(String((err as Error)?.message));
+  return false;
 }
