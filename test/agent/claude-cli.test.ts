@@ -38,6 +38,10 @@ test('the real CLI writes an artifact through a scripted tool call and reports s
         maxBuffer: 32 * 1024 * 1024,
       },
     );
+    if (process.env.RECORD_CLAUDE_STREAM === '1') {
+      // A real transcript for the stream parser's unit tests (paths and ids vary per run).
+      fs.writeFileSync(path.resolve(__dirname, '../fixtures/claude-stream/write-tool-success.jsonl'), stdout.split(workdir).join('/work/item'));
+    }
     const events = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(fs.readFileSync(file, 'utf8')).toBe('---\nverdict: APPROVE\n---\n\nScripted review.\n');
     expect(events.find((e) => e.type === 'system' && e.subtype === 'init')).toMatchObject({ session_id: sessionId });
