@@ -8,7 +8,7 @@ import { ensureReconcileSchedule } from './temporal/schedules';
 import { createApp } from './api/app';
 import { listen, type RunningServer } from './api/server';
 import type { AppConfig } from './config';
-import { planeClientFromConfig, planeConfigured, planeDirectoryFromConfig } from './tracker/from-config';
+import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeConfigured, planeDirectoryFromConfig } from './tracker/from-config';
 import type { Logger } from './util/logger';
 import { createWorker } from './worker/create-worker';
 
@@ -28,11 +28,12 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
   const connection = await NativeConnection.connect({ address: config.env.TEMPORAL_ADDRESS });
   const client = await connectClient(config);
   const plane = planeConfigured(config) ? planeClientFromConfig(config) : undefined;
+  const gitea = giteaConfigured(config) ? giteaClientFromConfig(config) : undefined;
   const worker = await createWorker({
     connection,
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.ORCH_TASK_QUEUE,
-    activities: { ...createActivities(config), ...createReconcileActivities({ config, client, plane }) },
+    activities: { ...createActivities(config, { plane, gitea }), ...createReconcileActivities({ config, client, plane }) },
   });
   if (plane) {
     const outcome = await ensureReconcileSchedule(client, config);

@@ -7,7 +7,8 @@ import type { AppConfig } from '../config';
 import type { ReconcileResult } from '../domain/reconcile';
 import { submitWorkItem, workItemHandle } from '../client/work-items';
 import { htmlToText } from '../util/html';
-import type { PlaneClient, PlaneWorkItem } from '../tracker/plane-client';
+import type { PlaneClient } from '../tracker/plane-client';
+import { isPlaneTriggered, planeStateId } from '../tracker/plane-trigger';
 import { cancelUpdate } from '../workflows/messages';
 
 export interface ReconcileDeps {
@@ -38,9 +39,9 @@ export function createReconcileActivities(deps: ReconcileDeps) {
           const ticket = `${config.ticketPrefix}-${item.sequence_id}`;
           const handle = workItemHandle(deps.client, project, ticket);
           const running = await isRunning(handle);
-          const stateId = typeof item.state === 'string' ? item.state : item.state.id;
+          const stateId = planeStateId(item.state);
           // An item whose workflow has ended (done, cancelled) is left alone.
-          if (running === undefined && isTriggered(item, stateId, config.plane)) {
+          if (running === undefined && isPlaneTriggered(config.plane, stateId, item.labels ?? [])) {
             await submitWorkItem(
               deps.client,
               deps.config,
@@ -49,7 +50,7 @@ export function createReconcileActivities(deps: ReconcileDeps) {
               { key: `plane:reconcile:${item.id}`, source: 'plane', type: 'ticket.created', summary: 'started by the catch-up job (missed webhook)' },
             );
             started.push(ticket);
-          } else if (running && groups.get(stateId) === 'cancelled') {
+          } else if (running && stateId !== undefined && groups.get(stateId) === 'cancelled') {
             await handle.startUpdate(cancelUpdate, {
               args: [{ by: 'catch-up job', reason: 'cancelled in Plane' }],
               updateId: `plane:reconcile-cancel:${item.id}`,
@@ -72,9 +73,4 @@ async function isRunning(handle: ReturnType<typeof workItemHandle>): Promise<boo
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
-}
-
-function isTriggered(item: PlaneWorkItem, stateId: string, plane: { triggerState?: string; triggerLabel?: string }): boolean {
-  if (plane.triggerState !== undefined && stateId === plane.triggerState) return true;
-  return plane.triggerLabel !== undefined && (item.labels ?? []).some((l) => (typeof l === 'string' ? false : l.name === plane.triggerLabel));
 }

@@ -230,7 +230,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   }
 
   // The last word (done or cancelled) still reaches the tracker; nothing can block any more.
-  if (state.notices.length > 0 && patched('tracker-sync')) await deliverNotices();
+  if (noticesDeliverable() && patched('tracker-sync')) await deliverNotices();
   await condition(allHandlersFinished);
   return state;
 

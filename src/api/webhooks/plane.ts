@@ -3,7 +3,8 @@
 // the project UUID and sequence number, comments only the work item's UUID, so the ticket id
 // ("SHOP-42") is built from the project's identifier looked up (and cached) through the API.
 import { z } from 'zod';
-import { ConfigError, type AppConfig, type ProjectConfig } from '../../config';
+import { ConfigError, type AppConfig } from '../../config';
+import { isPlaneTriggered, planeStateId } from '../../tracker/plane-trigger';
 import type { PlaneDirectory } from '../../tracker/plane-directory';
 import { ignore, type WebhookAction } from './actions';
 import { parseCommentCommand } from './comment-commands';
@@ -91,7 +92,7 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Pro
       event: { source: 'plane', type: 'ticket.created', summary: `${why} by ${by}`, title: item.name },
     });
     if (action === 'created') {
-      if (isTriggered(item, projectConfig)) return start('created in the trigger state or label');
+      if (isPlaneTriggered(plane, planeStateId(item.state), item.labels)) return start('created in the trigger state or label');
       return ignore(`${ticket} is not in the trigger state or label`);
     }
     if (action === 'deleted') return { kind: 'override', project, ticket, name: 'cancel', args: { by, reason: 'deleted in Plane' } };
@@ -135,12 +136,4 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Pro
   }
 
   return ignore(`Plane event ${delivery.event} is not handled`);
-}
-
-function isTriggered(item: z.infer<typeof workItem>, project: ProjectConfig): boolean {
-  const plane = project.plane!;
-  const stateId = typeof item.state === 'string' ? item.state : item.state?.id;
-  if (plane.triggerState !== undefined && stateId === plane.triggerState) return true;
-  if (plane.triggerLabel === undefined) return false;
-  return item.labels.some((l) => (typeof l === 'string' ? l === plane.triggerLabel : l.name === plane.triggerLabel));
 }
