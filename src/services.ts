@@ -33,7 +33,7 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
     connection,
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.ORCH_TASK_QUEUE,
-    activities: { ...createActivities(config, { plane, gitea }), ...createReconcileActivities({ config, client, plane }) },
+    activities: { ...createActivities(config, { plane, gitea, client }), ...createReconcileActivities({ config, client, plane }) },
   });
   if (plane) {
     const outcome = await ensureReconcileSchedule(client, config);

@@ -1,23 +1,36 @@
 // The activities the worker registers. Capabilities not built yet are the honest
 // not-implemented versions; each later module replaces its entry here.
+import type { Client } from '@temporalio/client';
 import type { WorkItemActivities } from '../domain';
 import type { AppConfig } from '../config';
 import type { GiteaClient } from '../tracker/gitea-client';
 import type { PlaneClient } from '../tracker/plane-client';
+import { Semaphore } from '../util/semaphore';
+import { createAgentActivities } from './agent/run-agent';
+import { projectSpendFromClient } from './agent/project-spend';
 import { createGateActivities } from './gates';
 import { notImplementedActivities } from './not-implemented';
 import { createTrackerActivities } from './tracker';
+import { createWorkspaceActivities } from './workspace';
 
-/** Tracker API clients, absent where the instance does not configure that tracker. */
-export interface TrackerClients {
+/** What the activities talk to besides the configuration; each is absent where not configured. */
+export interface ActivityDeps {
   readonly plane?: PlaneClient;
   readonly gitea?: GiteaClient;
+  /** For the project budget: the spend of a project's items comes from visibility. */
+  readonly client?: Client;
 }
 
-export function createActivities(config: AppConfig, trackers: TrackerClients): WorkItemActivities {
+export function createActivities(config: AppConfig, deps: ActivityDeps): WorkItemActivities {
   return {
     ...notImplementedActivities,
+    ...createAgentActivities({
+      config,
+      slots: new Semaphore(config.env.ORCH_AGENT_MAX_CONCURRENT),
+      spend: deps.client ? projectSpendFromClient(deps.client) : undefined,
+    }),
     ...createGateActivities(config),
-    ...createTrackerActivities({ config, ...trackers }),
+    ...createTrackerActivities({ config, plane: deps.plane, gitea: deps.gitea }),
+    ...createWorkspaceActivities(config),
   };
 }

@@ -41,6 +41,19 @@ export const envSchema = z.object({
   ORCH_SECURITY_GATE_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** Comma-separated project keys in scope; empty means only the self-hosting project. */
   ORCH_SECURITY_GATE_SCOPE: z.string().default('').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  /** Credentials of the model API the agents use; passed to the Claude Code CLI and nothing else. */
+  ANTHROPIC_API_KEY: optionalSecret,
+  ANTHROPIC_AUTH_TOKEN: optionalSecret,
+  /** A different endpoint of the Messages API (a gateway, or the scripted model of the demo). */
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  /** Model name or alias the agents use unless the project sets its own. */
+  ORCH_AGENT_MODEL: z.string().min(1).default('sonnet'),
+  /** The Claude Code CLI; default: the copy pinned in package.json (node_modules/.bin/claude). */
+  ORCH_CLAUDE_BIN: z.string().min(1).optional(),
+  /** Agent runs one worker carries at once; more wait (heartbeating) for a free slot. */
+  ORCH_AGENT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
+  /** Turn limit of one agent run (`--max-turns`); unset leaves the CLI's own. */
+  ORCH_AGENT_MAX_TURNS: z.coerce.number().int().min(1).max(10_000).optional(),
   /** An offline OSV advisory database for the dependency audit (osv-scanner's local-db layout). */
   ORCH_OSV_DB_DIR: z.string().min(1).optional(),
 });

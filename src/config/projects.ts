@@ -35,6 +35,15 @@ const commandsSchema = z
   })
   .strict();
 
+const agentsSchema = z
+  .object({
+    /** A folder of <role>.md files that replace the shipped role prompts (relative to projects.yaml). */
+    promptsDir: z.string().min(1).optional(),
+    /** The model this project's agents use (overrides ORCH_AGENT_MODEL). */
+    model: z.string().min(1).optional(),
+  })
+  .strict();
+
 const planeSchema = z
   .object({
     /** The Plane project's UUID (webhooks are workspace-wide and carry only this). */
@@ -67,7 +76,11 @@ export const projectSchema = z
     selfHosting: z.boolean().default(false),
     repository: z.string().min(1),
     defaultBranch: z.string().min(1).default('main'),
+    /** Each work item's own budget (a top-up override raises one item's). */
     budgetUsd: z.number().positive().max(10_000).default(20),
+    /** Spend cap of all the project's work items started in the same calendar month (UTC). */
+    monthlyBudgetUsd: z.number().positive().max(1_000_000).optional(),
+    agents: agentsSchema.default({}),
     limits: limitsSchema.default(() => limitsSchema.parse({})),
     gates: gatesSchema.default(() => gatesSchema.parse({})),
     commands: commandsSchema.default({}),

@@ -10,7 +10,14 @@ export interface WorkItemActivities {
   runGate(input: GateInput): Promise<GateOutcome>;
   /** Tells the tracker about a stage change or a block (comment, state move); idempotent. */
   syncTracker(input: TrackerSyncInput): Promise<TrackerSyncResult>;
+  /** Removes the item's checkout once it is delivered; idempotent. */
+  releaseWorkspace(input: WorkspaceRef): Promise<void>;
+}
+
+export interface WorkspaceRef {
+  readonly project: string;
+  readonly ticket: string;
 }
 
 export type WorkItemActivityName = keyof WorkItemActivities;
-export const WORK_ITEM_ACTIVITY_NAMES: readonly WorkItemActivityName[] = ['runAgent', 'deployStaging', 'deployProduction', 'runGate', 'syncTracker'];
+export const WORK_ITEM_ACTIVITY_NAMES: readonly WorkItemActivityName[] = ['runAgent', 'deployStaging', 'deployProduction', 'runGate', 'syncTracker', 'releaseWorkspace'];

@@ -7,3 +7,4 @@ export * from './overrides';
 export * from './search-attributes';
 export * from './activities';
 export * from './artifacts';
+export * from './roles';

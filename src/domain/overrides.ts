@@ -14,6 +14,10 @@ export type RetryArgs = OverrideBase;
 export interface SkipGateArgs extends OverrideBase { readonly gate: string; readonly reason: string }
 export interface RollbackArgs extends OverrideBase { readonly toStage: string }
 export type CancelArgs = OverrideBase;
+export interface TopUpArgs extends OverrideBase { readonly amountUsd: number }
+
+/** The most one top-up may add: a typo must not turn $20 into $20000. */
+export const MAX_TOP_UP_USD = 1000;
 
 export class OverrideRejected extends Error {
   override readonly name = 'OverrideRejected';
@@ -82,4 +86,14 @@ export function validateRollback(state: WorkItemState, args: RollbackArgs): Stag
 export function validateCancel(state: WorkItemState, args: CancelArgs): void {
   requireBy(args, 'cancel');
   requireOpen(state, 'cancel');
+}
+
+export function validateTopUp(state: WorkItemState, args: TopUpArgs): number {
+  requireBy(args, 'top-up');
+  requireOpen(state, 'top-up');
+  const amount = args.amountUsd;
+  if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0 || amount > MAX_TOP_UP_USD) {
+    reject(`top-up: amountUsd must be a number of dollars above 0 and at most ${MAX_TOP_UP_USD} (got ${JSON.stringify(amount)})`);
+  }
+  return amount;
 }

@@ -49,7 +49,7 @@ export type ResumePoint =
   | { readonly phase: 'step' }
   | { readonly phase: 'gates'; readonly fromGate: number };
 
-export type BlockKind = 'cap' | 'activity-error' | 'not-implemented' | 'needs-person' | 'tracker';
+export type BlockKind = 'cap' | 'activity-error' | 'not-implemented' | 'needs-person' | 'tracker' | 'budget';
 
 export interface BlockedInfo {
   readonly kind: BlockKind;
@@ -79,7 +79,7 @@ export interface GateRecord {
   readonly at: string;
 }
 
-export type OverrideKind = 'approve' | 'retry' | 'skip-gate' | 'rollback' | 'cancel';
+export type OverrideKind = 'approve' | 'retry' | 'skip-gate' | 'rollback' | 'cancel' | 'top-up';
 
 export interface OverrideRecord {
   readonly kind: OverrideKind;
@@ -87,6 +87,8 @@ export interface OverrideRecord {
   readonly reason?: string;
   readonly gate?: GateName;
   readonly toStage?: Stage;
+  /** For a top-up: how many dollars were added to the item's budget. */
+  readonly amountUsd?: number;
   readonly stage: Stage;
   readonly at: string;
 }
@@ -162,7 +164,10 @@ export interface WorkItemState {
   duplicateEventsIgnored: number;
   costUsd: number;
   budgetUsd: number;
-  /** Claude Code session id per stage, so a retried or resumed run continues its session. */
+  /**
+   * The last Claude Code session id per stage, for inspection (`claude --resume <id>` in the
+   * workspace). A crashed run is resumed by the activity itself, from its heartbeat.
+   */
   sessions: Partial<Record<Stage, string>>;
   /** How many times this item has continued-as-new. */
   generation: number;
@@ -184,12 +189,22 @@ export interface StepInput {
   readonly findings: readonly string[];
   readonly sessionId?: string;
   readonly remainingBudgetUsd: number;
+  /** The item's branch; absent in inputs recorded before branches were tracked. */
+  readonly branch?: string;
+}
+
+/** A step that ran (and cost money) but needs a person before the item can go on. */
+export interface StepStop {
+  readonly kind: 'budget' | 'needs-person';
+  readonly reason: string;
 }
 
 export interface StepResult {
   readonly costUsd: number;
   readonly sessionId?: string;
   readonly summary?: string;
+  /** Set when the step ended in a way a person must fix; its cost still counts. */
+  readonly stop?: StepStop;
 }
 
 export interface GateInput {

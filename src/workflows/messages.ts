@@ -7,6 +7,7 @@ import type {
   RetryArgs,
   RollbackArgs,
   SkipGateArgs,
+  TopUpArgs,
   WorkItemEvent,
   WorkItemState,
 } from '../domain';
@@ -28,7 +29,11 @@ export const retryUpdate = defineUpdate<OverrideResult, [RetryArgs]>('retry');
 export const skipGateUpdate = defineUpdate<OverrideResult, [SkipGateArgs]>('skipGate');
 export const rollbackUpdate = defineUpdate<OverrideResult, [RollbackArgs]>('rollback');
 export const cancelUpdate = defineUpdate<OverrideResult, [CancelArgs]>('cancel');
+/** Raises the item's budget; a budget block is lifted and the stage's step runs again. */
+export const topUpBudgetUpdate = defineUpdate<OverrideResult, [TopUpArgs]>('topUpBudget');
 
 /** Failure types an activity throws (non-retryable) when a person must act. */
 export const FAILURE_NOT_IMPLEMENTED = 'NotImplemented';
 export const FAILURE_NEEDS_PERSON = 'NeedsPerson';
+/** The project's budget is spent: a person raises it (projects.yaml) and retries. */
+export const FAILURE_BUDGET = 'BudgetExhausted';

@@ -34,6 +34,7 @@ import {
   validateRetry,
   validateRollback,
   validateSkipGate,
+  validateTopUp,
   type BlockedInfo,
   type GateName,
   type GateOutcome,
@@ -51,6 +52,7 @@ import {
   type WorkItemState,
 } from '../domain';
 import {
+  FAILURE_BUDGET,
   FAILURE_NEEDS_PERSON,
   FAILURE_NOT_IMPLEMENTED,
   approveUpdate,
@@ -60,6 +62,7 @@ import {
   rollbackUpdate,
   skipGateUpdate,
   stateQuery,
+  topUpBudgetUpdate,
   type OverrideResult,
 } from './messages';
 import { initialState } from './initial-state';
@@ -196,6 +199,20 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     { validator: (args) => { noInterruptPending(); validateCancel(state, args); } },
   );
 
+  setHandler(
+    topUpBudgetUpdate,
+    (args) => {
+      const amountUsd = validateTopUp(state, args);
+      recordOverride({ kind: 'top-up', by: args.by, reason: args.reason, amountUsd });
+      state.budgetUsd = roundUsd(state.budgetUsd + amountUsd);
+      // A budget block is lifted: the step that could not afford to run runs again.
+      if (state.blocked?.kind === 'budget') unblock({ phase: 'step' });
+      else publish();
+      return result();
+    },
+    { validator: (args) => { noInterruptPending(); validateTopUp(state, args); } },
+  );
+
   // ---- main loop ------------------------------------------------------------------------------
 
   if (!input.carried) {
@@ -231,6 +248,9 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   // The last word (done or cancelled) still reaches the tracker; nothing can block any more.
   if (noticesDeliverable() && patched('tracker-sync')) await deliverNotices();
+  // A delivered item's checkout is removed; a cancelled one is kept for inspection
+  // (`orch workspaces clean` removes it). Added with the agent runner.
+  if (state.status === 'done' && patched('workspace-release')) await releaseWorkspace();
   await condition(allHandlersFinished);
   return state;
 
@@ -265,6 +285,15 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   function notify(notice: Omit<TrackerNotice, 'seq' | 'at'>): void {
     state.noticeSeq += 1;
     state.notices.push({ ...notice, seq: state.noticeSeq, at: now() });
+  }
+
+  async function releaseWorkspace(): Promise<void> {
+    try {
+      await tracker.releaseWorkspace({ project: state.project, ticket: state.ticket });
+    } catch (err) {
+      // Nothing can block any more: a leftover checkout is a disk-space matter, not the item's.
+      log.warn('workspace not removed', { ticket: state.ticket, reason: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   // ---- stage execution ------------------------------------------------------------------------
@@ -305,8 +334,14 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       attempt: state.attempt,
       findings: [...state.findings],
       sessionId: state.sessions[state.stage],
-      remainingBudgetUsd: Math.max(0, state.budgetUsd - state.costUsd),
+      remainingBudgetUsd: roundUsd(Math.max(0, state.budgetUsd - state.costUsd)),
+      branch: state.branch,
     };
+    // The ledger is checked before money is spent; added with the agent runner.
+    if (step.activity === 'runAgent' && state.costUsd >= state.budgetUsd && patched('agent-budget')) {
+      block({ kind: 'budget', reason: budgetReason() });
+      return false;
+    }
     let outcome: StepResult;
     try {
       if (step.activity === 'runAgent') outcome = await agent.runAgent(stepInput);
@@ -317,10 +352,19 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       block(blockFromActivityError(err, step.activity));
       return false;
     }
-    state.costUsd += outcome.costUsd;
+    state.costUsd = roundUsd(state.costUsd + outcome.costUsd);
     if (outcome.sessionId) state.sessions[state.stage] = outcome.sessionId;
+    if (outcome.stop) {
+      // The run cost money and ended where a person must act (budget spent, credentials ...).
+      block({ kind: outcome.stop.kind, reason: outcome.stop.kind === 'budget' ? `${outcome.stop.reason}; ${budgetReason()}` : outcome.stop.reason });
+      return false;
+    }
     publish();
     return true;
+  }
+
+  function budgetReason(): string {
+    return `budget exhausted: spent $${state.costUsd.toFixed(2)} of $${state.budgetUsd.toFixed(2)}; top up the budget to continue`;
   }
 
   async function runGates(spec: StageSpec, fromGate: number): Promise<void> {
@@ -528,6 +572,14 @@ function blockFromActivityError(err: unknown, activity: string): Omit<BlockedInf
   if (cause instanceof ApplicationFailure && cause.type === FAILURE_NEEDS_PERSON) {
     return { kind: 'needs-person', reason: cause.message };
   }
+  if (cause instanceof ApplicationFailure && cause.type === FAILURE_BUDGET) {
+    return { kind: 'budget', reason: cause.message };
+  }
   const message = cause instanceof Error ? cause.message : String(cause);
   return { kind: 'activity-error', reason: `${activity} failed: ${message}` };
+}
+
+/** Dollars to a hundredth of a cent: summing float costs must not drift in the ledger. */
+function roundUsd(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
 }

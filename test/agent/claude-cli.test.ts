@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startScriptedModelServer } from '../support/scripted-model-server';
+import { startScriptedModelServer } from '../../src/dev/scripted-model/server';
 
 const CLAUDE = path.resolve(__dirname, '../../node_modules/.bin/claude');
 jest.setTimeout(120_000);

@@ -10,6 +10,7 @@ export interface ScriptedActivities {
   readonly stepCalls: StepInput[];
   readonly gateCalls: GateInput[];
   readonly trackerCalls: TrackerSyncInput[];
+  readonly releasedWorkspaces: string[];
 }
 
 const pass: GateScript = (input) => ({ gate: input.gate, verdict: 'PASS', findings: [] });
@@ -19,6 +20,7 @@ export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScri
   const stepCalls: StepInput[] = [];
   const gateCalls: GateInput[] = [];
   const trackerCalls: TrackerSyncInput[] = [];
+  const releasedWorkspaces: string[] = [];
   const step = async (input: StepInput): Promise<StepResult> => {
     stepCalls.push(input);
     return (scripts.step ?? done)(input, stepCalls.filter((c) => c.stage === input.stage).length);
@@ -27,7 +29,11 @@ export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScri
     stepCalls,
     gateCalls,
     trackerCalls,
+    releasedWorkspaces,
     activities: {
+      releaseWorkspace: async (input) => {
+        releasedWorkspaces.push(input.ticket);
+      },
       syncTracker: async (input) => {
         trackerCalls.push(input);
         return { summary: 'recorded by the test double' };

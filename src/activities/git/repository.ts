@@ -27,7 +27,7 @@ export class GitMirror {
       const mirror = new GitMirror(dir);
       if (!fs.existsSync(path.join(dir, 'HEAD'))) {
         fs.mkdirSync(path.dirname(dir), { recursive: true });
-        await run(['clone', '--bare', '--quiet', url, dir]);
+        await runGit(['clone', '--bare', '--quiet', url, dir]);
       }
       await mirror.git(['fetch', '--quiet', '--prune', '--force', url, '+refs/heads/*:refs/heads/*']);
       return mirror;
@@ -35,7 +35,7 @@ export class GitMirror {
   }
 
   async git(args: string[], input?: string): Promise<string> {
-    return run(['-C', this.dir, ...args], input);
+    return runGit(['-C', this.dir, ...args], input);
   }
 
   /** The file's content at `ref`, or undefined when it does not exist there. */
@@ -75,9 +75,9 @@ export class GitMirror {
       const blob = (await this.git(['hash-object', '-w', '--stdin'], content)).trim();
       const index = path.join(this.dir, `index-${process.pid}-${Date.now()}`);
       try {
-        await run(['-C', this.dir, 'read-tree', parent], undefined, { GIT_INDEX_FILE: index });
-        await run(['-C', this.dir, 'update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], undefined, { GIT_INDEX_FILE: index });
-        const tree = (await run(['-C', this.dir, 'write-tree'], undefined, { GIT_INDEX_FILE: index })).trim();
+        await runGit(['-C', this.dir, 'read-tree', parent], undefined, { GIT_INDEX_FILE: index });
+        await runGit(['-C', this.dir, 'update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], undefined, { GIT_INDEX_FILE: index });
+        const tree = (await runGit(['-C', this.dir, 'write-tree'], undefined, { GIT_INDEX_FILE: index })).trim();
         const commit = (await this.git(['commit-tree', tree, '-p', parent, '-m', message])).trim();
         await this.git(['push', '--quiet', url, `${commit}:refs/heads/${branch}`]);
         await this.git(['update-ref', `refs/heads/${branch}`, commit, parent]);
@@ -89,7 +89,8 @@ export class GitMirror {
   }
 }
 
-const IDENTITY = {
+/** The identity of the orchestrator's own commits (stage results, reports). */
+export const IDENTITY = {
   GIT_AUTHOR_NAME: 'Temporal orchestrator',
   GIT_AUTHOR_EMAIL: 'orchestrator@localhost',
   GIT_COMMITTER_NAME: 'Temporal orchestrator',
@@ -101,7 +102,8 @@ export function redactUrls(text: string): string {
   return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
 }
 
-async function run(args: string[], input?: string, env: Record<string, string> = {}): Promise<string> {
+/** Runs git with the orchestrator's identity; a failure's message never repeats credentials. */
+export async function runGit(args: string[], input?: string, env: Record<string, string> = {}): Promise<string> {
   const { execa } = await loadExeca();
   const result = await execa('git', args, { input, reject: false, env: { ...IDENTITY, ...env } });
   if (result.exitCode !== 0) {

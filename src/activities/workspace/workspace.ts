@@ -1,0 +1,150 @@
+// The work item's own checkout of the project's repository, where its agents work: one clone per
+// item under <data>/workspaces/<project>/<ticket>, on the item's branch, reused across stages and
+// retries. Other writers push to the same branch (the security gate commits its report), so the
+// checkout is brought up to date with origin before every run.
+import fs from 'node:fs';
+import path from 'node:path';
+import { GitError, runGit } from '../git/repository';
+
+export interface WorkspaceSpec {
+  readonly dataDir: string;
+  readonly project: string;
+  readonly ticket: string;
+  readonly repositoryUrl: string;
+  readonly branch: string;
+  readonly defaultBranch: string;
+}
+
+export function workspacesRoot(dataDir: string): string {
+  return path.join(dataDir, 'workspaces');
+}
+
+export function workspaceDir(dataDir: string, project: string, ticket: string): string {
+  return path.join(workspacesRoot(dataDir), project, ticket);
+}
+
+export class Workspace {
+  private constructor(
+    readonly dir: string,
+    readonly branch: string,
+  ) {}
+
+  /**
+   * Clones (once), fetches, and checks out the item's branch: origin's copy when it exists (with
+   * local commits that never reached origin replayed on top and uncommitted work kept), else a
+   * new branch from origin's default branch.
+   */
+  static async prepare(spec: WorkspaceSpec): Promise<Workspace> {
+    const dir = workspaceDir(spec.dataDir, spec.project, spec.ticket);
+    if (!(await isRepository(dir))) {
+      // A clone interrupted by a crash leaves a directory that is not a repository.
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(path.dirname(dir), { recursive: true });
+      await runGit(['clone', '--quiet', spec.repositoryUrl, dir]);
+    }
+    const ws = new Workspace(dir, spec.branch);
+    await ws.git('fetch', '--quiet', '--prune', 'origin');
+    const remote = `refs/remotes/origin/${spec.branch}`;
+    const local = `refs/heads/${spec.branch}`;
+    if (await ws.hasRef(local)) {
+      await ws.git('checkout', '--quiet', spec.branch);
+      if (await ws.hasRef(remote)) await ws.catchUp(remote);
+    } else if (await ws.hasRef(remote)) {
+      await ws.git('checkout', '--quiet', '-b', spec.branch, remote);
+    } else {
+      await ws.git('checkout', '--quiet', '-b', spec.branch, `refs/remotes/origin/${spec.defaultBranch}`);
+    }
+    return ws;
+  }
+
+  /** Commits everything the agent left (nothing when nothing changed) and pushes the branch. */
+  async commitAndPush(message: string): Promise<{ readonly commit?: string; readonly head: string }> {
+    await this.git('add', '--all');
+    const unchanged = await this.succeeds('diff', '--cached', '--quiet');
+    let commit: string | undefined;
+    if (!unchanged) {
+      await this.git('commit', '--quiet', '--no-verify', '-m', message);
+      commit = (await this.git('rev-parse', 'HEAD')).trim();
+    }
+    // Pushing an up-to-date branch is a no-op, so a retry after a failed push just pushes.
+    await this.git('push', '--quiet', 'origin', `HEAD:refs/heads/${this.branch}`);
+    return { commit, head: (await this.git('rev-parse', 'HEAD')).trim() };
+  }
+
+  /** Files under `dir` (relative to the checkout) that exist in the working tree. */
+  listFiles(dir: string): string[] {
+    const abs = path.join(this.dir, dir);
+    if (!fs.existsSync(abs)) return [];
+    return fs.readdirSync(abs, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(this.dir, path.join(e.parentPath, e.name)))
+      .sort();
+  }
+
+  git(...args: string[]): Promise<string> {
+    return runGit(['-C', this.dir, ...args]);
+  }
+
+  /**
+   * Replays local commits that never reached origin on top of origin's branch, keeping
+   * uncommitted work (a run interrupted by a crash leaves files the resumed session expects).
+   */
+  private async catchUp(remote: string): Promise<void> {
+    try {
+      await this.git('rebase', '--quiet', '--autostash', remote);
+    } catch (err) {
+      await this.git('rebase', '--abort').catch(() => undefined);
+      throw new GitError(`the checkout of ${this.branch} cannot be brought up to date with origin: ${(err as Error).message}`);
+    }
+  }
+
+  private async hasRef(ref: string): Promise<boolean> {
+    return this.succeeds('rev-parse', '--verify', '--quiet', `${ref}^{commit}`);
+  }
+
+  private async succeeds(...args: string[]): Promise<boolean> {
+    try {
+      await this.git(...args);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+async function isRepository(dir: string): Promise<boolean> {
+  if (!fs.existsSync(path.join(dir, '.git'))) return false;
+  try {
+    await runGit(['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes an item's checkout; true when there was one. */
+export function removeWorkspace(dataDir: string, project: string, ticket: string): boolean {
+  const dir = workspaceDir(dataDir, project, ticket);
+  if (!fs.existsSync(dir)) return false;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return true;
+}
+
+export interface WorkspaceEntry {
+  readonly project: string;
+  readonly ticket: string;
+  readonly dir: string;
+}
+
+/** Every checkout on this machine, for the cleanup command. */
+export function listWorkspaces(dataDir: string): WorkspaceEntry[] {
+  const root = workspacesRoot(dataDir);
+  if (!fs.existsSync(root)) return [];
+  return fs.readdirSync(root, { withFileTypes: true })
+    .filter((p) => p.isDirectory())
+    .flatMap((p) =>
+      fs.readdirSync(path.join(root, p.name), { withFileTypes: true })
+        .filter((t) => t.isDirectory())
+        .map((t) => ({ project: p.name, ticket: t.name, dir: path.join(root, p.name, t.name) })),
+    );
+}
