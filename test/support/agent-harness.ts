@@ -1,0 +1,67 @@
+// The agent path for real: a git repository with a bare origin, a projects file, the scripted
+// model server, and the configuration a worker with the real activities runs from.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AppConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { pipelineScript, type PipelineScenario } from '../../src/dev/scripted-model/pipeline-script';
+import { startScriptedModelServer, type ScriptedModelServer } from '../../src/dev/scripted-model/server';
+import { createRepo, type TestRepo } from './git-fixtures';
+import type { WorkItemInput } from '../../src/domain';
+
+export interface AgentRig {
+  readonly repo: TestRepo;
+  readonly model: ScriptedModelServer;
+  readonly config: AppConfig;
+  /** The environment a worker process is started with (same settings as `config`). */
+  readonly env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export const AGENT_TIMEOUTS: WorkItemInput['timeouts'] = {
+  agentMs: 180_000,
+  gateMs: 60_000,
+  deployMs: 60_000,
+  heartbeatMs: 5_000,
+  retryInitialIntervalMs: 100,
+  retryMaximumAttempts: 3,
+};
+
+export async function startAgentRig(scenario: PipelineScenario = {}, projectYaml = ''): Promise<AgentRig> {
+  const repo = createRepo();
+  const model = await startScriptedModelServer(pipelineScript(scenario));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-agent-rig-'));
+  const projectsFile = path.join(dir, 'projects.yaml');
+  fs.writeFileSync(projectsFile, `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    budgetUsd: 5\n${projectYaml}`);
+  const env = {
+    ORCH_PROJECTS_FILE: projectsFile,
+    ORCH_DATA_DIR: path.join(dir, 'data'),
+    ANTHROPIC_BASE_URL: model.url,
+    ANTHROPIC_API_KEY: 'sk-ant-scripted-dummy-key',
+    ORCH_AGENT_MODEL: 'claude-scripted',
+    ORCH_LOG_LEVEL: 'warn',
+  };
+  return {
+    repo,
+    model,
+    config: loadConfig({ ...env }, dir),
+    env,
+    close: () => model.close(),
+  };
+}
+
+/** `git log` subjects of the item branch on origin, newest first. */
+export function originLog(repo: TestRepo, branch: string): string[] {
+  repo.git('fetch', '--quiet', 'origin');
+  return repo.git('log', '--format=%s', `origin/${branch}`, '--not', 'origin/main').split('\n').filter(Boolean);
+}
+
+export function originFile(repo: TestRepo, branch: string, file: string): string | undefined {
+  repo.git('fetch', '--quiet', 'origin');
+  try {
+    return repo.git('show', `origin/${branch}:${file}`);
+  } catch {
+    return undefined;
+  }
+}
