@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { buildTaskPrompt, loadRolePrompt, sanitiseTicketText, MAX_DESCRIPTION_CHARS } from '../../src/activities/agent/prompt';
 import { ROLES } from '../../src/domain';
 
@@ -45,8 +48,7 @@ test('a very long description is cut with a note', () => {
 
 test('every role has a shipped prompt; a project override wins', () => {
   for (const role of ROLES) expect(loadRolePrompt(role).text).toContain(`# Role: ${role}`);
-  const fs = require('node:fs') as typeof import('node:fs');
-  const dir = fs.mkdtempSync(require('node:os').tmpdir() + '/prompts-');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prompts-'));
   fs.writeFileSync(`${dir}/reviewer.md`, '# Our own reviewer');
   expect(loadRolePrompt('reviewer', dir)).toEqual({ text: '# Our own reviewer', source: `${dir}/reviewer.md` });
   expect(loadRolePrompt('tester', dir).source).toMatch(/agents\/tester\.md$/);
