@@ -26,6 +26,9 @@ test('npm start persists work items across a clean restart and registers search 
     ORCH_DATA_DIR: dataDir,
     ORCH_PROJECTS_FILE: path.join(ROOT, 'projects.yaml'),
     ORCH_LOG_LEVEL: 'warn',
+    // Whatever the machine has, this instance has no model credentials.
+    ANTHROPIC_API_KEY: '',
+    ANTHROPIC_AUTH_TOKEN: '',
   };
 
   // A database made by a plain dev server has none of our search attributes.
@@ -51,14 +54,18 @@ test('npm start persists work items across a clean restart and registers search 
   for (const name of ['OrchProject', 'OrchStage', 'OrchTicket', 'OrchBlocked', 'OrchAttempt', 'OrchCost']) expect(attributes).toContain(name);
 
   expect((await orch('submit', 'orchestrator', 'ORCH-7', '--title', 'Self-hosting smoke test')).code).toBe(0);
-  // No agent activity is built yet: the worker must say so rather than pretend.
+  // Without model credentials the agent cannot run: the item waits for a person to set them.
   let state: WorkItemState | undefined;
   for (let i = 0; i < 100 && state?.status !== 'blocked'; i++) {
     const status = await orch('status', 'ORCH-7', '--json');
     if (status.code === 0) state = JSON.parse(status.out);
     await new Promise((r) => setTimeout(r, 100));
   }
-  expect(state?.blocked).toMatchObject({ kind: 'not-implemented', reason: 'not implemented: runAgent', stage: 'analysis' });
+  expect(state?.blocked).toMatchObject({
+    kind: 'needs-person',
+    reason: 'no model credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) for the worker, then retry',
+    stage: 'analysis',
+  });
 
   first.child.kill('SIGINT');
   expect(await first.exited()).toBe(0);

@@ -116,8 +116,8 @@ describe('work-item pipeline', () => {
       await recordHistory(env, handle, 'not-implemented-blocked');
       return blocked;
     });
-    expect(state.stage).toBe('analysis');
-    expect(state.blocked).toMatchObject({ kind: 'not-implemented', reason: 'not implemented: runAgent' });
+    expect(state.stage).toBe('deploy-staging');
+    expect(state.blocked).toMatchObject({ kind: 'not-implemented', reason: 'not implemented: deployStaging' });
   });
 
   test('an activity that keeps crashing blocks after its retries with the error', async () => {

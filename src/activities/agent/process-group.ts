@@ -1,7 +1,33 @@
-// The CLI runs in its own process group (spawned detached) so that stopping it stops everything
-// it started: the Bash tool's shells, test runners, dev servers. A group a crashed worker left
-// behind is found again from the pid the earlier attempt heartbeated.
+// Stopping an agent run stops everything it started. The CLI is spawned detached (its own
+// process group) with a marker variable naming the run's session; the Bash tool starts its
+// shells in groups of their own with an environment of its making, which carries the session id
+// as CLAUDE_CODE_SESSION_ID, and `nohup cmd &` outlives its shell. So the markers, not the group,
+// are what find them all. A run a crashed worker left behind is
+// found the same way by the next attempt.
 import fs from 'node:fs';
+
+/** Set in the CLI's environment; inherited by all it starts. */
+export const AGENT_SESSION_VAR = 'ORCH_AGENT_SESSION';
+
+/** Pids of live processes carrying the marker of `sessionId` (empty where /proc is missing). */
+export function processesOfSession(sessionId: string): number[] {
+  const markers = [`${AGENT_SESSION_VAR}=${sessionId}\0`, `CLAUDE_CODE_SESSION_ID=${sessionId}\0`];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  return entries.map(Number).filter((pid) => {
+    if (pid === process.pid) return false;
+    try {
+      const environ = fs.readFileSync(`/proc/${pid}/environ`, 'latin1');
+      return markers.some((marker) => environ.includes(marker));
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** True while any process of the group led by `pid` is alive. */
 export function groupAlive(pid: number): boolean {
@@ -15,32 +41,28 @@ export function groupAlive(pid: number): boolean {
 }
 
 /**
- * Whether `pid` still is the CLI we started: pids are reused, and killing a stranger's group
- * would be far worse than leaving a leftover. Where /proc is missing, the command line cannot be
- * checked and the group is left alone.
+ * SIGTERM to the CLI's group and every marked process, SIGKILL to what is left after `graceMs`;
+ * resolves once all are gone (or after a last bounded wait).
  */
-export function isOurAgent(pid: number, marker: string): boolean {
-  try {
-    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes(marker);
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once the group is gone. */
-export async function killGroup(pid: number, graceMs = 3000): Promise<void> {
-  signalGroup(pid, 'SIGTERM');
+export async function stopAgentProcesses(sessionId: string, leader?: number, graceMs = 3000): Promise<void> {
+  const remaining = (): boolean => (leader !== undefined && groupAlive(leader)) || processesOfSession(sessionId).length > 0;
+  signalAll(sessionId, leader, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
-  if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+  while (remaining() && Date.now() < deadline) await sleep(50);
+  if (!remaining()) return;
+  signalAll(sessionId, leader, 'SIGKILL');
   const hardDeadline = Date.now() + 5000;
-  while (groupAlive(pid) && Date.now() < hardDeadline) await sleep(50);
+  while (remaining() && Date.now() < hardDeadline) await sleep(50);
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+function signalAll(sessionId: string, leader: number | undefined, signal: NodeJS.Signals): void {
+  if (leader !== undefined) send(-leader, signal);
+  for (const pid of processesOfSession(sessionId)) send(pid, signal);
+}
+
+function send(target: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pid, signal);
+    process.kill(target, signal);
   } catch {
     // Already gone.
   }

@@ -19,7 +19,7 @@ import { GitError, redactUrls } from '../git/repository';
 import { Workspace } from '../workspace/workspace';
 import { classifyRun, credentialsRejected, type AgentOutcome } from './classify';
 import { agentEnvironment, claudeArgs, claudeBinary, hasModelCredentials } from './command';
-import { groupAlive, isOurAgent, killGroup } from './process-group';
+import { AGENT_SESSION_VAR, processesOfSession, stopAgentProcesses } from './process-group';
 import type { ProjectSpend } from './project-spend';
 import { buildTaskPrompt, loadRolePrompt } from './prompt';
 import { newStreamState, readStreamLine, type StreamState } from './stream';
@@ -63,7 +63,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
   const role = input.role;
   const ctx = Context.current();
   const previous = activityInfo().heartbeatDetails as AgentHeartbeat | undefined;
-  await killLeftover(previous);
+  await killLeftovers(runSessionId());
 
   let beat: AgentHeartbeat = { phase: 'waiting', sessionId: previous?.sessionId, initSeen: previous?.initSeen };
   const timer = setInterval(() => heartbeat(beat), heartbeatEveryMs());
@@ -85,8 +85,11 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       sessionId = previous.sessionId;
       costUsd = previous.finishedCostUsd;
     } else {
-      const resume = previous?.sessionId !== undefined && previous.initSeen === true && sessionStored(agentHome(config), previous.sessionId);
-      sessionId = resume ? (previous.sessionId as string) : crypto.randomUUID();
+      // Every attempt of this activity uses the same session: a retry after a crash finds the
+      // session the CLI stored and resumes it, without needing a heartbeat that may never
+      // have reached the server.
+      sessionId = runSessionId();
+      const resume = sessionStored(agentHome(config), sessionId);
       const prompt = resume
         ? RESUME_PROMPT
         : buildTaskPrompt({
@@ -104,6 +107,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       const rolePrompt = loadRolePrompt(role, promptsDir(config, project)).text;
       const run = await runCli({
         config,
+        sessionId,
         cwd: workspace.dir,
         args: claudeArgs({
           rolePrompt,
@@ -165,6 +169,7 @@ function onFailure(outcome: AgentOutcome, costUsd: number, sessionId: string): S
 
 interface CliRun {
   readonly config: AppConfig;
+  readonly sessionId: string;
   readonly cwd: string;
   readonly args: string[];
   readonly prompt: string;
@@ -179,7 +184,7 @@ async function runCli(run: CliRun): Promise<{ stream: StreamState; outcome: Agen
   const stream = newStreamState();
   const child = execa(claudeBinary(run.config.env), run.args, {
     cwd: run.cwd,
-    env: agentEnvironment(run.config.env, home),
+    env: { ...agentEnvironment(run.config.env, home), [AGENT_SESSION_VAR]: run.sessionId },
     extendEnv: false,
     // Its own process group: killing -pid reaches every process the agent started.
     detached: true,
@@ -191,7 +196,7 @@ async function runCli(run: CliRun): Promise<{ stream: StreamState; outcome: Agen
   const pid = child.pid;
   let killing: Promise<void> | undefined;
   const stop = (): void => {
-    if (pid !== undefined) killing ??= killGroup(pid);
+    killing ??= stopAgentProcesses(run.sessionId, pid);
   };
   if (pid !== undefined) run.onProgress(stream, pid);
   run.signal.addEventListener('abort', stop, { once: true });
@@ -222,18 +227,37 @@ async function runCli(run: CliRun): Promise<{ stream: StreamState; outcome: Agen
   } finally {
     run.signal.removeEventListener('abort', stop);
     // Whatever happened, nothing the agent started outlives its run.
-    if (pid !== undefined && groupAlive(pid)) await killGroup(pid);
+    await (killing ?? stopAgentProcesses(run.sessionId, pid));
   }
 }
 
-/** A group the crashed attempt left running would race the resumed session for the checkout. */
-async function killLeftover(previous: AgentHeartbeat | undefined): Promise<void> {
-  const { pid, host, sessionId } = previous ?? {};
-  if (pid === undefined || sessionId === undefined || host !== os.hostname()) return;
-  if (groupAlive(pid) && isOurAgent(pid, sessionId)) {
-    log.warn('killing the process group an earlier attempt left behind', { pid, sessionId });
-    await killGroup(pid);
-  }
+/**
+ * The session id of this scheduled activity, the same for all its attempts: a name-based UUID
+ * of the workflow run and the activity id (a new stage visit is a new activity, a new session).
+ */
+export function runSessionId(): string {
+  const info = activityInfo();
+  const run = info.workflowExecution;
+  return nameBasedUuid(`${run?.workflowId ?? info.workflowType}/${run?.runId ?? ''}/${info.activityId}`);
+}
+
+export function nameBasedUuid(name: string): string {
+  const hex = crypto.createHash('sha256').update(name).digest('hex').slice(0, 32).split('');
+  hex[12] = '5';
+  hex[16] = ((parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * A CLI an earlier attempt left running (its worker crashed) would race the resumed session for
+ * the checkout: it and everything it started are stopped first.
+ */
+async function killLeftovers(sessionId: string): Promise<void> {
+  const pids = processesOfSession(sessionId);
+  if (pids.length === 0) return;
+  log.warn('stopping agent processes an earlier attempt left behind', { pids, sessionId });
+  await stopAgentProcesses(sessionId);
 }
 
 /** The item's remaining budget, capped by what the project has left this month. */

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Role } from '../../domain';
-import type { ModelRequest, ModelScript, ScriptedTurn } from './server';
+import { toolCallKey, type ModelRequest, type ModelScript, type ScriptedTurn } from './server';
 
 export interface PipelineScenario {
   /** Verdicts of successive review runs per ticket; APPROVE once the list runs out. */
@@ -14,6 +14,8 @@ export interface PipelineScenario {
   readonly testVerdicts?: readonly ('PASS' | 'FAIL')[];
   /** Roles whose first run writes an artifact with a verdict the contract does not know. */
   readonly malformedOnce?: readonly Role[];
+  /** More Bash commands the developer runs after its change (e.g. a build it starts). */
+  readonly developerCommands?: readonly string[];
   /** Called before each turn is answered: a test can hold a turn to crash or cancel mid-run. */
   readonly beforeTurn?: (info: TurnInfo) => Promise<void> | void;
 }
@@ -61,8 +63,21 @@ export function pipelineScript(scenario: PipelineScenario = {}): ModelScript {
       conversations.set(key, turns);
     }
     await scenario.beforeTurn?.({ ticket: task.ticket, role: task.role, turnIndex: request.turnIndex, sessionId: request.sessionHeader, run: runs.get(`${task.ticket}/${task.role}`) ?? 1 });
-    return turns[Math.min(request.turnIndex, turns.length - 1)] as ScriptedTurn;
+    return nextTurn(turns, request.toolCallsMade);
   };
+}
+
+/**
+ * The first scripted tool call the conversation has not made yet, else the closing text. Going by
+ * the calls made (not by counting turns) lets a resumed session pick up exactly where the
+ * interrupted one stopped, whatever the CLI adds to the transcript on resume.
+ */
+function nextTurn(turns: readonly ScriptedTurn[], made: readonly string[]): ScriptedTurn {
+  const done = new Set(made);
+  for (const turn of turns) {
+    if ('tool' in turn && !done.has(toolCallKey(turn.tool, turn.input))) return turn;
+  }
+  return turns.find((turn) => 'text' in turn) ?? { text: 'Done.' };
 }
 
 function roleTurns(task: TaskMarkers, run: number, scenario: PipelineScenario): ScriptedTurn[] {
@@ -90,6 +105,7 @@ function roleTurns(task: TaskMarkers, run: number, scenario: PipelineScenario): 
       return [
         ...write(path.join(task.workspace, 'src/coupon.js'), `// Coupon codes (${task.ticket}, run ${run}).\nexports.applyCoupon = (total, code) => (/^[A-Z0-9]+$/.test(code) ? Math.round(total * 90) / 100 : total);\n`),
         { tool: 'Bash', input: { command: `printf '\\n- Coupon codes at checkout (${task.ticket}, run ${run})\\n' >> CHANGELOG.md`, description: 'Add a CHANGELOG entry' } },
+        ...(scenario.developerCommands ?? []).map((command) => ({ tool: 'Bash', input: { command, description: 'Run a project command' } })),
         { text: 'Implemented.' },
       ];
     case 'reviewer': {

@@ -20,6 +20,13 @@ export interface ModelRequest {
   readonly turnIndex: number;
   /** The x-claude-code-session-id header, when the CLI sends one. */
   readonly sessionHeader?: string;
+  /** The tool calls the conversation already made (name and input as JSON), oldest first. */
+  readonly toolCallsMade: readonly string[];
+}
+
+/** How a tool call is recognised in a conversation's history. */
+export function toolCallKey(tool: string, input: Record<string, unknown>): string {
+  return JSON.stringify([tool, input]);
 }
 
 export type ModelScript = (request: ModelRequest) => ScriptedTurn | Promise<ScriptedTurn>;
@@ -101,11 +108,17 @@ function describe(body: Record<string, unknown>, sessionHeader: string | string[
     .filter((m) => m.role === 'user')
     .map((m) => textOf(m.content))
     .join('\n');
+  const toolCallsMade = messages
+    .filter((m) => m.role === 'assistant' && Array.isArray(m.content))
+    .flatMap((m) => m.content as { type?: string; name?: string; input?: Record<string, unknown> }[])
+    .filter((block) => block.type === 'tool_use' && typeof block.name === 'string')
+    .map((block) => toolCallKey(block.name as string, block.input ?? {}));
   return {
     body,
     userText,
     turnIndex: messages.filter((m) => m.role === 'assistant').length,
     sessionHeader: typeof sessionHeader === 'string' ? sessionHeader : undefined,
+    toolCallsMade,
   };
 }
 
