@@ -6,7 +6,8 @@ import type { Client } from '@temporalio/client';
 import { STAGES, stageGraphMermaid } from '../domain';
 import { projectForTicket, type AppConfig } from '../config';
 import { listWorkItems, submitWorkItem, workItemHandle, workItemState } from '../client/work-items';
-import { approveUpdate, cancelUpdate, retryUpdate, rollbackUpdate, skipGateUpdate, type OverrideResult } from '../workflows/messages';
+import { approveUpdate, cancelUpdate, retryUpdate, rollbackUpdate, skipGateUpdate, topUpBudgetUpdate, type OverrideResult } from '../workflows/messages';
+import { workspacesCommand } from './workspaces';
 import { renderRows, renderState } from './format';
 
 export class CliError extends Error {
@@ -23,6 +24,9 @@ export const USAGE = `usage: orch <command> [options]
   skip-gate <TICKET> <GATE> --reason R                                skip a gate of the current edge
   rollback <TICKET> <STAGE> [--reason R]                              go back to an earlier stage
   cancel <TICKET> [--reason R]                                        cancel the work item
+  top-up <TICKET> <USD> [--reason R]                                  raise the item's budget (lifts a budget block)
+  workspaces [clean [TICKET]]                                         the agents' checkouts on this machine; clean
+                                                                      removes those of closed items (or one item's)
   stages                                                              the stage graph (Mermaid)
 
 common options: --json (machine-readable output), --by NAME (who asks; default: $USER), --project P
@@ -137,6 +141,14 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     }
     case 'cancel':
       return override((h) => h.executeUpdate(cancelUpdate, { args: [{ by, reason }] }), 'cancelled');
+    case 'top-up': {
+      const amount = positional(args, 1, 'USD');
+      const amountUsd = Number(amount.replace(/^\$/, ''));
+      if (!Number.isFinite(amountUsd) || amountUsd <= 0) throw new CliError(`top-up: ${JSON.stringify(amount)} is not a dollar amount above 0`);
+      return override((h) => h.executeUpdate(topUpBudgetUpdate, { args: [{ by, reason, amountUsd }] }), `added $${amountUsd.toFixed(2)} to the budget of`);
+    }
+    case 'workspaces':
+      return workspacesCommand(args.positionals, ctx);
     case 'stages': {
       const chart = stageGraphMermaid();
       return { json: { stages: STAGES, mermaid: chart }, text: chart };

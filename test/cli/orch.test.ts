@@ -15,6 +15,7 @@ import { taskQueue, waitForState, withWorker } from '../support/work-item-harnes
 
 let env: TestWorkflowEnvironment;
 let projectsFile: string;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-cli-data-'));
 beforeAll(async () => {
   env = await startTemporal();
   projectsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'orch-cli-')), 'projects.yaml');
@@ -35,6 +36,7 @@ async function orch(queue: string, ...argv: string[]): Promise<{ code: number; o
       ORCH_TASK_QUEUE: queue,
       ORCH_PROJECTS_FILE: projectsFile,
       ORCH_ACTIVITY_RETRY_INITIAL_MS: '10',
+      ORCH_DATA_DIR: dataDir,
       USER: 'cli-tester',
     },
   });
@@ -123,6 +125,36 @@ describe('orch', () => {
       expect(updated).toMatch(/Result\s+map\[stage:review status:active ticket:VIS-\d+\]/);
       const after = await env.client.workflow.getHandle(workflowId).query('state');
       expect((after as WorkItemState).overrides).toEqual([expect.objectContaining({ kind: 'approve', by: 'ops', reason: 'via temporal CLI' })]);
+    });
+  });
+
+  test('top-up raises a budget-blocked item\'s budget; workspaces lists checkouts and cleans those of closed items', async () => {
+    const queue = taskQueue('cli-budget');
+    const [spent, running, gone] = [`VIS-${Date.now() % 100000}1`, `VIS-${Date.now() % 100000}2`, 'VIS-999999'];
+    const doubles = scriptedActivities({ step: () => ({ costUsd: 2, stop: { kind: 'budget', reason: 'the agent reached its dollar cap' } }) });
+    await withWorker(env, queue, doubles.activities, async () => {
+      for (const ticket of [spent, running]) expect((await orch(queue, 'submit', 'visibility', ticket, '--title', 'Budget')).code).toBe(0);
+      const handle = env.client.workflow.getHandle(`work-item/visibility/${spent}`);
+      await waitForState(handle, (s) => s.blocked?.kind === 'budget');
+
+      expect(await orch(queue, 'top-up', spent, 'lots')).toMatchObject({ code: 2, err: expect.stringContaining('"lots" is not a dollar amount above 0') });
+      const topped = await orch(queue, 'top-up', spent, '$5', '--reason', 'approved by finance');
+      expect(topped).toMatchObject({ code: 0, out: `added $5.00 to the budget of ${spent}: now analysis (active)` });
+      const state = await waitForState(handle, (s) => s.overrides.length === 1);
+      expect(state.overrides[0]).toMatchObject({ kind: 'top-up', by: 'cli-tester', amountUsd: 5, reason: 'approved by finance' });
+      expect(state.budgetUsd).toBe(25);
+      expect((await orch(queue, 'cancel', spent)).code).toBe(0);
+      await handle.result();
+
+      for (const ticket of [spent, running, gone]) fs.mkdirSync(path.join(dataDir, 'workspaces', 'visibility', ticket), { recursive: true });
+      const listed = await orch(queue, 'workspaces', '--json');
+      expect(JSON.parse(listed.out).map((r: { ticket: string; item: string }) => [r.ticket, r.item]).sort()).toEqual(
+        [[spent, 'closed'], [running, 'running'], [gone, 'unknown']].sort(),
+      );
+      expect(await orch(queue, 'workspaces', 'clean', running)).toMatchObject({ code: 2, err: expect.stringContaining(`${running} is still running; cancel it first`) });
+      expect(await orch(queue, 'workspaces', 'clean')).toMatchObject({ code: 0, out: expect.stringMatching(/^removed visibility\/VIS-/) });
+      expect(fs.readdirSync(path.join(dataDir, 'workspaces', 'visibility'))).toEqual([running]);
+      expect((await orch(queue, 'cancel', running)).code).toBe(0);
     });
   });
 });
