@@ -43,6 +43,10 @@ async function orch(queue: string, ...argv: string[]): Promise<{ code: number; o
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
+// Asynchronous on purpose: the worker answering the query runs in this same process.
+const temporal = async (...args: string[]): Promise<string> =>
+  (await promisify(execFile)(resolveTool('temporal'), [...args, '--address', env.address], { encoding: 'utf8' })).stdout;
+
 const failingReview = (input: { stage: string; gate: GateOutcome['gate'] }): GateOutcome =>
   input.stage === 'review' ? { gate: input.gate, verdict: 'FAIL', findings: ['missing tests for coupon expiry'] } : { gate: input.gate, verdict: 'PASS', findings: [] };
 
@@ -105,9 +109,6 @@ describe('orch', () => {
     const queue = taskQueue('temporal-cli');
     const ticket = `VIS-${(Date.now() % 100000) + 1}`;
     const workflowId = `work-item/visibility/${ticket}`;
-    // Asynchronous on purpose: the worker answering the query runs in this same process.
-    const temporal = async (...args: string[]): Promise<string> =>
-      (await promisify(execFile)(resolveTool('temporal'), [...args, '--address', env.address], { encoding: 'utf8' })).stdout;
     await withWorker(env, queue, scriptedActivities({ gate: failingReview }).activities, async () => {
       await orch(queue, 'submit', 'visibility', ticket, '--title', 'Raw CLI');
       await waitForState(env.client.workflow.getHandle(workflowId), (s) => s.status === 'blocked');
@@ -143,6 +144,9 @@ describe('orch', () => {
       const state = await waitForState(handle, (s) => s.overrides.length === 1);
       expect(state.overrides[0]).toMatchObject({ kind: 'top-up', by: 'cli-tester', amountUsd: 5, reason: 'approved by finance' });
       expect(state.budgetUsd).toBe(25);
+      // The documented temporal CLI equivalent.
+      await temporal('workflow', 'update', 'execute', '--workflow-id', `work-item/visibility/${spent}`, '--name', 'topUpBudget', '--input', '{"by":"ops","amountUsd":10,"reason":"bigger change"}');
+      expect((await waitForState(handle, (s) => s.overrides.length === 2)).budgetUsd).toBe(35);
       expect((await orch(queue, 'cancel', spent)).code).toBe(0);
       await handle.result();
 

@@ -63,7 +63,7 @@ export class Workspace {
     const unchanged = await this.succeeds('diff', '--cached', '--quiet');
     let commit: string | undefined;
     if (!unchanged) {
-      await this.git('commit', '--quiet', '--no-verify', '-m', message);
+      await this.git('commit', '--quiet', '-m', message);
       commit = (await this.git('rev-parse', 'HEAD')).trim();
     }
     // Pushing an up-to-date branch is a no-op, so a retry after a failed push just pushes.

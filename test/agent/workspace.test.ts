@@ -1,0 +1,73 @@
+// The item's checkout on real repositories: created from origin's default branch, brought up to
+// date with commits others pushed to the item branch (the security gate's report), keeping work
+// not committed yet, and committing only when something changed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Workspace, listWorkspaces, removeWorkspace } from '../../src/activities/workspace/workspace';
+import { createRepo } from '../support/git-fixtures';
+
+const BRANCH = 'feature/SHOP-42-coupons';
+
+function spec(origin: string, dataDir: string) {
+  return { dataDir, project: 'shop', ticket: 'SHOP-42', repositoryUrl: origin, branch: BRANCH, defaultBranch: 'main' };
+}
+
+test('a new item branches from origin main; a commit pushed by another writer is picked up before the next run', async () => {
+  const repo = createRepo();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-ws-'));
+  const ws = await Workspace.prepare(spec(repo.origin, dataDir));
+  expect((await ws.git('rev-parse', '--abbrev-ref', 'HEAD')).trim()).toBe(BRANCH);
+
+  fs.writeFileSync(path.join(ws.dir, 'a.md'), 'analysis\n');
+  const first = await ws.commitAndPush('docs(SHOP-42): analysis by the analyst agent');
+  expect(first.commit).toBeDefined();
+  // Nothing changed: no empty commit.
+  expect((await ws.commitAndPush('docs(SHOP-42): again')).commit).toBeUndefined();
+
+  // The security gate pushes its report onto the branch; meanwhile an interrupted run left a file.
+  repo.git('fetch', '--quiet', 'origin');
+  repo.git('checkout', '--quiet', '-b', BRANCH, `origin/${BRANCH}`);
+  repo.commit(BRANCH, { 'docs/report.md': 'PASS\n' }, 'docs(SHOP-42): security report (PASS)');
+  fs.writeFileSync(path.join(ws.dir, 'half-done.md'), 'not committed yet\n');
+
+  const again = await Workspace.prepare(spec(repo.origin, dataDir));
+  expect(fs.readFileSync(path.join(again.dir, 'docs/report.md'), 'utf8')).toBe('PASS\n');
+  expect(fs.readFileSync(path.join(again.dir, 'half-done.md'), 'utf8')).toBe('not committed yet\n');
+  const pushed = await again.commitAndPush('docs(SHOP-42): architecture by the architect agent');
+  repo.git('fetch', '--quiet', 'origin');
+  expect(repo.git('log', '--format=%s', `origin/${BRANCH}`, '--not', 'origin/main').trim().split('\n')).toEqual([
+    'docs(SHOP-42): architecture by the architect agent',
+    'docs(SHOP-42): security report (PASS)',
+    'docs(SHOP-42): analysis by the analyst agent',
+  ]);
+  expect(pushed.head).toBe(repo.git('rev-parse', `origin/${BRANCH}`).trim());
+
+  expect(listWorkspaces(dataDir)).toEqual([{ project: 'shop', ticket: 'SHOP-42', dir: ws.dir }]);
+  expect(removeWorkspace(dataDir, 'shop', 'SHOP-42')).toBe(true);
+  expect(listWorkspaces(dataDir)).toEqual([]);
+});
+
+test('a local commit that never reached origin (push failed, worker crashed) is pushed by the next run', async () => {
+  const repo = createRepo();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-ws-'));
+  const ws = await Workspace.prepare(spec(repo.origin, dataDir));
+  fs.writeFileSync(path.join(ws.dir, 'b.md'), 'b\n');
+  await ws.git('add', '--all');
+  await ws.git('commit', '--quiet', '-m', 'docs(SHOP-42): analysis by the analyst agent');
+
+  const next = await Workspace.prepare(spec(repo.origin, dataDir));
+  const result = await next.commitAndPush('docs(SHOP-42): analysis by the analyst agent');
+  expect(result.commit).toBeUndefined();
+  repo.git('fetch', '--quiet', 'origin');
+  expect(repo.git('show', `origin/${BRANCH}:b.md`)).toBe('b\n');
+});
+
+test('a checkout that is not a repository (a clone cut short) is made again', async () => {
+  const repo = createRepo();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-ws-'));
+  const dir = path.join(dataDir, 'workspaces', 'shop', 'SHOP-42');
+  fs.mkdirSync(path.join(dir, '.git'), { recursive: true });
+  const ws = await Workspace.prepare(spec(repo.origin, dataDir));
+  expect(fs.readFileSync(path.join(ws.dir, 'README.md'), 'utf8')).toBe('# shop\n');
+});
