@@ -9,6 +9,7 @@ import { Semaphore } from '../util/semaphore';
 import { createAgentActivities } from './agent/run-agent';
 import { projectSpendFromClient } from './agent/project-spend';
 import { createGateActivities } from './gates';
+import { createLeaseActivities } from './lease';
 import { notImplementedActivities } from './not-implemented';
 import { createTrackerActivities } from './tracker';
 import { createWorkspaceActivities } from './workspace';
@@ -17,11 +18,14 @@ import { createWorkspaceActivities } from './workspace';
 export interface ActivityDeps {
   readonly plane?: PlaneClient;
   readonly gitea?: GiteaClient;
-  /** For the project budget: the spend of a project's items comes from visibility. */
+  /** For the project budget (spend from visibility) and the merge lease (signal-with-start). */
   readonly client?: Client;
 }
 
-export function createActivities(config: AppConfig, deps: ActivityDeps): WorkItemActivities {
+/** Everything the worker registers: the work item's activities and the lease's. */
+export type AllActivities = WorkItemActivities & ReturnType<typeof createLeaseActivities>;
+
+export function createActivities(config: AppConfig, deps: ActivityDeps): AllActivities {
   return {
     ...notImplementedActivities,
     ...createAgentActivities({
@@ -32,5 +36,6 @@ export function createActivities(config: AppConfig, deps: ActivityDeps): WorkIte
     ...createGateActivities(config),
     ...createTrackerActivities({ config, plane: deps.plane, gitea: deps.gitea }),
     ...createWorkspaceActivities(config),
+    ...createLeaseActivities(config, deps.client),
   };
 }

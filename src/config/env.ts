@@ -54,6 +54,10 @@ export const envSchema = z.object({
   ORCH_AGENT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
   /** Turn limit of one agent run (`--max-turns`); unset leaves the CLI's own. */
   ORCH_AGENT_MAX_TURNS: z.coerce.number().int().min(1).max(10_000).optional(),
+  /** How often the merge lease checks that its holder still runs. */
+  ORCH_MERGE_LEASE_CHECK_MS: positiveMs.default(60 * 1000),
+  /** The longest one work item may hold a repository's merge lease. */
+  ORCH_MERGE_LEASE_MAX_HOLD_MS: positiveMs.default(2 * 60 * 60 * 1000),
   /** An offline OSV advisory database for the dependency audit (osv-scanner's local-db layout). */
   ORCH_OSV_DB_DIR: z.string().min(1).optional(),
 });

@@ -76,6 +76,8 @@ export const projectSchema = z
     selfHosting: z.boolean().default(false),
     repository: z.string().min(1),
     defaultBranch: z.string().min(1).default('main'),
+    /** How the merge gate merges: a merge commit, or fast-forward (linear history). */
+    mergeStyle: z.enum(['merge-commit', 'fast-forward']).default('merge-commit'),
     /** Each work item's own budget (a top-up override raises one item's). */
     budgetUsd: z.number().positive().max(10_000).default(20),
     /** Spend cap of all the project's work items started in the same calendar month (UTC). */

@@ -1,6 +1,7 @@
 // The activity interface the work-item workflow calls. Implementations live in src/activities;
 // the workflow sees only these signatures.
 import type { GateOutcome } from './gates';
+import type { LeaseFiled, LeaseTicket } from './lease';
 import type { GateInput, StepInput, StepResult, TrackerSyncInput, TrackerSyncResult } from './work-item';
 
 export interface WorkItemActivities {
@@ -10,6 +11,8 @@ export interface WorkItemActivities {
   runGate(input: GateInput): Promise<GateOutcome>;
   /** Tells the tracker about a stage change or a block (comment, state move); idempotent. */
   syncTracker(input: TrackerSyncInput): Promise<TrackerSyncResult>;
+  /** Files the item's request for its repository's merge lease (starting the lease workflow). */
+  requestMergeLease(input: LeaseTicket): Promise<LeaseFiled>;
   /** Removes the item's checkout once it is delivered; idempotent. */
   releaseWorkspace(input: WorkspaceRef): Promise<void>;
 }
@@ -20,4 +23,4 @@ export interface WorkspaceRef {
 }
 
 export type WorkItemActivityName = keyof WorkItemActivities;
-export const WORK_ITEM_ACTIVITY_NAMES: readonly WorkItemActivityName[] = ['runAgent', 'deployStaging', 'deployProduction', 'runGate', 'syncTracker', 'releaseWorkspace'];
+export const WORK_ITEM_ACTIVITY_NAMES: readonly WorkItemActivityName[] = ['runAgent', 'deployStaging', 'deployProduction', 'runGate', 'syncTracker', 'requestMergeLease', 'releaseWorkspace'];

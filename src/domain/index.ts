@@ -8,3 +8,4 @@ export * from './search-attributes';
 export * from './activities';
 export * from './artifacts';
 export * from './roles';
+export * from './lease';

@@ -10,6 +10,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   patched,
@@ -17,6 +18,7 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
@@ -36,6 +38,7 @@ import {
   validateSkipGate,
   validateTopUp,
   type BlockedInfo,
+  type GateInput,
   type GateName,
   type GateOutcome,
   type GateRecord,
@@ -66,6 +69,7 @@ import {
   type OverrideResult,
 } from './messages';
 import { initialState } from './initial-state';
+import { leaseGrantedSignal, leaseReleaseSignal } from './lease-messages';
 import { renderDetails } from './details';
 
 /** A rollback or cancel asked for while a step or gate is running: it cancels that work first. */
@@ -121,6 +125,11 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   setHandler(stateQuery, () => state);
   setHandler(eventSignal, (event) => recordEvent(event));
+  /** Merge-lease grants received (request ids); a grant is used once. */
+  const leaseGrants = new Set<string>();
+  setHandler(leaseGrantedSignal, (grant) => {
+    leaseGrants.add(grant.requestId);
+  });
 
   const noInterruptPending = (): void => {
     if (interrupt) throw new Error(`another ${interrupt.kind} is being applied to ${state.ticket}; try again`);
@@ -377,7 +386,9 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       }
       let outcome: GateOutcome;
       try {
-        outcome = await gates.runGate({ project: state.project, ticket: state.ticket, stage: state.stage, gate, attempt: state.attempt, branch: state.branch });
+        const gateInput: GateInput = { project: state.project, ticket: state.ticket, stage: state.stage, gate, attempt: state.attempt, branch: state.branch };
+        // Two items of one repository never merge at once (added with the merge gate).
+        outcome = gate === 'merge' && patched('merge-lease') ? await underMergeLease(() => gates.runGate(gateInput)) : await gates.runGate(gateInput);
       } catch (err) {
         if (isCancellation(err)) throw err;
         block({ ...blockFromActivityError(err, `runGate(${gate})`), gate, gateIndex: i });
@@ -391,6 +402,34 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     }
     state.findings = [];
     moveTo(spec.next as Stage, 'passed');
+  }
+
+  /**
+   * Queues for the repository's merge lease, runs `merge` once granted, and releases the lease
+   * whatever happens (also when a rollback or cancel interrupts the wait or the merge).
+   */
+  async function underMergeLease(merge: () => Promise<GateOutcome>): Promise<GateOutcome> {
+    const holder = workflowInfo().workflowId;
+    const requestId = uuid4();
+    const filed = await gates.requestMergeLease({ project: state.project, ticket: state.ticket, holder, requestId });
+    const leaseId = filed.leaseWorkflowId;
+    if (!leaseId) return merge();
+    try {
+      setCurrentDetails(`${renderDetails(state)}\n\nWaiting for the merge lease (${leaseId}).`);
+      await condition(() => leaseGrants.has(requestId));
+      setCurrentDetails(renderDetails(state));
+      return await merge();
+    } finally {
+      leaseGrants.delete(requestId);
+      await CancellationScope.nonCancellable(async () => {
+        try {
+          await getExternalWorkflowHandle(leaseId).signal(leaseReleaseSignal, { holder, requestId });
+        } catch (err) {
+          // A lease that is gone holds nothing; its successor will not know this request.
+          log.warn('merge lease not released', { ticket: state.ticket, lease: leaseId, reason: err instanceof Error ? err.message : String(err) });
+        }
+      });
+    }
   }
 
   /** A failed gate or REQUEST_CHANGES: back to the stage's failure target, or blocked past the cap. */

@@ -1,7 +1,7 @@
 // End to end on the real dev server: the real runAgent activity runs the real Claude Code CLI,
 // driven by the scripted model, in a real checkout with a bare origin. The item walks from
-// created through testing, with one REQUEST_CHANGES round trip, and stops at the merge gate,
-// which is not built yet.
+// created through testing, with one REQUEST_CHANGES round trip, is merged under the repository's
+// lease, and stops at the image-freshness gate, which is not built yet.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { ARTIFACT_CONTRACT, workItemDocsDir, type Stage } from '../../src/domain';
@@ -14,9 +14,10 @@ jest.setTimeout(300_000);
 
 let env: TestWorkflowEnvironment;
 let rig: AgentRig;
+const queue = taskQueue('agent-e2e');
 beforeAll(async () => {
   env = await startTemporal();
-  rig = await startAgentRig({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'] });
+  rig = await startAgentRig({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'] }, '', queue);
 });
 afterAll(async () => {
   await rig?.close();
@@ -24,14 +25,16 @@ afterAll(async () => {
 });
 
 test('an item goes from created to the end of testing with every artifact committed and pushed', async () => {
-  const queue = taskQueue('agent-e2e');
   const input = testInput({ timeouts: AGENT_TIMEOUTS });
-  await withWorker(env, queue, createActivities(rig.config, {}), async () => {
+  await withWorker(env, queue, createActivities(rig.config, { client: env.client }), async () => {
     const handle = await startItem(env, queue, input);
     const state = await waitForState(handle, (s) => s.status === 'blocked', 240_000);
 
-    // The merge gate is the next thing to build: testing's own work is done.
-    expect({ stage: state.stage, reason: state.blocked?.reason }).toEqual({ stage: 'testing', reason: 'not implemented: runGate(merge)' });
+    // Image freshness is the next thing to build: testing's work is done and merged.
+    expect({ stage: state.stage, reason: state.blocked?.reason }).toEqual({ stage: 'testing', reason: 'not implemented: runGate(image-freshness)' });
+    expect(state.gateResults.find((g) => g.gate === 'merge')).toMatchObject({ verdict: 'PASS', findings: [expect.stringMatching(/^merged feature\/SHOP-\d+-apply-coupon-codes into main as [0-9a-f]{12}/)] });
+    rig.repo.git('fetch', '--quiet', 'origin');
+    expect(rig.repo.git('log', '-1', '--format=%s', 'origin/main').trim()).toBe(`Merge ${state.branch} (${input.ticket})`);
     expect(state.reviewRejections).toBe(1);
     expect(state.history.map((v) => v.stage)).toEqual(['created', 'analysis', 'architecture', 'development', 'review', 'development', 'review', 'testing']);
 
@@ -47,7 +50,8 @@ test('an item goes from created to the end of testing with every artifact commit
     expect(originFile(rig.repo, state.branch, 'CHANGELOG.md')).toContain(`Coupon codes at checkout (${input.ticket}, run 2)`);
 
     // One Conventional Commit per agent run, naming ticket and stage.
-    expect(originLog(rig.repo, state.branch).reverse()).toEqual([
+    // main's first parent: main before the merge.
+    expect(originLog(rig.repo, state.branch, 'origin/main^1').reverse()).toEqual([
       `docs(${input.ticket}): analysis by the analyst agent`,
       `docs(${input.ticket}): architecture by the architect agent`,
       `feat(${input.ticket}): development by the developer agent`,

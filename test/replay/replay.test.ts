@@ -30,7 +30,7 @@ beforeAll(() => {
 const SCENARIOS = ['happy-path', 'review-rejections-blocked', 'gate-failure-findings', 'approve-after-block', 'rollback-while-running', 'events-dedup', 'not-implemented-blocked'];
 
 // v1: before tracker sync; v2: tracker sync without gate notices; v3: before the agent runner
-// (budget check, workspace release); unprefixed: current code.
+// (budget check, workspace release) and the merge lease; unprefixed: current code.
 const GENERATIONS = ['v1-', 'v2-', 'v3-', ''];
 
 test('the recorded scenarios are present for every generation of the workflow', () => {
@@ -44,7 +44,7 @@ test('each generation carries exactly the patch markers of its time', () => {
       .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
       .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details['patch-data']!.payloads[0]!.data, 'base64').toString('utf8')).id);
   const byName = new Map(recordedHistories().map((h) => [h.workflowId, patchIds(h)]));
-  expect(byName.get('happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices', 'workspace-release']);
+  expect(byName.get('happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices', 'merge-lease', 'workspace-release']);
   expect(byName.get('budget-top-up')).toEqual(['tracker-sync', 'tracker-gate-notices', 'agent-budget']);
   expect(byName.get('v3-happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices']);
   expect(byName.get('v2-happy-path')).toEqual(['tracker-sync']);

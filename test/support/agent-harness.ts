@@ -28,7 +28,7 @@ export const AGENT_TIMEOUTS: WorkItemInput['timeouts'] = {
   retryMaximumAttempts: 3,
 };
 
-export async function startAgentRig(scenario: PipelineScenario = {}, projectYaml = ''): Promise<AgentRig> {
+export async function startAgentRig(scenario: PipelineScenario = {}, projectYaml = '', taskQueue = 'orchestrator'): Promise<AgentRig> {
   const repo = createRepo();
   const model = await startScriptedModelServer(pipelineScript(scenario));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-agent-rig-'));
@@ -41,6 +41,8 @@ export async function startAgentRig(scenario: PipelineScenario = {}, projectYaml
     ANTHROPIC_API_KEY: 'sk-ant-scripted-dummy-key',
     ORCH_AGENT_MODEL: 'claude-scripted',
     ORCH_LOG_LEVEL: 'warn',
+    // The merge lease workflow is started on this queue.
+    ORCH_TASK_QUEUE: taskQueue,
   };
   return {
     repo,
@@ -51,10 +53,10 @@ export async function startAgentRig(scenario: PipelineScenario = {}, projectYaml
   };
 }
 
-/** `git log` subjects of the item branch on origin, newest first. */
-export function originLog(repo: TestRepo, branch: string): string[] {
+/** `git log` subjects of the item branch on origin since `base`, newest first. */
+export function originLog(repo: TestRepo, branch: string, base = 'origin/main'): string[] {
   repo.git('fetch', '--quiet', 'origin');
-  return repo.git('log', '--format=%s', `origin/${branch}`, '--not', 'origin/main').split('\n').filter(Boolean);
+  return repo.git('log', '--format=%s', `origin/${branch}`, '--not', base).split('\n').filter(Boolean);
 }
 
 export function originFile(repo: TestRepo, branch: string, file: string): string | undefined {

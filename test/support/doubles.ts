@@ -31,6 +31,8 @@ export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScri
     trackerCalls,
     releasedWorkspaces,
     activities: {
+      // No lease by default: the merge gate runs at once (the lease has tests of its own).
+      requestMergeLease: async () => ({}),
       releaseWorkspace: async (input) => {
         releasedWorkspaces.push(input.ticket);
       },

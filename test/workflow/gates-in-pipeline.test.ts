@@ -26,7 +26,7 @@ afterAll(async () => {
 
 const AWS_KEY = ['AKIA', 'ZXCVBNMASDFGHJKL'].join('');
 
-test('a secret fails the security gate before merge; the findings reach the developer verbatim; a clean branch gets to the merge gate', async () => {
+test('a secret fails the security gate before merge; the findings reach the developer verbatim; a clean branch is merged', async () => {
   const repo = createRepo();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-data-'));
   const config: AppConfig = {
@@ -90,7 +90,7 @@ test('a secret fails the security gate before merge; the findings reach the deve
     const handle = await startItem(env, queue, input);
     const state = await waitForState(handle, (s) => s.status === 'blocked', 60_000);
     expect(state.stage).toBe('testing');
-    expect(state.blocked).toMatchObject({ kind: 'not-implemented', reason: 'not implemented: runGate(merge)', gate: 'merge' });
+    expect(state.blocked).toMatchObject({ kind: 'not-implemented', reason: 'not implemented: runGate(image-freshness)', gate: 'image-freshness' });
 
     const securityResults = state.gateResults.filter((g) => g.gate === 'security');
     expect(securityResults.map((g) => g.verdict)).toEqual(['FAIL', 'PASS']);
@@ -103,7 +103,11 @@ test('a secret fails the security gate before merge; the findings reach the deve
     expect(devRuns[1]!.findings).toEqual([finding]);
     // On the edge into deploy-staging: artifacts, then security, then merge.
     const testingEdge = state.gateResults.filter((g) => g.stage === 'testing').map((g) => `${g.gate}:${g.verdict}`);
-    expect(testingEdge).toEqual(['artifacts:PASS', 'security:FAIL', 'artifacts:PASS', 'security:PASS']);
+    expect(testingEdge).toEqual(['artifacts:PASS', 'security:FAIL', 'artifacts:PASS', 'security:PASS', 'merge:PASS']);
+    // The clean branch reached main; the secret never did.
+    repo.git('fetch', '--quiet', 'origin');
+    expect(repo.git('show', 'origin/main:src/coupon.js')).toBe('const key = process.env.AWS_ACCESS_KEY_ID;\n');
+    expect(repo.git('log', '-p', 'origin/main')).not.toContain(AWS_KEY);
     await handle.terminate('test over');
   });
 });

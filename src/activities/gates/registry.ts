@@ -4,6 +4,7 @@ import type { AppConfig, ProjectConfig } from '../../config';
 import type { GateInput, GateName, GateOutcome } from '../../domain';
 import type { GitMirror } from '../git/repository';
 import { checkArtifacts } from './artifacts';
+import { runMergeGate } from './merge';
 import { runSecurityGate } from './security';
 
 export interface GateContext {
@@ -38,5 +39,9 @@ export const GATE_REGISTRY: Partial<Record<GateName, GateDefinition>> = {
       return undefined;
     },
     check: (ctx) => runSecurityGate(ctx),
+  },
+  merge: {
+    disabledBecause: (_config, projectKey, project) => (project.gates.merge ? undefined : `gates.merge is false for ${projectKey}`),
+    check: (ctx) => runMergeGate(ctx),
   },
 };

@@ -1,0 +1,88 @@
+// The merge gate on real repositories with a bare origin: rebase onto main, the project's tests
+// on the result, merge and push; conflicts and failing tests are findings; a merge that already
+// happened is not repeated.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createGateActivities } from '../../src/activities/gates';
+import type { AppConfig } from '../../src/config';
+import { loadEnv } from '../../src/config/env';
+import { parseProjects } from '../../src/config/projects';
+import type { GateInput, GateOutcome } from '../../src/domain';
+import { createRepo, type TestRepo } from '../support/git-fixtures';
+
+const BRANCH = 'feature/SHOP-42-coupons';
+const input: GateInput = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'merge', attempt: 1, branch: BRANCH };
+
+function config(repo: TestRepo, extra = ''): AppConfig {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-merge-'));
+  return {
+    env: loadEnv({}),
+    projectsFile: path.join(dataDir, 'projects.yaml'),
+    projects: parseProjects(`projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n${extra}`, 'p.yaml').projects,
+    dataDir,
+  };
+}
+
+const merge = (c: AppConfig, i: GateInput = input): Promise<GateOutcome> => new MockActivityEnvironment().run(createGateActivities(c).runGate, i) as Promise<GateOutcome>;
+
+function originLog(repo: TestRepo, ref: string): string[] {
+  repo.git('fetch', '--quiet', 'origin');
+  return repo.git('log', '--format=%s', `origin/${ref}`).trim().split('\n');
+}
+
+test('the branch is rebased onto what main became meanwhile, tested, merged with a merge commit and pushed', async () => {
+  const repo = createRepo();
+  repo.commit(BRANCH, { 'src/coupon.js': 'exports.c = 1;\n', 'CHANGELOG.md': '# Changelog\n- coupons\n' }, 'feat(SHOP-42): coupons');
+  repo.commit('main', { 'src/other.js': 'exports.o = 1;\n' }, 'feat: other change');
+  const c = config(repo, '    commands:\n      test: test -f src/other.js && test -f src/coupon.js\n');
+
+  const outcome = await merge(c);
+  expect(outcome.verdict).toBe('PASS');
+  expect(outcome.findings[0]).toMatch(new RegExp(`^merged ${BRANCH} into main as [0-9a-f]{12} \\(merge-commit, \`test -f src/other.js && test -f src/coupon.js\` passed\\)$`));
+  expect(originLog(repo, 'main').slice(0, 3)).toEqual([`Merge ${BRANCH} (SHOP-42)`, 'feat(SHOP-42): coupons', 'feat: other change']);
+  // The item branch now carries the rebased history.
+  expect(repo.git('merge-base', '--is-ancestor', 'origin/main~1', `origin/${BRANCH}`)).toBe('');
+
+  // A retry after the merge (a crash before the activity reported) does not merge again.
+  const again = await merge(c);
+  expect(again.verdict).toBe('PASS');
+  expect(again.findings[0]).toMatch(/is already merged into main/);
+  expect(originLog(repo, 'main')[0]).toBe(`Merge ${BRANCH} (SHOP-42)`);
+});
+
+test('fast-forward style keeps main linear', async () => {
+  const repo = createRepo();
+  repo.commit(BRANCH, { 'src/coupon.js': 'exports.c = 1;\n' }, 'feat(SHOP-42): coupons');
+  const outcome = await merge(config(repo, '    mergeStyle: fast-forward\n'));
+  expect(outcome.findings[0]).toContain('(fast-forward, no test command configured)');
+  expect(originLog(repo, 'main')[0]).toBe('feat(SHOP-42): coupons');
+});
+
+test('a rebase conflict names the conflicting files and leaves main alone', async () => {
+  const repo = createRepo();
+  repo.commit(BRANCH, { 'src/index.js': 'module.exports = 2;\n' }, 'feat(SHOP-42): two');
+  const mainBefore = repo.commit('main', { 'src/index.js': 'module.exports = 3;\n' }, 'feat: three');
+  const outcome = await merge(config(repo));
+  expect(outcome).toEqual({ gate: 'merge', verdict: 'FAIL', findings: [`rebasing ${BRANCH} onto main conflicts in: src/index.js; rebase the branch onto main and resolve them`] });
+  repo.git('fetch', '--quiet', 'origin');
+  expect(repo.git('rev-parse', 'origin/main').trim()).toBe(mainBefore);
+});
+
+test('tests failing after the rebase send the tail of their output back', async () => {
+  const repo = createRepo();
+  repo.commit(BRANCH, { 'src/coupon.js': 'exports.c = 1;\n' }, 'feat(SHOP-42): coupons');
+  const mainBefore = repo.git('rev-parse', 'main').trim();
+  const outcome = await merge(config(repo, '    commands:\n      test: "echo running 12 tests; echo 1 failing: coupon expiry >&2; exit 3"\n'));
+  expect(outcome.verdict).toBe('FAIL');
+  expect(outcome.findings[0]).toBe(`tests failed after rebasing ${BRANCH} onto main (\`echo running 12 tests; echo 1 failing: coupon expiry >&2; exit 3\` exited 3); last lines:\nrunning 12 tests\n1 failing: coupon expiry`);
+  repo.git('fetch', '--quiet', 'origin');
+  expect(repo.git('rev-parse', 'origin/main').trim()).toBe(mainBefore);
+});
+
+test('a project with the merge gate off passes with a note', async () => {
+  const repo = createRepo();
+  const outcome = await merge(config(repo, '    gates:\n      merge: false\n'));
+  expect(outcome).toEqual({ gate: 'merge', verdict: 'PASS', findings: ['gate merge does not apply: gates.merge is false for shop'] });
+});

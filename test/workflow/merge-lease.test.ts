@@ -1,0 +1,115 @@
+// The per-repository merge lease on the real dev server, with the real lease workflow and the
+// real merge gate on a real repository: two items merge one after the other, and a holder that
+// disappears without releasing does not lock the repository.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities';
+import { loadConfig, type AppConfig } from '../../src/config';
+import { itemBranch, type GateInput, type GateOutcome, type LeaseState } from '../../src/domain';
+import { leaseStateQuery } from '../../src/workflows/lease-messages';
+import { leaseWorkflowId } from '../../src/activities/lease';
+import { runUntilCancelled, scriptedActivities } from '../support/doubles';
+import { createRepo, type TestRepo } from '../support/git-fixtures';
+import { startTemporal } from '../support/temporal';
+import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
+
+jest.setTimeout(120_000);
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTemporal();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function configFor(repo: TestRepo, queue: string): AppConfig {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-lease-'));
+  fs.writeFileSync(path.join(dir, 'projects.yaml'), `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n`);
+  return loadConfig({ ORCH_PROJECTS_FILE: 'projects.yaml', ORCH_DATA_DIR: 'data', ORCH_TASK_QUEUE: queue, ORCH_MERGE_LEASE_CHECK_MS: '300' }, dir);
+}
+
+/** Real lease and merge gate; scripted agents and other gates. Records when each merge ran. */
+function activitiesFor(config: AppConfig, merges: { ticket: string; start: number; end: number }[], hold?: (input: GateInput) => Promise<void>) {
+  const real = createActivities(config, { client: env.client });
+  const doubles = scriptedActivities();
+  return {
+    ...doubles.activities,
+    requestMergeLease: real.requestMergeLease,
+    holderRunning: real.holderRunning,
+    runGate: async (input: GateInput): Promise<GateOutcome> => {
+      if (input.gate !== 'merge') return { gate: input.gate, verdict: 'PASS', findings: [] };
+      const start = Date.now();
+      await hold?.(input);
+      // Long enough that two merges without the lease would overlap.
+      await new Promise((r) => setTimeout(r, 300));
+      const outcome = await real.runGate(input);
+      merges.push({ ticket: input.ticket, start, end: Date.now() });
+      return outcome;
+    },
+  };
+}
+
+test('two items of one repository merge one after the other, the second rebased onto the first', async () => {
+  const repo = createRepo();
+  const queue = taskQueue('lease-fifo');
+  const config = configFor(repo, queue);
+  const [a, b] = [testInput({ title: 'Coupons' }), testInput({ title: 'Gift cards' })];
+  repo.commit(itemBranch(a.ticket, a.title), { 'src/coupon.js': 'exports.c = 1;\n' }, `feat(${a.ticket}): coupons`);
+  repo.commit(itemBranch(b.ticket, b.title), { 'src/gift.js': 'exports.g = 1;\n' }, `feat(${b.ticket}): gift cards`);
+  const merges: { ticket: string; start: number; end: number }[] = [];
+  await withWorker(env, queue, activitiesFor(config, merges), async () => {
+    const handles = await Promise.all([startItem(env, queue, a), startItem(env, queue, b)]);
+    const states = await Promise.all(handles.map((h) => waitForState(h, (s) => s.stage === 'deploy-staging' || s.status === 'blocked', 60_000)));
+    expect(states.map((s) => s.stage)).toEqual(['deploy-staging', 'deploy-staging']);
+    const lease = await env.client.workflow.getHandle(leaseWorkflowId(repo.origin)).query(leaseStateQuery);
+    expect(lease).toMatchObject({ queue: [], grants: 2, expired: [] });
+    expect(lease.holder).toBeUndefined();
+  });
+  const [first, second] = [...merges].sort((x, y) => x.start - y.start) as [typeof merges[0], typeof merges[0]];
+  expect(second.start).toBeGreaterThanOrEqual(first.end);
+  repo.git('fetch', '--quiet', 'origin');
+  const subjects = repo.git('log', '--first-parent', '--format=%s', 'origin/main').trim().split('\n');
+  expect(subjects.slice(0, 2)).toEqual([`Merge ${itemBranch(second.ticket, second.ticket === a.ticket ? a.title : b.title)} (${second.ticket})`, `Merge ${itemBranch(first.ticket, first.ticket === a.ticket ? a.title : b.title)} (${first.ticket})`]);
+  // The second branch was rebased onto main after the first merge.
+  const secondBranch = second.ticket === a.ticket ? itemBranch(a.ticket, a.title) : itemBranch(b.ticket, b.title);
+  expect(repo.git('merge-base', '--is-ancestor', 'origin/main~1', `origin/${secondBranch}`)).toBe('');
+});
+
+test('a holder that disappears without releasing loses the lease; the next item merges', async () => {
+  const repo = createRepo();
+  const queue = taskQueue('lease-expiry');
+  const config = configFor(repo, queue);
+  const [a, b] = [testInput({ title: 'Stuck' }), testInput({ title: 'Waiting' })];
+  repo.commit(itemBranch(b.ticket, b.title), { 'src/waiting.js': 'exports.w = 1;\n' }, `feat(${b.ticket}): waiting`);
+  const merges: { ticket: string; start: number; end: number }[] = [];
+  let aHolds!: () => void;
+  const aHolding = new Promise<void>((r) => (aHolds = r));
+  // A's merge never finishes while A exists: it hangs (heartbeating) while holding the lease.
+  const hold = async (input: GateInput): Promise<void> => {
+    if (input.ticket !== a.ticket) return;
+    aHolds();
+    await runUntilCancelled(() => undefined);
+  };
+  await withWorker(env, queue, activitiesFor(config, merges, hold), async () => {
+    const handleA = await startItem(env, queue, a);
+    await aHolding;
+    const handleB = await startItem(env, queue, b);
+    const leaseHandle = env.client.workflow.getHandle(leaseWorkflowId(repo.origin));
+    for (let i = 0; i < 100; i++) {
+      const lease: LeaseState = await leaseHandle.query(leaseStateQuery);
+      if (lease.queue.some((r) => r.ticket === b.ticket)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // A vanishes without releasing (an operator terminated it, or it timed out).
+    await handleA.terminate('test: holder disappears');
+    const stateB = await waitForState(handleB, (s) => s.stage === 'deploy-staging' || s.status === 'blocked', 60_000);
+    expect(stateB.stage).toBe('deploy-staging');
+    const lease: LeaseState = await leaseHandle.query(leaseStateQuery);
+    expect(lease.expired).toEqual([expect.objectContaining({ ticket: a.ticket, why: 'its workflow is no longer running' })]);
+    expect(lease.holder).toBeUndefined();
+  });
+  expect(merges.map((m) => m.ticket)).toEqual([b.ticket]);
+});
