@@ -28,7 +28,10 @@ const gatesSchema = z
 const commandsSchema = z
   .object({
     test: z.string().min(1).optional(),
+    /** Builds what is deployed; gets ORCH_REVISION (the merged commit) and ORCH_REBUILD=1 on a rebuild. */
     build: z.string().min(1).optional(),
+    /** Prints the revision the built image or artifact records (e.g. its OCI revision label). */
+    builtRevision: z.string().min(1).optional(),
     deployStaging: z.string().min(1).optional(),
     deployProduction: z.string().min(1).optional(),
     rollback: z.string().min(1).optional(),
@@ -80,7 +83,7 @@ export const projectSchema = z
     mergeStyle: z.enum(['merge-commit', 'fast-forward']).default('merge-commit'),
     /** Each work item's own budget (a top-up override raises one item's). */
     budgetUsd: z.number().positive().max(10_000).default(20),
-    /** Spend cap of all the project's work items started in the same calendar month (UTC). */
+    /** Spend cap of the project's work items that are running or closed in this calendar month (UTC). */
     monthlyBudgetUsd: z.number().positive().max(1_000_000).optional(),
     agents: agentsSchema.default({}),
     limits: limitsSchema.default(() => limitsSchema.parse({})),
@@ -89,7 +92,11 @@ export const projectSchema = z
     plane: planeSchema.optional(),
     gitea: giteaSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => !p.gates.imageFreshness || !p.commands.build || p.commands.builtRevision !== undefined, {
+    message: 'the image-freshness gate needs commands.builtRevision (a command printing the revision the build recorded) when commands.build is set',
+    path: ['commands', 'builtRevision'],
+  });
 
 export const projectsFileSchema = z
   .object({

@@ -9,11 +9,11 @@ import { submitWorkItem, workItemState } from '../client/work-items';
 import { loadConfig } from '../config';
 import { PROJECT_ROOT } from '../config/paths';
 import { runGit } from '../activities/git/repository';
-import { STAGE_GRAPH, type WorkItemState } from '../domain';
+import { STAGE_GRAPH, stageIndex, type WorkItemState } from '../domain';
 import { installRuntime } from '../temporal/runtime';
 import { createLogger } from '../util/logger';
 import { exitOnStartupError, onShutdownSignal } from '../util/main';
-import { pipelineScript } from './scripted-model/pipeline-script';
+import { pipelineScript, sampleCommandsYaml } from './scripted-model/pipeline-script';
 import { startScriptedModelServer } from './scripted-model/server';
 import { startStack } from './stack';
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const origin = await createSampleRepository(root);
   fs.writeFileSync(
     path.join(root, 'projects.yaml'),
-    `projects:\n  ${PROJECT}:\n    ticketPrefix: DEMO\n    repository: ${JSON.stringify(origin)}\n    budgetUsd: 5\n`,
+    `projects:\n  ${PROJECT}:\n    ticketPrefix: DEMO\n    repository: ${JSON.stringify(origin)}\n    budgetUsd: 5\n${sampleCommandsYaml()}`,
   );
   const model = await startScriptedModelServer(pipelineScript({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'] }));
 
@@ -84,7 +84,8 @@ async function main(): Promise<void> {
   );
   if (exitWhenSettled) {
     await stop();
-    process.exit(final.stage === 'testing' || final.status === 'done' ? 0 : 1);
+    // Success: every agent stage is behind the item (it got past testing's gates).
+    process.exit(stageIndex(final.stage) > stageIndex('testing') ? 0 : 1);
   }
 }
 

@@ -1,11 +1,11 @@
 // End to end on the real dev server: the real runAgent activity runs the real Claude Code CLI,
 // driven by the scripted model, in a real checkout with a bare origin. The item walks from
 // created through testing, with one REQUEST_CHANGES round trip, is merged under the repository's
-// lease, and stops at the image-freshness gate, which is not built yet.
+// lease, and stops at the staging deploy, which is not built yet.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { ARTIFACT_CONTRACT, workItemDocsDir, type Stage } from '../../src/domain';
-import { REVIEW_CHANGE_REQUEST } from '../../src/dev/scripted-model/pipeline-script';
+import { REVIEW_CHANGE_REQUEST, sampleCommandsYaml } from '../../src/dev/scripted-model/pipeline-script';
 import { AGENT_TIMEOUTS, originFile, originLog, startAgentRig, type AgentRig } from '../support/agent-harness';
 import { startTemporal } from '../support/temporal';
 import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
@@ -17,7 +17,7 @@ let rig: AgentRig;
 const queue = taskQueue('agent-e2e');
 beforeAll(async () => {
   env = await startTemporal();
-  rig = await startAgentRig({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'] }, '', queue);
+  rig = await startAgentRig({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'] }, sampleCommandsYaml(), queue);
 });
 afterAll(async () => {
   await rig?.close();
@@ -30,13 +30,16 @@ test('an item goes from created to the end of testing with every artifact commit
     const handle = await startItem(env, queue, input);
     const state = await waitForState(handle, (s) => s.status === 'blocked', 240_000);
 
-    // Image freshness is the next thing to build: testing's work is done and merged.
-    expect({ stage: state.stage, reason: state.blocked?.reason }).toEqual({ stage: 'testing', reason: 'not implemented: runGate(image-freshness)' });
+    // Deploys are the next thing to build: testing's work is done and merged.
+    expect({ stage: state.stage, reason: state.blocked?.reason }).toEqual({ stage: 'deploy-staging', reason: 'not implemented: deployStaging' });
     expect(state.gateResults.find((g) => g.gate === 'merge')).toMatchObject({ verdict: 'PASS', findings: [expect.stringMatching(/^merged feature\/SHOP-\d+-apply-coupon-codes into main as [0-9a-f]{12}/)] });
     rig.repo.git('fetch', '--quiet', 'origin');
     expect(rig.repo.git('log', '-1', '--format=%s', 'origin/main').trim()).toBe(`Merge ${state.branch} (${input.ticket})`);
+    expect(state.gateResults.find((g) => g.gate === 'merge')?.findings[0]).toContain('passed)');
+    const mainHead = rig.repo.git('rev-parse', 'origin/main').trim();
+    expect(state.gateResults.find((g) => g.gate === 'image-freshness')).toMatchObject({ verdict: 'PASS', findings: [`built from main at ${mainHead.slice(0, 12)}`] });
     expect(state.reviewRejections).toBe(1);
-    expect(state.history.map((v) => v.stage)).toEqual(['created', 'analysis', 'architecture', 'development', 'review', 'development', 'review', 'testing']);
+    expect(state.history.map((v) => v.stage)).toEqual(['created', 'analysis', 'architecture', 'development', 'review', 'development', 'review', 'testing', 'deploy-staging']);
 
     // Every artifact of every agent stage is on origin's copy of the branch.
     const docs = workItemDocsDir(input.ticket);

@@ -98,10 +98,10 @@ describe('artifacts gate', () => {
 
   test('gates not built yet say so', async () => {
     const repo = createRepo();
-    const input: GateInput = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'image-freshness', attempt: 1, branch: BRANCH };
+    const input: GateInput = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'observation', attempt: 1, branch: BRANCH };
     await expect(new MockActivityEnvironment().run(createGateActivities(config(repo)).runGate, input)).rejects.toMatchObject({
       type: 'NotImplemented',
-      message: 'not implemented: runGate(image-freshness)',
+      message: 'not implemented: runGate(observation)',
     });
   });
 });

@@ -93,3 +93,9 @@ describe('ticket routing', () => {
     expect(() => projectForTicket(config, '../x')).toThrow(/invalid ticket id/);
   });
 });
+
+test('a build command without a way to read the built revision is refused when image freshness is on', () => {
+  const yaml = 'projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: /srv/shop.git\n    commands:\n      build: docker build .\n';
+  expect(() => parseProjects(yaml, 'projects.yaml')).toThrow(/projects\.shop\.commands\.builtRevision: the image-freshness gate needs commands\.builtRevision/);
+  expect(() => parseProjects(`${yaml}    gates:\n      imageFreshness: false\n`, 'projects.yaml')).not.toThrow();
+});

@@ -4,6 +4,7 @@ import type { AppConfig, ProjectConfig } from '../../config';
 import type { GateInput, GateName, GateOutcome } from '../../domain';
 import type { GitMirror } from '../git/repository';
 import { checkArtifacts } from './artifacts';
+import { runImageFreshnessGate } from './image-freshness';
 import { runMergeGate } from './merge';
 import { runSecurityGate } from './security';
 
@@ -43,5 +44,13 @@ export const GATE_REGISTRY: Partial<Record<GateName, GateDefinition>> = {
   merge: {
     disabledBecause: (_config, projectKey, project) => (project.gates.merge ? undefined : `gates.merge is false for ${projectKey}`),
     check: (ctx) => runMergeGate(ctx),
+  },
+  'image-freshness': {
+    disabledBecause(_config, projectKey, project) {
+      if (!project.gates.imageFreshness) return `gates.imageFreshness is false for ${projectKey}`;
+      if (!project.commands.build) return `no build command is configured for ${projectKey} (commands.build)`;
+      return undefined;
+    },
+    check: (ctx) => runImageFreshnessGate(ctx),
   },
 };

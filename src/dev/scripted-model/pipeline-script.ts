@@ -45,6 +45,21 @@ export function readTaskMarkers(text: string): TaskMarkers | undefined {
   return ticket && role && workspace && docs ? { ticket, role, workspace, docs } : undefined;
 }
 
+/**
+ * Commands for a project whose agents this script plays: the merge gate's tests load the module
+ * the developer writes, the build records the revision it was built from.
+ */
+export const SAMPLE_PROJECT_COMMANDS = {
+  test: "node -e \"const c = require('./src/coupon.js'); if (c.applyCoupon(100, 'SAVE10') !== 90) process.exit(1)\"",
+  build: 'mkdir -p build && git rev-parse HEAD > build/REVISION',
+  builtRevision: 'cat build/REVISION',
+};
+
+/** The commands as projects.yaml lines (indented for a project entry). */
+export function sampleCommandsYaml(indent = '    '): string {
+  return `${indent}commands:\n${Object.entries(SAMPLE_PROJECT_COMMANDS).map(([k, v]) => `${indent}  ${k}: ${JSON.stringify(v)}`).join('\n')}\n`;
+}
+
 export const REVIEW_CHANGE_REQUEST = 'Validate the coupon code format before applying it (reject codes with spaces).';
 
 export function pipelineScript(scenario: PipelineScenario = {}): ModelScript {
