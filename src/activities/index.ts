@@ -1,5 +1,5 @@
-// The activities the worker registers. Capabilities not built yet are the honest
-// not-implemented versions; each later module replaces its entry here.
+// The activities the worker registers. A gate not built yet is refused by the gate registry
+// with "not implemented" (src/activities/gates).
 import type { Client } from '@temporalio/client';
 import type { WorkItemActivities } from '../domain';
 import type { AppConfig } from '../config';
@@ -8,9 +8,9 @@ import type { PlaneClient } from '../tracker/plane-client';
 import { Semaphore } from '../util/semaphore';
 import { createAgentActivities } from './agent/run-agent';
 import { projectSpendFromClient } from './agent/project-spend';
+import { createDeployActivities } from './deploy';
 import { createGateActivities } from './gates';
 import { createLeaseActivities } from './lease';
-import { notImplementedActivities } from './not-implemented';
 import { createTrackerActivities } from './tracker';
 import { createWorkspaceActivities } from './workspace';
 
@@ -27,7 +27,7 @@ export type AllActivities = WorkItemActivities & ReturnType<typeof createLeaseAc
 
 export function createActivities(config: AppConfig, deps: ActivityDeps): AllActivities {
   return {
-    ...notImplementedActivities,
+    ...createDeployActivities(config),
     ...createAgentActivities({
       config,
       slots: new Semaphore(config.env.ORCH_AGENT_MAX_CONCURRENT),

@@ -38,6 +38,18 @@ const commandsSchema = z
   })
   .strict();
 
+const healthSchema = z
+  .object({
+    /** Polled after a staging deploy until it answers 2xx. */
+    stagingUrl: z.url().optional(),
+    /** Polled after a production deploy until it answers 2xx. */
+    productionUrl: z.url().optional(),
+    /** How long a deploy may take to become healthy. */
+    timeoutMs: z.number().int().positive().default(60_000),
+    intervalMs: z.number().int().positive().default(1_000),
+  })
+  .strict();
+
 const agentsSchema = z
   .object({
     /** A folder of <role>.md files that replace the shipped role prompts (relative to projects.yaml). */
@@ -89,6 +101,7 @@ export const projectSchema = z
     limits: limitsSchema.default(() => limitsSchema.parse({})),
     gates: gatesSchema.default(() => gatesSchema.parse({})),
     commands: commandsSchema.default({}),
+    health: healthSchema.default(() => healthSchema.parse({})),
     plane: planeSchema.optional(),
     gitea: giteaSchema.optional(),
   })
@@ -96,6 +109,14 @@ export const projectSchema = z
   .refine((p) => !p.gates.imageFreshness || !p.commands.build || p.commands.builtRevision !== undefined, {
     message: 'the image-freshness gate needs commands.builtRevision (a command printing the revision the build recorded) when commands.build is set',
     path: ['commands', 'builtRevision'],
+  })
+  .refine((p) => !p.commands.deployStaging || p.health.stagingUrl !== undefined, {
+    message: 'a staging deploy needs health.stagingUrl to check it',
+    path: ['health', 'stagingUrl'],
+  })
+  .refine((p) => !p.commands.deployProduction || p.health.productionUrl !== undefined, {
+    message: 'a production deploy needs health.productionUrl to check it',
+    path: ['health', 'productionUrl'],
   });
 
 export const projectsFileSchema = z

@@ -34,11 +34,15 @@ export const ARTIFACT_CONTRACT: Readonly<Record<Stage, readonly ArtifactSpec[]>>
   review: [{ path: '12-review.md', verdict: { field: 'verdict', pass: 'APPROVE', fail: 'REQUEST_CHANGES' } }],
   testing: [{ path: '13-test-report.md', verdict: { field: 'verdict', pass: 'PASS', fail: 'FAIL' } }],
   'deploy-staging': [{ path: '15-staging-log.md', verdict: { field: 'staging_status', pass: 'SUCCESS', fail: 'FAILED' } }],
-  deploy: [
-    { path: '14-deploy-log.md', verdict: { field: 'deploy_status', pass: 'SUCCESS', fail: 'FAILED' } },
-    { path: '16-post-deploy-log.md', verdict: { field: 'observation_status', pass: 'HEALTHY', fail: 'DEGRADED' } },
-  ],
+  // 16-post-deploy-log.md is written by the observation gate, after this contract is checked.
+  deploy: [{ path: '14-deploy-log.md', verdict: { field: 'deploy_status', pass: 'SUCCESS', fail: 'FAILED' } }],
   done: [],
+};
+
+/** Written (and read back) by the observation gate, which runs after the deploy's artifacts gate. */
+export const OBSERVATION_REPORT: ArtifactSpec = {
+  path: '16-post-deploy-log.md',
+  verdict: { field: 'observation_status', pass: 'HEALTHY', fail: 'DEGRADED' },
 };
 
 export const SECURITY_REPORT: ArtifactSpec = {

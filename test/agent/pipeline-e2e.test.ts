@@ -1,7 +1,7 @@
 // End to end on the real dev server: the real runAgent activity runs the real Claude Code CLI,
 // driven by the scripted model, in a real checkout with a bare origin. The item walks from
 // created through testing, with one REQUEST_CHANGES round trip, is merged under the repository's
-// lease, and stops at the staging deploy, which is not built yet.
+// lease, built, and stops at the staging deploy, which this project does not configure.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { ARTIFACT_CONTRACT, workItemDocsDir, type Stage } from '../../src/domain';
@@ -30,8 +30,8 @@ test('an item goes from created to the end of testing with every artifact commit
     const handle = await startItem(env, queue, input);
     const state = await waitForState(handle, (s) => s.status === 'blocked', 240_000);
 
-    // Deploys are the next thing to build: testing's work is done and merged.
-    expect({ stage: state.stage, reason: state.blocked?.reason }).toEqual({ stage: 'deploy-staging', reason: 'not implemented: deployStaging' });
+    // Testing's work is done, merged and built; this project configures no staging deploy.
+    expect({ stage: state.stage, reason: state.blocked?.reason }).toEqual({ stage: 'deploy-staging', reason: 'no staging deploy is configured for shop: set commands.deployStaging and its health URL' });
     expect(state.gateResults.find((g) => g.gate === 'merge')).toMatchObject({ verdict: 'PASS', findings: [expect.stringMatching(/^merged feature\/SHOP-\d+-apply-coupon-codes into main as [0-9a-f]{12}/)] });
     rig.repo.git('fetch', '--quiet', 'origin');
     expect(rig.repo.git('log', '-1', '--format=%s', 'origin/main').trim()).toBe(`Merge ${state.branch} (${input.ticket})`);

@@ -25,7 +25,7 @@ test('the demo walks DEMO-1 through the agent stages and stops where the pipelin
   }
   expect(output).toContain('gate artifacts: REQUEST_CHANGES');
   expect(output).toMatch(/gate merge: PASS \(merged feature\/DEMO-1-apply-coupon-codes-at-checkout into main as [0-9a-f]{12}/);
-  expect(output).toContain('DEMO-1 is blocked at deploy-staging: not implemented: deployStaging.');
+  expect(output).toContain('DEMO-1 is blocked at deploy-staging: no staging deploy is configured for demo: set commands.deployStaging and its health URL.');
   expect(output).toMatch(/Inspect it in the Web UI: http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows/);
   expect(output).toContain('docs/work-items/DEMO-1/13-test-report.md');
 });

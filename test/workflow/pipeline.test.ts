@@ -1,7 +1,8 @@
 // The work-item pipeline on the real Temporal dev server, activities replaced by scripted doubles.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DEFAULT_LIMITS, STAGES, type GateOutcome } from '../../src/domain';
-import { notImplementedActivities } from '../../src/activities/not-implemented';
+import { DEFAULT_LIMITS, STAGES, type GateInput, type GateOutcome } from '../../src/domain';
+import { createGateActivities } from '../../src/activities/gates';
+import { testConfig } from '../support/config';
 import { scriptedActivities } from '../support/doubles';
 import { startTemporal } from '../support/temporal';
 import { recordHistory, startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
@@ -110,14 +111,18 @@ describe('work-item pipeline', () => {
 
   test('an activity that is not built yet blocks the stage with "not implemented"', async () => {
     const queue = taskQueue('notimpl');
-    const state = await withWorker(env, queue, { ...scriptedActivities().activities, ...notImplementedActivities }, async () => {
+    // The observation gate is not built: the real gate registry refuses it.
+    const realGates = createGateActivities(testConfig());
+    const doubles = scriptedActivities();
+    const activities = { ...doubles.activities, runGate: (input: GateInput) => (input.gate === 'observation' ? realGates.runGate(input) : doubles.activities.runGate(input)) };
+    const state = await withWorker(env, queue, activities, async () => {
       const handle = await startItem(env, queue, testInput());
       const blocked = await waitForState(handle, (s) => s.status === 'blocked');
       await recordHistory(env, handle, 'not-implemented-blocked');
       return blocked;
     });
-    expect(state.stage).toBe('deploy-staging');
-    expect(state.blocked).toMatchObject({ kind: 'not-implemented', reason: 'not implemented: deployStaging' });
+    expect(state.stage).toBe('deploy');
+    expect(state.blocked).toMatchObject({ kind: 'not-implemented', reason: 'not implemented: runGate(observation)', gate: 'observation' });
   });
 
   test('an activity that keeps crashing blocks after its retries with the error', async () => {

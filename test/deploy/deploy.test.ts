@@ -1,0 +1,102 @@
+// The deploy steps with a real local service: the project's deploy command starts a small HTTP
+// server from the repository (handed to its own session with setsid, as a supervisor would take
+// it), the health URL is polled on 127.0.0.1, and the deploy log lands on the item's branch.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createDeployActivities } from '../../src/activities/deploy';
+import type { AppConfig } from '../../src/config';
+import { loadEnv } from '../../src/config/env';
+import { parseProjects } from '../../src/config/projects';
+import type { StepInput, StepResult } from '../../src/domain';
+import { FAILURE_NEEDS_PERSON } from '../../src/workflows/messages';
+import { createRepo, type TestRepo } from '../support/git-fixtures';
+import { freePort } from '../support/processes';
+
+jest.setTimeout(60_000);
+
+const BRANCH = 'feature/SHOP-42-coupons';
+const SERVER = `const http = require('http');
+require('fs').writeFileSync(process.env.PIDFILE, String(process.pid));
+http.createServer((req, res) => { res.writeHead(req.url === '/health' ? Number(process.env.STATUS) : 404); res.end(process.env.ORCH_REVISION || ''); })
+  .listen(Number(process.env.PORT), '127.0.0.1');
+`;
+const pidFiles: string[] = [];
+afterAll(() => {
+  for (const file of pidFiles) {
+    try {
+      process.kill(Number(fs.readFileSync(file, 'utf8')), 'SIGKILL');
+    } catch {
+      // Not started or already gone.
+    }
+  }
+});
+
+const input = (stage: 'deploy-staging' | 'deploy'): StepInput => ({ project: 'shop', ticket: 'SHOP-42', title: 'Coupons', description: '', stage, attempt: 1, findings: [], remainingBudgetUsd: 1, branch: BRANCH });
+
+async function setup(status: number, commandOverride?: string): Promise<{ repo: TestRepo; config: AppConfig; port: number }> {
+  const repo = createRepo({ 'README.md': '# shop\n', 'server.js': SERVER });
+  repo.commit(BRANCH, { 'CHANGELOG.md': '# Changelog\n- coupons\n' });
+  const port = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-deploy-'));
+  const pidFile = path.join(dataDir, 'service.pid');
+  pidFiles.push(pidFile);
+  const command = commandOverride ?? `PORT=${port} STATUS=${status} PIDFILE=${pidFile} setsid node server.js > /dev/null 2>&1 < /dev/null &`;
+  const yaml = [
+    'projects:',
+    '  shop:',
+    '    ticketPrefix: SHOP',
+    `    repository: ${repo.origin}`,
+    '    commands:',
+    `      deployStaging: ${JSON.stringify(command)}`,
+    '    health:',
+    `      stagingUrl: http://127.0.0.1:${port}/health`,
+    '      timeoutMs: 3000',
+    '      intervalMs: 100',
+    '',
+  ].join('\n');
+  return { repo, port, config: { env: loadEnv({}), projectsFile: path.join(dataDir, 'projects.yaml'), projects: parseProjects(yaml, 'p.yaml').projects, dataDir } };
+}
+
+function stagingLog(repo: TestRepo): string {
+  repo.git('fetch', '--quiet', 'origin');
+  return repo.git('show', `origin/${BRANCH}:docs/work-items/SHOP-42/15-staging-log.md`);
+}
+
+test('a staging deploy starts the service from main, waits for it to be healthy and logs SUCCESS on the branch', async () => {
+  const { repo, config, port } = await setup(200);
+  const result = (await new MockActivityEnvironment().run(createDeployActivities(config).deployStaging, input('deploy-staging'))) as StepResult;
+  const main = repo.git('rev-parse', 'main').trim();
+  expect(result.summary).toMatch(new RegExp(`^staging deploy of ${main.slice(0, 12)}: SUCCESS \\(HTTP 200 from http://127.0.0.1:${port}/health after \\d+ probe\\(s\\)\\)$`));
+  const log = stagingLog(repo);
+  expect(log).toMatch(/^---\nstaging_status: SUCCESS\nenvironment: staging\n/);
+  expect(log).toContain(`revision: ${main}`);
+  // The service runs on and serves the deployed revision.
+  expect(await (await fetch(`http://127.0.0.1:${port}/health`)).text()).toBe(main);
+});
+
+test('a service that never gets healthy is FAILED with what the probe saw', async () => {
+  const { repo, config, port } = await setup(503);
+  const result = (await new MockActivityEnvironment().run(createDeployActivities(config).deployStaging, input('deploy-staging'))) as StepResult;
+  expect(result.summary).toContain(`FAILED (not healthy within 3000 ms at http://127.0.0.1:${port}/health (last: HTTP 503))`);
+  expect(stagingLog(repo)).toMatch(/^---\nstaging_status: FAILED\n/);
+});
+
+test('a failing deploy command is FAILED with the tail of its output, without a health check', async () => {
+  const { repo, config } = await setup(200, 'echo "registry refused the push" >&2; exit 4');
+  await new MockActivityEnvironment().run(createDeployActivities(config).deployStaging, input('deploy-staging'));
+  const log = stagingLog(repo);
+  expect(log).toContain('staging_status: FAILED');
+  expect(log).toContain('command_exit: 4');
+  expect(log).toContain('health: "not checked: the deploy command failed"');
+  expect(log).toContain('registry refused the push');
+});
+
+test('a project without a production deploy blocks the item with what to configure', async () => {
+  const { config } = await setup(200);
+  await expect(new MockActivityEnvironment().run(createDeployActivities(config).deployProduction, input('deploy'))).rejects.toMatchObject({
+    type: FAILURE_NEEDS_PERSON,
+    message: 'no production deploy is configured for shop: set commands.deployProduction and its health URL',
+  });
+});
