@@ -50,6 +50,15 @@ const healthSchema = z
   })
   .strict();
 
+const observationSchema = z
+  .object({
+    /** How long production is watched after a deploy. */
+    windowMs: z.number().int().positive().default(5 * 60_000),
+    /** Time between two probes of health.productionUrl. */
+    probeIntervalMs: z.number().int().positive().default(30_000),
+  })
+  .strict();
+
 const agentsSchema = z
   .object({
     /** A folder of <role>.md files that replace the shipped role prompts (relative to projects.yaml). */
@@ -102,6 +111,7 @@ export const projectSchema = z
     gates: gatesSchema.default(() => gatesSchema.parse({})),
     commands: commandsSchema.default({}),
     health: healthSchema.default(() => healthSchema.parse({})),
+    observation: observationSchema.default(() => observationSchema.parse({})),
     plane: planeSchema.optional(),
     gitea: giteaSchema.optional(),
   })

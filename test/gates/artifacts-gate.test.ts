@@ -96,12 +96,12 @@ describe('artifacts gate', () => {
     expect((await check(repo, 'development')).findings).toEqual([`${BRANCH} has no changes against main`]);
   });
 
-  test('gates not built yet say so', async () => {
+  test('a gate the registry does not know (a newer worker\'s gate, say) is refused as not implemented', async () => {
     const repo = createRepo();
-    const input: GateInput = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'observation', attempt: 1, branch: BRANCH };
+    const input = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'canary', attempt: 1, branch: BRANCH } as unknown as GateInput;
     await expect(new MockActivityEnvironment().run(createGateActivities(config(repo)).runGate, input)).rejects.toMatchObject({
       type: 'NotImplemented',
-      message: 'not implemented: runGate(observation)',
+      message: 'not implemented: runGate(canary)',
     });
   });
 });

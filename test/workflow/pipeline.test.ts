@@ -111,10 +111,10 @@ describe('work-item pipeline', () => {
 
   test('an activity that is not built yet blocks the stage with "not implemented"', async () => {
     const queue = taskQueue('notimpl');
-    // The observation gate is not built: the real gate registry refuses it.
+    // A gate the worker's registry does not know (an unknown name) is refused as not implemented.
     const realGates = createGateActivities(testConfig());
     const doubles = scriptedActivities();
-    const activities = { ...doubles.activities, runGate: (input: GateInput) => (input.gate === 'observation' ? realGates.runGate(input) : doubles.activities.runGate(input)) };
+    const activities = { ...doubles.activities, runGate: (input: GateInput) => (input.gate === 'observation' ? realGates.runGate({ ...input, gate: 'canary' as GateInput['gate'] }) : doubles.activities.runGate(input)) };
     const state = await withWorker(env, queue, activities, async () => {
       const handle = await startItem(env, queue, testInput());
       const blocked = await waitForState(handle, (s) => s.status === 'blocked');
@@ -122,7 +122,7 @@ describe('work-item pipeline', () => {
       return blocked;
     });
     expect(state.stage).toBe('deploy');
-    expect(state.blocked).toMatchObject({ kind: 'not-implemented', reason: 'not implemented: runGate(observation)', gate: 'observation' });
+    expect(state.blocked).toMatchObject({ kind: 'not-implemented', reason: 'not implemented: runGate(canary)', gate: 'observation' });
   });
 
   test('an activity that keeps crashing blocks after its retries with the error', async () => {

@@ -1,11 +1,12 @@
 // The gate registry: each gate is one check plus its rollout rule. A new gate is one module and
-// one entry here. Gates not built yet have no entry, and runGate says "not implemented".
+// one entry here. A gate without an entry makes runGate say "not implemented".
 import type { AppConfig, ProjectConfig } from '../../config';
 import type { GateInput, GateName, GateOutcome } from '../../domain';
 import type { GitMirror } from '../git/repository';
 import { checkArtifacts } from './artifacts';
 import { runImageFreshnessGate } from './image-freshness';
 import { runMergeGate } from './merge';
+import { runObservationGate } from './observation';
 import { runSecurityGate } from './security';
 
 export interface GateContext {
@@ -52,5 +53,9 @@ export const GATE_REGISTRY: Partial<Record<GateName, GateDefinition>> = {
       return undefined;
     },
     check: (ctx) => runImageFreshnessGate(ctx),
+  },
+  observation: {
+    disabledBecause: (_config, projectKey, project) => (project.health.productionUrl ? undefined : `no production health URL is configured for ${projectKey} (health.productionUrl)`),
+    check: (ctx) => runObservationGate(ctx),
   },
 };
