@@ -33,6 +33,7 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
     connection,
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.ORCH_TASK_QUEUE,
+    shutdownGraceTimeMs: config.env.ORCH_WORKER_SHUTDOWN_GRACE_MS,
     activities: { ...createActivities(config, { plane, gitea, client }), ...createReconcileActivities({ config, client, plane }) },
   });
   if (plane) {

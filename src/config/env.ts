@@ -21,6 +21,8 @@ export const envSchema = z.object({
   ORCH_GATE_TIMEOUT_MS: positiveMs.default(30 * 60 * 1000),
   ORCH_DEPLOY_TIMEOUT_MS: positiveMs.default(30 * 60 * 1000),
   ORCH_HEARTBEAT_TIMEOUT_MS: positiveMs.default(60 * 1000),
+  /** On SIGTERM the worker stops polling and gives running activities this long to finish. */
+  ORCH_WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30 * 1000),
   ORCH_ACTIVITY_RETRY_INITIAL_MS: positiveMs.default(10 * 1000),
   ORCH_ACTIVITY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   ORCH_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),

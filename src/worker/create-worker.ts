@@ -9,6 +9,8 @@ export interface CreateWorkerOptions {
   /** A prebuilt workflow bundle (tests build it once); otherwise the worker bundles src/workflows. */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
   readonly identity?: string;
+  /** How long running activities may finish after shutdown starts before they are cancelled. */
+  readonly shutdownGraceTimeMs?: number;
 }
 
 export function workflowsPath(): string {
@@ -22,6 +24,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     activities: options.activities,
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.shutdownGraceTimeMs !== undefined ? { shutdownGraceTime: options.shutdownGraceTimeMs } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
   });
 }
