@@ -49,7 +49,7 @@ function holdTurn(role: TurnInfo['role'], turnIndex: number) {
 }
 
 function startWorkerProcess(rig: AgentRig, queue: string): Spawned {
-  return spawnLogged(process.execPath, [WORKER], { PATH: process.env.PATH, TEMPORAL_ADDRESS: env.address, ORCH_TASK_QUEUE: queue, ...rig.env, ORCH_LOG_LEVEL: 'info' });
+  return spawnLogged(process.execPath, [WORKER], { PATH: process.env.PATH, ...rig.env, TEMPORAL_ADDRESS: env.address, ORCH_TASK_QUEUE: queue, ORCH_LOG_LEVEL: 'info' });
 }
 
 test('a worker killed mid-run: the next worker kills the leftover CLI and resumes the same session, with one commit', async () => {

@@ -17,7 +17,7 @@ let rig: AgentRig;
 const queue = taskQueue('agent-e2e');
 beforeAll(async () => {
   env = await startTemporal();
-  rig = await startAgentRig({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'] }, sampleCommandsYaml(), queue);
+  rig = await startAgentRig({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'] }, { projectYaml: sampleCommandsYaml(), taskQueue: queue });
 });
 afterAll(async () => {
   await rig?.close();

@@ -28,8 +28,20 @@ export const AGENT_TIMEOUTS: WorkItemInput['timeouts'] = {
   retryMaximumAttempts: 3,
 };
 
-export async function startAgentRig(scenario: PipelineScenario = {}, projectYaml = '', taskQueue = 'orchestrator'): Promise<AgentRig> {
-  const repo = createRepo();
+export interface RigOptions {
+  /** Extra lines of the shop project's entry in projects.yaml. */
+  readonly projectYaml?: string;
+  /** The worker's task queue (the merge lease workflow is started on it). */
+  readonly taskQueue?: string;
+  /** The repository's first commit (createRepo's sample files by default). */
+  readonly files?: Record<string, string>;
+  /** More settings for the worker. */
+  readonly env?: Record<string, string>;
+}
+
+export async function startAgentRig(scenario: PipelineScenario = {}, options: RigOptions = {}): Promise<AgentRig> {
+  const { projectYaml = '', taskQueue = 'orchestrator' } = options;
+  const repo = createRepo(options.files);
   const model = await startScriptedModelServer(pipelineScript(scenario));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-agent-rig-'));
   const projectsFile = path.join(dir, 'projects.yaml');
@@ -43,6 +55,7 @@ export async function startAgentRig(scenario: PipelineScenario = {}, projectYaml
     ORCH_LOG_LEVEL: 'warn',
     // The merge lease workflow is started on this queue.
     ORCH_TASK_QUEUE: taskQueue,
+    ...options.env,
   };
   return {
     repo,
