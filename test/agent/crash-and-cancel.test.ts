@@ -39,6 +39,7 @@ function holdTurn(role: TurnInfo['role'], turnIndex: number) {
   let held = false;
   return {
     reached: reached.promise,
+    release: () => release.resolve(),
     beforeTurn: async (info: TurnInfo) => {
       if (held || info.role !== role || info.turnIndex !== turnIndex) return;
       held = true;
@@ -48,9 +49,44 @@ function holdTurn(role: TurnInfo['role'], turnIndex: number) {
   };
 }
 
-function startWorkerProcess(rig: AgentRig, queue: string): Spawned {
-  return spawnLogged(process.execPath, [WORKER], { PATH: process.env.PATH, ...rig.env, TEMPORAL_ADDRESS: env.address, ORCH_TASK_QUEUE: queue, ORCH_LOG_LEVEL: 'info' });
+function startWorkerProcess(rig: AgentRig, queue: string, extra: Record<string, string> = {}): Spawned {
+  return spawnLogged(process.execPath, [WORKER], { PATH: process.env.PATH, ...rig.env, TEMPORAL_ADDRESS: env.address, ORCH_TASK_QUEUE: queue, ORCH_LOG_LEVEL: 'info', ...extra });
 }
+
+test('a worker replaced gracefully (self-hosting upgrade) lets the running agent step finish; the new worker goes on', async () => {
+  const hold = holdTurn('analyst', 2);
+  const rig = await startAgentRig({ beforeTurn: hold.beforeTurn });
+  rigs.push(rig);
+  const queue = taskQueue('agent-upgrade');
+  const input = testInput({ timeouts: AGENT_TIMEOUTS });
+  const old = startWorkerProcess(rig, queue, { ORCH_WORKER_SHUTDOWN_GRACE_MS: '60000' });
+  let replacement: Spawned | undefined;
+  try {
+    const handle = await startItem(env, queue, input);
+    const info = await hold.reached;
+    // The procedure of docs/operations/deploys.md: the new worker first, then SIGTERM the old one.
+    replacement = startWorkerProcess(rig, queue);
+    await replacement.waitFor(/worker polling/, 60_000);
+    old.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    // The step in flight carries on while the old worker drains.
+    hold.release();
+    expect(await old.exited()).toBe(0);
+
+    const state = await waitForState(handle, (s) => s.stage !== 'analysis' && s.stage !== 'created', 120_000);
+    expect(state.stage).toBe('architecture');
+    // Never interrupted: the analysis ran once, in one session, without a resume.
+    expect(state.sessions.analysis).toBe(info.sessionId);
+    expect(rig.model.requests.filter((r) => /interrupted because the worker running it stopped/.test(r.userText)).map((r) => r.sessionHeader)).toEqual([]);
+    expect(old.output()).toContain('agent run ended');
+    expect(originLog(rig.repo, state.branch).filter((s) => s.includes('analysis'))).toEqual([`docs(${input.ticket}): analysis by the analyst agent`]);
+    await handle.executeUpdate(cancelUpdate, { args: [{ by: 'test', reason: 'done testing' }] });
+  } finally {
+    old.child.kill('SIGKILL');
+    replacement?.child.kill('SIGTERM');
+    await replacement?.exited();
+  }
+});
 
 test('a worker killed mid-run: the next worker kills the leftover CLI and resumes the same session, with one commit', async () => {
   const hold = holdTurn('analyst', 2);
