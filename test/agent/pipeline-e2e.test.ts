@@ -9,6 +9,7 @@ import { REVIEW_CHANGE_REQUEST, sampleCommandsYaml } from '../../src/dev/scripte
 import { AGENT_TIMEOUTS, originFile, originLog, startAgentRig, type AgentRig } from '../support/agent-harness';
 import { startTemporal } from '../support/temporal';
 import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
+import { cancelUpdate } from '../../src/workflows/messages';
 
 jest.setTimeout(300_000);
 
@@ -78,4 +79,26 @@ test('an item goes from created to the end of testing with every artifact commit
     const described = await handle.describe();
     expect(described.searchAttributes.OrchCost?.[0]).toBeCloseTo(state.costUsd, 6);
   });
+});
+
+test('a malformed review verdict and a failing test report are findings, never passes', async () => {
+  const scenarioRig = await startAgentRig({ malformedOnce: ['reviewer'], testVerdicts: ['FAIL', 'PASS'] }, { taskQueue: queue });
+  try {
+    const input = testInput({ timeouts: AGENT_TIMEOUTS });
+    await withWorker(env, queue, createActivities(scenarioRig.config, { client: env.client }), async () => {
+      const handle = await startItem(env, queue, input);
+      const state = await waitForState(handle, (s) => s.status === 'blocked' || s.stage === 'deploy-staging', 240_000);
+      const docs = workItemDocsDir(input.ticket);
+      const review = state.gateResults.filter((g) => g.stage === 'review');
+      // The first review wrote `verdict: LGTM`: a broken contract, which sends the item back.
+      expect(review[0]).toMatchObject({ verdict: 'FAIL', findings: [expect.stringContaining(`${docs}/12-review.md`)] });
+      expect(review[0]?.findings[0]).toMatch(/LGTM/);
+      const testing = state.gateResults.filter((g) => g.stage === 'testing' && g.gate === 'artifacts');
+      expect(testing[0]).toMatchObject({ verdict: 'FAIL', findings: [`${docs}/13-test-report.md: verdict FAIL`, expect.stringContaining('failed: applyCoupon(100, "SAVE10") did not return 90')] });
+      expect(state.history.map((v) => v.stage)).toEqual(['created', 'analysis', 'architecture', 'development', 'review', 'development', 'review', 'testing', 'development', 'review', 'testing', 'deploy-staging']);
+      await handle.executeUpdate(cancelUpdate, { args: [{ by: 'test' }] });
+    });
+  } finally {
+    await scenarioRig.close();
+  }
 });
