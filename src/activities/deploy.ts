@@ -3,7 +3,6 @@
 // and write the deploy log (15-staging-log.md with staging_status, 14-deploy-log.md with
 // deploy_status) onto the item's branch. The artifacts gate then reads that verdict: FAILED sends
 // the item back to development with the log as the finding.
-import fs from 'node:fs';
 import path from 'node:path';
 import { Context, heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -12,7 +11,9 @@ import type { AppConfig, ProjectConfig } from '../config';
 import { ARTIFACT_CONTRACT, workItemDocsDir, type StepInput, type StepResult, type VerdictSpec } from '../domain';
 import { FAILURE_NEEDS_PERSON } from '../workflows/messages';
 import { repositoryUrl } from './gates';
-import { GitMirror, runGit } from './git/repository';
+import { buildCheckoutAt } from './build-checkout';
+import { GitMirror } from './git/repository';
+import { probeHealth } from './health';
 import { runProjectCommand } from './project-command';
 
 interface Environment {
@@ -65,8 +66,7 @@ async function deploy(config: AppConfig, input: StepInput, target: Environment):
   try {
     const url = repositoryUrl(config, project);
     const mirror = await GitMirror.sync(url, path.join(config.dataDir, 'repos', `${input.project}.git`));
-    const revision = await mirror.resolve(`refs/heads/${project.defaultBranch}`);
-    const dir = await checkoutAt(config, input.project, url, revision);
+    const { dir, revision } = await buildCheckoutAt(config, input.project, url, { revision: await mirror.resolve(`refs/heads/${project.defaultBranch}`) });
 
     const run = await runProjectCommand(command, dir, { signal: Context.current().cancellationSignal, env: { ORCH_REVISION: revision, ORCH_ENVIRONMENT: target.name } });
     const health = run.exitCode === 0 ? await waitHealthy(healthUrl, project.health.timeoutMs, project.health.intervalMs) : { ok: false, detail: 'not checked: the deploy command failed' };
@@ -82,31 +82,13 @@ async function deploy(config: AppConfig, input: StepInput, target: Environment):
   }
 }
 
-/** The deploy runs in the build checkout (what the image-freshness gate built), at `revision`. */
-async function checkoutAt(config: AppConfig, project: string, url: string, revision: string): Promise<string> {
-  const dir = path.join(config.dataDir, 'build', project);
-  if (!fs.existsSync(path.join(dir, '.git'))) {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    await runGit(['clone', '--quiet', url, dir]);
-  }
-  await runGit(['-C', dir, 'fetch', '--quiet', '--prune', 'origin']);
-  await runGit(['-C', dir, 'checkout', '--quiet', '--force', '--detach', revision]);
-  return dir;
-}
-
 /** Polls until a 2xx answer or the deadline; the detail says what was seen last. */
 export async function waitHealthy(url: string, timeoutMs: number, intervalMs: number): Promise<{ ok: boolean; detail: string }> {
   const deadline = Date.now() + timeoutMs;
-  let last = 'no answer yet';
   for (let probes = 1; ; probes++) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(Math.min(intervalMs * 5, 10_000)), redirect: 'manual' });
-      if (response.status >= 200 && response.status < 300) return { ok: true, detail: `HTTP ${response.status} from ${url} after ${probes} probe(s)` };
-      last = `HTTP ${response.status}`;
-    } catch (err) {
-      last = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
-    }
+    const probe = await probeHealth(url, Math.min(intervalMs * 5, 10_000));
+    if (probe.ok) return { ok: true, detail: `${probe.detail} after ${probes} probe(s)` };
+    const last = probe.detail.replace(` from ${url}`, '');
     if (Date.now() + intervalMs > deadline) return { ok: false, detail: `not healthy within ${timeoutMs} ms at ${url} (last: ${last})` };
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -1,6 +1,8 @@
 // Runs a command a project configures (tests, build, deploy, rollback) with `sh -c` in a
 // directory, in its own process group so a cancellation or timeout stops all of it, with an
-// environment that carries none of the orchestrator's secrets.
+// environment that carries none of the orchestrator's secrets. A command that ends normally
+// keeps what it started: a deploy command may leave a service behind on purpose, and killing the
+// group at that moment would race a `setsid` that has not detached yet.
 import { loadExeca } from '../util/execa';
 import { redactUrls } from './git/repository';
 
@@ -52,6 +54,5 @@ export async function runProjectCommand(command: string, cwd: string, options: {
   } finally {
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener('abort', stopGroup);
-    stopGroup();
   }
 }

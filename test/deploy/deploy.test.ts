@@ -35,7 +35,8 @@ afterAll(() => {
 
 const input = (stage: 'deploy-staging' | 'deploy'): StepInput => ({ project: 'shop', ticket: 'SHOP-42', title: 'Coupons', description: '', stage, attempt: 1, findings: [], remainingBudgetUsd: 1, branch: BRANCH });
 
-async function setup(status: number, commandOverride?: string): Promise<{ repo: TestRepo; config: AppConfig; port: number }> {
+/** `timeoutMs`: generous when the service should come up (node starts slowly on a busy machine). */
+async function setup(status: number, commandOverride?: string, timeoutMs = 20_000): Promise<{ repo: TestRepo; config: AppConfig; port: number }> {
   const repo = createRepo({ 'README.md': '# shop\n', 'server.js': SERVER });
   repo.commit(BRANCH, { 'CHANGELOG.md': '# Changelog\n- coupons\n' });
   const port = await freePort();
@@ -52,7 +53,7 @@ async function setup(status: number, commandOverride?: string): Promise<{ repo: 
     `      deployStaging: ${JSON.stringify(command)}`,
     '    health:',
     `      stagingUrl: http://127.0.0.1:${port}/health`,
-    '      timeoutMs: 3000',
+    `      timeoutMs: ${timeoutMs}`,
     '      intervalMs: 100',
     '',
   ].join('\n');
@@ -77,9 +78,9 @@ test('a staging deploy starts the service from main, waits for it to be healthy 
 });
 
 test('a service that never gets healthy is FAILED with what the probe saw', async () => {
-  const { repo, config, port } = await setup(503);
+  const { repo, config, port } = await setup(503, undefined, 8000);
   const result = (await new MockActivityEnvironment().run(createDeployActivities(config).deployStaging, input('deploy-staging'))) as StepResult;
-  expect(result.summary).toContain(`FAILED (not healthy within 3000 ms at http://127.0.0.1:${port}/health (last: HTTP 503))`);
+  expect(result.summary).toContain(`FAILED (not healthy within 8000 ms at http://127.0.0.1:${port}/health (last: HTTP 503))`);
   expect(stagingLog(repo)).toMatch(/^---\nstaging_status: FAILED\n/);
 });
 

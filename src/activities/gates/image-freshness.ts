@@ -4,11 +4,10 @@
 // builtRevision command prints the revision the built image or artifact records. A stale result is
 // rebuilt once with ORCH_REBUILD=1 (a build can skip its cache then); still stale is a FAIL naming
 // both revisions.
-import fs from 'node:fs';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { GateOutcome } from '../../domain';
-import { runGit } from '../git/repository';
+import { buildCheckoutAt } from '../build-checkout';
+import { gitSucceeds } from '../git/repository';
 import { runProjectCommand } from '../project-command';
 import type { GateContext } from './registry';
 
@@ -16,18 +15,11 @@ export async function runImageFreshnessGate(ctx: GateContext): Promise<GateOutco
   const { build, builtRevision } = ctx.project.commands;
   if (!build || !builtRevision) return fail([`commands.build and commands.builtRevision must both be set for ${ctx.projectKey}`]);
   const main = ctx.project.defaultBranch;
-  // Kept between runs on purpose: build caches live here, which is what can go stale.
-  const dir = path.join(ctx.config.dataDir, 'build', ctx.projectKey);
-  if (!fs.existsSync(path.join(dir, '.git'))) {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    await runGit(['clone', '--quiet', ctx.repositoryUrl, dir]);
+  // The build checkout keeps its caches between runs, which is what can go stale.
+  const { dir, revision } = await buildCheckoutAt(ctx.config, ctx.projectKey, ctx.repositoryUrl, { branch: main });
+  if (!(await gitSucceeds(['-C', dir, 'merge-base', '--is-ancestor', `refs/remotes/origin/${ctx.branch}`, revision]))) {
+    return fail([`${main} (${short(revision)}) does not contain ${ctx.branch}: the item is not merged`]);
   }
-  await runGit(['-C', dir, 'fetch', '--quiet', '--prune', 'origin']);
-  const revision = (await runGit(['-C', dir, 'rev-parse', `refs/remotes/origin/${main}`])).trim();
-  const branchTip = `refs/remotes/origin/${ctx.branch}`;
-  if (!(await contains(dir, revision, branchTip))) return fail([`${main} (${short(revision)}) does not contain ${ctx.branch}: the item is not merged`]);
-  await runGit(['-C', dir, 'checkout', '--quiet', '--force', '--detach', revision]);
 
   const signal = Context.current().cancellationSignal;
   const buildOnce = async (rebuild: boolean): Promise<{ built?: string; failure?: string }> => {
@@ -45,15 +37,6 @@ export async function runImageFreshnessGate(ctx: GateContext): Promise<GateOutco
   if (second.failure) return fail([second.failure]);
   if (second.built === revision) return pass(`built from ${main} at ${short(revision)} after a rebuild (the first build recorded ${first.built || 'no revision'})`);
   return fail([`stale build: the artifact records revision ${second.built || '(none)'} but ${main} is at ${revision}, also after a rebuild without cache; check the build's cache and its revision label`]);
-}
-
-async function contains(dir: string, commit: string, ref: string): Promise<boolean> {
-  try {
-    await runGit(['-C', dir, 'merge-base', '--is-ancestor', ref, commit]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function short(sha: string): string {

@@ -2,11 +2,10 @@
 // branch onto origin's default branch, run the project's test command on the result, merge and
 // push. A conflict or failing tests send the item back to development with the evidence. A merge
 // that already happened (a retry after a crash) is recognised and not repeated.
-import fs from 'node:fs';
 import path from 'node:path';
 import { Context, log } from '@temporalio/activity';
 import type { GateOutcome } from '../../domain';
-import { runGit } from '../git/repository';
+import { ensureClone, gitSucceeds, runGit } from '../git/repository';
 import { runProjectCommand } from '../project-command';
 import type { GateContext } from './registry';
 
@@ -16,13 +15,14 @@ export async function runMergeGate(ctx: GateContext): Promise<GateOutcome> {
   const dir = path.join(ctx.config.dataDir, 'merge', ctx.projectKey);
   const git = (...args: string[]): Promise<string> => runGit(['-C', dir, ...args]);
   await ensureClone(ctx.repositoryUrl, dir);
+  const succeeds = (...args: string[]): Promise<boolean> => gitSucceeds(['-C', dir, ...args]);
   await git('fetch', '--quiet', '--prune', 'origin');
   await git('reset', '--quiet', '--hard');
   await git('clean', '-fdxq');
 
   const remoteBranch = `refs/remotes/origin/${branch}`;
-  if (!(await succeeds(git, 'rev-parse', '--verify', '--quiet', `${remoteBranch}^{commit}`))) return fail([`branch ${branch} does not exist in the repository`]);
-  if (await succeeds(git, 'merge-base', '--is-ancestor', remoteBranch, `origin/${main}`)) {
+  if (!(await succeeds('rev-parse', '--verify', '--quiet', `${remoteBranch}^{commit}`))) return fail([`branch ${branch} does not exist in the repository`]);
+  if (await succeeds('merge-base', '--is-ancestor', remoteBranch, `origin/${main}`)) {
     return pass(`${branch} is already merged into ${main} (${(await git('rev-parse', `origin/${main}`)).trim().slice(0, 12)})`);
   }
 
@@ -55,22 +55,6 @@ export async function runMergeGate(ctx: GateContext): Promise<GateOutcome> {
   const merged = (await git('rev-parse', 'HEAD')).trim();
   log.info('merged', { ticket: ctx.input.ticket, branch, into: main, commit: merged });
   return pass(`merged ${branch} into ${main} as ${merged.slice(0, 12)} (${project.mergeStyle}${testCommand ? `, \`${testCommand}\` passed` : ', no test command configured'})`);
-}
-
-async function ensureClone(url: string, dir: string): Promise<void> {
-  if (fs.existsSync(path.join(dir, '.git'))) return;
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  await runGit(['clone', '--quiet', url, dir]);
-}
-
-async function succeeds(git: (...args: string[]) => Promise<string>, ...args: string[]): Promise<boolean> {
-  try {
-    await git(...args);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function pass(finding: string): GateOutcome {

@@ -2,19 +2,14 @@
 // URL for the project's observation window. A failed probe ends the window: the project's rollback
 // command runs and the item goes back to development with the evidence. The result is written to
 // 16-post-deploy-log.md (observation_status) on the item's branch and read back.
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import YAML from 'yaml';
 import { OBSERVATION_REPORT, workItemDocsDir, type GateOutcome } from '../../domain';
+import { buildCheckoutDir } from '../build-checkout';
+import { probeHealth, type Probe } from '../health';
 import { runProjectCommand } from '../project-command';
 import { readVerdict } from './frontmatter';
 import type { GateContext } from './registry';
-
-interface Probe {
-  readonly at: string;
-  readonly ok: boolean;
-  readonly detail: string;
-}
 
 export async function runObservationGate(ctx: GateContext): Promise<GateOutcome> {
   const url = ctx.project.health.productionUrl as string;
@@ -24,7 +19,7 @@ export async function runObservationGate(ctx: GateContext): Promise<GateOutcome>
   const probes: Probe[] = [];
   const end = Date.now() + windowMs;
   for (;;) {
-    const probe = await probeOnce(url, Math.min(probeIntervalMs, 10_000));
+    const probe = await probeHealth(url, Math.min(probeIntervalMs, 10_000));
     probes.push(probe);
     if (!probe.ok || Date.now() + probeIntervalMs > end) break;
     await sleep(probeIntervalMs, signal);
@@ -34,8 +29,7 @@ export async function runObservationGate(ctx: GateContext): Promise<GateOutcome>
   if (failed) {
     const command = ctx.project.commands.rollback;
     if (command) {
-      const dir = path.join(ctx.config.dataDir, 'build', ctx.projectKey);
-      const run = await runProjectCommand(command, dir, { signal, env: { ORCH_REVISION: revision, ORCH_ENVIRONMENT: 'production' } });
+      const run = await runProjectCommand(command, buildCheckoutDir(ctx.config, ctx.projectKey), { signal, env: { ORCH_REVISION: revision, ORCH_ENVIRONMENT: 'production' } });
       rollback = run.exitCode === 0 ? `rollback \`${command}\` succeeded` : `rollback \`${command}\` FAILED (exit ${run.exitCode}): ${run.tail}`;
     } else {
       rollback = 'no rollback command is configured (commands.rollback): production still runs the degraded revision';
@@ -53,18 +47,6 @@ export async function runObservationGate(ctx: GateContext): Promise<GateOutcome>
     return { gate: 'observation', verdict: 'FAIL', findings: [`production became unhealthy after the deploy of ${revision.slice(0, 12)}: ${failed?.detail ?? 'see the log'} at ${failed?.at ?? '?'}; ${rollback}`] };
   }
   return { gate: 'observation', verdict: 'PASS', findings: [`healthy for ${probes.length} probe(s) over ${windowMs} ms at ${url}`] };
-}
-
-async function probeOnce(url: string, timeoutMs: number): Promise<Probe> {
-  const at = new Date().toISOString();
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-    const ok = response.status >= 200 && response.status < 300;
-    return { at, ok, detail: `HTTP ${response.status} from ${url}` };
-  } catch (err) {
-    const cause = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
-    return { at, ok: false, detail: `no answer from ${url} (${cause})` };
-  }
 }
 
 function render(status: string, url: string, revision: string, windowMs: number, probes: readonly Probe[], rollback?: string): string {

@@ -102,6 +102,24 @@ export function redactUrls(text: string): string {
   return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
 }
 
+/** Whether a git command succeeds (a question like `merge-base --is-ancestor`), never throwing. */
+export async function gitSucceeds(args: string[]): Promise<boolean> {
+  try {
+    await runGit(args);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Clones `url` into `dir` unless a clone is already there (a half-made one is replaced). */
+export async function ensureClone(url: string, dir: string): Promise<void> {
+  if (fs.existsSync(path.join(dir, '.git')) && (await gitSucceeds(['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD']))) return;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  await runGit(['clone', '--quiet', url, dir]);
+}
+
 /** Runs git with the orchestrator's identity; a failure's message never repeats credentials. */
 export async function runGit(args: string[], input?: string, env: Record<string, string> = {}): Promise<string> {
   const { execa } = await loadExeca();

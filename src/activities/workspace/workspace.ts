@@ -4,7 +4,7 @@
 // checkout is brought up to date with origin before every run.
 import fs from 'node:fs';
 import path from 'node:path';
-import { GitError, runGit } from '../git/repository';
+import { GitError, ensureClone, gitSucceeds, runGit } from '../git/repository';
 
 export interface WorkspaceSpec {
   readonly dataDir: string;
@@ -36,12 +36,8 @@ export class Workspace {
    */
   static async prepare(spec: WorkspaceSpec): Promise<Workspace> {
     const dir = workspaceDir(spec.dataDir, spec.project, spec.ticket);
-    if (!(await isRepository(dir))) {
-      // A clone interrupted by a crash leaves a directory that is not a repository.
-      fs.rmSync(dir, { recursive: true, force: true });
-      fs.mkdirSync(path.dirname(dir), { recursive: true });
-      await runGit(['clone', '--quiet', spec.repositoryUrl, dir]);
-    }
+    // A clone interrupted by a crash leaves a directory that is not a repository: made again.
+    await ensureClone(spec.repositoryUrl, dir);
     const ws = new Workspace(dir, spec.branch);
     await ws.git('fetch', '--quiet', '--prune', 'origin');
     const remote = `refs/remotes/origin/${spec.branch}`;
@@ -102,23 +98,8 @@ export class Workspace {
     return this.succeeds('rev-parse', '--verify', '--quiet', `${ref}^{commit}`);
   }
 
-  private async succeeds(...args: string[]): Promise<boolean> {
-    try {
-      await this.git(...args);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-
-async function isRepository(dir: string): Promise<boolean> {
-  if (!fs.existsSync(path.join(dir, '.git'))) return false;
-  try {
-    await runGit(['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD']);
-    return true;
-  } catch {
-    return false;
+  private succeeds(...args: string[]): Promise<boolean> {
+    return gitSucceeds(['-C', this.dir, ...args]);
   }
 }
 
