@@ -57,10 +57,21 @@ export async function repositoryLease(input: LeaseInput): Promise<void> {
         expire(`held longer than ${input.maxHoldMs} ms`);
         return;
       }
-      if (!(await holderRunning(state.holder.holder))) {
+      if (!(await stillRunning(state.holder.holder))) {
         expire('its workflow is no longer running');
         return;
       }
+    }
+  }
+
+  /** A check that keeps failing must not end the lease (every waiting item would wait forever). */
+  async function stillRunning(holder: string): Promise<boolean> {
+    try {
+      return await holderRunning(holder);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('could not check the lease holder; assuming it still runs', { holder, reason: err instanceof Error ? err.message : String(err) });
+      return true;
     }
   }
 
