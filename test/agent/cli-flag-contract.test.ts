@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { agentEnvironment, claudeArgs, claudeBinary } from '../../src/activities/agent/command';
-import { nameBasedUuid } from '../../src/activities/agent/run-agent';
+import { nameBasedUuid } from '../../src/activities/agent/session';
 import { loadRolePrompt } from '../../src/activities/agent/prompt';
 import { newStreamState, readStreamLine } from '../../src/activities/agent/stream';
 import { loadEnv } from '../../src/config/env';

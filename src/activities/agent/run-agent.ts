@@ -2,27 +2,25 @@
 // the item's checkout, then its work committed and pushed. It heartbeats {sessionId, lastEvent,
 // pid} on a timer because the CLI can be silent for minutes; on cancellation it kills the CLI's
 // process group; a retry after a crash kills what the crashed attempt left and resumes its session.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { Context, activityInfo, heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { AppConfig, ProjectConfig } from '../../config';
 import { ARTIFACT_CONTRACT, ROLE_PERMISSIONS, itemBranch, stageCommitMessage, workItemDocsDir, type StepInput, type StepResult } from '../../domain';
-import { loadExeca } from '../../util/execa';
 import type { Semaphore } from '../../util/semaphore';
 import { FAILURE_BUDGET, FAILURE_NEEDS_PERSON } from '../../workflows/messages';
 import { repositoryUrl } from '../gates';
-import { GitError, redactUrls } from '../git/repository';
+import { GitError } from '../git/repository';
 import { Workspace } from '../workspace/workspace';
-import { classifyRun, credentialsRejected, type AgentOutcome } from './classify';
-import { agentEnvironment, claudeArgs, claudeBinary, hasModelCredentials } from './command';
-import { AGENT_SESSION_VAR, processesOfSession, stopAgentProcesses } from './process-group';
+import type { AgentOutcome } from './classify';
+import { runCli } from './cli-process';
+import { claudeArgs, hasModelCredentials } from './command';
+import { processesOfSession, stopAgentProcesses } from './process-group';
 import type { ProjectSpend } from './project-spend';
 import { buildTaskPrompt, loadRolePrompt } from './prompt';
-import { newStreamState, readStreamLine, type StreamState } from './stream';
+import { runSessionId, sessionStored } from './session';
 
 export interface AgentRunnerDeps {
   readonly config: AppConfig;
@@ -107,6 +105,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       const rolePrompt = loadRolePrompt(role, promptsDir(config, project)).text;
       const run = await runCli({
         config,
+        home: agentHome(config),
         sessionId,
         cwd: workspace.dir,
         args: claudeArgs({
@@ -167,88 +166,6 @@ function onFailure(outcome: AgentOutcome, costUsd: number, sessionId: string): S
   }
 }
 
-interface CliRun {
-  readonly config: AppConfig;
-  readonly sessionId: string;
-  readonly cwd: string;
-  readonly args: string[];
-  readonly prompt: string;
-  readonly signal: AbortSignal;
-  onProgress(stream: StreamState, pid: number): void;
-}
-
-async function runCli(run: CliRun): Promise<{ stream: StreamState; outcome: AgentOutcome }> {
-  const { execa } = await loadExeca();
-  const home = agentHome(run.config);
-  fs.mkdirSync(home, { recursive: true });
-  const stream = newStreamState();
-  const child = execa(claudeBinary(run.config.env), run.args, {
-    cwd: run.cwd,
-    env: { ...agentEnvironment(run.config.env, home), [AGENT_SESSION_VAR]: run.sessionId },
-    extendEnv: false,
-    // Its own process group: killing -pid reaches every process the agent started.
-    detached: true,
-    input: run.prompt,
-    reject: false,
-    buffer: { stdout: false, stderr: true },
-    maxBuffer: { stderr: 1024 * 1024 },
-  });
-  const pid = child.pid;
-  let killing: Promise<void> | undefined;
-  const stop = (): void => {
-    killing ??= stopAgentProcesses(run.sessionId, pid);
-  };
-  if (pid !== undefined) run.onProgress(stream, pid);
-  run.signal.addEventListener('abort', stop, { once: true });
-  if (run.signal.aborted) stop();
-  try {
-    if (child.stdout) {
-      for await (const line of readline.createInterface({ input: child.stdout, crlfDelay: Infinity })) {
-        readStreamLine(stream, line);
-        if (pid !== undefined) run.onProgress(stream, pid);
-        // The CLI retries a rejected key for minutes; nothing will change by waiting.
-        if (credentialsRejected(stream)) stop();
-      }
-    }
-    const result = await child;
-    await killing;
-    if (run.signal.aborted) throw new CancelledFailure('agent run cancelled; its process group was killed');
-    const spawnErrorCode = (result as { code?: string }).code;
-    return {
-      stream,
-      outcome: classifyRun({
-        spawnErrorCode: result.failed && result.exitCode === undefined ? spawnErrorCode : undefined,
-        exitCode: result.exitCode,
-        signal: result.signal,
-        stderrTail: redactUrls(String(result.stderr ?? '').trim().split('\n').filter((l) => !l.startsWith('Warning:')).slice(-3).join(' | ')),
-        stream,
-      }),
-    };
-  } finally {
-    run.signal.removeEventListener('abort', stop);
-    // Whatever happened, nothing the agent started outlives its run.
-    await (killing ?? stopAgentProcesses(run.sessionId, pid));
-  }
-}
-
-/**
- * The session id of this scheduled activity, the same for all its attempts: a name-based UUID
- * of the workflow run and the activity id (a new stage visit is a new activity, a new session).
- */
-export function runSessionId(): string {
-  const info = activityInfo();
-  const run = info.workflowExecution;
-  return nameBasedUuid(`${run?.workflowId ?? info.workflowType}/${run?.runId ?? ''}/${info.activityId}`);
-}
-
-export function nameBasedUuid(name: string): string {
-  const hex = crypto.createHash('sha256').update(name).digest('hex').slice(0, 32).split('');
-  hex[12] = '5';
-  hex[16] = ((parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
-  const h = hex.join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 /**
  * A CLI an earlier attempt left running (its worker crashed) would race the resumed session for
  * the checkout: it and everything it started are stopped first.
@@ -306,13 +223,6 @@ function missingArtifacts(workspace: Workspace, input: StepInput): string[] {
 /** The CLI's HOME: per worker machine, under the data directory, so sessions survive restarts. */
 export function agentHome(config: AppConfig): string {
   return path.join(config.dataDir, 'agent-home');
-}
-
-/** Whether the CLI stored this session on this machine (it keeps one JSONL file per session). */
-function sessionStored(home: string, sessionId: string): boolean {
-  const projects = path.join(home, '.claude', 'projects');
-  if (!fs.existsSync(projects)) return false;
-  return fs.readdirSync(projects).some((dir) => fs.existsSync(path.join(projects, dir, `${sessionId}.jsonl`)));
 }
 
 function promptsDir(config: AppConfig, project: ProjectConfig): string | undefined {
