@@ -3,16 +3,13 @@
 // and write the deploy log (15-staging-log.md with staging_status, 14-deploy-log.md with
 // deploy_status) onto the item's branch. The artifacts gate then reads that verdict: FAILED sends
 // the item back to development with the log as the finding.
-import path from 'node:path';
 import { Context, heartbeat, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import YAML from 'yaml';
-import type { AppConfig, ProjectConfig } from '../config';
+import { repositoryUrl, type AppConfig, type ProjectConfig } from '../config';
 import { ARTIFACT_CONTRACT, workItemDocsDir, type StepInput, type StepResult, type VerdictSpec } from '../domain';
-import { FAILURE_NEEDS_PERSON } from '../workflows/messages';
-import { repositoryUrl } from './gates';
 import { buildCheckoutAt } from './build-checkout';
-import { GitMirror } from './git/repository';
+import { needsPerson } from './failures';
+import { GitMirror, mirrorDir } from './git/repository';
 import { probeHealth } from './health';
 import { runProjectCommand } from './project-command';
 
@@ -65,7 +62,7 @@ async function deploy(config: AppConfig, input: StepInput, target: Environment):
   const timer = setInterval(() => heartbeat({ environment: target.name }), 2000);
   try {
     const url = repositoryUrl(config, project);
-    const mirror = await GitMirror.sync(url, path.join(config.dataDir, 'repos', `${input.project}.git`));
+    const mirror = await GitMirror.sync(url, mirrorDir(config.dataDir, input.project));
     const { dir, revision } = await buildCheckoutAt(config, input.project, url, { revision: await mirror.resolve(`refs/heads/${project.defaultBranch}`) });
 
     const run = await runProjectCommand(command, dir, { signal: Context.current().cancellationSignal, env: { ORCH_REVISION: revision, ORCH_ENVIRONMENT: target.name } });
@@ -111,8 +108,4 @@ function renderLog(l: LogInput): string {
   const frontmatter = { [l.field]: l.status, environment: l.environment, revision: l.revision, command_exit: l.timedOut ? 'timeout' : (l.exitCode ?? null), health_url: l.healthUrl, health: l.health, at: new Date().toISOString() };
   const fence = '`'.repeat(Math.max(3, ...[...l.tail.matchAll(/`+/g)].map((m) => m[0].length + 1)));
   return `---\n${YAML.stringify(frontmatter)}---\n\n# ${l.environment} deploy: ${l.status}\n\nRevision \`${l.revision}\`, command \`${l.command}\`, health: ${l.health}.\n\nLast lines of the deploy command:\n\n${fence}text\n${l.tail}\n${fence}\n`;
-}
-
-function needsPerson(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FAILURE_NEEDS_PERSON, nonRetryable: true, message });
 }

@@ -1,13 +1,11 @@
 // Activities around the per-repository merge lease: filing a work item's request with the lease
 // workflow (started on first use), and telling the lease whether its holder still runs.
 import crypto from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { AppConfig } from '../config';
+import { repositoryUrl, type AppConfig } from '../config';
 import type { LeaseFiled, LeaseInput, LeaseTicket } from '../domain';
-import { FAILURE_NEEDS_PERSON } from '../workflows/messages';
+import { needsPerson } from './failures';
 import { leaseAcquireSignal } from '../workflows/lease-messages';
-import { repositoryUrl } from './gates';
 import { redactUrls } from './git/repository';
 
 /** One lease per repository, whichever projects point at it. */
@@ -17,13 +15,13 @@ export function leaseWorkflowId(repository: string): string {
 
 export function createLeaseActivities(config: AppConfig, client: Client | undefined) {
   const needClient = (): Client => {
-    if (!client) throw ApplicationFailure.create({ type: FAILURE_NEEDS_PERSON, nonRetryable: true, message: 'the merge lease needs a Temporal client in the worker' });
+    if (!client) throw needsPerson('the merge lease needs a Temporal client in the worker');
     return client;
   };
   return {
     async requestMergeLease(ticket: LeaseTicket): Promise<LeaseFiled> {
       const project = config.projects[ticket.project];
-      if (!project) throw ApplicationFailure.create({ type: FAILURE_NEEDS_PERSON, nonRetryable: true, message: `project ${ticket.project} is not configured` });
+      if (!project) throw needsPerson(`project ${ticket.project} is not configured`);
       if (!project.gates.merge) return {};
       const repository = repositoryUrl(config, project);
       const workflowId = leaseWorkflowId(repository);

@@ -4,13 +4,12 @@
 // completed state, matched by state group, never by name.
 // Gitea: the pull request opened when review starts, a commit status per gate on the branch
 // head, and the findings of a failed gate commented on the pull request.
-import { ApplicationFailure } from '@temporalio/common';
 import type { AppConfig, ProjectConfig } from '../config';
 import type { TrackerNotice, TrackerSyncInput, TrackerSyncResult } from '../domain';
 import type { CommitState, GiteaClient } from '../tracker/gitea-client';
 import { TrackerError } from '../tracker/http';
 import type { PlaneClient } from '../tracker/plane-client';
-import { FAILURE_NEEDS_PERSON } from '../workflows/messages';
+import { needsPerson } from './failures';
 import { renderComment, renderFindings } from './tracker-messages';
 
 export interface TrackerActivityDeps {
@@ -32,14 +31,14 @@ export function createTrackerActivities(deps: TrackerActivityDeps) {
   return {
     async syncTracker(input: TrackerSyncInput): Promise<TrackerSyncResult> {
       const project = deps.config.projects[input.project];
-      if (!project) throw ApplicationFailure.create({ type: FAILURE_NEEDS_PERSON, nonRetryable: true, message: `project ${input.project} is no longer configured` });
+      if (!project) throw needsPerson(`project ${input.project} is no longer configured`);
       try {
         const plane = await tellPlane(deps, project, input);
         const gitea = await tellGitea(deps, project, input);
         return { summary: `plane: ${plane}; gitea: ${gitea}` };
       } catch (err) {
         if (err instanceof TrackerError && err.personMustFix) {
-          throw ApplicationFailure.create({ type: FAILURE_NEEDS_PERSON, nonRetryable: true, message: `tracker: ${err.message}` });
+          throw needsPerson(`tracker: ${err.message}`);
         }
         throw err;
       }

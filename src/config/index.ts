@@ -46,6 +46,12 @@ export function projectForTicket(config: AppConfig, ticket: string): string {
   return match[0];
 }
 
+/** Where the project's repository is; a local path in projects.yaml is relative to that file. */
+export function repositoryUrl(config: AppConfig, project: ProjectConfig): string {
+  const url = project.repository;
+  return /^[a-z][a-z0-9+.-]*:\/\/|^[^/]+@[^/]+:/i.test(url) ? url : path.resolve(path.dirname(config.projectsFile), url);
+}
+
 export function workItemTimeouts(env: EnvConfig): WorkItemTimeouts {
   return {
     agentMs: env.ORCH_AGENT_TIMEOUT_MS,

@@ -603,17 +603,17 @@ function now(): string {
   return new Date().toISOString();
 }
 
+/** Failure types an activity throws when a person must act, and the block each becomes. */
+const PERSON_FAILURES: Readonly<Record<string, BlockedInfo['kind']>> = {
+  [FAILURE_NOT_IMPLEMENTED]: 'not-implemented',
+  [FAILURE_NEEDS_PERSON]: 'needs-person',
+  [FAILURE_BUDGET]: 'budget',
+};
+
 function blockFromActivityError(err: unknown, activity: string): Omit<BlockedInfo, 'stage' | 'at'> {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure && cause.type === FAILURE_NOT_IMPLEMENTED) {
-    return { kind: 'not-implemented', reason: cause.message };
-  }
-  if (cause instanceof ApplicationFailure && cause.type === FAILURE_NEEDS_PERSON) {
-    return { kind: 'needs-person', reason: cause.message };
-  }
-  if (cause instanceof ApplicationFailure && cause.type === FAILURE_BUDGET) {
-    return { kind: 'budget', reason: cause.message };
-  }
+  const kind = cause instanceof ApplicationFailure && cause.type ? PERSON_FAILURES[cause.type] : undefined;
+  if (kind) return { kind, reason: (cause as ApplicationFailure).message };
   const message = cause instanceof Error ? cause.message : String(cause);
   return { kind: 'activity-error', reason: `${activity} failed: ${message}` };
 }

@@ -7,11 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Context, activityInfo, heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { AppConfig, ProjectConfig } from '../../config';
+import { repositoryUrl, type AppConfig, type ProjectConfig } from '../../config';
 import { ARTIFACT_CONTRACT, ROLE_PERMISSIONS, itemBranch, stageCommitMessage, workItemDocsDir, type StepInput, type StepResult } from '../../domain';
 import type { Semaphore } from '../../util/semaphore';
-import { FAILURE_BUDGET, FAILURE_NEEDS_PERSON } from '../../workflows/messages';
-import { repositoryUrl } from '../gates';
+import { budgetExhausted, needsPerson } from '../failures';
 import { GitError } from '../git/repository';
 import { Workspace } from '../workspace/workspace';
 import type { AgentOutcome } from './classify';
@@ -28,11 +27,10 @@ export interface AgentRunnerDeps {
   readonly spend?: ProjectSpend;
 }
 
-/** What an attempt heartbeats; the next attempt reads it back after a crash. */
+/** What an attempt heartbeats (shown to operators); the next attempt reads `finishedCostUsd`. */
 export interface AgentHeartbeat {
   readonly phase: 'waiting' | 'preparing' | 'running' | 'committing';
-  readonly sessionId?: string;
-  readonly initSeen?: boolean;
+  readonly sessionId: string;
   readonly lastEvent?: string;
   readonly pid?: number;
   readonly host?: string;
@@ -61,9 +59,13 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
   const role = input.role;
   const ctx = Context.current();
   const previous = activityInfo().heartbeatDetails as AgentHeartbeat | undefined;
-  await killLeftovers(runSessionId());
+  // Every attempt of this activity uses the same session: a retry after a crash finds the
+  // session the CLI stored and resumes it, without needing a heartbeat that may never have
+  // reached the server.
+  const sessionId = runSessionId();
+  await killLeftovers(sessionId);
 
-  let beat: AgentHeartbeat = { phase: 'waiting', sessionId: previous?.sessionId, initSeen: previous?.initSeen };
+  let beat: AgentHeartbeat = { phase: 'waiting', sessionId };
   const timer = setInterval(() => heartbeat(beat), heartbeatEveryMs());
   heartbeat(beat);
   const release = await deps.slots.acquire(ctx.cancellationSignal).catch((err: unknown) => {
@@ -76,17 +78,11 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
     const branch = input.branch ?? itemBranch(input.ticket, input.title);
     const workspace = await prepareWorkspace(config, input, project, branch);
 
-    let sessionId: string;
     let costUsd: number;
-    if (previous?.finishedCostUsd !== undefined && previous.sessionId) {
+    if (previous?.finishedCostUsd !== undefined) {
       // The CLI finished before the worker stopped; its work is in the checkout.
-      sessionId = previous.sessionId;
       costUsd = previous.finishedCostUsd;
     } else {
-      // Every attempt of this activity uses the same session: a retry after a crash finds the
-      // session the CLI stored and resumes it, without needing a heartbeat that may never
-      // have reached the server.
-      sessionId = runSessionId();
       const resume = sessionStored(agentHome(config), sessionId);
       const prompt = resume
         ? RESUME_PROMPT
@@ -119,9 +115,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
         prompt,
         signal: ctx.cancellationSignal,
         onProgress: (stream, pid) => {
-          beat = { phase: 'running', sessionId, initSeen: stream.initSeen, lastEvent: stream.lastEvent, pid, host: os.hostname() };
-          // Throttled by the SDK; the pid and the session must reach the server early, since a
-          // crash right after the start is exactly when the next attempt needs them.
+          beat = { phase: 'running', sessionId, lastEvent: stream.lastEvent, pid, host: os.hostname() };
           heartbeat(beat);
         },
       });
@@ -129,7 +123,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       log.info('agent run ended', { ticket: input.ticket, stage: input.stage, role, outcome: run.outcome.kind, sessionId, costUsd, turns: run.stream.result?.numTurns, toolUses: run.stream.toolUses });
       const stopped = onFailure(run.outcome, costUsd, sessionId);
       if (stopped) return stopped;
-      beat = { phase: 'committing', sessionId, initSeen: true, finishedCostUsd: costUsd };
+      beat = { phase: 'committing', sessionId, finishedCostUsd: costUsd };
       heartbeat(beat);
     }
 
@@ -161,7 +155,7 @@ function onFailure(outcome: AgentOutcome, costUsd: number, sessionId: string): S
       throw needsPerson(outcome.message);
     case 'max-turns':
     case 'crash':
-      // Retried by Temporal; the retry resumes this session (from the heartbeat).
+      // Retried by Temporal; the retry resumes this session (same activity, same session id).
       throw ApplicationFailure.create({ type: 'AgentRunFailed', message: outcome.message });
   }
 }
@@ -184,15 +178,11 @@ async function budgetCap(deps: AgentRunnerDeps, input: StepInput, project: Proje
     const spent = await deps.spend.spentUsd(input.project);
     const left = project.monthlyBudgetUsd - spent;
     if (left <= 0) {
-      throw ApplicationFailure.create({
-        type: FAILURE_BUDGET,
-        nonRetryable: true,
-        message: `project ${input.project} has spent $${spent.toFixed(2)} of its monthly budget of $${project.monthlyBudgetUsd.toFixed(2)}; raise monthlyBudgetUsd in projects.yaml and retry`,
-      });
+      throw budgetExhausted(`project ${input.project} has spent $${spent.toFixed(2)} of its monthly budget of $${project.monthlyBudgetUsd.toFixed(2)}; raise monthlyBudgetUsd in projects.yaml and retry`);
     }
     cap = Math.min(cap, left);
   }
-  if (cap <= 0) throw ApplicationFailure.create({ type: FAILURE_BUDGET, nonRetryable: true, message: 'budget exhausted: nothing left for this agent run' });
+  if (cap <= 0) throw budgetExhausted('budget exhausted: nothing left for this agent run');
   return cap;
 }
 
@@ -232,8 +222,4 @@ function promptsDir(config: AppConfig, project: ProjectConfig): string | undefin
 function heartbeatEveryMs(): number {
   const timeout = activityInfo().heartbeatTimeoutMs;
   return timeout ? Math.max(100, Math.min(10_000, Math.floor(timeout / 3))) : 10_000;
-}
-
-function needsPerson(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FAILURE_NEEDS_PERSON, nonRetryable: true, message });
 }

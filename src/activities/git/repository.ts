@@ -14,6 +14,11 @@ function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
+/** The bare mirror of a project's repository that gates and deploys read from. */
+export function mirrorDir(dataDir: string, project: string): string {
+  return path.join(dataDir, 'repos', `${project}.git`);
+}
+
 export class GitError extends Error {
   override readonly name = 'GitError';
 }
