@@ -21,12 +21,18 @@ export interface AppConfig {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = PROJECT_ROOT): AppConfig {
   const parsed = loadEnv(env);
   const projectsFile = path.resolve(cwd, parsed.ORCH_PROJECTS_FILE);
-  return {
-    env: parsed,
-    projectsFile,
-    projects: loadProjects(projectsFile).projects,
-    dataDir: path.resolve(cwd, parsed.ORCH_DATA_DIR),
-  };
+  const projects = loadProjects(projectsFile).projects;
+  assertObservationFitsGateTimeout(projects, parsed, projectsFile);
+  return { env: parsed, projectsFile, projects, dataDir: path.resolve(cwd, parsed.ORCH_DATA_DIR) };
+}
+
+/** The observation window runs inside one gate activity: a longer window could never pass. */
+function assertObservationFitsGateTimeout(projects: ProjectsFile['projects'], env: EnvConfig, file: string): void {
+  for (const [key, project] of Object.entries(projects)) {
+    if (project.observation.windowMs >= env.ORCH_GATE_TIMEOUT_MS) {
+      throw new ConfigError(`${file}: projects.${key}.observation.windowMs (${project.observation.windowMs}) must be shorter than ORCH_GATE_TIMEOUT_MS (${env.ORCH_GATE_TIMEOUT_MS})`);
+    }
+  }
 }
 
 export function projectConfig(config: AppConfig, key: string): ProjectConfig {

@@ -63,6 +63,15 @@ describe('projects file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-config-'));
     expect(errorOf(() => loadConfig({ ORCH_PROJECTS_FILE: 'nope.yaml' }, dir))).toContain(`${path.join(dir, 'nope.yaml')}: cannot read the projects file: ENOENT`);
   });
+
+  test('an observation window the gate timeout cannot hold is refused, naming both settings', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-config-'));
+    fs.writeFileSync(path.join(dir, 'projects.yaml'), `${valid}    observation:\n      windowMs: 600000\n`);
+    expect(errorOf(() => loadConfig({ ORCH_GATE_TIMEOUT_MS: '600000' }, dir))).toBe(
+      `${path.join(dir, 'projects.yaml')}: projects.shop.observation.windowMs (600000) must be shorter than ORCH_GATE_TIMEOUT_MS (600000)`,
+    );
+    expect(loadConfig({ ORCH_GATE_TIMEOUT_MS: '600001' }, dir).projects.shop?.observation.windowMs).toBe(600000);
+  });
 });
 
 describe('environment', () => {

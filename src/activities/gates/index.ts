@@ -1,6 +1,6 @@
 // The runGate activity: looks the gate up in the registry, syncs the project's mirror and runs
 // the check. Disabled gates pass with a note saying why; unbuilt gates say "not implemented".
-import { heartbeat } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
 import { repositoryUrl, type AppConfig } from '../../config';
 import { itemBranch, type GateInput, type GateOutcome } from '../../domain';
 import { needsPerson, notImplemented } from '../failures';
@@ -20,11 +20,21 @@ export function createGateActivities(config: AppConfig) {
       if (disabled) return { gate: input.gate, verdict: 'PASS', findings: [`gate ${input.gate} does not apply: ${disabled}`] };
 
       const url = repositoryUrl(config, project);
-      const timer = setInterval(() => heartbeat({ gate: input.gate }), 5000);
+      // The heartbeat carries the gate's last checkpoint, so a retry on another worker (after a
+      // crash or a deploy of the worker itself) continues where this attempt was.
+      let details: GateHeartbeat = { gate: input.gate, ...previousCheckpoint(input.gate) };
+      const timer = setInterval(() => heartbeat(details), 5000);
+      const checkpoints = {
+        previous: details.checkpoint,
+        save(checkpoint: unknown): void {
+          details = { gate: input.gate, checkpoint };
+          heartbeat(details);
+        },
+      };
       try {
         const mirror = await GitMirror.sync(url, mirrorDir(config.dataDir, input.project));
         const branch = input.branch ?? itemBranch(input.ticket, '');
-        return await definition.check({ config, projectKey: input.project, project, input, branch, mirror, repositoryUrl: url });
+        return await definition.check({ config, projectKey: input.project, project, input, branch, mirror, repositoryUrl: url, checkpoints });
       } catch (err) {
         // An unreachable or unknown repository will not fix itself by retrying.
         if (err instanceof GitError && /clone/.test(err.message)) {
@@ -36,4 +46,15 @@ export function createGateActivities(config: AppConfig) {
       }
     },
   };
+}
+
+interface GateHeartbeat {
+  readonly gate: string;
+  readonly checkpoint?: unknown;
+}
+
+/** The checkpoint the previous attempt of this gate heartbeated, if any. */
+function previousCheckpoint(gate: string): { checkpoint?: unknown } {
+  const details = Context.current().info.heartbeatDetails as Partial<GateHeartbeat> | undefined;
+  return details?.gate === gate && details.checkpoint !== undefined ? { checkpoint: details.checkpoint } : {};
 }

@@ -2,56 +2,85 @@
 // URL for the project's observation window. A failed probe ends the window: the project's rollback
 // command runs and the item goes back to development with the evidence. The result is written to
 // 16-post-deploy-log.md (observation_status) on the item's branch and read back.
+//
+// The window is durable: every probe is checkpointed in the activity heartbeat, so when the worker
+// dies (or is replaced by a deploy) the retry continues the same window with the probes seen so
+// far, instead of starting a new one or losing a failure.
 import { Context } from '@temporalio/activity';
 import YAML from 'yaml';
 import { OBSERVATION_REPORT, workItemDocsDir, type GateOutcome } from '../../domain';
-import { buildCheckoutDir } from '../build-checkout';
 import { probeHealth, type Probe } from '../health';
-import { runProjectCommand } from '../project-command';
+import { rollBackProduction } from '../production-rollback';
 import { readVerdict } from './frontmatter';
 import type { GateContext } from './registry';
+
+/** Probes kept in the checkpoint and the log: the first failure always, then the latest ones. */
+const PROBES_KEPT = 50;
+
+/** What an attempt has seen of the window so far. */
+export interface ObservationCheckpoint {
+  readonly revision: string;
+  readonly startedAtMs: number;
+  readonly probeCount: number;
+  readonly probes: readonly Probe[];
+  readonly failed?: Probe;
+}
 
 export async function runObservationGate(ctx: GateContext): Promise<GateOutcome> {
   const url = ctx.project.health.productionUrl as string;
   const { windowMs, probeIntervalMs } = ctx.project.observation;
   const signal = Context.current().cancellationSignal;
   const revision = await ctx.mirror.resolve(`refs/heads/${ctx.project.defaultBranch}`);
-  const probes: Probe[] = [];
-  const end = Date.now() + windowMs;
-  for (;;) {
+  let seen = resumable(ctx.checkpoints.previous, revision) ?? { revision, startedAtMs: Date.now(), probeCount: 0, probes: [] };
+  const end = seen.startedAtMs + windowMs;
+  while (!seen.failed && (seen.probeCount === 0 || Date.now() + probeIntervalMs <= end)) {
+    if (seen.probeCount > 0) await sleep(probeIntervalMs, signal);
     const probe = await probeHealth(url, Math.min(probeIntervalMs, 10_000));
-    probes.push(probe);
-    if (!probe.ok || Date.now() + probeIntervalMs > end) break;
-    await sleep(probeIntervalMs, signal);
+    seen = {
+      ...seen,
+      probeCount: seen.probeCount + 1,
+      probes: [...seen.probes, probe].slice(-PROBES_KEPT),
+      failed: probe.ok ? undefined : probe,
+    };
+    ctx.checkpoints.save(seen);
   }
-  const failed = probes.find((p) => !p.ok);
-  let rollback: string | undefined;
-  if (failed) {
-    const command = ctx.project.commands.rollback;
-    if (command) {
-      const run = await runProjectCommand(command, buildCheckoutDir(ctx.config, ctx.projectKey), { signal, env: { ORCH_REVISION: revision, ORCH_ENVIRONMENT: 'production' } });
-      rollback = run.exitCode === 0 ? `rollback \`${command}\` succeeded` : `rollback \`${command}\` FAILED (exit ${run.exitCode}): ${run.tail}`;
-    } else {
-      rollback = 'no rollback command is configured (commands.rollback): production still runs the degraded revision';
-    }
-  }
-  const status = failed ? 'DEGRADED' : 'HEALTHY';
+  const rollback = seen.failed ? await rollBackProduction(ctx.config, ctx.projectKey, ctx.project, revision, signal) : undefined;
+  const status = seen.failed ? 'DEGRADED' : 'HEALTHY';
   const file = `${workItemDocsDir(ctx.input.ticket)}/${OBSERVATION_REPORT.path}`;
-  const report = render(status, url, revision, windowMs, probes, rollback);
+  const report = render(status, url, windowMs, seen, rollback?.detail);
   await ctx.mirror.commitFile(ctx.repositoryUrl, ctx.branch, file, report, `chore(${ctx.input.ticket}): post-deploy observation (${status})`);
 
   const written = await ctx.mirror.show(`refs/heads/${ctx.branch}`, file);
   const reading = written === undefined ? undefined : readVerdict(file, written, OBSERVATION_REPORT.verdict!);
   if (!reading || !reading.ok) return { gate: 'observation', verdict: 'FAIL', findings: [reading && !reading.ok ? reading.finding : `${file} could not be read back`] };
-  if (reading.value !== 'HEALTHY' || failed) {
-    return { gate: 'observation', verdict: 'FAIL', findings: [`production became unhealthy after the deploy of ${revision.slice(0, 12)}: ${failed?.detail ?? 'see the log'} at ${failed?.at ?? '?'}; ${rollback}`] };
+  if (reading.value !== 'HEALTHY' || seen.failed) {
+    const failed = seen.failed;
+    return { gate: 'observation', verdict: 'FAIL', findings: [`production became unhealthy after the deploy of ${revision.slice(0, 12)}: ${failed?.detail ?? 'see the log'} at ${failed?.at ?? '?'}; ${rollback?.detail}`] };
   }
-  return { gate: 'observation', verdict: 'PASS', findings: [`healthy for ${probes.length} probe(s) over ${windowMs} ms at ${url}`] };
+  return { gate: 'observation', verdict: 'PASS', findings: [`healthy for ${seen.probeCount} probe(s) over ${windowMs} ms at ${url}`] };
 }
 
-function render(status: string, url: string, revision: string, windowMs: number, probes: readonly Probe[], rollback?: string): string {
-  const frontmatter = { observation_status: status, revision, health_url: url, window_ms: windowMs, probes: probes.length, failed_probe: probes.find((p) => !p.ok) ?? null, rollback: rollback ?? null };
-  const lines = probes.map((p) => `- ${p.at}: ${p.ok ? 'ok' : 'FAILED'} (${p.detail})`);
+/** The previous attempt's checkpoint when it watched the same deploy; anything else starts anew. */
+export function resumable(previous: unknown, revision: string): ObservationCheckpoint | undefined {
+  if (typeof previous !== 'object' || previous === null) return undefined;
+  const p = previous as Partial<ObservationCheckpoint>;
+  const wellFormed = p.revision === revision && typeof p.startedAtMs === 'number' && typeof p.probeCount === 'number' && Array.isArray(p.probes);
+  return wellFormed ? (p as ObservationCheckpoint) : undefined;
+}
+
+function render(status: string, url: string, windowMs: number, seen: ObservationCheckpoint, rollback?: string): string {
+  const frontmatter = {
+    observation_status: status,
+    revision: seen.revision,
+    health_url: url,
+    window_ms: windowMs,
+    window_started_at: new Date(seen.startedAtMs).toISOString(),
+    probes: seen.probeCount,
+    failed_probe: seen.failed ?? null,
+    rollback: rollback ?? null,
+  };
+  const omitted = seen.probeCount - seen.probes.length;
+  const lines = [...(omitted > 0 ? [`- … ${omitted} earlier healthy probe(s)`] : []), ...seen.probes.map((p) => `- ${p.at}: ${p.ok ? 'ok' : 'FAILED'} (${p.detail})`)];
   return `---\n${YAML.stringify(frontmatter)}---\n\n# Post-deploy observation: ${status}\n\n${lines.join('\n')}\n${rollback ? `\n${rollback}\n` : ''}`;
 }
 

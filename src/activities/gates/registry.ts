@@ -17,6 +17,14 @@ export interface GateContext {
   readonly branch: string;
   readonly mirror: GitMirror;
   readonly repositoryUrl: string;
+  /** Progress that survives a retry of the activity: saved in the heartbeat, read on the next attempt. */
+  readonly checkpoints: GateCheckpoints;
+}
+
+export interface GateCheckpoints {
+  /** What the previous attempt saved last (unvalidated: a gate checks it before trusting it). */
+  readonly previous: unknown;
+  save(checkpoint: unknown): void;
 }
 
 export interface GateDefinition {
