@@ -9,6 +9,7 @@ import { Semaphore } from '../util/semaphore';
 import { createAgentActivities } from './agent/run-agent';
 import { projectSpendFromClient } from './agent/project-spend';
 import { createDeployActivities } from './deploy';
+import { createRollbackActivities } from './rollback';
 import { createGateActivities } from './gates';
 import { createLeaseActivities } from './lease';
 import { createTrackerActivities } from './tracker';
@@ -28,6 +29,7 @@ export type AllActivities = WorkItemActivities & ReturnType<typeof createLeaseAc
 export function createActivities(config: AppConfig, deps: ActivityDeps): AllActivities {
   return {
     ...createDeployActivities(config),
+    ...createRollbackActivities(config),
     ...createAgentActivities({
       config,
       slots: new Semaphore(config.env.ORCH_AGENT_MAX_CONCURRENT),

@@ -2,12 +2,14 @@
 // the workflow sees only these signatures.
 import type { GateOutcome } from './gates';
 import type { LeaseFiled, LeaseTicket } from './lease';
-import type { GateInput, StepInput, StepResult, TrackerSyncInput, TrackerSyncResult } from './work-item';
+import type { GateInput, ProductionRollbackInput, ProductionRollbackResult, StepInput, StepResult, TrackerSyncInput, TrackerSyncResult } from './work-item';
 
 export interface WorkItemActivities {
   runAgent(input: StepInput): Promise<StepResult>;
   deployStaging(input: StepInput): Promise<StepResult>;
   deployProduction(input: StepInput): Promise<StepResult>;
+  /** Runs the project's rollback command against production (a person rolled the item back from deploy). */
+  rollbackProduction(input: ProductionRollbackInput): Promise<ProductionRollbackResult>;
   runGate(input: GateInput): Promise<GateOutcome>;
   /** Tells the tracker about a stage change or a block (comment, state move); idempotent. */
   syncTracker(input: TrackerSyncInput): Promise<TrackerSyncResult>;
@@ -23,4 +25,4 @@ export interface WorkspaceRef {
 }
 
 export type WorkItemActivityName = keyof WorkItemActivities;
-export const WORK_ITEM_ACTIVITY_NAMES: readonly WorkItemActivityName[] = ['runAgent', 'deployStaging', 'deployProduction', 'runGate', 'syncTracker', 'requestMergeLease', 'releaseWorkspace'];
+export const WORK_ITEM_ACTIVITY_NAMES: readonly WorkItemActivityName[] = ['runAgent', 'deployStaging', 'deployProduction', 'rollbackProduction', 'runGate', 'syncTracker', 'requestMergeLease', 'releaseWorkspace'];

@@ -4,7 +4,7 @@
 import type { Stage } from './stages';
 
 export interface VerdictSpec {
-  readonly field: 'verdict' | 'deploy_status' | 'staging_status' | 'security_status' | 'observation_status';
+  readonly field: 'verdict' | 'deploy_status' | 'staging_status' | 'security_status' | 'observation_status' | 'rollback_status';
   /** The value that lets the item along the edge. */
   readonly pass: string;
   /** The value that sends the work back (as a failure, or REQUEST_CHANGES for the reviewer). */
@@ -48,6 +48,12 @@ export const OBSERVATION_REPORT: ArtifactSpec = {
 export const SECURITY_REPORT: ArtifactSpec = {
   path: '17-security-report.md',
   verdict: { field: 'security_status', pass: 'PASS', fail: 'FAIL' },
+};
+
+/** Written by a production rollback a person asked for (rolling the item back from deploy). */
+export const ROLLBACK_REPORT: ArtifactSpec = {
+  path: '18-rollback-log.md',
+  verdict: { field: 'rollback_status', pass: 'ROLLED_BACK', fail: 'FAILED' },
 };
 
 export function workItemDocsDir(ticket: string): string {

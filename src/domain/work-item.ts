@@ -61,6 +61,8 @@ export interface BlockedInfo {
   readonly gate?: GateName;
   /** For a tracker block raised while the item was already blocked: that earlier block. */
   readonly underlying?: BlockedInfo;
+  /** Set when the production rollback a person asked for did not succeed. */
+  readonly productionRollback?: true;
 }
 
 export interface StageVisit {
@@ -174,6 +176,28 @@ export interface WorkItemState {
   /** Tracker notices not yet delivered, oldest first. */
   notices: TrackerNotice[];
   noticeSeq: number;
+  /** The production deploy of the current deploy-stage visit has started (production may run this item's code). */
+  productionTouched?: boolean;
+  /** A person rolled the item back after its production deploy started: production is rolled back next. */
+  pendingProductionRollback?: ProductionRollbackRequest;
+}
+
+export interface ProductionRollbackRequest {
+  readonly by: string;
+  readonly reason?: string;
+}
+
+/** What the production rollback activity receives. */
+export interface ProductionRollbackInput extends ProductionRollbackRequest {
+  readonly project: string;
+  readonly ticket: string;
+  readonly branch: string;
+}
+
+export interface ProductionRollbackResult {
+  /** False when no rollback command is configured, it failed, or production stayed unhealthy. */
+  readonly ok: boolean;
+  readonly detail: string;
 }
 
 /** What a step activity (agent run or deploy) receives. */

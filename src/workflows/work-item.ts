@@ -140,6 +140,12 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     (args) => {
       recordOverride({ kind: 'approve', by: args.by, reason: args.reason });
       const blocked = state.blocked;
+      if (blocked?.productionRollback) {
+        // A person vouches that production is fine (rolled back by hand): the item goes on.
+        state.pendingProductionRollback = undefined;
+        unblock(undefined);
+        return result();
+      }
       if (blocked?.kind === 'tracker') {
         // A person accepts that the tracker misses this notice.
         state.notices.shift();
@@ -252,6 +258,10 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       await condition(() => state.status !== 'blocked' || interrupt !== undefined || continueAsNewDue() || (noticesDeliverable() && trackerSyncOn !== false));
       continue;
     }
+    if (state.pendingProductionRollback) {
+      await rollBackProduction(state.pendingProductionRollback);
+      continue;
+    }
     await runStage(STAGE_GRAPH[state.stage]);
   }
 
@@ -355,7 +365,11 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     try {
       if (step.activity === 'runAgent') outcome = await agent.runAgent(stepInput);
       else if (step.activity === 'deployStaging') outcome = await deploy.deployStaging(stepInput);
-      else outcome = await deploy.deployProduction(stepInput);
+      else {
+        // From here on production may run this item's code: a rollback override must undo it.
+        state.productionTouched = true;
+        outcome = await deploy.deployProduction(stepInput);
+      }
     } catch (err) {
       if (isCancellation(err)) throw err;
       block(blockFromActivityError(err, step.activity));
@@ -488,7 +502,34 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     }
     state.status = 'active';
     state.findings = [`Rolled back from ${state.stage} to ${request.toStage} by ${because}`];
+    // Production rollback on a person's rollback from deploy: added with the deploy stages.
+    if (state.productionTouched && patched('production-rollback')) {
+      state.pendingProductionRollback = { by: request.by, reason: request.reason };
+    }
     moveTo(request.toStage, `rolled back to ${request.toStage} by ${because}`);
+  }
+
+  /**
+   * Runs the project's rollback command after a person rolled the item back from deploy. Fails
+   * closed: when production could not be rolled back the item blocks until a person retries
+   * (runs it again) or approves (production was put right by hand).
+   */
+  async function rollBackProduction(request: NonNullable<WorkItemState['pendingProductionRollback']>): Promise<void> {
+    let outcome: { ok: boolean; detail: string };
+    try {
+      outcome = await deploy.rollbackProduction({ project: state.project, ticket: state.ticket, branch: state.branch, by: request.by, reason: request.reason });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      outcome = { ok: false, detail: blockFromActivityError(err, 'rollbackProduction').reason };
+    }
+    if (state.status !== 'active' || state.pendingProductionRollback !== request) return;
+    if (!outcome.ok) {
+      block({ kind: 'needs-person', reason: `production was not rolled back: ${outcome.detail}; roll it back by hand and approve, or retry`, productionRollback: true });
+      return;
+    }
+    state.pendingProductionRollback = undefined;
+    state.findings.push(outcome.detail);
+    publish();
   }
 
   /** Ends a tracker block: back to the block underneath it, or on where the item was. */
@@ -518,6 +559,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   function moveTo(stage: Stage, outcome: string): void {
     notify(stage === 'done' ? { kind: 'done', stage } : { kind: 'stage', stage, previousStage: state.stage, reason: outcome === 'passed' ? undefined : outcome });
     closeVisit(outcome);
+    state.productionTouched = undefined;
     state.history.push({ stage, enteredAt: now() });
     state.stage = stage;
     state.attempt = state.history.filter((v) => v.stage === stage).length;

@@ -35,7 +35,7 @@ const GENERATIONS = ['v1-', 'v2-', 'v3-', ''];
 
 test('the recorded scenarios are present for every generation of the workflow', () => {
   const names = recordedHistories().map((h) => h.workflowId);
-  expect(names).toEqual(expect.arrayContaining([...GENERATIONS.flatMap((g) => SCENARIOS.map((s) => `${g}${s}`)), 'budget-top-up']));
+  expect(names).toEqual(expect.arrayContaining([...GENERATIONS.flatMap((g) => SCENARIOS.map((s) => `${g}${s}`)), 'budget-top-up', 'production-rollback']));
 });
 
 test('each generation carries exactly the patch markers of its time', () => {
@@ -46,6 +46,7 @@ test('each generation carries exactly the patch markers of its time', () => {
   const byName = new Map(recordedHistories().map((h) => [h.workflowId, patchIds(h)]));
   expect(byName.get('happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices', 'merge-lease', 'workspace-release']);
   expect(byName.get('budget-top-up')).toEqual(['tracker-sync', 'tracker-gate-notices', 'agent-budget']);
+  expect(byName.get('production-rollback')).toContain('production-rollback');
   expect(byName.get('v3-happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices']);
   expect(byName.get('v2-happy-path')).toEqual(['tracker-sync']);
   expect(byName.get('v1-happy-path')).toEqual([]);

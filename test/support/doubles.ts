@@ -1,9 +1,10 @@
 // Test doubles for the work-item activities: scripted answers, every call recorded.
 import { heartbeat, sleep as activitySleep, Context } from '@temporalio/activity';
-import type { GateInput, GateOutcome, StepInput, StepResult, TrackerSyncInput, WorkItemActivities } from '../../src/domain';
+import type { GateInput, GateOutcome, ProductionRollbackInput, ProductionRollbackResult, StepInput, StepResult, TrackerSyncInput, WorkItemActivities } from '../../src/domain';
 
 export type StepScript = (input: StepInput, call: number) => StepResult | Promise<StepResult>;
 export type GateScript = (input: GateInput, call: number) => GateOutcome | Promise<GateOutcome>;
+export type RollbackScript = (input: ProductionRollbackInput, call: number) => ProductionRollbackResult | Promise<ProductionRollbackResult>;
 
 export interface ScriptedActivities {
   readonly activities: WorkItemActivities;
@@ -11,16 +12,18 @@ export interface ScriptedActivities {
   readonly gateCalls: GateInput[];
   readonly trackerCalls: TrackerSyncInput[];
   readonly releasedWorkspaces: string[];
+  readonly rollbackCalls: ProductionRollbackInput[];
 }
 
 const pass: GateScript = (input) => ({ gate: input.gate, verdict: 'PASS', findings: [] });
 const done: StepScript = () => ({ costUsd: 0.25, sessionId: undefined });
 
-export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScript } = {}): ScriptedActivities {
+export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScript; rollback?: RollbackScript } = {}): ScriptedActivities {
   const stepCalls: StepInput[] = [];
   const gateCalls: GateInput[] = [];
   const trackerCalls: TrackerSyncInput[] = [];
   const releasedWorkspaces: string[] = [];
+  const rollbackCalls: ProductionRollbackInput[] = [];
   const step = async (input: StepInput): Promise<StepResult> => {
     stepCalls.push(input);
     return (scripts.step ?? done)(input, stepCalls.filter((c) => c.stage === input.stage).length);
@@ -30,6 +33,7 @@ export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScri
     gateCalls,
     trackerCalls,
     releasedWorkspaces,
+    rollbackCalls,
     activities: {
       // No lease by default: the merge gate runs at once (the lease has tests of its own).
       requestMergeLease: async () => ({}),
@@ -43,6 +47,10 @@ export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScri
       runAgent: step,
       deployStaging: step,
       deployProduction: step,
+      rollbackProduction: async (input) => {
+        rollbackCalls.push(input);
+        return (scripts.rollback ?? (() => ({ ok: true, detail: 'rolled back by the test double' })))(input, rollbackCalls.length);
+      },
       runGate: async (input) => {
         gateCalls.push(input);
         return (scripts.gate ?? pass)(input, gateCalls.filter((c) => c.stage === input.stage && c.gate === input.gate).length);

@@ -124,6 +124,76 @@ describe('overrides', () => {
       expect(final.history[3]?.outcome).toBe('rolled back to architecture by priya: ADR missed the cache');
       const architectRerun = doubles.stepCalls.filter((c) => c.stage === 'architecture')[1];
       expect(architectRerun?.findings).toEqual(['Rolled back from development to architecture by priya: ADR missed the cache']);
+      // Production was never touched: nothing to roll back there.
+      expect(doubles.rollbackCalls).toEqual([]);
+    });
+  });
+
+  test('rollback during the post-deploy observation rolls production back, then reopens development with the evidence', async () => {
+    const queue = taskQueue('rollback-prod');
+    let observing!: () => void;
+    const observationStarted = new Promise<void>((resolve) => (observing = resolve));
+    let watchOnce = true;
+    const doubles = scriptedActivities({
+      gate: async (input, call) => {
+        if (input.gate === 'observation' && call === 1 && watchOnce) {
+          watchOnce = false;
+          observing();
+          return runUntilCancelled(() => undefined);
+        }
+        return { gate: input.gate, verdict: 'PASS', findings: [] };
+      },
+      rollback: (input) => ({ ok: true, detail: `production rollback from abc123: \`./rollback.sh\` succeeded (asked by ${input.by})` }),
+    });
+    await withWorker(env, queue, doubles.activities, async () => {
+      const item = testInput();
+      const handle = await startItem(env, queue, item);
+      await observationStarted;
+      await handle.executeUpdate(rollbackUpdate, { args: [{ by: 'priya', toStage: 'development', reason: 'checkout errors in the logs' }] });
+      const final = await handle.result();
+      await recordHistory(env, handle, 'production-rollback');
+      expect(final.status).toBe('done');
+      expect(doubles.rollbackCalls).toEqual([{ project: item.project, ticket: item.ticket, branch: final.branch, by: 'priya', reason: 'checkout errors in the logs' }]);
+      const developerRerun = doubles.stepCalls.filter((c) => c.stage === 'development')[1];
+      expect(developerRerun?.findings).toEqual([
+        'Rolled back from deploy to development by priya: checkout errors in the logs',
+        'production rollback from abc123: `./rollback.sh` succeeded (asked by priya)',
+      ]);
+      expect(final.productionTouched).toBeUndefined();
+    });
+  });
+
+  test('a production rollback that fails blocks the item (fail closed); retry runs it again', async () => {
+    const queue = taskQueue('rollback-prod-fail');
+    let observing!: () => void;
+    const observationStarted = new Promise<void>((resolve) => (observing = resolve));
+    let watchOnce = true;
+    const doubles = scriptedActivities({
+      gate: async (input) => {
+        if (input.gate === 'observation' && watchOnce) {
+          watchOnce = false;
+          observing();
+          return runUntilCancelled(() => undefined);
+        }
+        return { gate: input.gate, verdict: 'PASS', findings: [] };
+      },
+      rollback: (_input, call) => (call === 1 ? { ok: false, detail: 'rollback `./rollback.sh` FAILED (exit 3): registry unreachable' } : { ok: true, detail: 'rolled back on the second try' }),
+    });
+    await withWorker(env, queue, doubles.activities, async () => {
+      const handle = await startItem(env, queue, testInput());
+      await observationStarted;
+      await handle.executeUpdate(rollbackUpdate, { args: [{ by: 'priya', toStage: 'development' }] });
+      const blocked = await waitForState(handle, (s) => s.status === 'blocked');
+      expect(blocked.stage).toBe('development');
+      expect(blocked.blocked).toMatchObject({ kind: 'needs-person', productionRollback: true });
+      expect(blocked.blocked?.reason).toBe('production was not rolled back: rollback `./rollback.sh` FAILED (exit 3): registry unreachable; roll it back by hand and approve, or retry');
+      // Development does not start while production may still run the rolled-back code.
+      expect(doubles.stepCalls.filter((c) => c.stage === 'development')).toHaveLength(1);
+      await handle.executeUpdate(retryUpdate, { args: [{ by: 'ops' }] });
+      const final = await handle.result();
+      expect(final.status).toBe('done');
+      expect(doubles.rollbackCalls).toHaveLength(2);
+      expect(doubles.stepCalls.filter((c) => c.stage === 'development')[1]?.findings).toContain('rolled back on the second try');
     });
   });
 
