@@ -35,7 +35,7 @@ export function createActivities(config: AppConfig, deps: ActivityDeps): AllActi
       slots: new Semaphore(config.env.ORCH_AGENT_MAX_CONCURRENT),
       spend: deps.client ? projectSpendFromClient(deps.client) : undefined,
     }),
-    ...createGateActivities(config),
+    ...createGateActivities(config, { gitea: deps.gitea }),
     ...createTrackerActivities({ config, plane: deps.plane, gitea: deps.gitea }),
     ...createWorkspaceActivities(config),
     ...createLeaseActivities(config, deps.client),

@@ -23,7 +23,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = PROJECT_R
   const projectsFile = path.resolve(cwd, parsed.ORCH_PROJECTS_FILE);
   const projects = loadProjects(projectsFile).projects;
   assertObservationFitsGateTimeout(projects, parsed, projectsFile);
+  assertGiteaApiForMerges(projects, parsed, projectsFile);
   return { env: parsed, projectsFile, projects, dataDir: path.resolve(cwd, parsed.ORCH_DATA_DIR) };
+}
+
+/** A project that merges through Gitea's API cannot merge at all without its credentials. */
+function assertGiteaApiForMerges(projects: ProjectsFile['projects'], env: EnvConfig, file: string): void {
+  const key = Object.keys(projects).find((k) => projects[k]?.gitea?.mergeThroughApi);
+  if (key && (!env.ORCH_GITEA_API_URL || !env.ORCH_GITEA_TOKEN)) {
+    throw new ConfigError(`${file}: projects.${key}.gitea.mergeThroughApi needs the Gitea API: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN`);
+  }
 }
 
 /** The observation window runs inside one gate activity: a longer window could never pass. */

@@ -89,6 +89,11 @@ const giteaSchema = z
   .object({
     /** owner/name of the repository on Gitea. */
     repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'),
+    /**
+     * Merge through Gitea's API (open or reuse the PR, merge it there) instead of pushing the
+     * merge from git. Branch protection, required approvals and checks on Gitea then apply.
+     */
+    mergeThroughApi: z.boolean().default(false),
   })
   .strict();
 

@@ -4,9 +4,24 @@ import { HttpClient, TrackerError, type HttpClientOptions } from './http';
 export interface GiteaPull {
   readonly number: number;
   readonly html_url?: string;
+  readonly state?: 'open' | 'closed';
   readonly merged?: boolean;
+  readonly merge_commit_sha?: string | null;
   readonly head: { readonly ref: string; readonly sha: string };
 }
+
+/** Gitea's merge styles (`Do`); fast-forward-only needs Gitea 1.21 or later. */
+export type GiteaMergeStyle = 'merge' | 'rebase' | 'rebase-merge' | 'squash' | 'fast-forward-only';
+
+/**
+ * What one merge request got. `refused` carries Gitea's status: 405 (already merged, not allowed,
+ * not mergeable yet, required checks or approvals missing), 409 (conflict, head or base moved),
+ * 404 (closed). `unknown`: no answer or a server error, so the merge may or may not have happened.
+ */
+export type GiteaMergeAnswer =
+  | { readonly outcome: 'merged' }
+  | { readonly outcome: 'refused'; readonly status: 404 | 405 | 409; readonly message: string }
+  | { readonly outcome: 'unknown'; readonly detail: string };
 
 export type CommitState = 'pending' | 'success' | 'error' | 'failure' | 'warning';
 
@@ -36,6 +51,28 @@ export class GiteaClient {
   async findPullRequest(repo: string, head: string, base: string): Promise<GiteaPull | undefined> {
     const { status, body } = await this.http.request<GiteaPull>('GET', `api/v1/repos/${repo}/pulls/${encodeURIComponent(base)}/${encodeURIComponent(head)}`, undefined, [404]);
     return status === 404 ? undefined : body;
+  }
+
+  /** Whether the PR is merged (Gitea answers 204 when it is, 404 when not). */
+  async isMerged(repo: string, number: number): Promise<boolean> {
+    const { status } = await this.http.request('GET', `api/v1/repos/${repo}/pulls/${number}/merge`, undefined, [404]);
+    return status === 204;
+  }
+
+  /**
+   * Asks Gitea once to merge the PR, only if its head is still `headCommitId`. Never retried
+   * here: a merge is not safe to repeat blindly, so the caller checks `isMerged` first.
+   */
+  async mergePullRequest(repo: string, number: number, options: { style: GiteaMergeStyle; headCommitId: string; title: string }): Promise<GiteaMergeAnswer> {
+    const body = { Do: options.style, head_commit_id: options.headCommitId, MergeTitleField: options.title, delete_branch_after_merge: false };
+    try {
+      const { status, body: answer } = await this.http.request<{ message?: string } | undefined>('POST', `api/v1/repos/${repo}/pulls/${number}/merge`, body, [404, 405, 409], { retry: false });
+      if (status === 404 || status === 405 || status === 409) return { outcome: 'refused', status, message: answer?.message ?? '' };
+      return { outcome: 'merged' };
+    } catch (err) {
+      if (err instanceof TrackerError && (err.status === undefined || err.status >= 500)) return { outcome: 'unknown', detail: err.message };
+      throw err;
+    }
   }
 
   async setStatus(repo: string, sha: string, state: CommitState, context: string, description: string, targetUrl?: string): Promise<void> {

@@ -41,8 +41,13 @@ export class HttpClient {
     this.timeoutMs = options.timeoutMs ?? 15_000;
   }
 
-  /** Resolves for 2xx and for statuses listed in `accept` (e.g. 409 for idempotent creates). */
-  async request<T>(method: string, path: string, body?: unknown, accept: readonly number[] = []): Promise<HttpResponse<T>> {
+  /**
+   * Resolves for 2xx and for statuses listed in `accept` (e.g. 409 for idempotent creates).
+   * `retry: false` for requests that are not safe to repeat blindly (a merge): the caller checks
+   * what happened before it tries again.
+   */
+  async request<T>(method: string, path: string, body?: unknown, accept: readonly number[] = [], options: { retry?: boolean } = {}): Promise<HttpResponse<T>> {
+    const maxRetries = options.retry === false ? 0 : this.maxRetries;
     const url = new URL(path.replace(/^\//, ''), this.options.baseUrl.endsWith('/') ? this.options.baseUrl : `${this.options.baseUrl}/`);
     const where = `${this.options.name} ${method} ${url.pathname}`;
     for (let attempt = 0; ; attempt++) {
@@ -55,7 +60,7 @@ export class HttpClient {
           signal: AbortSignal.timeout(this.timeoutMs),
         });
       } catch (err) {
-        if (attempt < this.maxRetries) {
+        if (attempt < maxRetries) {
           await delay(this.backoff(attempt));
           continue;
         }
@@ -66,7 +71,7 @@ export class HttpClient {
         return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
       }
       const retryable = response.status === 429 || response.status >= 500;
-      if (retryable && attempt < this.maxRetries) {
+      if (retryable && attempt < maxRetries) {
         await response.body?.cancel();
         await delay(response.status === 429 ? this.retryAfter(response, attempt) : this.backoff(attempt));
         continue;

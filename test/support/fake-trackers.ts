@@ -1,7 +1,11 @@
 // Local HTTP servers implementing the documented Plane and Gitea API contracts the orchestrator
 // uses (status codes included: 401 on a bad key, 404, 409 on duplicates, 429 past a rate limit),
 // so the real clients are tested over HTTP rather than against stubbed functions.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeServer {
@@ -93,12 +97,37 @@ export async function fakePlane(options: FakePlaneOptions): Promise<FakeServer &
   return Object.assign(server, { comments, stateChanges });
 }
 
-export async function fakeGitea(options: { token: string; repo: string; branches?: Record<string, string> }): Promise<
-  FakeServer & { pulls: { number: number; head: string; base: string; title: string }[]; statuses: { sha: string; state: string; context: string; description: string }[]; comments: { issue: number; body: string }[] }
+export interface FakeGiteaOptions {
+  readonly token: string;
+  readonly repo: string;
+  readonly branches?: Record<string, string>;
+  /** A bare repository the fake merges into for real (POST /pulls/{n}/merge); without it merges 404. */
+  readonly origin?: string;
+  /** Answer 405 "Please try again later" to the first n merge requests (mergeability not computed yet). */
+  readonly notMergeableYet?: number;
+  /** Merge, then answer 500 to the first n merge requests (the answer is lost). */
+  readonly loseMergeAnswers?: number;
+  /** Refuse merges like a protected branch missing approvals (405). */
+  readonly requireApprovals?: boolean;
+}
+
+export interface FakePull {
+  readonly number: number;
+  readonly head: string;
+  readonly base: string;
+  readonly title: string;
+  merged: boolean;
+  mergeCommit?: string;
+}
+
+export async function fakeGitea(options: FakeGiteaOptions): Promise<
+  FakeServer & { pulls: FakePull[]; statuses: { sha: string; state: string; context: string; description: string }[]; comments: { issue: number; body: string }[] }
 > {
-  const pulls: { number: number; head: string; base: string; title: string }[] = [];
+  const pulls: FakePull[] = [];
   const statuses: { sha: string; state: string; context: string; description: string }[] = [];
   const comments: { issue: number; body: string }[] = [];
+  let mergeRequests = 0;
+  const pullBody = (pr: FakePull) => ({ number: pr.number, state: pr.merged ? 'closed' : 'open', merged: pr.merged, merge_commit_sha: pr.mergeCommit ?? null, head: { ref: pr.head, sha: 'abc' } });
   const server = await serve((method, path, body, headers) => {
     if (headers.authorization !== `token ${options.token}`) return { status: 401, body: { message: 'token is required' } };
     const prefix = `/api/v1/repos/${options.repo}`;
@@ -106,15 +135,23 @@ export async function fakeGitea(options: { token: string; repo: string; branches
     const rest = path.slice(prefix.length);
     if (rest === '/pulls' && method === 'POST') {
       const b = body as { head: string; base: string; title: string };
-      if (pulls.some((p) => p.head === b.head && p.base === b.base)) return { status: 409, body: { message: 'pull request already exists for these targets' } };
-      const pr = { number: 17 + pulls.length, head: b.head, base: b.base, title: b.title };
+      if (pulls.some((p) => p.head === b.head && p.base === b.base && !p.merged)) return { status: 409, body: { message: 'pull request already exists for these targets' } };
+      const pr: FakePull = { number: 17 + pulls.length, head: b.head, base: b.base, title: b.title, merged: false };
       pulls.push(pr);
-      return { status: 201, body: { number: pr.number, head: { ref: pr.head, sha: 'abc' } } };
+      return { status: 201, body: pullBody(pr) };
+    }
+    const merge = /^\/pulls\/(\d+)\/merge$/.exec(rest);
+    if (merge) {
+      const pr = pulls.find((p) => p.number === Number(merge[1]));
+      if (!pr) return { status: 404, body: { message: 'pull request not found' } };
+      if (method === 'GET') return pr.merged ? { status: 204 } : { status: 404, body: { message: 'not merged' } };
+      if (method === 'POST') return mergePull(pr, body as { Do: string; head_commit_id?: string; MergeTitleField?: string });
     }
     const byBranches = /^\/pulls\/([^/]+)\/([^/]+)$/.exec(rest);
     if (byBranches && method === 'GET') {
-      const pr = pulls.find((p) => p.base === decodeURIComponent(byBranches[1]!) && p.head === decodeURIComponent(byBranches[2]!));
-      return pr ? { status: 200, body: { number: pr.number, head: { ref: pr.head, sha: 'abc' } } } : { status: 404, body: { message: 'not found' } };
+      // The newest PR for base and head, merged or not (as Gitea answers).
+      const pr = pulls.filter((p) => p.base === decodeURIComponent(byBranches[1]!) && p.head === decodeURIComponent(byBranches[2]!)).at(-1);
+      return pr ? { status: 200, body: pullBody(pr) } : { status: 404, body: { message: 'not found' } };
     }
     const status = /^\/statuses\/([0-9a-f]+)$/.exec(rest);
     if (status && method === 'POST') {
@@ -135,5 +172,36 @@ export async function fakeGitea(options: { token: string; repo: string; branches
     }
     return { status: 404, body: { message: 'not found' } };
   });
+
+  /** Gitea's merge endpoint: its refusals (405, 409) and a real merge pushed to the bare origin. */
+  function mergePull(pr: FakePull, b: { Do: string; head_commit_id?: string; MergeTitleField?: string }): { status: number; body?: unknown } {
+    mergeRequests += 1;
+    if (!options.origin) return { status: 404, body: { message: 'the fake has no repository to merge in' } };
+    if (pr.merged) return { status: 405, body: { message: '' } };
+    if (options.requireApprovals) return { status: 405, body: { message: 'Does not have enough approvals' } };
+    if (mergeRequests <= (options.notMergeableYet ?? 0)) return { status: 405, body: { message: 'Please try again later' } };
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-gitea-merge-'));
+    const git = (...args: string[]): string => execFileSync('git', ['-C', work, '-c', 'user.name=Gitea', '-c', 'user.email=gitea@example.invalid', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      execFileSync('git', ['clone', '--quiet', options.origin, work], { stdio: 'ignore' });
+      const head = git('rev-parse', `origin/${pr.head}`).trim();
+      if (b.head_commit_id && b.head_commit_id !== head) return { status: 409, body: { message: 'head out of date' } };
+      git('checkout', '--quiet', pr.base);
+      try {
+        if (b.Do === 'fast-forward-only') git('merge', '--quiet', '--ff-only', head);
+        else if (b.Do === 'merge') git('merge', '--quiet', '--no-ff', '-m', b.MergeTitleField || `Merge pull request '${pr.title}' (#${pr.number})`, head);
+        else return { status: 405, body: { message: `${b.Do} is not allowed an allowed merge style for this repository` } };
+      } catch {
+        return { status: 409, body: { message: 'merge failed because of conflict' } };
+      }
+      git('push', '--quiet', 'origin', `HEAD:refs/heads/${pr.base}`);
+      pr.merged = true;
+      pr.mergeCommit = git('rev-parse', 'HEAD').trim();
+      if (mergeRequests <= (options.loseMergeAnswers ?? 0)) return { status: 500, body: { message: 'proxy error' } };
+      return { status: 200 };
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }
   return Object.assign(server, { pulls, statuses, comments });
 }

@@ -74,6 +74,16 @@ describe('projects file', () => {
   });
 });
 
+describe('merging through Gitea', () => {
+  test('a project that merges through the Gitea API needs its URL and token at start', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-config-'));
+    fs.writeFileSync(path.join(dir, 'projects.yaml'), `${valid}    gitea:\n      repository: acme/shop\n      mergeThroughApi: true\n`);
+    expect(errorOf(() => loadConfig({}, dir))).toBe(`${path.join(dir, 'projects.yaml')}: projects.shop.gitea.mergeThroughApi needs the Gitea API: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN`);
+    const config = loadConfig({ ORCH_GITEA_API_URL: 'http://gitea.local:3000', ORCH_GITEA_TOKEN: 'x'.repeat(20) }, dir);
+    expect(config.projects.shop?.gitea).toEqual({ repository: 'acme/shop', mergeThroughApi: true });
+  });
+});
+
 describe('environment', () => {
   test('defaults', () => {
     expect(loadEnv({})).toMatchObject({ ORCH_API_PORT: 8500, TEMPORAL_ADDRESS: '127.0.0.1:7233', ORCH_TASK_QUEUE: 'orchestrator' });

@@ -63,7 +63,7 @@ test('Plane hears every stage change once and moves by state group; Gitea gets t
     ]);
     // Gitea: one PR (opened at the first review, reused at the second), a status per gate run,
     // and the reviewer's findings verbatim on the PR.
-    expect(gitea.pulls).toEqual([{ number: 17, head: BRANCH, base: 'main', title: 'SHOP-42: Apply coupon codes' }]);
+    expect(gitea.pulls).toEqual([{ number: 17, head: BRANCH, base: 'main', title: 'SHOP-42: Apply coupon codes', merged: false }]);
     expect(gitea.statuses).toHaveLength(final.gateResults.length);
     expect(gitea.statuses.every((st) => st.sha === HEAD)).toBe(true);
     expect(gitea.statuses.filter((st) => st.state === 'failure')).toEqual([

@@ -5,9 +5,11 @@ import { repositoryUrl, type AppConfig } from '../../config';
 import { itemBranch, type GateInput, type GateOutcome } from '../../domain';
 import { needsPerson, notImplemented } from '../failures';
 import { GitError, GitMirror, mirrorDir } from '../git/repository';
+import { TrackerError } from '../../tracker/http';
+import type { GiteaClient } from '../../tracker/gitea-client';
 import { GATE_REGISTRY } from './registry';
 
-export function createGateActivities(config: AppConfig) {
+export function createGateActivities(config: AppConfig, deps: { gitea?: GiteaClient } = {}) {
   return {
     async runGate(input: GateInput): Promise<GateOutcome> {
       const definition = GATE_REGISTRY[input.gate];
@@ -34,12 +36,14 @@ export function createGateActivities(config: AppConfig) {
       try {
         const mirror = await GitMirror.sync(url, mirrorDir(config.dataDir, input.project));
         const branch = input.branch ?? itemBranch(input.ticket, '');
-        return await definition.check({ config, projectKey: input.project, project, input, branch, mirror, repositoryUrl: url, checkpoints });
+        return await definition.check({ config, projectKey: input.project, project, input, branch, mirror, repositoryUrl: url, gitea: deps.gitea, checkpoints });
       } catch (err) {
         // An unreachable or unknown repository will not fix itself by retrying.
         if (err instanceof GitError && /clone/.test(err.message)) {
           throw needsPerson(`repository of ${input.project}: ${err.message}`);
         }
+        // A rejected token, a missing permission or a wrong repository name on the code host.
+        if (err instanceof TrackerError && err.personMustFix) throw needsPerson(err.message);
         throw err;
       } finally {
         clearInterval(timer);

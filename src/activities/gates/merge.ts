@@ -1,13 +1,23 @@
 // The merge gate (under the repository's merge lease, after the security gate): rebase the item's
-// branch onto origin's default branch, run the project's test command on the result, merge and
-// push. A conflict or failing tests send the item back to development with the evidence. A merge
-// that already happened (a retry after a crash) is recognised and not repeated.
+// branch onto origin's default branch, run the project's test command on the result, then merge:
+// locally with git and push, or through Gitea's API when the project says so (gitea-merge.ts).
+// A conflict or failing tests send the item back to development with the evidence. A merge that
+// already happened (a retry after a crash) is recognised and not repeated.
 import path from 'node:path';
 import { Context, log } from '@temporalio/activity';
 import type { GateOutcome } from '../../domain';
 import { ensureClone, gitSucceeds, runGit } from '../git/repository';
+import { needsPerson } from '../failures';
 import { runProjectCommand } from '../project-command';
+import { giteaMerge } from './gitea-merge';
 import type { GateContext } from './registry';
+
+/** Merges the rebased, tested branch into the default branch; says how in the finding. */
+export interface Integration {
+  /** Set when the host knows the branch is merged already (e.g. its PR is), before any work. */
+  alreadyMerged(): Promise<string | undefined>;
+  merge(rebased: string): Promise<string>;
+}
 
 export async function runMergeGate(ctx: GateContext): Promise<GateOutcome> {
   const { project, branch } = ctx;
@@ -19,7 +29,14 @@ export async function runMergeGate(ctx: GateContext): Promise<GateOutcome> {
   await git('fetch', '--quiet', '--prune', 'origin');
   await git('reset', '--quiet', '--hard');
   await git('clean', '-fdxq');
+  const mergedHead = async (): Promise<string> => {
+    await git('fetch', '--quiet', 'origin');
+    return (await git('rev-parse', `origin/${main}`)).trim();
+  };
+  const integration = project.gitea?.mergeThroughApi ? apiIntegration(ctx, mergedHead) : localIntegration(ctx, git);
 
+  const known = await integration.alreadyMerged();
+  if (known) return pass(known);
   const remoteBranch = `refs/remotes/origin/${branch}`;
   if (!(await succeeds('rev-parse', '--verify', '--quiet', `${remoteBranch}^{commit}`))) return fail([`branch ${branch} does not exist in the repository`]);
   if (await succeeds('merge-base', '--is-ancestor', remoteBranch, `origin/${main}`)) {
@@ -48,13 +65,33 @@ export async function runMergeGate(ctx: GateContext): Promise<GateOutcome> {
   // The item branch follows the rebase (later stages commit their logs onto it); nobody else
   // writes to it while the lease is held, and --force-with-lease refuses if someone did.
   await git('push', '--quiet', `--force-with-lease=refs/heads/${branch}:${before}`, 'origin', `HEAD:refs/heads/${branch}`);
-  await git('checkout', '--quiet', '-B', main, `origin/${main}`);
-  if (project.mergeStyle === 'fast-forward') await git('merge', '--quiet', '--ff-only', rebased);
-  else await git('merge', '--quiet', '--no-ff', '-m', `Merge ${branch} (${ctx.input.ticket})`, rebased);
-  await git('push', '--quiet', 'origin', `HEAD:refs/heads/${main}`);
-  const merged = (await git('rev-parse', 'HEAD')).trim();
-  log.info('merged', { ticket: ctx.input.ticket, branch, into: main, commit: merged });
-  return pass(`merged ${branch} into ${main} as ${merged.slice(0, 12)} (${project.mergeStyle}${testCommand ? `, \`${testCommand}\` passed` : ', no test command configured'})`);
+  const how = await integration.merge(rebased);
+  log.info('merged', { ticket: ctx.input.ticket, branch, into: main, how });
+  return pass(`merged ${branch} into ${main} ${how} (${project.mergeStyle}${testCommand ? `, \`${testCommand}\` passed` : ', no test command configured'})`);
+}
+
+/** Merge with git in the gate's clone and push the default branch. */
+function localIntegration(ctx: GateContext, git: (...args: string[]) => Promise<string>): Integration {
+  const main = ctx.project.defaultBranch;
+  return {
+    alreadyMerged: async () => undefined,
+    async merge(rebased) {
+      await git('checkout', '--quiet', '-B', main, `origin/${main}`);
+      if (ctx.project.mergeStyle === 'fast-forward') await git('merge', '--quiet', '--ff-only', rebased);
+      else await git('merge', '--quiet', '--no-ff', '-m', mergeTitle(ctx), rebased);
+      await git('push', '--quiet', 'origin', `HEAD:refs/heads/${main}`);
+      return `as ${(await git('rev-parse', 'HEAD')).trim().slice(0, 12)}`;
+    },
+  };
+}
+
+function apiIntegration(ctx: GateContext, mergedHead: () => Promise<string>): Integration {
+  if (!ctx.gitea) throw needsPerson(`${ctx.projectKey} merges through the Gitea API, which is not configured: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN`);
+  return giteaMerge(ctx, ctx.gitea, { title: mergeTitle(ctx), mergedHead });
+}
+
+export function mergeTitle(ctx: GateContext): string {
+  return `Merge ${ctx.branch} (${ctx.input.ticket})`;
 }
 
 function pass(finding: string): GateOutcome {

@@ -2,6 +2,7 @@
 // one entry here. A gate without an entry makes runGate say "not implemented".
 import type { AppConfig, ProjectConfig } from '../../config';
 import type { GateInput, GateName, GateOutcome } from '../../domain';
+import type { GiteaClient } from '../../tracker/gitea-client';
 import type { GitMirror } from '../git/repository';
 import { checkArtifacts } from './artifacts';
 import { runImageFreshnessGate } from './image-freshness';
@@ -17,6 +18,8 @@ export interface GateContext {
   readonly branch: string;
   readonly mirror: GitMirror;
   readonly repositoryUrl: string;
+  /** The Gitea API, when configured (merges of projects with gitea.mergeThroughApi). */
+  readonly gitea?: GiteaClient;
   /** Progress that survives a retry of the activity: saved in the heartbeat, read on the next attempt. */
   readonly checkpoints: GateCheckpoints;
 }
