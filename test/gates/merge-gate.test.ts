@@ -89,3 +89,24 @@ test('a project with the merge gate off passes with a note', async () => {
   const outcome = await merge(config(repo, '    gates:\n      merge: false\n'));
   expect(outcome).toEqual({ gate: 'merge', verdict: 'PASS', findings: ['gate merge does not apply: gates.merge is false for shop'] });
 });
+
+test('a rebase left in progress by a killed worker is cleared before the next attempt', async () => {
+  const repo = createRepo();
+  repo.commit(BRANCH, { 'src/coupon.js': 'exports.c = 1;\n' }, 'feat(SHOP-42): coupons');
+  repo.commit('main', { 'src/other.js': 'exports.o = 1;\n' }, 'feat: other change');
+  const c = config(repo);
+  const dir = path.join(c.dataDir, 'merge', 'shop');
+  // The state a worker leaves when it dies in the middle of a conflicting rebase.
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('git', ['clone', '--quiet', repo.origin, dir]);
+  execFileSync('git', ['-C', dir, 'checkout', '--quiet', '-b', 'orchestrator-merge', `origin/${BRANCH}`]);
+  fs.writeFileSync(path.join(dir, 'src/other.js'), 'exports.o = 2;\n');
+  execFileSync('git', ['-C', dir, 'add', '-A']);
+  execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '--quiet', '-m', 'x'], { stdio: 'ignore' });
+  expect(() => execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'rebase', '--quiet', 'origin/main'], { stdio: 'ignore' })).toThrow();
+  expect(fs.existsSync(path.join(dir, '.git', 'rebase-merge'))).toBe(true);
+
+  const outcome = await merge(c);
+  expect(outcome.verdict).toBe('PASS');
+  expect(originLog(repo, 'main')[0]).toBe(`Merge ${BRANCH} (SHOP-42)`);
+});

@@ -3,6 +3,7 @@
 // locally with git and push, or through Gitea's API when the project says so (gitea-merge.ts).
 // A conflict or failing tests send the item back to development with the evidence. A merge that
 // already happened (a retry after a crash) is recognised and not repeated.
+import fs from 'node:fs';
 import path from 'node:path';
 import { Context, log } from '@temporalio/activity';
 import type { GateOutcome } from '../../domain';
@@ -27,6 +28,8 @@ export async function runMergeGate(ctx: GateContext): Promise<GateOutcome> {
   await ensureClone(ctx.repositoryUrl, dir);
   const succeeds = (...args: string[]): Promise<boolean> => gitSucceeds(['-C', dir, ...args]);
   await git('fetch', '--quiet', '--prune', 'origin');
+  // A worker killed mid-rebase leaves the rebase in progress in this clone.
+  if (['rebase-merge', 'rebase-apply'].some((d) => fs.existsSync(path.join(dir, '.git', d)))) await git('rebase', '--abort');
   await git('reset', '--quiet', '--hard');
   await git('clean', '-fdxq');
   const mergedHead = async (): Promise<string> => {
