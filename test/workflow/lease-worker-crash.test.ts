@@ -70,8 +70,8 @@ test('a worker killed while its item holds the merge lease does not lock the rep
 
   const second = spawnLogged(process.execPath, [WORKER], workerEnv);
   workers.push(second);
-  const [stateA, stateB] = await Promise.all([handleA, handleB].map((h) => waitForState(h, (s) => s.stage === 'deploy-staging' || s.status === 'blocked', 90_000)));
-  expect([stateA.stage, stateB.stage]).toEqual(['deploy-staging', 'deploy-staging']);
+  const states = await Promise.all([handleA, handleB].map((h) => waitForState(h, (s) => s.stage === 'deploy-staging' || s.status === 'blocked', 90_000)));
+  expect(states.map((s) => s.stage)).toEqual(['deploy-staging', 'deploy-staging']);
   const finalLease: LeaseState = await lease.query(leaseStateQuery);
   // A released the lease itself after its retried merge; nothing had to be taken back.
   expect(finalLease).toMatchObject({ queue: [], grants: 2, expired: [] });
