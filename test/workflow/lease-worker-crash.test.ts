@@ -65,8 +65,8 @@ test('a worker killed while its item holds the merge lease does not lock the rep
 
   first.child.kill('SIGKILL');
   await first.exited();
-  // What the killed worker's command left behind is a stray process, not a lock.
-  for (const pid of pidsWithArg('sleep 600')) process.kill(pid, 'SIGKILL');
+  // What the killed worker's command left behind (its own process group) is a stray process, not a lock.
+  for (const pid of pidsWithArg(held)) process.kill(-pid, 'SIGKILL');
 
   const second = spawnLogged(process.execPath, [WORKER], workerEnv);
   workers.push(second);
