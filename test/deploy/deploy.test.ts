@@ -13,36 +13,24 @@ import type { StepInput, StepResult } from '../../src/domain';
 import { FAILURE_NEEDS_PERSON } from '../../src/workflows/messages';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
 import { freePort } from '../support/processes';
+import { SAMPLE_SERVER, startedServices } from '../support/sample-service';
 
 jest.setTimeout(60_000);
 
 const BRANCH = 'feature/SHOP-42-coupons';
-const SERVER = `const http = require('http');
-require('fs').writeFileSync(process.env.PIDFILE, String(process.pid));
-http.createServer((req, res) => { res.writeHead(req.url === '/health' ? Number(process.env.STATUS) : 404); res.end(process.env.ORCH_REVISION || ''); })
-  .listen(Number(process.env.PORT), '127.0.0.1');
-`;
-const pidFiles: string[] = [];
-afterAll(() => {
-  for (const file of pidFiles) {
-    try {
-      process.kill(Number(fs.readFileSync(file, 'utf8')), 'SIGKILL');
-    } catch {
-      // Not started or already gone.
-    }
-  }
-});
+const services = startedServices();
+afterAll(() => services.stop());
 
 const input = (stage: 'deploy-staging' | 'deploy'): StepInput => ({ project: 'shop', ticket: 'SHOP-42', title: 'Coupons', description: '', stage, attempt: 1, findings: [], remainingBudgetUsd: 1, branch: BRANCH });
 
 /** `timeoutMs`: generous when the service should come up (node starts slowly on a busy machine). */
 async function setup(status: number, commandOverride?: string, timeoutMs = 20_000): Promise<{ repo: TestRepo; config: AppConfig; port: number }> {
-  const repo = createRepo({ 'README.md': '# shop\n', 'server.js': SERVER });
+  const repo = createRepo({ 'README.md': '# shop\n', 'server.js': SAMPLE_SERVER });
   repo.commit(BRANCH, { 'CHANGELOG.md': '# Changelog\n- coupons\n' });
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-deploy-'));
   const pidFile = path.join(dataDir, 'service.pid');
-  pidFiles.push(pidFile);
+  services.pidFiles.push(pidFile);
   const command = commandOverride ?? `PORT=${port} STATUS=${status} PIDFILE=${pidFile} setsid node server.js > /dev/null 2>&1 < /dev/null &`;
   const yaml = [
     'projects:',

@@ -12,33 +12,23 @@ import { parseProjects } from '../../src/config/projects';
 import type { ProductionRollbackInput, ProductionRollbackResult } from '../../src/domain';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
 import { freePort } from '../support/processes';
+import { SAMPLE_SERVER, startedServices } from '../support/sample-service';
 
 jest.setTimeout(60_000);
 
 const BRANCH = 'feature/SHOP-42-coupons';
-const SERVER = `require('fs').writeFileSync(process.env.PIDFILE, String(process.pid));
-require('http').createServer((req, res) => res.writeHead(req.url === '/health' ? 200 : 404).end()).listen(Number(process.env.PORT), '127.0.0.1');
-`;
-const pidFiles: string[] = [];
-afterAll(() => {
-  for (const file of pidFiles) {
-    try {
-      process.kill(Number(fs.readFileSync(file, 'utf8')), 'SIGKILL');
-    } catch {
-      // Not started or already gone.
-    }
-  }
-});
+const services = startedServices();
+afterAll(() => services.stop());
 
 const input: ProductionRollbackInput = { project: 'shop', ticket: 'SHOP-42', branch: BRANCH, by: 'priya', reason: 'checkout errors' };
 
 async function setup(rollback: (port: number, pidFile: string) => string | undefined): Promise<{ repo: TestRepo; config: AppConfig }> {
-  const repo = createRepo({ 'README.md': '# shop\n', 'server.js': SERVER });
+  const repo = createRepo({ 'README.md': '# shop\n', 'server.js': SAMPLE_SERVER });
   repo.commit(BRANCH, { 'CHANGELOG.md': '# Changelog\n- coupons\n' });
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-rollback-'));
   const pidFile = path.join(dataDir, 'previous-release.pid');
-  pidFiles.push(pidFile);
+  services.pidFiles.push(pidFile);
   const command = rollback(port, pidFile);
   const yaml = [
     'projects:',
@@ -63,7 +53,7 @@ function rollbackLog(repo: TestRepo): string {
 const run = (config: AppConfig) => new MockActivityEnvironment().run(createRollbackActivities(config).rollbackProduction, input) as Promise<ProductionRollbackResult>;
 
 test('the rollback command puts a healthy release back and the log says ROLLED_BACK with who asked', async () => {
-  const { repo, config } = await setup((port, pidFile) => `PORT=${port} PIDFILE=${pidFile} setsid node server.js > /dev/null 2>&1 < /dev/null &`);
+  const { repo, config } = await setup((port, pidFile) => `PORT=${port} STATUS=200 PIDFILE=${pidFile} setsid node server.js > /dev/null 2>&1 < /dev/null &`);
   const result = await run(config);
   const main = repo.git('rev-parse', 'main').trim();
   expect(result.ok).toBe(true);
