@@ -197,6 +197,36 @@ describe('overrides', () => {
     });
   });
 
+  test('approving a failed production rollback (production put right by hand) lets development start', async () => {
+    const queue = taskQueue('rollback-prod-approve');
+    let observing!: () => void;
+    const observationStarted = new Promise<void>((resolve) => (observing = resolve));
+    let watchOnce = true;
+    const doubles = scriptedActivities({
+      gate: async (input) => {
+        if (input.gate === 'observation' && watchOnce) {
+          watchOnce = false;
+          observing();
+          return runUntilCancelled(() => undefined);
+        }
+        return { gate: input.gate, verdict: 'PASS', findings: [] };
+      },
+      rollback: () => ({ ok: false, detail: 'no rollback command is configured (commands.rollback)' }),
+    });
+    await withWorker(env, queue, doubles.activities, async () => {
+      const handle = await startItem(env, queue, testInput());
+      await observationStarted;
+      await handle.executeUpdate(rollbackUpdate, { args: [{ by: 'priya', toStage: 'development' }] });
+      await waitForState(handle, (s) => s.blocked?.productionRollback === true);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops', reason: 'previous image redeployed by hand' }] });
+      const final = await handle.result();
+      expect(final.status).toBe('done');
+      expect(doubles.rollbackCalls).toHaveLength(1);
+      expect(final.pendingProductionRollback).toBeUndefined();
+      expect(doubles.stepCalls.filter((c) => c.stage === 'development')).toHaveLength(2);
+    });
+  });
+
   test('cancel ends the item as cancelled (not failed), and later overrides are rejected', async () => {
     const queue = taskQueue('cancel');
     const doubles = blockedAtSecurity();
