@@ -24,6 +24,22 @@ function blockedAtSecurity() {
   return scriptedActivities({ gate: (input) => failSecurity(input) });
 }
 
+/** A gate script whose first observation runs until cancelled (a person rolls back meanwhile). */
+function observationHeldOnce() {
+  let observing!: () => void;
+  const started = new Promise<void>((resolve) => (observing = resolve));
+  let watchOnce = true;
+  const gate = async (input: { gate: string }): Promise<GateOutcome> => {
+    if (input.gate === 'observation' && watchOnce) {
+      watchOnce = false;
+      observing();
+      return runUntilCancelled(() => undefined);
+    }
+    return { gate: input.gate as GateOutcome['gate'], verdict: 'PASS', findings: [] };
+  };
+  return { started, gate };
+}
+
 const noRetries = () => testInput({ limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 500, eventsKept: 50 } });
 
 describe('overrides', () => {
@@ -131,24 +147,15 @@ describe('overrides', () => {
 
   test('rollback during the post-deploy observation rolls production back, then reopens development with the evidence', async () => {
     const queue = taskQueue('rollback-prod');
-    let observing!: () => void;
-    const observationStarted = new Promise<void>((resolve) => (observing = resolve));
-    let watchOnce = true;
+    const observation = observationHeldOnce();
     const doubles = scriptedActivities({
-      gate: async (input, call) => {
-        if (input.gate === 'observation' && call === 1 && watchOnce) {
-          watchOnce = false;
-          observing();
-          return runUntilCancelled(() => undefined);
-        }
-        return { gate: input.gate, verdict: 'PASS', findings: [] };
-      },
+      gate: observation.gate,
       rollback: (input) => ({ ok: true, detail: `production rollback from abc123: \`./rollback.sh\` succeeded (asked by ${input.by})` }),
     });
     await withWorker(env, queue, doubles.activities, async () => {
       const item = testInput();
       const handle = await startItem(env, queue, item);
-      await observationStarted;
+      await observation.started;
       await handle.executeUpdate(rollbackUpdate, { args: [{ by: 'priya', toStage: 'development', reason: 'checkout errors in the logs' }] });
       const final = await handle.result();
       await recordHistory(env, handle, 'production-rollback');
@@ -165,23 +172,14 @@ describe('overrides', () => {
 
   test('a production rollback that fails blocks the item (fail closed); retry runs it again', async () => {
     const queue = taskQueue('rollback-prod-fail');
-    let observing!: () => void;
-    const observationStarted = new Promise<void>((resolve) => (observing = resolve));
-    let watchOnce = true;
+    const observation = observationHeldOnce();
     const doubles = scriptedActivities({
-      gate: async (input) => {
-        if (input.gate === 'observation' && watchOnce) {
-          watchOnce = false;
-          observing();
-          return runUntilCancelled(() => undefined);
-        }
-        return { gate: input.gate, verdict: 'PASS', findings: [] };
-      },
+      gate: observation.gate,
       rollback: (_input, call) => (call === 1 ? { ok: false, detail: 'rollback `./rollback.sh` FAILED (exit 3): registry unreachable' } : { ok: true, detail: 'rolled back on the second try' }),
     });
     await withWorker(env, queue, doubles.activities, async () => {
       const handle = await startItem(env, queue, testInput());
-      await observationStarted;
+      await observation.started;
       await handle.executeUpdate(rollbackUpdate, { args: [{ by: 'priya', toStage: 'development' }] });
       const blocked = await waitForState(handle, (s) => s.status === 'blocked');
       expect(blocked.stage).toBe('development');
@@ -199,23 +197,14 @@ describe('overrides', () => {
 
   test('approving a failed production rollback (production put right by hand) lets development start', async () => {
     const queue = taskQueue('rollback-prod-approve');
-    let observing!: () => void;
-    const observationStarted = new Promise<void>((resolve) => (observing = resolve));
-    let watchOnce = true;
+    const observation = observationHeldOnce();
     const doubles = scriptedActivities({
-      gate: async (input) => {
-        if (input.gate === 'observation' && watchOnce) {
-          watchOnce = false;
-          observing();
-          return runUntilCancelled(() => undefined);
-        }
-        return { gate: input.gate, verdict: 'PASS', findings: [] };
-      },
+      gate: observation.gate,
       rollback: () => ({ ok: false, detail: 'no rollback command is configured (commands.rollback)' }),
     });
     await withWorker(env, queue, doubles.activities, async () => {
       const handle = await startItem(env, queue, testInput());
-      await observationStarted;
+      await observation.started;
       await handle.executeUpdate(rollbackUpdate, { args: [{ by: 'priya', toStage: 'development' }] });
       await waitForState(handle, (s) => s.blocked?.productionRollback === true);
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops', reason: 'previous image redeployed by hand' }] });
