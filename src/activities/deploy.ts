@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { repositoryUrl, type AppConfig, type ProjectConfig } from '../config';
 import { ARTIFACT_CONTRACT, workItemDocsDir, type StepInput, type StepResult, type VerdictSpec } from '../domain';
 import { buildCheckoutAt } from './build-checkout';
+import { heartbeatEveryMs } from './heartbeat-interval';
 import { needsPerson } from './failures';
 import { GitMirror, mirrorDir } from './git/repository';
 import { probeHealth } from './health';
@@ -59,7 +60,7 @@ async function deploy(config: AppConfig, input: StepInput, target: Environment):
   const branch = input.branch;
   if (!branch) throw needsPerson(`the work item has no branch to record the ${target.name} deploy on`);
 
-  const timer = setInterval(() => heartbeat({ environment: target.name }), 2000);
+  const timer = setInterval(() => heartbeat({ environment: target.name }), heartbeatEveryMs(2000));
   try {
     const url = repositoryUrl(config, project);
     const mirror = await GitMirror.sync(url, mirrorDir(config.dataDir, input.project));

@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { repositoryUrl, type AppConfig } from '../config';
 import { ROLLBACK_REPORT, workItemDocsDir, type ProductionRollbackInput, type ProductionRollbackResult } from '../domain';
 import { buildCheckoutAt } from './build-checkout';
+import { heartbeatEveryMs } from './heartbeat-interval';
 import { waitHealthy } from './deploy';
 import { needsPerson } from './failures';
 import { GitMirror, mirrorDir } from './git/repository';
@@ -18,7 +19,7 @@ export function createRollbackActivities(config: AppConfig) {
     async rollbackProduction(input: ProductionRollbackInput): Promise<ProductionRollbackResult> {
       const project = config.projects[input.project];
       if (!project) throw needsPerson(`project ${input.project} is not configured`);
-      const timer = setInterval(() => heartbeat({ rollback: input.ticket }), 2000);
+      const timer = setInterval(() => heartbeat({ rollback: input.ticket }), heartbeatEveryMs(2000));
       try {
         const url = repositoryUrl(config, project);
         const mirror = await GitMirror.sync(url, mirrorDir(config.dataDir, input.project));

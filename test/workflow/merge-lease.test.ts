@@ -68,6 +68,8 @@ test('two items of one repository merge one after the other, the second rebased 
     expect(lease).toMatchObject({ queue: [], grants: 2, expired: [] });
     expect(lease.holder).toBeUndefined();
   });
+  // One merge run per item: a retried merge (e.g. a heartbeat timeout) would show here first.
+  expect(merges.map((m) => m.ticket).sort()).toEqual([a.ticket, b.ticket].sort());
   const [first, second] = [...merges].sort((x, y) => x.start - y.start) as [typeof merges[0], typeof merges[0]];
   expect(second.start).toBeGreaterThanOrEqual(first.end);
   repo.git('fetch', '--quiet', 'origin');

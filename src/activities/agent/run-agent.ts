@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Context, activityInfo, heartbeat, log } from '@temporalio/activity';
+import { heartbeatEveryMs } from '../heartbeat-interval';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { repositoryUrl, type AppConfig, type ProjectConfig } from '../../config';
 import { ARTIFACT_CONTRACT, ROLE_PERMISSIONS, itemBranch, stageCommitMessage, workItemDocsDir, type StepInput, type StepResult } from '../../domain';
@@ -66,7 +67,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
   await killLeftovers(sessionId);
 
   let beat: AgentHeartbeat = { phase: 'waiting', sessionId };
-  const timer = setInterval(() => heartbeat(beat), heartbeatEveryMs());
+  const timer = setInterval(() => heartbeat(beat), heartbeatEveryMs(10_000));
   heartbeat(beat);
   const release = await deps.slots.acquire(ctx.cancellationSignal).catch((err: unknown) => {
     clearInterval(timer);
@@ -219,7 +220,3 @@ function promptsDir(config: AppConfig, project: ProjectConfig): string | undefin
   return project.agents.promptsDir ? path.resolve(path.dirname(config.projectsFile), project.agents.promptsDir) : undefined;
 }
 
-function heartbeatEveryMs(): number {
-  const timeout = activityInfo().heartbeatTimeoutMs;
-  return timeout ? Math.max(100, Math.min(10_000, Math.floor(timeout / 3))) : 10_000;
-}

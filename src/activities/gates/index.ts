@@ -5,6 +5,7 @@ import { repositoryUrl, type AppConfig } from '../../config';
 import { itemBranch, type GateInput, type GateOutcome } from '../../domain';
 import { needsPerson, notImplemented } from '../failures';
 import { GitError, GitMirror, mirrorDir } from '../git/repository';
+import { heartbeatEveryMs } from '../heartbeat-interval';
 import { TrackerError } from '../../tracker/http';
 import type { GiteaClient } from '../../tracker/gitea-client';
 import { GATE_REGISTRY } from './registry';
@@ -25,7 +26,7 @@ export function createGateActivities(config: AppConfig, deps: { gitea?: GiteaCli
       // The heartbeat carries the gate's last checkpoint, so a retry on another worker (after a
       // crash or a deploy of the worker itself) continues where this attempt was.
       let details: GateHeartbeat = { gate: input.gate, ...previousCheckpoint(input.gate) };
-      const timer = setInterval(() => heartbeat(details), 5000);
+      const timer = setInterval(() => heartbeat(details), heartbeatEveryMs(5000));
       const checkpoints = {
         previous: details.checkpoint,
         save(checkpoint: unknown): void {
