@@ -3,15 +3,13 @@
 // and write the deploy log (15-staging-log.md with staging_status, 14-deploy-log.md with
 // deploy_status) onto the item's branch. The artifacts gate then reads that verdict: FAILED sends
 // the item back to development with the log as the finding.
-import { Context, heartbeat, log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import YAML from 'yaml';
-import { repositoryUrl, type AppConfig, type ProjectConfig } from '../config';
+import type { AppConfig, ProjectConfig } from '../config';
 import { ARTIFACT_CONTRACT, workItemDocsDir, type StepInput, type StepResult, type VerdictSpec } from '../domain';
-import { buildCheckoutAt } from './build-checkout';
-import { heartbeatEveryMs } from './heartbeat-interval';
+import { onDefaultBranchCheckout } from './build-checkout';
 import { needsPerson } from './failures';
-import { GitMirror, mirrorDir } from './git/repository';
-import { probeHealth } from './health';
+import { waitHealthy } from './health';
 import { runProjectCommand } from './project-command';
 
 interface Environment {
@@ -60,12 +58,7 @@ async function deploy(config: AppConfig, input: StepInput, target: Environment):
   const branch = input.branch;
   if (!branch) throw needsPerson(`the work item has no branch to record the ${target.name} deploy on`);
 
-  const timer = setInterval(() => heartbeat({ environment: target.name }), heartbeatEveryMs(2000));
-  try {
-    const url = repositoryUrl(config, project);
-    const mirror = await GitMirror.sync(url, mirrorDir(config.dataDir, input.project));
-    const { dir, revision } = await buildCheckoutAt(config, input.project, url, { revision: await mirror.resolve(`refs/heads/${project.defaultBranch}`) });
-
+  return onDefaultBranchCheckout(config, input.project, project, { environment: target.name }, async ({ url, mirror, dir, revision }) => {
     const run = await runProjectCommand(command, dir, { signal: Context.current().cancellationSignal, env: { ORCH_REVISION: revision, ORCH_ENVIRONMENT: target.name } });
     const health = run.exitCode === 0 ? await waitHealthy(healthUrl, project.health.timeoutMs, project.health.intervalMs) : { ok: false, detail: 'not checked: the deploy command failed' };
     const ok = run.exitCode === 0 && health.ok;
@@ -75,21 +68,7 @@ async function deploy(config: AppConfig, input: StepInput, target: Environment):
     await mirror.commitFile(url, branch, file, report, `chore(${input.ticket}): ${target.name} deploy (${status})`);
     log.info('deployed', { ticket: input.ticket, environment: target.name, revision, status });
     return { costUsd: 0, summary: `${target.name} deploy of ${revision.slice(0, 12)}: ${status} (${health.detail})` };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/** Polls until a 2xx answer or the deadline; the detail says what was seen last. */
-export async function waitHealthy(url: string, timeoutMs: number, intervalMs: number): Promise<{ ok: boolean; detail: string }> {
-  const deadline = Date.now() + timeoutMs;
-  for (let probes = 1; ; probes++) {
-    const probe = await probeHealth(url, Math.min(intervalMs * 5, 10_000));
-    if (probe.ok) return { ok: true, detail: `${probe.detail} after ${probes} probe(s)` };
-    const last = probe.detail.replace(` from ${url}`, '');
-    if (Date.now() + intervalMs > deadline) return { ok: false, detail: `not healthy within ${timeoutMs} ms at ${url} (last: ${last})` };
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  });
 }
 
 interface LogInput {

@@ -3,15 +3,13 @@
 // rollback command runs on the build checkout of the current default branch (the revision rolled
 // back from), production's health is checked, and 18-rollback-log.md records the outcome on the
 // item's branch.
-import { Context, heartbeat, log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import YAML from 'yaml';
-import { repositoryUrl, type AppConfig } from '../config';
+import type { AppConfig } from '../config';
 import { ROLLBACK_REPORT, workItemDocsDir, type ProductionRollbackInput, type ProductionRollbackResult } from '../domain';
-import { buildCheckoutAt } from './build-checkout';
-import { heartbeatEveryMs } from './heartbeat-interval';
-import { waitHealthy } from './deploy';
+import { onDefaultBranchCheckout } from './build-checkout';
 import { needsPerson } from './failures';
-import { GitMirror, mirrorDir } from './git/repository';
+import { waitHealthy } from './health';
 import { rollBackProduction } from './production-rollback';
 
 export function createRollbackActivities(config: AppConfig) {
@@ -19,11 +17,7 @@ export function createRollbackActivities(config: AppConfig) {
     async rollbackProduction(input: ProductionRollbackInput): Promise<ProductionRollbackResult> {
       const project = config.projects[input.project];
       if (!project) throw needsPerson(`project ${input.project} is not configured`);
-      const timer = setInterval(() => heartbeat({ rollback: input.ticket }), heartbeatEveryMs(2000));
-      try {
-        const url = repositoryUrl(config, project);
-        const mirror = await GitMirror.sync(url, mirrorDir(config.dataDir, input.project));
-        const { revision } = await buildCheckoutAt(config, input.project, url, { revision: await mirror.resolve(`refs/heads/${project.defaultBranch}`) });
+      return onDefaultBranchCheckout(config, input.project, project, { rollback: input.ticket }, async ({ url, mirror, revision }) => {
         const rollback = await rollBackProduction(config, input.project, project, revision, Context.current().cancellationSignal);
         const healthUrl = project.health.productionUrl;
         const health = rollback.ok && healthUrl ? await waitHealthy(healthUrl, project.health.timeoutMs, project.health.intervalMs) : undefined;
@@ -34,9 +28,7 @@ export function createRollbackActivities(config: AppConfig) {
         await mirror.commitFile(url, input.branch, file, render(status, revision, input, detail), `chore(${input.ticket}): production rollback (${status})`);
         log.info('production rolled back', { ticket: input.ticket, revision, status });
         return { ok, detail: `production rollback from ${revision.slice(0, 12)}: ${detail}` };
-      } finally {
-        clearInterval(timer);
-      }
+      });
     },
   };
 }

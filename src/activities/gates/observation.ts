@@ -6,7 +6,7 @@
 // The window is durable: every probe is checkpointed in the activity heartbeat, so when the worker
 // dies (or is replaced by a deploy) the retry continues the same window with the probes seen so
 // far, instead of starting a new one or losing a failure.
-import { Context } from '@temporalio/activity';
+import { Context, sleep } from '@temporalio/activity';
 import YAML from 'yaml';
 import { OBSERVATION_REPORT, workItemDocsDir, type GateOutcome } from '../../domain';
 import { probeHealth, type Probe } from '../health';
@@ -34,7 +34,8 @@ export async function runObservationGate(ctx: GateContext): Promise<GateOutcome>
   let seen = resumable(ctx.checkpoints.previous, revision) ?? { revision, startedAtMs: Date.now(), probeCount: 0, probes: [] };
   const end = seen.startedAtMs + windowMs;
   while (!seen.failed && (seen.probeCount === 0 || Date.now() + probeIntervalMs <= end)) {
-    if (seen.probeCount > 0) await sleep(probeIntervalMs, signal);
+    // The activity's sleep ends early (rejecting) when the gate is cancelled.
+    if (seen.probeCount > 0) await sleep(probeIntervalMs);
     const probe = await probeHealth(url, Math.min(probeIntervalMs, 10_000));
     seen = {
       ...seen,
@@ -82,14 +83,4 @@ function render(status: string, url: string, windowMs: number, seen: Observation
   const omitted = seen.probeCount - seen.probes.length;
   const lines = [...(omitted > 0 ? [`- … ${omitted} earlier healthy probe(s)`] : []), ...seen.probes.map((p) => `- ${p.at}: ${p.ok ? 'ok' : 'FAILED'} (${p.detail})`)];
   return `---\n${YAML.stringify(frontmatter)}---\n\n# Post-deploy observation: ${status}\n\n${lines.join('\n')}\n${rollback ? `\n${rollback}\n` : ''}`;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason ?? new Error('cancelled'));
-    }, { once: true });
-  });
 }
