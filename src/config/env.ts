@@ -52,6 +52,13 @@ export const envSchema = z.object({
   ORCH_AGENT_MODEL: z.string().min(1).default('sonnet'),
   /** The Claude Code CLI; default: the copy pinned in package.json (node_modules/.bin/claude). */
   ORCH_CLAUDE_BIN: z.string().min(1).optional(),
+  /**
+   * `bwrap`: every agent run in a bubblewrap sandbox (the default; an item blocks when it cannot
+   * be set up). `off` runs agents with the worker's own access: warned at start and on every run.
+   */
+  ORCH_AGENT_SANDBOX: z.enum(['bwrap', 'off']).default('bwrap'),
+  /** The bubblewrap binary. */
+  ORCH_BWRAP_BIN: z.string().min(1).default('bwrap'),
   /** Agent runs one worker carries at once; more wait (heartbeating) for a free slot. */
   ORCH_AGENT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
   /** Turn limit of one agent run (`--max-turns`); unset leaves the CLI's own. */

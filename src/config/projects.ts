@@ -59,12 +59,31 @@ const observationSchema = z
   })
   .strict();
 
+/** The host name (ports 80 and 443) or host:port a sandboxed agent may reach besides the model. */
+const allowedHost = z.string().regex(/^(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::\d{1,5})?$|^\[[0-9a-f:]+\](?::\d{1,5})?$/i, 'a host name or host:port, like registry.npmjs.org');
+
+const sandboxSchema = z
+  .object({
+    /** Hosts the agent may reach through the sandbox's proxy, besides the model API (a package registry, say). */
+    allowHosts: z.array(allowedHost).default([]),
+    /** Memory of everything running in one agent's sandbox. */
+    memoryMb: z.number().int().min(256).max(262_144).default(4096),
+    /** Processes and threads in one agent's sandbox at once. */
+    maxProcesses: z.number().int().min(16).max(65_536).default(512),
+    /** Wall time of one agent run; the activity timeout (ORCH_AGENT_TIMEOUT_MS) stays the backstop. */
+    wallMinutes: z.number().positive().max(24 * 60).default(50),
+    /** More toolchain directories the agent may read (e.g. /opt/jdk); /usr is always there. */
+    readOnlyPaths: z.array(z.string().regex(/^\/[^\0]*$/, 'an absolute path')).default([]),
+  })
+  .strict();
+
 const agentsSchema = z
   .object({
     /** A folder of <role>.md files that replace the shipped role prompts (relative to projects.yaml). */
     promptsDir: z.string().min(1).optional(),
     /** The model this project's agents use (overrides ORCH_AGENT_MODEL). */
     model: z.string().min(1).optional(),
+    sandbox: sandboxSchema.default(() => sandboxSchema.parse({})),
   })
   .strict();
 
@@ -111,7 +130,7 @@ export const projectSchema = z
     budgetUsd: z.number().positive().max(10_000).default(20),
     /** Spend cap of the project's work items that are running or closed in this calendar month (UTC). */
     monthlyBudgetUsd: z.number().positive().max(1_000_000).optional(),
-    agents: agentsSchema.default({}),
+    agents: agentsSchema.default(() => agentsSchema.parse({})),
     limits: limitsSchema.default(() => limitsSchema.parse({})),
     gates: gatesSchema.default(() => gatesSchema.parse({})),
     commands: commandsSchema.default({}),
@@ -170,6 +189,7 @@ export const projectsFileSchema = z
   });
 
 export type ProjectConfig = z.infer<typeof projectSchema>;
+export type SandboxSettings = z.infer<typeof sandboxSchema>;
 export type ProjectsFile = z.infer<typeof projectsFileSchema>;
 
 export function parseProjects(text: string, source: string): ProjectsFile {

@@ -3,7 +3,6 @@
 // cancellation (the CLI's whole process group dies), and an exhausted budget (the item blocks
 // until a top-up).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
@@ -88,7 +87,7 @@ test('a worker replaced gracefully (self-hosting upgrade) lets the running agent
   }
 });
 
-test('a worker killed mid-run: the next worker kills the leftover CLI and resumes the same session, with one commit', async () => {
+test('a worker killed mid-run takes its agent with it (sandbox); the next worker resumes the same session, with one commit', async () => {
   const hold = holdTurn('analyst', 2);
   const rig = await startAgentRig({ beforeTurn: hold.beforeTurn });
   rigs.push(rig);
@@ -105,8 +104,9 @@ test('a worker killed mid-run: the next worker kills the leftover CLI and resume
 
     first.child.kill('SIGKILL');
     await first.exited();
-    // The crash leaves the CLI running (it is in its own process group).
-    expect(cliPids.some(alive)).toBe(true);
+    // The sandbox dies with its parent: no agent process outlives the worker.
+    await waitUntil(() => !cliPids.some(alive), 10_000);
+    expect(cliPids.filter(alive).map((pid) => `${pid}: ${cmdline(pid)}`)).toEqual([]);
 
     second = startWorkerProcess(rig, queue);
     const state = await waitForState(handle, (s) => s.stage !== 'analysis' && s.stage !== 'created', 120_000);
@@ -135,9 +135,10 @@ test('a worker killed mid-run: the next worker kills the leftover CLI and resume
 
 test('cancelling an item during a run kills the CLI and everything it started', async () => {
   const hold = holdTurn('developer', 3);
-  const pidFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'orch-bg-')), 'sleep.pid');
   // The developer starts a long-running process in the background, as a dev server would be.
-  const rig = await startAgentRig({ beforeTurn: hold.beforeTurn, developerCommands: [`nohup sleep 600 > /dev/null 2>&1 & echo $! > ${pidFile}`] });
+  // The sandbox's /tmp and pids are its own: the test finds it by its unusual command line.
+  const marker = String(600 + Math.floor(Math.random() * 300));
+  const rig = await startAgentRig({ beforeTurn: hold.beforeTurn, developerCommands: [`nohup sleep ${marker}.5 > /dev/null 2>&1 & echo started`] });
   rigs.push(rig);
   const queue = taskQueue('agent-cancel');
   const input = testInput({ timeouts: AGENT_TIMEOUTS });
@@ -146,14 +147,14 @@ test('cancelling an item during a run kills the CLI and everything it started', 
     const info = await hold.reached;
     const cliPids = pidsWithArg(info.sessionId as string);
     expect(cliPids.length).toBeGreaterThan(0);
-    const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
-    expect(alive(grandchild)).toBe(true);
+    const [grandchild] = pidsWithArg(`${marker}.5`);
+    expect(grandchild !== undefined && alive(grandchild)).toBe(true);
 
     await handle.executeUpdate(cancelUpdate, { args: [{ by: 'test', reason: 'no longer wanted' }] });
     const state = await waitForState(handle, (s) => s.status === 'cancelled');
     expect(state.stage).toBe('development');
     expect(cliPids.filter(alive)).toEqual([]);
-    expect(alive(grandchild)).toBe(false);
+    expect(alive(grandchild as number)).toBe(false);
     expect(pidsWithArg(info.sessionId as string)).toEqual([]);
   });
 });
@@ -181,6 +182,11 @@ test('an exhausted budget blocks the item with that reason; a top-up lets it go 
     await handle.executeUpdate(cancelUpdate, { args: [{ by: 'test' }] });
   });
 });
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
 
 function cmdline(pid: number): string {
   try {

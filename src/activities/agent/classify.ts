@@ -9,7 +9,9 @@ export type AgentOutcome =
   | { readonly kind: 'credentials'; readonly message: string }
   | { readonly kind: 'budget'; readonly message: string }
   | { readonly kind: 'max-turns'; readonly message: string }
-  | { readonly kind: 'crash'; readonly message: string };
+  | { readonly kind: 'crash'; readonly message: string }
+  /** Stopped at a sandbox limit (wall time, memory, processes): a person raises it or narrows the task. */
+  | { readonly kind: 'limit'; readonly message: string };
 
 export interface RunEnd {
   /** The spawn error's code (ENOENT, EACCES) when the binary could not be started. */

@@ -72,6 +72,20 @@ export function agentEnvironment(env: EnvConfig, home: string, worker: NodeJS.Pr
   return child;
 }
 
+/** The Messages API's own address, used when ANTHROPIC_BASE_URL is not set. */
+const DEFAULT_MODEL_URL = 'https://api.anthropic.com';
+
+/**
+ * Where a sandbox's model requests go, and the credential headers its egress proxy puts on them:
+ * the agent inside holds only a placeholder.
+ */
+export function modelEgress(env: EnvConfig): { modelUrl: URL; modelHeaders: Record<string, string> } {
+  const modelHeaders: Record<string, string> = {};
+  if (env.ANTHROPIC_API_KEY) modelHeaders['x-api-key'] = env.ANTHROPIC_API_KEY;
+  if (env.ANTHROPIC_AUTH_TOKEN) modelHeaders.authorization = `Bearer ${env.ANTHROPIC_AUTH_TOKEN}`;
+  return { modelUrl: new URL(env.ANTHROPIC_BASE_URL ?? DEFAULT_MODEL_URL), modelHeaders };
+}
+
 export function hasModelCredentials(env: EnvConfig): boolean {
   return Boolean(env.ANTHROPIC_API_KEY ?? env.ANTHROPIC_AUTH_TOKEN);
 }

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Context, activityInfo, heartbeat, log } from '@temporalio/activity';
+import { agentRuns, sandboxDenied } from '../../sandbox/metrics';
+import { assertSandboxAvailable, SandboxUnavailableError } from '../../sandbox/sandbox';
 import { heartbeatEveryMs } from '../heartbeat-interval';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { repositoryUrl, type AppConfig, type ProjectConfig } from '../../config';
@@ -13,7 +15,7 @@ import { ARTIFACT_CONTRACT, ROLE_PERMISSIONS, itemBranch, stageCommitMessage, wo
 import type { Semaphore } from '../../util/semaphore';
 import { budgetExhausted, needsPerson } from '../failures';
 import { GitError } from '../git/repository';
-import { Workspace } from '../workspace/workspace';
+import { Workspace, agentHomeDir } from '../workspace/workspace';
 import type { AgentOutcome } from './classify';
 import { runCli } from './cli-process';
 import { claudeArgs, hasModelCredentials } from './command';
@@ -35,6 +37,8 @@ export interface AgentHeartbeat {
   readonly lastEvent?: string;
   readonly pid?: number;
   readonly host?: string;
+  /** `bwrap`, or `off` when this worker runs agents unsandboxed (ORCH_AGENT_SANDBOX=off). */
+  readonly sandbox?: 'bwrap' | 'off';
   /** Set once the CLI finished successfully: a retry only commits, it does not run it again. */
   readonly finishedCostUsd?: number;
 }
@@ -58,6 +62,8 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
     throw needsPerson('no model credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) for the worker, then retry');
   }
   const role = input.role;
+  const sandboxMode = config.env.ORCH_AGENT_SANDBOX;
+  await ensureSandbox(config);
   const ctx = Context.current();
   const previous = activityInfo().heartbeatDetails as AgentHeartbeat | undefined;
   // Every attempt of this activity uses the same session: a retry after a crash finds the
@@ -84,7 +90,8 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       // The CLI finished before the worker stopped; its work is in the checkout.
       costUsd = previous.finishedCostUsd;
     } else {
-      const resume = sessionStored(agentHome(config), sessionId);
+      const home = agentHomeDir(config.dataDir, input.project, input.ticket);
+      const resume = sessionStored(home, sessionId);
       const prompt = resume
         ? RESUME_PROMPT
         : buildTaskPrompt({
@@ -100,9 +107,21 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
             findings: input.findings,
           });
       const rolePrompt = loadRolePrompt(role, promptsDir(config, project)).text;
+      agentRuns.inc({ project: input.project, sandbox: sandboxMode });
+      if (sandboxMode === 'off') log.warn('agent runs UNSANDBOXED (ORCH_AGENT_SANDBOX=off): it can read the worker\'s secrets and every checkout', { ticket: input.ticket, role });
       const run = await runCli({
         config,
-        home: agentHome(config),
+        home,
+        sandbox:
+          sandboxMode === 'bwrap'
+            ? {
+                settings: project.agents.sandbox,
+                onDenied: (denied) => {
+                  sandboxDenied.inc({ project: input.project });
+                  log.warn('agent sandbox refused a connection', { ticket: input.ticket, role, destination: denied.destination, method: denied.method });
+                },
+              }
+            : undefined,
         sessionId,
         cwd: workspace.dir,
         args: claudeArgs({
@@ -116,7 +135,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
         prompt,
         signal: ctx.cancellationSignal,
         onProgress: (stream, pid) => {
-          beat = { phase: 'running', sessionId, lastEvent: stream.lastEvent, pid, host: os.hostname() };
+          beat = { phase: 'running', sessionId, lastEvent: stream.lastEvent, pid, host: os.hostname(), sandbox: sandboxMode };
           heartbeat(beat);
         },
       });
@@ -134,7 +153,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       costUsd,
       sessionId,
       summary: [
-        `${role} finished on ${branch}${commit ? ` (commit ${commit.slice(0, 12)})` : ' with no changes to commit'}; head ${head.slice(0, 12)}`,
+        `${role} finished${sandboxMode === 'off' ? ' UNSANDBOXED (ORCH_AGENT_SANDBOX=off)' : ''} on ${branch}${commit ? ` (commit ${commit.slice(0, 12)})` : ' with no changes to commit'}; head ${head.slice(0, 12)}`,
         ...(missing.length > 0 ? [`artifacts missing (the artifacts gate will send the stage back): ${missing.join(', ')}`] : []),
       ].join('; '),
     };
@@ -153,6 +172,7 @@ function onFailure(outcome: AgentOutcome, costUsd: number, sessionId: string): S
       return { costUsd, sessionId, stop: { kind: 'budget', reason: outcome.message } };
     case 'binary-missing':
     case 'credentials':
+    case 'limit':
       throw needsPerson(outcome.message);
     case 'max-turns':
     case 'crash':
@@ -211,9 +231,15 @@ function missingArtifacts(workspace: Workspace, input: StepInput): string[] {
     .filter((file) => (file.endsWith('/') ? workspace.listFiles(file).length === 0 : !fs.existsSync(path.join(workspace.dir, file))));
 }
 
-/** The CLI's HOME: per worker machine, under the data directory, so sessions survive restarts. */
-export function agentHome(config: AppConfig): string {
-  return path.join(config.dataDir, 'agent-home');
+/** Fails closed: an item whose agent cannot be sandboxed blocks with what to install. */
+async function ensureSandbox(config: AppConfig): Promise<void> {
+  if (config.env.ORCH_AGENT_SANDBOX === 'off') return;
+  try {
+    await assertSandboxAvailable(config.env.ORCH_BWRAP_BIN);
+  } catch (err) {
+    if (err instanceof SandboxUnavailableError) throw needsPerson(err.message);
+    throw err;
+  }
 }
 
 function promptsDir(config: AppConfig, project: ProjectConfig): string | undefined {

@@ -130,8 +130,19 @@ export async function runGit(args: string[], input?: string, env: Record<string,
   const { execa } = await loadExeca();
   const result = await execa('git', args, { input, reject: false, env: { ...IDENTITY, ...env } });
   if (result.exitCode !== 0) {
-    const verb = args.filter((a) => !a.startsWith('/') && !a.includes('://')).slice(0, 3).join(' ');
+    const verb = gitVerb(args);
     throw new GitError(`git ${verb} failed: ${redactUrls(String(result.stderr).trim().split('\n').slice(-2).join(' '))}`);
   }
   return String(result.stdout);
+}
+
+/** The subcommand and its first words, for messages: no `-C`/`-c` settings, paths or URLs. */
+function gitVerb(args: readonly string[]): string {
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '-C' || arg === '-c') i += 1;
+    else if (!arg.startsWith('/') && !arg.includes('://')) words.push(arg);
+  }
+  return words.slice(0, 3).join(' ');
 }

@@ -23,10 +23,20 @@ export function workspaceDir(dataDir: string, project: string, ticket: string): 
   return path.join(workspacesRoot(dataDir), project, ticket);
 }
 
+/**
+ * The Claude Code CLI's HOME for one item: its sessions and nothing of any other item's. Under
+ * the data directory, so a session survives a worker restart and the next attempt resumes it.
+ */
+export function agentHomeDir(dataDir: string, project: string, ticket: string): string {
+  return path.join(dataDir, 'agent-homes', project, ticket);
+}
+
 export class Workspace {
   private constructor(
     readonly dir: string,
     readonly branch: string,
+    /** With its credentials: kept in memory, never in the checkout the agent can read. */
+    private readonly url: string,
   ) {}
 
   /**
@@ -38,8 +48,10 @@ export class Workspace {
     const dir = workspaceDir(spec.dataDir, spec.project, spec.ticket);
     // A clone interrupted by a crash leaves a directory that is not a repository: made again.
     await ensureClone(spec.repositoryUrl, dir);
-    const ws = new Workspace(dir, spec.branch);
-    await ws.git('fetch', '--quiet', '--prune', 'origin');
+    const ws = new Workspace(dir, spec.branch, spec.repositoryUrl);
+    // The agent reads this checkout's .git/config: the stored origin carries no credentials.
+    await ws.git('remote', 'set-url', 'origin', withoutCredentials(spec.repositoryUrl));
+    await ws.git('fetch', '--quiet', '--prune', ws.url, '+refs/heads/*:refs/remotes/origin/*');
     const remote = `refs/remotes/origin/${spec.branch}`;
     const local = `refs/heads/${spec.branch}`;
     if (await ws.hasRef(local)) {
@@ -63,7 +75,7 @@ export class Workspace {
       commit = (await this.git('rev-parse', 'HEAD')).trim();
     }
     // Pushing an up-to-date branch is a no-op, so a retry after a failed push just pushes.
-    await this.git('push', '--quiet', 'origin', `HEAD:refs/heads/${this.branch}`);
+    await this.git('push', '--quiet', this.url, `HEAD:refs/heads/${this.branch}`);
     return { commit, head: (await this.git('rev-parse', 'HEAD')).trim() };
   }
 
@@ -77,8 +89,12 @@ export class Workspace {
       .sort();
   }
 
+  /**
+   * Git in the checkout, outside the sandbox: the agent may have left anything in the working
+   * tree, so no hooks and no fsmonitor run (its .git was read-only to it, this is the second wall).
+   */
   git(...args: string[]): Promise<string> {
-    return runGit(['-C', this.dir, ...args]);
+    return runGit(['-C', this.dir, ...UNTRUSTED_CHECKOUT, ...args]);
   }
 
   /**
@@ -99,12 +115,20 @@ export class Workspace {
   }
 
   private succeeds(...args: string[]): Promise<boolean> {
-    return gitSucceeds(['-C', this.dir, ...args]);
+    return gitSucceeds(['-C', this.dir, ...UNTRUSTED_CHECKOUT, ...args]);
   }
 }
 
-/** Removes an item's checkout; true when there was one. */
+const UNTRUSTED_CHECKOUT = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
+
+/** `https://user:token@host/repo` → `https://host/repo`; other forms are returned as they are. */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i, '$1');
+}
+
+/** Removes an item's checkout and its agents' HOME; true when there was a checkout. */
 export function removeWorkspace(dataDir: string, project: string, ticket: string): boolean {
+  fs.rmSync(agentHomeDir(dataDir, project, ticket), { recursive: true, force: true });
   const dir = workspaceDir(dataDir, project, ticket);
   if (!fs.existsSync(dir)) return false;
   fs.rmSync(dir, { recursive: true, force: true });

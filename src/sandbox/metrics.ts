@@ -1,0 +1,25 @@
+// The worker's sandbox metrics, in the worker's Prometheus registry (src/worker/metrics.ts).
+import { Counter, Registry } from 'prom-client';
+
+export const workerRegistry = new Registry();
+
+export const sandboxDenied = new Counter({
+  name: 'orch_sandbox_denied_connections_total',
+  help: 'Connections an agent sandbox tried that its egress proxy refused, by project',
+  labelNames: ['project'] as const,
+  registers: [workerRegistry],
+});
+
+export const sandboxLimitStops = new Counter({
+  name: 'orch_sandbox_limit_stops_total',
+  help: 'Agent runs stopped at a sandbox limit (wall time, memory, processes), by project and limit',
+  labelNames: ['project', 'limit'] as const,
+  registers: [workerRegistry],
+});
+
+export const agentRuns = new Counter({
+  name: 'orch_agent_runs_total',
+  help: 'Agent runs started, by project and sandbox mode (bwrap, or off when ORCH_AGENT_SANDBOX=off)',
+  labelNames: ['project', 'sandbox'] as const,
+  registers: [workerRegistry],
+});
