@@ -11,6 +11,8 @@ import type { AppConfig } from './config';
 import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeConfigured, planeDirectoryFromConfig } from './tracker/from-config';
 import type { Logger } from './util/logger';
 import { createWorker } from './worker/create-worker';
+import { startWorkerMetrics } from './worker/metrics-server';
+import { assertSandboxAvailable } from './sandbox/sandbox';
 
 export async function connectClient(config: AppConfig): Promise<Client> {
   const connection = await Connection.connect({ address: config.env.TEMPORAL_ADDRESS, connectTimeout: '5s' });
@@ -42,7 +44,11 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
   } else {
     logger.warn('the Plane API is not configured: no catch-up schedule, tracker notices are skipped');
   }
+  await announceSandbox(config, logger);
+  const metrics = config.env.ORCH_WORKER_METRICS_PORT ? await startWorkerMetrics(config.env.ORCH_WORKER_METRICS_HOST, config.env.ORCH_WORKER_METRICS_PORT) : undefined;
+  if (metrics) logger.info('worker metrics listening', { url: metrics.url });
   const done = worker.run().finally(async () => {
+    await metrics?.close();
     await client.connection.close();
     await connection.close();
   });
@@ -55,6 +61,23 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
       await done;
     },
   };
+}
+
+/**
+ * Says at start how agents will run. An unusable sandbox does not stop the worker (gates, deploys
+ * and tracker notices still work); each agent step blocks its item with what to install.
+ */
+async function announceSandbox(config: AppConfig, logger: Logger): Promise<void> {
+  if (config.env.ORCH_AGENT_SANDBOX === 'off') {
+    logger.warn('ORCH_AGENT_SANDBOX=off: agents run UNSANDBOXED, with the worker\'s access to its secrets, every checkout and the network');
+    return;
+  }
+  try {
+    await assertSandboxAvailable(config.env.ORCH_BWRAP_BIN);
+    logger.info('agent runs are sandboxed', { sandbox: 'bwrap', bwrap: config.env.ORCH_BWRAP_BIN });
+  } catch (err) {
+    logger.error('the agent sandbox cannot be set up: agent steps will block until it can', { reason: (err as Error).message });
+  }
 }
 
 export async function startApi(config: AppConfig, client: Client, logger: Logger): Promise<RunningServer> {

@@ -57,6 +57,9 @@ export const envSchema = z.object({
    * be set up). `off` runs agents with the worker's own access: warned at start and on every run.
    */
   ORCH_AGENT_SANDBOX: z.enum(['bwrap', 'off']).default('bwrap'),
+  /** The worker's Prometheus endpoint (sandbox and agent-run counters); unset: none. */
+  ORCH_WORKER_METRICS_PORT: port.optional(),
+  ORCH_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** The bubblewrap binary. */
   ORCH_BWRAP_BIN: z.string().min(1).default('bwrap'),
   /** Agent runs one worker carries at once; more wait (heartbeating) for a free slot. */

@@ -56,7 +56,11 @@ export async function startEgressProxy(socketPath: string, policy: EgressPolicy,
   const deny = (method: string, destination: string): void => {
     const entry = { method, destination: destination.slice(0, 300) };
     denied.push(entry);
-    onDenied(entry);
+    try {
+      onDenied(entry);
+    } catch {
+      // Reporting must never take the worker down: the refusal stands either way.
+    }
   };
 
   const server = http.createServer((req, res) => {

@@ -118,7 +118,9 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
                 settings: project.agents.sandbox,
                 onDenied: (denied) => {
                   sandboxDenied.inc({ project: input.project });
-                  log.warn('agent sandbox refused a connection', { ticket: input.ticket, role, destination: denied.destination, method: denied.method });
+                  // The context's own logger: this runs in the proxy's socket callbacks, outside
+                  // the activity's async context, where the module-level `log` throws.
+                  ctx.log.warn('agent sandbox refused a connection', { ticket: input.ticket, role, destination: denied.destination, method: denied.method });
                 },
               }
             : undefined,

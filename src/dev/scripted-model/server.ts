@@ -22,6 +22,8 @@ export interface ModelRequest {
   readonly sessionHeader?: string;
   /** The tool calls the conversation already made (name and input as JSON), oldest first. */
   readonly toolCallsMade: readonly string[];
+  /** The x-api-key header the request arrived with (tests check who put the key in). */
+  readonly apiKey?: string;
 }
 
 /** How a tool call is recognised in a conversation's history. */
@@ -75,7 +77,8 @@ export async function startScriptedModelServer(script: ModelScript | readonly Sc
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(message([{ type: 'text', text: 'ok' }], 'end_turn', model)));
       return;
     }
-    const request = describe(body, req.headers['x-claude-code-session-id']);
+    const apiKeyHeader = req.headers['x-api-key'];
+    const request = { ...describe(body, req.headers['x-claude-code-session-id']), apiKey: typeof apiKeyHeader === 'string' ? apiKeyHeader : undefined };
     requests.push(request);
     const turn = await answer(request);
     served += 1;
