@@ -10,4 +10,5 @@ if [ ! -f "$marker" ] || [ package-lock.json -nt "$marker" ]; then
   echo "[setup] installing npm dependencies from package-lock.json (npm ci)"
   npm ci --no-audit --no-fund
 fi
+bash scripts/system-packages.sh
 bash scripts/toolchain.sh

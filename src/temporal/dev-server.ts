@@ -5,6 +5,7 @@ import type { Logger } from '../util/logger';
 import { loadExeca } from '../util/execa';
 import { portOpen } from '../util/net';
 import { ensureSearchAttributes, searchAttributeFlags } from './search-attributes';
+import { dieWithParentPrefix, pidFileOf, recordServerPid, stopLeftoverServer } from './dev-server-leftover';
 
 export interface DevServerOptions {
   readonly binary: string;
@@ -30,6 +31,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const dbFile = path.join(options.dataDir, 'temporal.db');
   const freshDatabase = !fs.existsSync(dbFile);
   const address = `${options.ip}:${options.port}`;
+  if (await stopLeftoverServer(dbFile)) options.logger.warn('stopped the dev server a killed start left running on this database', { dbFile });
   if (await portOpen(options.ip, options.port)) {
     throw new Error(`port ${address} is already in use: is another Temporal server running? Stop it or set TEMPORAL_ADDRESS/ORCH_* ports`);
   }
@@ -45,7 +47,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--log-level', 'warn',
     ...(freshDatabase ? searchAttributeFlags() : []),
   ];
-  const child = execa(options.binary, args, { stdin: 'ignore', stdout: { file: logFile }, stderr: { file: logFile }, reject: false, cleanup: true });
+  const [file, ...prefixArgs] = [...dieWithParentPrefix(), options.binary, ...args] as [string, ...string[]];
+  const child = execa(file, prefixArgs, { stdin: 'ignore', stdout: { file: logFile }, stderr: { file: logFile }, reject: false, cleanup: true });
+  recordServerPid(dbFile, child.pid);
   let exited = false;
   void child.then(() => (exited = true));
 
@@ -74,6 +78,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await child;
       clearTimeout(timer);
+      fs.rmSync(pidFileOf(dbFile), { force: true });
     },
   };
 }

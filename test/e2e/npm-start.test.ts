@@ -8,6 +8,9 @@ import { promisify } from 'node:util';
 import { runCli } from '../../src/cli/main';
 import { resolveTool } from '../../src/config/paths';
 import type { WorkItemState } from '../../src/domain';
+import { pidFileOf, stopLeftoverServer } from '../../src/temporal/dev-server-leftover';
+import { startDevServer } from '../../src/temporal/dev-server';
+import { createLogger } from '../../src/util/logger';
 import { freePort, portOpen, spawnLogged } from '../support/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -83,6 +86,41 @@ test('npm start persists work items across a clean restart and registers search 
   let listed = '';
   for (let i = 0; i < 50 && !listed.includes('ORCH-7'); i++) listed = (await orch('list', '--blocked')).out;
   expect(listed).toMatch(/ORCH-7\s+orchestrator\s+analysis\s+yes/);
-  second.child.kill('SIGINT');
-  expect(await second.exited()).toBe(0);
+  // Killed outright: nothing of it survives (its dev server dies with it), and the next start
+  // comes up on the same ports and database.
+  second.child.kill('SIGKILL');
+  await second.exited();
+  for (let i = 0; i < 100 && (await portOpen(grpc)); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await portOpen(grpc)).toBe(false);
+  const third = spawnLogged(process.execPath, [START], env);
+  await third.waitFor(/Press Ctrl-C to stop/, 60_000);
+  expect(JSON.parse((await orch('status', 'ORCH-7', '--json')).out)).toMatchObject({ ticket: 'ORCH-7', status: 'blocked' });
+  third.child.kill('SIGINT');
+  expect(await third.exited()).toBe(0);
+});
+
+test('a dev server a killed start left running on the database is stopped by the next start', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-leftover-'));
+  const dbFile = path.join(dataDir, 'temporal.db');
+  const grpc = await freePort();
+  // A leftover as a start without setpriv would leave it: the server on our database, its pid recorded.
+  const leftover = spawnLogged(resolveTool('temporal'), ['server', 'start-dev', '--headless', '--db-filename', dbFile, '--ip', '127.0.0.1', '--port', String(grpc)], process.env);
+  for (let i = 0; i < 100 && !(await portOpen(grpc)); i++) await new Promise((r) => setTimeout(r, 100));
+  fs.writeFileSync(pidFileOf(dbFile), `${leftover.child.pid}\n`);
+  const logger = createLogger({ level: 'error' });
+  const server = await startDevServer({ binary: resolveTool('temporal'), dataDir, ip: '127.0.0.1', port: grpc, uiPort: await freePort(), namespace: 'default', logger });
+  expect(await leftover.exited()).not.toBeUndefined();
+  expect(Number(fs.readFileSync(pidFileOf(dbFile), 'utf8'))).not.toBe(leftover.child.pid);
+  await server.stop();
+  expect(fs.existsSync(pidFileOf(dbFile))).toBe(false);
+});
+
+test('a pid file naming another program is never acted on', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-leftover-'));
+  const dbFile = path.join(dataDir, 'temporal.db');
+  const bystander = spawnLogged('sleep', ['30'], process.env);
+  fs.writeFileSync(pidFileOf(dbFile), `${bystander.child.pid}\n`);
+  expect(await stopLeftoverServer(dbFile)).toBe(false);
+  expect(bystander.child.exitCode).toBeNull();
+  bystander.child.kill('SIGKILL');
 });
