@@ -19,7 +19,7 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git ca-certificates tini \
+ && apt-get install -y --no-install-recommends git ca-certificates tini bubblewrap \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=gitleaks /out/gitleaks /usr/local/bin/gitleaks
 COPY --from=osv-scanner /out/osv-scanner /usr/local/bin/osv-scanner

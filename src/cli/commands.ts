@@ -9,6 +9,7 @@ import { listWorkItems, submitWorkItem, workItemHandle, workItemState } from '..
 import { approveUpdate, cancelUpdate, retryUpdate, rollbackUpdate, skipGateUpdate, topUpBudgetUpdate, type OverrideResult } from '../workflows/messages';
 import { workspacesCommand } from './workspaces';
 import { renderRows, renderState } from './format';
+import { runningSteps } from '../client/running-steps';
 
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -123,8 +124,11 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     }
     case 'status': {
       const { ticket, project } = ticketAndProject();
-      const state = await workItemState(await ctx.client(), project, ticket);
-      return { json: state, text: renderState(state) };
+      const client = await ctx.client();
+      const state = await workItemState(client, project, ticket);
+      // The running step is extra: a describe that fails leaves the state to show.
+      const running = state.status === 'active' ? await runningSteps(client, project, ticket).catch(() => []) : [];
+      return { json: { ...state, running }, text: renderState(state, running) };
     }
     case 'approve':
       return override((h) => h.executeUpdate(approveUpdate, { args: [{ by, reason }] }), 'approved');

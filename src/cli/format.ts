@@ -1,8 +1,9 @@
 // Human-readable renderings for the CLI (the --json flag prints the raw objects instead).
 import type { WorkItemState } from '../domain';
 import type { WorkItemRow } from '../client/work-items';
+import type { RunningStep } from '../client/running-steps';
 
-export function renderState(state: WorkItemState): string {
+export function renderState(state: WorkItemState, running: readonly RunningStep[] = []): string {
   const lines = [
     `${state.ticket}  ${state.title}`,
     `  project   ${state.project}`,
@@ -11,6 +12,7 @@ export function renderState(state: WorkItemState): string {
     `  reviews   ${state.reviewRejections} returned, gate retries ${state.gateRetries}`,
     `  cost      $${state.costUsd.toFixed(2)} of $${state.budgetUsd.toFixed(2)}`,
   ];
+  for (const step of running) lines.push(...renderRunning(step));
   if (state.findings.length > 0) lines.push('  findings', ...state.findings.map((f) => `    - ${f}`));
   lines.push('  history', ...state.history.map((v) => `    ${v.enteredAt}  ${v.stage}${v.outcome ? `  -> ${v.outcome}` : ''}`));
   if (state.overrides.length > 0) {
@@ -27,4 +29,17 @@ export function renderRows(rows: readonly WorkItemRow[]): string {
   }
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function renderRunning(step: RunningStep): string[] {
+  const d = step.details ?? {};
+  const parts = [`${step.activity} (attempt ${step.attempt})`];
+  if (typeof d.phase === 'string') parts.push(d.phase);
+  if (typeof d.lastEvent === 'string') parts.push(`last event: ${d.lastEvent}`);
+  if (step.lastHeartbeatAt) parts.push(`heartbeat ${step.lastHeartbeatAt}`);
+  if (typeof d.host === 'string') parts.push(`on ${d.host}`);
+  const lines = [`  running   ${parts.join(', ')}`];
+  if (d.sandbox === 'off') lines.push('  WARNING   this agent runs UNSANDBOXED (ORCH_AGENT_SANDBOX=off on its worker): it can read the worker\'s secrets');
+  else if (d.sandbox === 'bwrap') lines.push('  sandbox   bwrap');
+  return lines;
 }

@@ -8,7 +8,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { ARTIFACT_CONTRACT, workItemDocsDir } from '../../src/domain';
 import type { TurnInfo } from '../../src/dev/scripted-model/pipeline-script';
-import { cancelUpdate, topUpBudgetUpdate } from '../../src/workflows/messages';
+import { cancelUpdate, stateQuery, topUpBudgetUpdate } from '../../src/workflows/messages';
+import { runningSteps } from '../../src/client/running-steps';
+import { renderState } from '../../src/cli/format';
 import { AGENT_TIMEOUTS, originFile, originLog, startAgentRig, type AgentRig } from '../support/agent-harness';
 import { alive, deferred, pidsWithArg, spawnLogged, type Spawned } from '../support/processes';
 import { startTemporal } from '../support/temporal';
@@ -149,6 +151,10 @@ test('cancelling an item during a run kills the CLI and everything it started', 
     expect(cliPids.length).toBeGreaterThan(0);
     const [grandchild] = pidsWithArg(`${marker}.5`);
     expect(grandchild !== undefined && alive(grandchild)).toBe(true);
+    // `orch status` shows the running step from its heartbeat, sandbox included.
+    const running = await runningSteps(env.client, 'shop', input.ticket);
+    expect(running).toEqual([expect.objectContaining({ activity: 'runAgent', attempt: 1, details: expect.objectContaining({ sandbox: 'bwrap' }) })]);
+    expect(renderState(await handle.query(stateQuery), running)).toMatch(/running {3}runAgent \(attempt 1\), \w+[\s\S]*sandbox {3}bwrap/);
 
     await handle.executeUpdate(cancelUpdate, { args: [{ by: 'test', reason: 'no longer wanted' }] });
     const state = await waitForState(handle, (s) => s.status === 'cancelled');

@@ -43,10 +43,12 @@ async function runAgent(script: ModelScript, env: Record<string, string>, sandbo
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-sandbox-limits-'));
   fs.writeFileSync(path.join(dir, 'projects.yaml'), `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    agents:\n      sandbox:\n${sandboxYaml || '        memoryMb: 4096\n'}`);
   const config = loadConfig({ ORCH_PROJECTS_FILE: 'projects.yaml', ORCH_DATA_DIR: 'data', ORCH_AGENT_MODEL: 'claude-scripted', ANTHROPIC_API_KEY: 'sk-ant-scripted-dummy-key', ANTHROPIC_BASE_URL: model.url, ...env }, dir);
-  return new MockActivityEnvironment({ heartbeatTimeoutMs: 60_000 }).run(createActivities(config, {}).runAgent, input).catch((err: unknown) => {
+  try {
+    return (await new MockActivityEnvironment({ heartbeatTimeoutMs: 60_000 }).run(createActivities(config, {}).runAgent, input)) as StepResult;
+  } catch (err) {
     if (err instanceof ApplicationFailure) return err;
     throw err;
-  });
+  }
 }
 
 test('without bubblewrap the item blocks with what to install, and no agent runs', async () => {

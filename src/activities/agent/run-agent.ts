@@ -72,7 +72,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
   const sessionId = runSessionId();
   await killLeftovers(sessionId);
 
-  let beat: AgentHeartbeat = { phase: 'waiting', sessionId };
+  let beat: AgentHeartbeat = { phase: 'waiting', sessionId, sandbox: sandboxMode };
   const timer = setInterval(() => heartbeat(beat), heartbeatEveryMs(10_000));
   heartbeat(beat);
   const release = await deps.slots.acquire(ctx.cancellationSignal).catch((err: unknown) => {
@@ -145,7 +145,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       log.info('agent run ended', { ticket: input.ticket, stage: input.stage, role, outcome: run.outcome.kind, sessionId, costUsd, turns: run.stream.result?.numTurns, toolUses: run.stream.toolUses });
       const stopped = onFailure(run.outcome, costUsd, sessionId);
       if (stopped) return stopped;
-      beat = { phase: 'committing', sessionId, finishedCostUsd: costUsd };
+      beat = { phase: 'committing', sessionId, sandbox: sandboxMode, finishedCostUsd: costUsd };
       heartbeat(beat);
     }
 
