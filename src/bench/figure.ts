@@ -1,0 +1,27 @@
+// One line of the bench table: the project path against its baseline, measured in the same run.
+import type { Summary } from './stats';
+
+export interface Figure {
+  readonly name: string;
+  readonly unit: string;
+  readonly project: Summary;
+  readonly baseline: Summary;
+  /** The target, in words (printed next to the verdict). */
+  readonly target: string;
+  readonly met: boolean;
+  readonly notes?: string;
+}
+
+export function ratio(figure: Pick<Figure, 'project' | 'baseline'>): number {
+  return figure.baseline.median === 0 ? Number.NaN : figure.project.median / figure.baseline.median;
+}
+
+export function renderTable(figures: readonly Figure[]): string {
+  const rows = [['figure', 'project', 'baseline', 'ratio', 'spread', 'target', 'met']];
+  for (const f of figures) {
+    const fmt = (s: Summary) => `${s.median.toFixed(1)} ${f.unit}`;
+    rows.push([f.name, fmt(f.project), fmt(f.baseline), `${ratio(f).toFixed(3)}x`, `±${(Math.max(f.project.spread, f.baseline.spread) * 100).toFixed(1)}%`, f.target, f.met ? 'yes' : 'NO']);
+  }
+  const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n');
+}
