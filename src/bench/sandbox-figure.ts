@@ -21,8 +21,9 @@ export async function sandboxFigure(rounds: number): Promise<Figure> {
   const projects = path.join(dir, 'projects.yaml');
   fs.writeFileSync(projects, 'projects:\n  bench:\n    ticketPrefix: BENCH\n    repository: /nonexistent\n');
   const config = loadConfig({ ORCH_PROJECTS_FILE: projects, ORCH_DATA_DIR: path.join(dir, 'data'), ANTHROPIC_API_KEY: 'sk-ant-bench-scripted-key', ANTHROPIC_BASE_URL: model.url, ORCH_LOG_LEVEL: 'error' }, dir);
-  const settings = config.projects.bench?.agents.sandbox;
-  if (!settings) throw new Error('bench project missing');
+  const bench = config.projects.bench?.agents;
+  if (!bench) throw new Error('bench project missing');
+  const settings = bench.sandbox;
   let n = 0;
   const once = async (sandboxed: boolean): Promise<number> => {
     n += 1;
@@ -39,6 +40,9 @@ export async function sandboxFigure(rounds: number): Promise<Figure> {
       prompt: 'Run the one command.',
       signal: new AbortController().signal,
       sandbox: sandboxed ? { settings, onDenied: () => undefined } : undefined,
+      role: 'developer',
+      maxMinutes: 5,
+      watch: { stallMs: bench.stallMs, maxRepeats: bench.maxRepeats, maxTurnsWithoutChange: bench.maxTurnsWithoutChange },
       onProgress: () => undefined,
     });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { PROJECT_KEY_PATTERN } from '../domain/ids';
 import { DEFAULT_LIMITS } from '../domain/limits';
+import { ROLES } from '../domain/stages';
 import { ConfigError, formatIssues } from './errors';
 
 const TICKET_PREFIX = /^[A-Z][A-Z0-9]{0,11}$/;
@@ -70,8 +71,6 @@ const sandboxSchema = z
     memoryMb: z.number().int().min(256).max(262_144).default(4096),
     /** Processes and threads in one agent's sandbox at once. */
     maxProcesses: z.number().int().min(16).max(65_536).default(512),
-    /** Wall time of one agent run; the activity timeout (ORCH_AGENT_TIMEOUT_MS) stays the backstop. */
-    wallMinutes: z.number().positive().max(24 * 60).default(50),
     /** More toolchain directories the agent may read (e.g. /opt/jdk); /usr is always there. */
     readOnlyPaths: z.array(z.string().regex(/^\/[^\0]*$/, 'an absolute path')).default([]),
   })
@@ -84,6 +83,16 @@ const agentsSchema = z
     /** The model this project's agents use (overrides ORCH_AGENT_MODEL). */
     model: z.string().min(1).optional(),
     sandbox: sandboxSchema.default(() => sandboxSchema.parse({})),
+    /** No stream event for this long (ms) means the run has stalled: it is stopped and retried. */
+    stallMs: z.number().int().min(100).max(24 * 60 * 60_000).default(10 * 60_000),
+    /** Stalls of one stage's run before the item blocks. */
+    maxStalls: z.number().int().min(1).max(20).default(2),
+    /** The same tool call with the same input this many times in a row is a loop. */
+    maxRepeats: z.number().int().min(2).max(100).default(5),
+    /** This many turns without a file changing in the workspace is a loop. */
+    maxTurnsWithoutChange: z.number().int().min(2).max(1000).default(30),
+    /** Wall time of one run per role (minutes; 50 for a role not listed); the activity timeout stays the backstop. */
+    maxMinutes: z.partialRecord(z.enum(ROLES), z.number().positive().max(24 * 60)).default({}),
   })
   .strict();
 

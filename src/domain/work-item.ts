@@ -229,6 +229,13 @@ export interface StepResult {
   readonly summary?: string;
   /** Set when the step ended in a way a person must fix; its cost still counts. */
   readonly stop?: StepStop;
+  /**
+   * Set when the run failed in a way the stage's failure path handles, like a failed gate: an
+   * agent stopped in a loop. The findings go verbatim to the next run (capped by maxGateRetries).
+   */
+  readonly failed?: { readonly kind: 'loop'; readonly findings: readonly string[] };
+  /** What went wrong on the way to a success (`stalled after …`), for the item's events. */
+  readonly incidents?: readonly string[];
 }
 
 export interface GateInput {

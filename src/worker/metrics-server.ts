@@ -3,7 +3,7 @@
 // otherwise, since nothing on it is for the public.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { workerRegistry } from '../sandbox/metrics';
+import { workerRegistry } from '../activities/metrics';
 
 export interface MetricsServer {
   readonly url: string;

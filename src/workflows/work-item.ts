@@ -329,7 +329,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     stageScope = scope;
     try {
       await scope.run(async () => {
-        if (resume.phase === 'step' && spec.step && !(await runStep(spec.step))) return;
+        if (resume.phase === 'step' && spec.step && !(await runStep(spec.step, spec))) return;
         await runGates(spec, resume.phase === 'gates' ? resume.fromGate : 0);
       });
     } catch (err) {
@@ -342,7 +342,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   }
 
   /** Runs the stage's step; false when the item got blocked. */
-  async function runStep(step: StageStep): Promise<boolean> {
+  async function runStep(step: StageStep, spec: StageSpec): Promise<boolean> {
     const stepInput: StepInput = {
       project: state.project,
       ticket: state.ticket,
@@ -382,8 +382,25 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       block({ kind: outcome.stop.kind, reason: outcome.stop.kind === 'budget' ? `${outcome.stop.reason}; ${budgetReason()}` : outcome.stop.reason });
       return false;
     }
+    // Stalls on the way and runs stopped in a loop: added with stall and loop detection.
+    if ((outcome.incidents?.length || outcome.failed) && patched('agent-run-incidents')) {
+      for (const incident of outcome.incidents ?? []) recordRunIncident(step, incident);
+      if (outcome.failed) {
+        recordRunIncident(step, outcome.failed.findings.join(' '));
+        retryOrBlock(spec, [...outcome.failed.findings], `the ${step.activity === 'runAgent' ? step.role : step.activity} run ended in a ${outcome.failed.kind}`);
+        return false;
+      }
+    }
     publish();
     return true;
+  }
+
+  function recordRunIncident(step: StageStep, summary: string): void {
+    pushBounded(
+      state.events,
+      { key: `run:${state.stage}:${state.attempt}:${state.events.length}`, source: 'system', type: `agent.${step.activity === 'runAgent' ? step.role : step.activity}`, summary, receivedAt: now() },
+      limits.eventsKept,
+    );
   }
 
   function budgetReason(): string {
@@ -475,6 +492,18 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       state.gateRetries += 1;
     }
     moveTo(target, `${outcome.verdict} from gate ${gate}: sent to ${target}`);
+  }
+
+  /** A step that failed like a gate (an agent in a loop): its failure target, capped with the gate retries. */
+  function retryOrBlock(spec: StageSpec, findings: string[], what: string): void {
+    state.findings = findings;
+    const target = spec.onFailure ?? state.stage;
+    if (state.gateRetries >= limits.maxGateRetries) {
+      block({ kind: 'cap', reason: `${what} on stage ${state.stage} after ${state.gateRetries} retries (limit ${limits.maxGateRetries}): ${findings.join(' ')}` });
+      return;
+    }
+    state.gateRetries += 1;
+    moveTo(target, `${what}: sent to ${target}`);
   }
 
   // ---- overrides ------------------------------------------------------------------------------

@@ -15,7 +15,10 @@ import { loadExeca } from '../../util/execa';
 import { redactUrls } from '../git/repository';
 import { classifyRun, credentialsRejected, type AgentOutcome } from './classify';
 import { agentEnvironment, claudeBinary, modelEgress } from './command';
-import { AGENT_SESSION_VAR, stopAgentProcesses } from './process-group';
+import { AGENT_SESSION_VAR, cpuTicksOfSession, stopAgentProcesses } from './process-group';
+import { RunWatch, type WatchLimits } from './run-watch';
+import { workspaceFingerprint } from '../workspace/fingerprint';
+import { INSIDE } from '../../sandbox/bwrap-args';
 import { newStreamState, readStreamLine, type StreamState } from './stream';
 
 export interface CliRun {
@@ -29,10 +32,18 @@ export interface CliRun {
   readonly signal: AbortSignal;
   /** The project's sandbox; undefined runs the CLI with the worker's own access (ORCH_AGENT_SANDBOX=off). */
   readonly sandbox?: { readonly settings: SandboxSettings; onDenied(denied: DeniedConnection): void };
-  onProgress(stream: StreamState, pid: number): void;
+  /** Wall time of this run (agents.maxMinutes of the role). */
+  readonly maxMinutes: number;
+  /** Stall and loop detection (agents.stallMs, maxRepeats, maxTurnsWithoutChange). */
+  readonly watch: WatchLimits;
+  /** The role, for findings. */
+  readonly role: string;
+  onProgress(stream: StreamState, pid: number, watch: RunWatch): void;
 }
 
-export async function runCli(run: CliRun): Promise<{ stream: StreamState; outcome: AgentOutcome }> {
+export type RunEndOutcome = AgentOutcome | { readonly kind: 'stall'; readonly message: string } | { readonly kind: 'loop'; readonly message: string };
+
+export async function runCli(run: CliRun): Promise<{ stream: StreamState; outcome: RunEndOutcome }> {
   const { execa } = await loadExeca();
   fs.mkdirSync(run.home, { recursive: true });
   const stream = newStreamState();
@@ -55,25 +66,32 @@ export async function runCli(run: CliRun): Promise<{ stream: StreamState; outcom
   });
   const pid = child.pid;
   let killing: Promise<void> | undefined;
-  let limit: string | undefined;
+  /** Why the runner itself stopped the run (a limit, a stall, a loop), first reason wins. */
+  let stoppedFor: RunEndOutcome | undefined;
   const stop = (): void => {
     killing ??= stopAgentProcesses(run.sessionId, pid);
   };
-  const stopAtLimit = (reason: string): void => {
-    limit ??= reason;
+  const stopBecause = (outcome: RunEndOutcome): void => {
+    stoppedFor ??= outcome;
     stop();
   };
-  const wallMinutes = run.sandbox?.settings.wallMinutes;
-  const wallTimer = wallMinutes ? setTimeout(() => stopAtLimit(`the agent run was stopped after its wall time of ${wallMinutes} minutes (agents.sandbox.wallMinutes)`), wallMinutes * 60_000) : undefined;
-  const stopWatch = sandbox && pid !== undefined ? sandbox.watch(pid, (breach) => stopAtLimit(`the agent run was stopped: ${breach.detail} (agents.sandbox.${breach.limit === 'memory' ? 'memoryMb' : 'maxProcesses'})`)) : undefined;
-  if (pid !== undefined) run.onProgress(stream, pid);
+  const wallTimer = setTimeout(() => stopBecause({ kind: 'limit', message: `the ${run.role} agent was stopped after its wall time of ${run.maxMinutes} minutes (agents.maxMinutes.${run.role})` }), run.maxMinutes * 60_000);
+  const stopWatch = sandbox && pid !== undefined ? sandbox.watch(pid, (breach) => stopBecause({ kind: 'limit', message: `the agent run was stopped: ${breach.detail} (agents.sandbox.${breach.limit === 'memory' ? 'memoryMb' : 'maxProcesses'})` })) : undefined;
+  const watch = new RunWatch(run.watch, { fingerprint: () => workspaceFingerprint(run.cwd), toolCpuTicks: () => cpuTicksOfSession(run.sessionId, (cmd) => isToolProcess(cmd, binary, pid)), now: Date.now }, run.role);
+  const stallTimer = setInterval(() => {
+    const stalled = watch.checkStall(stream);
+    if (stalled?.kind === 'stall') stopBecause({ kind: 'stall', message: stalled.message });
+  }, Math.max(50, Math.min(1000, Math.floor(run.watch.stallMs / 4))));
+  if (pid !== undefined) run.onProgress(stream, pid, watch);
   run.signal.addEventListener('abort', stop, { once: true });
   if (run.signal.aborted) stop();
   try {
     if (child.stdout) {
       for await (const line of readline.createInterface({ input: child.stdout, crlfDelay: Infinity })) {
         readStreamLine(stream, line);
-        if (pid !== undefined) run.onProgress(stream, pid);
+        const verdict = stoppedFor ? undefined : await watch.onEvent(stream);
+        if (verdict?.kind === 'loop') stopBecause({ kind: 'loop', message: verdict.finding });
+        if (pid !== undefined) run.onProgress(stream, pid, watch);
         // The CLI retries a rejected key for minutes; nothing will change by waiting.
         if (credentialsRejected(stream)) stop();
       }
@@ -82,8 +100,8 @@ export async function runCli(run: CliRun): Promise<{ stream: StreamState; outcom
     await killing;
     if (run.signal.aborted) throw new CancelledFailure('agent run cancelled; its process group was killed');
     const kernelBreach = sandbox?.breach();
-    if (kernelBreach) limit ??= `the agent run was stopped: ${kernelBreach.detail} (agents.sandbox.memoryMb)`;
-    if (limit) return { stream, outcome: { kind: 'limit', message: limit } };
+    if (kernelBreach) stoppedFor ??= { kind: 'limit', message: `the agent run was stopped: ${kernelBreach.detail} (agents.sandbox.memoryMb)` };
+    if (stoppedFor) return { stream, outcome: stoppedFor };
     const spawnErrorCode = (result as { code?: string }).code;
     return {
       stream,
@@ -96,7 +114,8 @@ export async function runCli(run: CliRun): Promise<{ stream: StreamState; outcom
       }),
     };
   } finally {
-    if (wallTimer) clearTimeout(wallTimer);
+    clearTimeout(wallTimer);
+    clearInterval(stallTimer);
     stopWatch?.();
     run.signal.removeEventListener('abort', stop);
     // Whatever happened, nothing the agent started outlives its run.
@@ -123,4 +142,10 @@ function launchSandbox(run: CliRun, binary: string, env: Record<string, string>)
     name: `${run.sessionId}-${process.pid}-${Date.now()}`,
     onDenied: (denied) => run.sandbox?.onDenied(denied),
   });
+}
+
+/** A process the agent's tools started: not the CLI, nor the sandbox's own relay and launcher. */
+function isToolProcess(cmdline: string, binary: string, cliPid: number | undefined): boolean {
+  if (cmdline.startsWith(INSIDE.root) || cmdline.startsWith(binary) || /^(\S*\/)?bwrap /.test(cmdline)) return false;
+  return cliPid === undefined || !cmdline.startsWith(String(cliPid));
 }

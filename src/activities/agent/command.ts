@@ -26,6 +26,8 @@ export function claudeArgs(run: ClaudeInvocation): string[] {
     '--output-format',
     'stream-json',
     '--verbose',
+    // A stream event per model delta: a slow answer is progress, silence is a stall.
+    '--include-partial-messages',
     ...(run.session.mode === 'resume' ? ['--resume', run.session.id] : ['--session-id', run.session.id]),
     '--append-system-prompt',
     run.rolePrompt,

@@ -71,3 +71,22 @@ function send(target: number, signal: NodeJS.Signals): void {
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * CPU time (user + system clock ticks) used by the session's marked processes that `isTool`
+ * accepts (the commands the agent's tools started, not the CLI itself).
+ */
+export function cpuTicksOfSession(sessionId: string, isTool: (cmdline: string) => boolean): number {
+  let ticks = 0;
+  for (const pid of processesOfSession(sessionId)) {
+    try {
+      if (!isTool(fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' '))) continue;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return ticks;
+}

@@ -6,23 +6,24 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Context, activityInfo, heartbeat, log } from '@temporalio/activity';
-import { agentRuns, sandboxDenied } from '../../sandbox/metrics';
+import { agentRuns, sandboxDenied } from '../metrics';
 import { assertSandboxAvailable, SandboxUnavailableError } from '../../sandbox/sandbox';
 import { heartbeatEveryMs } from '../heartbeat-interval';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { repositoryUrl, type AppConfig, type ProjectConfig } from '../../config';
 import { ARTIFACT_CONTRACT, ROLE_PERMISSIONS, itemBranch, stageCommitMessage, workItemDocsDir, type StepInput, type StepResult } from '../../domain';
 import type { Semaphore } from '../../util/semaphore';
 import { budgetExhausted, needsPerson } from '../failures';
 import { GitError } from '../git/repository';
 import { Workspace, agentHomeDir } from '../workspace/workspace';
-import type { AgentOutcome } from './classify';
 import { runCli } from './cli-process';
 import { claudeArgs, hasModelCredentials } from './command';
 import { processesOfSession, stopAgentProcesses } from './process-group';
 import type { ProjectSpend } from './project-spend';
 import { buildTaskPrompt, loadRolePrompt } from './prompt';
 import { runSessionId, sessionStored } from './session';
+import { incidentsDir, readIncidents } from './incidents';
+import { onRunEnd } from './run-end';
 
 export interface AgentRunnerDeps {
   readonly config: AppConfig;
@@ -39,6 +40,14 @@ export interface AgentHeartbeat {
   readonly host?: string;
   /** `bwrap`, or `off` when this worker runs agents unsandboxed (ORCH_AGENT_SANDBOX=off). */
   readonly sandbox?: 'bwrap' | 'off';
+  /** When the newest stream event arrived (ISO), model turns and tool calls so far. */
+  readonly lastEventAt?: string;
+  readonly turns?: number;
+  readonly toolUses?: number;
+  /** Earlier stalls of this run, the current run of identical tool calls, turns without a file change. */
+  readonly stalls?: number;
+  readonly repeats?: number;
+  readonly turnsWithoutChange?: number;
   /** Set once the CLI finished successfully: a retry only commits, it does not run it again. */
   readonly finishedCostUsd?: number;
 }
@@ -46,6 +55,14 @@ export interface AgentHeartbeat {
 const RESUME_PROMPT =
   'Your previous run of this task was interrupted because the worker running it stopped. ' +
   'Check what is already in the workspace, then continue where you left off and finish the task.';
+
+function stalledResumePrompt(note: string): string {
+  return `Your previous run of this task was stopped because it made no progress (${note}). ` +
+    'Check what is already in the workspace, then continue where you left off and finish the task; do not wait on anything that may hang.';
+}
+
+/** Wall time of a role's run when agents.maxMinutes does not name it. */
+const DEFAULT_MAX_MINUTES = 50;
 
 export function createAgentActivities(deps: AgentRunnerDeps) {
   return {
@@ -92,8 +109,9 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
     } else {
       const home = agentHomeDir(config.dataDir, input.project, input.ticket);
       const resume = sessionStored(home, sessionId);
+      const incidents = readIncidents(incidentsDirOf(config, input), sessionId);
       const prompt = resume
-        ? RESUME_PROMPT
+        ? incidents.notes.length > 0 ? stalledResumePrompt(incidents.notes.at(-1) as string) : RESUME_PROMPT
         : buildTaskPrompt({
             ticket: input.ticket,
             title: input.title,
@@ -136,14 +154,30 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
         }),
         prompt,
         signal: ctx.cancellationSignal,
-        onProgress: (stream, pid) => {
-          beat = { phase: 'running', sessionId, lastEvent: stream.lastEvent, pid, host: os.hostname(), sandbox: sandboxMode };
+        role,
+        maxMinutes: project.agents.maxMinutes[role] ?? DEFAULT_MAX_MINUTES,
+        watch: { stallMs: project.agents.stallMs, maxRepeats: project.agents.maxRepeats, maxTurnsWithoutChange: project.agents.maxTurnsWithoutChange },
+        onProgress: (stream, pid, watch) => {
+          beat = {
+            phase: 'running',
+            sessionId,
+            lastEvent: stream.lastEvent,
+            lastEventAt: new Date(watch.lastEventTime()).toISOString(),
+            turns: stream.turns,
+            toolUses: stream.toolUses,
+            stalls: incidents.stalls,
+            repeats: stream.repeats,
+            turnsWithoutChange: watch.turnsWithoutChange,
+            pid,
+            host: os.hostname(),
+            sandbox: sandboxMode,
+          };
           heartbeat(beat);
         },
       });
       costUsd = run.stream.result?.costUsd ?? 0;
-      log.info('agent run ended', { ticket: input.ticket, stage: input.stage, role, outcome: run.outcome.kind, sessionId, costUsd, turns: run.stream.result?.numTurns, toolUses: run.stream.toolUses });
-      const stopped = onFailure(run.outcome, costUsd, sessionId);
+      log.info('agent run ended', { ticket: input.ticket, stage: input.stage, role, outcome: run.outcome.kind, sessionId, costUsd, turns: run.stream.turns, toolUses: run.stream.toolUses });
+      const stopped = onRunEnd(run.outcome, { costUsd, sessionId, role, input, maxStalls: project.agents.maxStalls, incidentsDir: incidentsDirOf(config, input), stream: run.stream });
       if (stopped) return stopped;
       beat = { phase: 'committing', sessionId, sandbox: sandboxMode, finishedCostUsd: costUsd };
       heartbeat(beat);
@@ -151,9 +185,11 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
 
     const { commit, head } = await workspace.commitAndPush(stageCommitMessage(input.ticket, input.stage, role, input.attempt));
     const missing = missingArtifacts(workspace, input);
+    const incidents = readIncidents(incidentsDirOf(config, input), sessionId).notes;
     return {
       costUsd,
       sessionId,
+      ...(incidents.length > 0 ? { incidents } : {}),
       summary: [
         `${role} finished${sandboxMode === 'off' ? ' UNSANDBOXED (ORCH_AGENT_SANDBOX=off)' : ''} on ${branch}${commit ? ` (commit ${commit.slice(0, 12)})` : ' with no changes to commit'}; head ${head.slice(0, 12)}`,
         ...(missing.length > 0 ? [`artifacts missing (the artifacts gate will send the stage back): ${missing.join(', ')}`] : []),
@@ -162,24 +198,6 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
   } finally {
     clearInterval(timer);
     release();
-  }
-}
-
-/** Turns a non-success outcome into a stop (budget: cost counts) or a thrown failure. */
-function onFailure(outcome: AgentOutcome, costUsd: number, sessionId: string): StepResult | undefined {
-  switch (outcome.kind) {
-    case 'success':
-      return undefined;
-    case 'budget':
-      return { costUsd, sessionId, stop: { kind: 'budget', reason: outcome.message } };
-    case 'binary-missing':
-    case 'credentials':
-    case 'limit':
-      throw needsPerson(outcome.message);
-    case 'max-turns':
-    case 'crash':
-      // Retried by Temporal; the retry resumes this session (same activity, same session id).
-      throw ApplicationFailure.create({ type: 'AgentRunFailed', message: outcome.message });
   }
 }
 
@@ -248,3 +266,7 @@ function promptsDir(config: AppConfig, project: ProjectConfig): string | undefin
   return project.agents.promptsDir ? path.resolve(path.dirname(config.projectsFile), project.agents.promptsDir) : undefined;
 }
 
+
+function incidentsDirOf(config: AppConfig, input: StepInput): string {
+  return incidentsDir(config.dataDir, input.project, input.ticket);
+}

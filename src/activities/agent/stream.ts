@@ -25,10 +25,31 @@ export interface StreamState {
   result?: AgentResult;
   /** Lines that were not JSON (the CLI prints warnings to stdout at times). */
   unparsed: number;
+  /** Assistant messages so far (one per model turn). */
+  turns: number;
+  /** Tool calls asked for whose results have not come back: a tool is running. */
+  pendingTools: number;
+  /** The newest tool call (name and input as JSON), and how many times in a row it was asked for. */
+  lastToolCall?: string;
+  repeats: number;
+  /** The newest few event descriptions, oldest first: the evidence of a stall. */
+  recentEvents: string[];
+  /** Id of the newest assistant message (the CLI sends one event per content block). */
+  lastMessageId?: string;
 }
 
+const RECENT_EVENTS = 5;
+/** A repeated call is quoted in findings; a huge input is cut. */
+const TOOL_CALL_QUOTE_MAX = 2000;
+
 export function newStreamState(): StreamState {
-  return { initSeen: false, toolUses: 0, lastEvent: 'starting', apiErrors: [], unparsed: 0 };
+  return { initSeen: false, toolUses: 0, lastEvent: 'starting', apiErrors: [], unparsed: 0, turns: 0, pendingTools: 0, repeats: 0, recentEvents: [] };
+}
+
+function noteEvent(state: StreamState, description: string): void {
+  state.lastEvent = description;
+  state.recentEvents.push(description);
+  if (state.recentEvents.length > RECENT_EVENTS) state.recentEvents.shift();
 }
 
 /** Folds one stdout line into the state. Unknown events are ignored: the CLI adds new ones. */
@@ -49,38 +70,49 @@ export function readStreamLine(state: StreamState, line: string): void {
     case 'system':
       if (event.subtype === 'init') {
         state.initSeen = true;
-        state.lastEvent = 'session started';
+        noteEvent(state, 'session started');
       } else if (event.subtype === 'api_retry') {
         const status = typeof event.error_status === 'number' ? event.error_status : 0;
         state.apiErrors.push(status);
-        state.lastEvent = `API error ${status}, retry ${String(event.attempt ?? '?')}`;
+        noteEvent(state, `API error ${status}, retry ${String(event.attempt ?? '?')}`);
       }
       return;
-    case 'assistant':
+    case 'assistant': {
+      const id = (event.message as { id?: unknown } | undefined)?.id;
+      if (typeof id !== 'string' || id !== state.lastMessageId) state.turns += 1;
+      if (typeof id === 'string') state.lastMessageId = id;
       for (const block of contentBlocks(event)) {
         if (block.type === 'tool_use') {
           state.toolUses += 1;
-          state.lastEvent = `tool ${String(block.name)}`;
+          state.pendingTools += 1;
+          const call = `${String(block.name)} ${JSON.stringify(block.input ?? {})}`.slice(0, TOOL_CALL_QUOTE_MAX);
+          state.repeats = call === state.lastToolCall ? state.repeats + 1 : 1;
+          state.lastToolCall = call;
+          noteEvent(state, `tool ${String(block.name)}`);
         } else if (block.type === 'text') {
-          state.lastEvent = 'text';
+          noteEvent(state, 'text');
         }
       }
       return;
-    case 'user':
-      state.lastEvent = 'tool result';
+    }
+    case 'user': {
+      const results = contentBlocks(event).filter((b) => b.type === 'tool_result').length;
+      state.pendingTools = Math.max(0, state.pendingTools - results);
+      noteEvent(state, 'tool result');
       return;
+    }
     case 'result':
       state.result = readResult(event);
-      state.lastEvent = `result ${state.result.subtype}`;
+      noteEvent(state, `result ${state.result.subtype}`);
       return;
     default:
       return;
   }
 }
 
-function contentBlocks(event: Record<string, unknown>): { type?: unknown; name?: unknown }[] {
+function contentBlocks(event: Record<string, unknown>): { type?: unknown; name?: unknown; input?: unknown }[] {
   const message = event.message as { content?: unknown } | undefined;
-  return Array.isArray(message?.content) ? (message.content as { type?: unknown; name?: unknown }[]) : [];
+  return Array.isArray(message?.content) ? (message.content as { type?: unknown; name?: unknown; input?: unknown }[]) : [];
 }
 
 function readResult(event: Record<string, unknown>): AgentResult {

@@ -129,6 +129,7 @@ export function withoutCredentials(url: string): string {
 /** Removes an item's checkout and its agents' HOME; true when there was a checkout. */
 export function removeWorkspace(dataDir: string, project: string, ticket: string): boolean {
   fs.rmSync(agentHomeDir(dataDir, project, ticket), { recursive: true, force: true });
+  fs.rmSync(path.join(dataDir, 'agent-incidents', project, ticket), { recursive: true, force: true });
   const dir = workspaceDir(dataDir, project, ticket);
   if (!fs.existsSync(dir)) return false;
   fs.rmSync(dir, { recursive: true, force: true });

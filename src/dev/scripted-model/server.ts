@@ -7,7 +7,10 @@ import type { AddressInfo } from 'node:net';
 
 export type ScriptedTurn =
   | { readonly tool: string; readonly input: Record<string, unknown> }
-  | { readonly text: string }
+  /** A text answer; with `chunks`, streamed as that many deltas `delayMs` apart (a slow model). */
+  | { readonly text: string; readonly chunks?: number; readonly delayMs?: number }
+  /** Starts the answer, then sends nothing more until the client goes away (a stalled stream). */
+  | { readonly hang: true }
   /** An API error answer (e.g. 401 authentication_error), as the real API sends it. */
   | { readonly error: { readonly status: number; readonly type: string; readonly message: string } };
 
@@ -88,7 +91,18 @@ export async function startScriptedModelServer(script: ModelScript | readonly Sc
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    for (const [event, data] of sse(turn, model, served)) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const send = ([event, data]: [string, unknown]): boolean => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    if ('hang' in turn) {
+      send(['message_start', { type: 'message_start', message: { ...message([], null, model), id: `msg_scripted_${served}` } }]);
+      await new Promise<void>((resolve) => res.once('close', () => resolve()));
+      return;
+    }
+    const delayMs = 'chunks' in turn ? (turn.delayMs ?? 0) : 0;
+    for (const event of sse(turn, model, served)) {
+      if (delayMs > 0 && event[0] === 'content_block_delta') await new Promise((r) => setTimeout(r, delayMs));
+      if (res.destroyed) return;
+      send(event);
+    }
     res.end();
   }
 
@@ -139,7 +153,7 @@ function message(content: unknown[], stopReason: string | null, model: string) {
   return { id: 'msg_scripted', type: 'message', role: 'assistant', model, content, stop_reason: stopReason, stop_sequence: null, usage };
 }
 
-function sse(turn: Exclude<ScriptedTurn, { error: unknown }>, model: string, n: number): [string, unknown][] {
+function sse(turn: Exclude<ScriptedTurn, { error: unknown } | { hang: true }>, model: string, n: number): [string, unknown][] {
   const events: [string, unknown][] = [['message_start', { type: 'message_start', message: { ...message([], null, model), id: `msg_scripted_${n}` } }]];
   if ('tool' in turn) {
     events.push(
@@ -149,9 +163,12 @@ function sse(turn: Exclude<ScriptedTurn, { error: unknown }>, model: string, n: 
       ['message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 40 } }],
     );
   } else {
+    const chunks = Math.max(1, turn.chunks ?? 1);
+    const size = Math.ceil(turn.text.length / chunks);
+    const parts = Array.from({ length: chunks }, (_, i) => turn.text.slice(i * size, (i + 1) * size));
     events.push(
       ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
-      ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: turn.text } }],
+      ...parts.map((text): [string, unknown] => ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }]),
       ['content_block_stop', { type: 'content_block_stop', index: 0 }],
       ['message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 12 } }],
     );

@@ -1,4 +1,5 @@
-// The worker's sandbox metrics, in the worker's Prometheus registry (src/worker/metrics.ts).
+// The worker's Prometheus metrics (agent runs, sandbox refusals and limits, run incidents),
+// served by src/worker/metrics-server.ts.
 import { Counter, Registry } from 'prom-client';
 
 export const workerRegistry = new Registry();
@@ -21,5 +22,12 @@ export const agentRuns = new Counter({
   name: 'orch_agent_runs_total',
   help: 'Agent runs started, by project and sandbox mode (bwrap, or off when ORCH_AGENT_SANDBOX=off)',
   labelNames: ['project', 'sandbox'] as const,
+  registers: [workerRegistry],
+});
+
+export const agentIncidents = new Counter({
+  name: 'orch_agent_incidents_total',
+  help: 'Agent runs that stalled, looped or exited without a result, by project, role and kind',
+  labelNames: ['project', 'role', 'kind'] as const,
   registers: [workerRegistry],
 });
