@@ -3,7 +3,7 @@ import type { WorkItemState } from '../domain';
 import type { WorkItemRow } from '../client/work-items';
 import type { RunningStep } from '../client/running-steps';
 
-export function renderState(state: WorkItemState, running: readonly RunningStep[] = []): string {
+export function renderState(state: WorkItemState, running: readonly RunningStep[] = [], now = Date.now()): string {
   const lines = [
     `${state.ticket}  ${state.title}`,
     `  project   ${state.project}`,
@@ -12,7 +12,7 @@ export function renderState(state: WorkItemState, running: readonly RunningStep[
     `  reviews   ${state.reviewRejections} returned, gate retries ${state.gateRetries}`,
     `  cost      $${state.costUsd.toFixed(2)} of $${state.budgetUsd.toFixed(2)}`,
   ];
-  for (const step of running) lines.push(...renderRunning(step));
+  for (const step of running) lines.push(...renderRunning(step, now));
   if (state.findings.length > 0) lines.push('  findings', ...state.findings.map((f) => `    - ${f}`));
   lines.push('  history', ...state.history.map((v) => `    ${v.enteredAt}  ${v.stage}${v.outcome ? `  -> ${v.outcome}` : ''}`));
   if (state.overrides.length > 0) {
@@ -31,14 +31,19 @@ export function renderRows(rows: readonly WorkItemRow[]): string {
   return table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-function renderRunning(step: RunningStep): string[] {
+function renderRunning(step: RunningStep, now: number): string[] {
   const d = step.details ?? {};
   const parts = [`${step.activity} (attempt ${step.attempt})`];
   if (typeof d.phase === 'string') parts.push(d.phase);
-  if (typeof d.lastEvent === 'string') parts.push(`last event: ${d.lastEvent}`);
-  if (step.lastHeartbeatAt) parts.push(`heartbeat ${step.lastHeartbeatAt}`);
   if (typeof d.host === 'string') parts.push(`on ${d.host}`);
   const lines = [`  running   ${parts.join(', ')}`];
+  if (typeof d.lastEvent === 'string') {
+    const at = typeof d.lastEventAt === 'string' ? Date.parse(d.lastEventAt) : Number.NaN;
+    lines.push(`  agent     last event: ${d.lastEvent}${Number.isFinite(at) ? ` (${Math.max(0, Math.round((now - at) / 1000))} s ago)` : ''}`);
+  }
+  if (typeof d.turns === 'number') {
+    lines.push(`  progress  ${d.turns} turns, ${String(d.toolUses ?? 0)} tool calls; stalls ${String(d.stalls ?? 0)}, same call ${String(d.repeats ?? 0)}x in a row, ${String(d.turnsWithoutChange ?? 0)} turns without a file change`);
+  }
   if (d.sandbox === 'off') lines.push('  WARNING   this agent runs UNSANDBOXED (ORCH_AGENT_SANDBOX=off on its worker): it can read the worker\'s secrets');
   else if (d.sandbox === 'bwrap') lines.push('  sandbox   bwrap');
   return lines;

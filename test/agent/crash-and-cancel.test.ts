@@ -155,6 +155,13 @@ test('cancelling an item during a run kills the CLI and everything it started', 
     const running = await runningSteps(env.client, 'shop', input.ticket);
     expect(running).toEqual([expect.objectContaining({ activity: 'runAgent', attempt: 1, details: expect.objectContaining({ sandbox: 'bwrap' }) })]);
     expect(renderState(await handle.query(stateQuery), running)).toMatch(/running {3}runAgent \(attempt 1\), \w+[\s\S]*sandbox {3}bwrap/);
+    // Once it has streamed, the watch's counters are there too.
+    let progress = '';
+    for (let i = 0; i < 100 && !progress.includes('progress'); i++) {
+      progress = renderState(await handle.query(stateQuery), await runningSteps(env.client, 'shop', input.ticket));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(progress).toMatch(/agent {5}last event: tool \w+ \(\d+ s ago\)\n {2}progress {2}\d+ turns, \d+ tool calls; stalls 0, same call 1x in a row, \d+ turns without a file change/);
 
     await handle.executeUpdate(cancelUpdate, { args: [{ by: 'test', reason: 'no longer wanted' }] });
     const state = await waitForState(handle, (s) => s.status === 'cancelled');

@@ -35,7 +35,7 @@ const GENERATIONS = ['v1-', 'v2-', 'v3-', ''];
 
 test('the recorded scenarios are present for every generation of the workflow', () => {
   const names = recordedHistories().map((h) => h.workflowId);
-  expect(names).toEqual(expect.arrayContaining([...GENERATIONS.flatMap((g) => SCENARIOS.map((s) => `${g}${s}`)), 'budget-top-up', 'production-rollback']));
+  expect(names).toEqual(expect.arrayContaining([...GENERATIONS.flatMap((g) => SCENARIOS.map((s) => `${g}${s}`)), 'budget-top-up', 'production-rollback', 'agent-run-incidents']));
 });
 
 test('each generation carries exactly the patch markers of its time', () => {
@@ -47,6 +47,7 @@ test('each generation carries exactly the patch markers of its time', () => {
   expect(byName.get('happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices', 'merge-lease', 'workspace-release']);
   expect(byName.get('budget-top-up')).toEqual(['tracker-sync', 'tracker-gate-notices', 'agent-budget']);
   expect(byName.get('production-rollback')).toContain('production-rollback');
+  expect(byName.get('agent-run-incidents')).toContain('agent-run-incidents');
   expect(byName.get('v3-happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices']);
   expect(byName.get('v2-happy-path')).toEqual(['tracker-sync']);
   expect(byName.get('v1-happy-path')).toEqual([]);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { AppConfig } from '../../src/config';
 import { loadConfig } from '../../src/config';
 import { pipelineScript, type PipelineScenario } from '../../src/dev/scripted-model/pipeline-script';
-import { startScriptedModelServer, type ScriptedModelServer } from '../../src/dev/scripted-model/server';
+import { startScriptedModelServer, type ModelScript, type ScriptedModelServer } from '../../src/dev/scripted-model/server';
 import { createRepo, type TestRepo } from './git-fixtures';
 import type { WorkItemInput } from '../../src/domain';
 
@@ -37,12 +37,15 @@ export interface RigOptions {
   readonly files?: Record<string, string>;
   /** More settings for the worker. */
   readonly env?: Record<string, string>;
+  /** Changes how the model answers (a stall, a loop), around the pipeline's script. */
+  readonly wrapScript?: (pipeline: ModelScript) => ModelScript;
 }
 
 export async function startAgentRig(scenario: PipelineScenario = {}, options: RigOptions = {}): Promise<AgentRig> {
   const { projectYaml = '', taskQueue = 'orchestrator' } = options;
   const repo = createRepo(options.files);
-  const model = await startScriptedModelServer(pipelineScript(scenario));
+  const script = pipelineScript(scenario);
+  const model = await startScriptedModelServer(options.wrapScript ? options.wrapScript(script) : script);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-agent-rig-'));
   const projectsFile = path.join(dir, 'projects.yaml');
   fs.writeFileSync(projectsFile, `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    budgetUsd: 5\n${projectYaml}`);

@@ -38,7 +38,7 @@ export function onRunEnd(outcome: RunEndOutcome, ctx: RunEndContext): StepResult
       agentIncidents.inc({ ...labels, kind: 'stall' });
       const after = recordStall(ctx.incidentsDir, ctx.sessionId, `${outcome.message} (attempt ${activityInfo().attempt})`);
       if (after.stalls >= ctx.maxStalls) {
-        throw needsPerson(`the ${ctx.role} agent stalled ${after.stalls} times in stage ${ctx.input.stage} (agents.maxStalls ${ctx.maxStalls}); the last time ${outcome.message}`);
+        throw needsPerson(`the ${ctx.role} agent stalled ${after.stalls} times in stage ${ctx.input.stage} (agents.maxStalls ${ctx.maxStalls}): ${after.notes.join(' | ')}`);
       }
       // Retried by Temporal; the retry resumes this session and is told it stalled.
       throw ApplicationFailure.create({ type: 'AgentStalled', message: `the ${ctx.role} agent ${outcome.message}` });
