@@ -49,7 +49,7 @@ test('a 401 from the API is rejected credentials, already from the first retry e
 test('a missing binary and a crash without a result are told apart', () => {
   expect(classifyRun({ spawnErrorCode: 'ENOENT', stderrTail: '', stream: newStreamState() }).kind).toBe('binary-missing');
   const crashed = classifyRun({ signal: 'SIGKILL', stderrTail: 'segfault', stream: newStreamState() });
-  expect(crashed).toEqual({ kind: 'crash', message: expect.stringContaining('(killed by SIGKILL, no result event); stderr: segfault') });
+  expect(crashed).toEqual({ kind: 'crash', message: expect.stringContaining('(killed by SIGKILL, no result event); stderr: segfault; likely cause: killed with SIGKILL (out of memory, or killed from outside)') });
   const errored = newStreamState();
   readStreamLine(errored, JSON.stringify({ type: 'result', subtype: 'error_during_execution', is_error: true, total_cost_usd: 0.1 }));
   expect(classifyRun({ exitCode: 1, stderrTail: '', stream: errored })).toMatchObject({ kind: 'crash', message: expect.stringContaining('error_during_execution') });
@@ -60,4 +60,13 @@ test('lines that are not JSON objects are counted and skipped; unknown events ar
   for (const line of ['Warning: something', '42', '{"type":"stream_event","event":{}}', '', '{"type":"result","subtype":"success","is_error":false,"total_cost_usd":"NaN"}']) readStreamLine(state, line);
   expect(state.unparsed).toBe(2);
   expect(state.result).toMatchObject({ subtype: 'success', costUsd: 0 });
+});
+
+test('a silent exit is classified from its exit code, signal and stderr; an unknown one quotes stderr', () => {
+  const silent = (end: { exitCode?: number; signal?: string; stderrTail: string }) => classifyRun({ ...end, stream: newStreamState() });
+  expect(silent({ exitCode: 1, stderrTail: 'Error: ENOSPC: no space left on device, write' })).toEqual({ kind: 'binary-missing', message: 'the Claude Code CLI failed (exit code 1, no result event); stderr: Error: ENOSPC: no space left on device, write; the disk is full: free space on the worker, then retry' });
+  expect(silent({ exitCode: 127, stderrTail: 'claude: not found' }).kind).toBe('binary-missing');
+  expect(silent({ exitCode: 1, stderrTail: "Error: Cannot find module 'x'" }).kind).toBe('binary-missing');
+  expect(silent({ exitCode: 1, stderrTail: 'connect ECONNREFUSED 127.0.0.1:3128' })).toEqual({ kind: 'crash', message: expect.stringMatching(/ECONNREFUSED 127\.0\.0\.1:3128; likely cause: the model API could not be reached$/) });
+  expect(silent({ exitCode: 1, stderrTail: 'fatal: the frobnicator lost its socket' })).toEqual({ kind: 'crash', message: 'the Claude Code CLI failed (exit code 1, no result event); stderr: fatal: the frobnicator lost its socket' });
 });

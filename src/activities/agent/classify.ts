@@ -5,6 +5,7 @@ import type { StreamState } from './stream';
 
 export type AgentOutcome =
   | { readonly kind: 'success' }
+  /** The CLI cannot run here (missing, broken install, full disk): a person must fix it. */
   | { readonly kind: 'binary-missing'; readonly message: string }
   | { readonly kind: 'credentials'; readonly message: string }
   | { readonly kind: 'budget'; readonly message: string }
@@ -50,5 +51,18 @@ export function classifyRun(end: RunEnd): AgentOutcome {
   const how = end.signal ? `killed by ${end.signal}` : `exit code ${end.exitCode ?? 'unknown'}`;
   const what = result ? `${result.subtype}${result.text ? `: ${result.text}` : ''}${result.errors.length ? ` (${result.errors.join('; ')})` : ''}` : 'no result event';
   const stderr = end.stderrTail ? `; stderr: ${end.stderrTail}` : '';
-  return { kind: 'crash', message: `the Claude Code CLI failed (${how}, ${what})${stderr}` };
+  const failed = `the Claude Code CLI failed (${how}, ${what})${stderr}`;
+  if (result) return { kind: 'crash', message: failed };
+  // No result event: an exit without a word from the CLI. Its cause, where the evidence tells it.
+  const cause = SILENT_EXIT_CAUSES.find((c) => c.test(end));
+  if (cause?.person) return { kind: 'binary-missing', message: `${failed}; ${cause.cause}` };
+  return { kind: 'crash', message: cause ? `${failed}; likely cause: ${cause.cause}` : failed };
 }
+
+/** Known causes of a CLI that ended without a result event; `person` ones retrying cannot fix. */
+const SILENT_EXIT_CAUSES: readonly { readonly test: (end: RunEnd) => boolean; readonly cause: string; readonly person?: true }[] = [
+  { test: (e) => /ENOSPC|no space left on device/i.test(e.stderrTail), cause: 'the disk is full: free space on the worker, then retry', person: true },
+  { test: (e) => /Cannot find module|ERR_MODULE_NOT_FOUND|GLIBC_[\d.]+' not found|exec format error/i.test(e.stderrTail) || e.exitCode === 126 || e.exitCode === 127, cause: 'the CLI installation is broken or does not fit this machine: reinstall it (npm ci) or set ORCH_CLAUDE_BIN', person: true },
+  { test: (e) => e.signal === 'SIGKILL' || e.exitCode === 137, cause: 'killed with SIGKILL (out of memory, or killed from outside)' },
+  { test: (e) => /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|socket hang up/i.test(e.stderrTail), cause: 'the model API could not be reached' },
+];
