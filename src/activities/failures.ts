@@ -1,7 +1,7 @@
 // The failures an activity throws when retrying cannot help: the workflow turns each type into a
 // block of its own kind (src/workflows/work-item.ts) and waits for a person.
 import { ApplicationFailure } from '@temporalio/common';
-import { FAILURE_BUDGET, FAILURE_NEEDS_PERSON, FAILURE_NOT_IMPLEMENTED } from '../workflows/messages';
+import { FAILURE_BUDGET, FAILURE_NEEDS_PERSON, FAILURE_NOT_IMPLEMENTED } from '../domain/failures';
 
 /** Something a person must fix (configuration, credentials, a repository that cannot be reached). */
 export function needsPerson(message: string): ApplicationFailure {

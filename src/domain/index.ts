@@ -9,3 +9,5 @@ export * from './activities';
 export * from './artifacts';
 export * from './roles';
 export * from './lease';
+export * from './work-item-machine';
+export * from './failures';

@@ -2,6 +2,7 @@
 // the API and the CLI, so their names are the wire contract: renaming one breaks running items.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
+  OverrideResult,
   ApproveArgs,
   CancelArgs,
   RetryArgs,
@@ -18,11 +19,7 @@ export const eventSignal = defineSignal<[WorkItemEvent]>('event');
 export const stateQuery = defineQuery<WorkItemState>('state');
 
 /** What every override returns once applied. */
-export interface OverrideResult {
-  readonly ticket: string;
-  readonly stage: string;
-  readonly status: string;
-}
+export type { OverrideResult } from '../domain';
 
 export const approveUpdate = defineUpdate<OverrideResult, [ApproveArgs]>('approve');
 export const retryUpdate = defineUpdate<OverrideResult, [RetryArgs]>('retry');
@@ -32,8 +29,3 @@ export const cancelUpdate = defineUpdate<OverrideResult, [CancelArgs]>('cancel')
 /** Raises the item's budget; a budget block is lifted and the stage's step runs again. */
 export const topUpBudgetUpdate = defineUpdate<OverrideResult, [TopUpArgs]>('topUpBudget');
 
-/** Failure types an activity throws (non-retryable) when a person must act. */
-export const FAILURE_NOT_IMPLEMENTED = 'NotImplemented';
-export const FAILURE_NEEDS_PERSON = 'NeedsPerson';
-/** The project's budget is spent: a person raises it (projects.yaml) and retries. */
-export const FAILURE_BUDGET = 'BudgetExhausted';

@@ -9,7 +9,7 @@ import { createActivities } from '../../src/activities';
 import { loadConfig } from '../../src/config';
 import type { StepInput } from '../../src/domain';
 import { startScriptedModelServer } from '../../src/dev/scripted-model/server';
-import { FAILURE_BUDGET, FAILURE_NEEDS_PERSON } from '../../src/workflows/messages';
+import { FAILURE_BUDGET, FAILURE_NEEDS_PERSON } from '../../src/domain/failures';
 import { createRepo } from '../support/git-fixtures';
 
 jest.setTimeout(120_000);

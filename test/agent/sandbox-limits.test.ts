@@ -10,7 +10,7 @@ import { createActivities } from '../../src/activities';
 import { loadConfig } from '../../src/config';
 import type { StepInput, StepResult } from '../../src/domain';
 import { startScriptedModelServer, type ModelScript, type ScriptedModelServer } from '../../src/dev/scripted-model/server';
-import { FAILURE_NEEDS_PERSON } from '../../src/workflows/messages';
+import { FAILURE_NEEDS_PERSON } from '../../src/domain/failures';
 import { createRepo } from '../support/git-fixtures';
 import { alive, deferred, pidsWithArg } from '../support/processes';
 
@@ -36,12 +36,13 @@ afterAll(async () => {
   for (const server of servers) await server.close();
 });
 
-async function runAgent(script: ModelScript, env: Record<string, string>, sandboxYaml = ''): Promise<StepResult | ApplicationFailure> {
+/** `agentsYaml`: lines under the project's `agents:` (indented by 6). */
+async function runAgent(script: ModelScript, env: Record<string, string>, agentsYaml = ''): Promise<StepResult | ApplicationFailure> {
   const model = await startScriptedModelServer(script);
   servers.push(model);
   const repo = createRepo();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-sandbox-limits-'));
-  fs.writeFileSync(path.join(dir, 'projects.yaml'), `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    agents:\n      sandbox:\n${sandboxYaml || '        memoryMb: 4096\n'}`);
+  fs.writeFileSync(path.join(dir, 'projects.yaml'), `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    agents:\n${agentsYaml || '      model: claude-scripted\n'}`);
   const config = loadConfig({ ORCH_PROJECTS_FILE: 'projects.yaml', ORCH_DATA_DIR: 'data', ORCH_AGENT_MODEL: 'claude-scripted', ANTHROPIC_API_KEY: 'sk-ant-scripted-dummy-key', ANTHROPIC_BASE_URL: model.url, ...env }, dir);
   try {
     return (await new MockActivityEnvironment({ heartbeatTimeoutMs: 60_000 }).run(createActivities(config, {}).runAgent, input)) as StepResult;
@@ -59,7 +60,7 @@ test('without bubblewrap the item blocks with what to install, and no agent runs
   expect(asked).toBe(0);
 });
 
-test('a run past its wall time is stopped with everything inside, and blocks with the setting to raise', async () => {
+test('a run past its role\'s wall time is stopped with everything inside, and blocks with the setting to raise', async () => {
   const hold = deferred();
   releases.push(() => hold.resolve());
   // The model answers the first turn with a command that outlives the run, then never again.
@@ -69,8 +70,8 @@ test('a run past its wall time is stopped with everything inside, and blocks wit
     return { text: 'too late' };
   };
   const started = Date.now();
-  const outcome = await runAgent(script, {}, '        wallMinutes: 0.05\n');
-  expect(outcome).toMatchObject({ type: FAILURE_NEEDS_PERSON, message: 'the agent run was stopped after its wall time of 0.05 minutes (agents.sandbox.wallMinutes)' });
+  const outcome = await runAgent(script, {}, '      maxMinutes: { developer: 0.05 }\n');
+  expect(outcome).toMatchObject({ type: FAILURE_NEEDS_PERSON, message: 'the developer agent was stopped after its wall time of 0.05 minutes (agents.maxMinutes.developer)' });
   expect(Date.now() - started).toBeLessThan(60_000);
   expect(pidsWithArg('912.5').filter(alive)).toEqual([]);
 });
@@ -86,7 +87,7 @@ test('a fork storm inside never passes the process limit', async () => {
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
-  const outcome = await runAgent(script, {}, '        maxProcesses: 100\n');
+  const outcome = await runAgent(script, {}, '      sandbox:\n        maxProcesses: 100\n');
   running = false;
   await watch;
   // The storm ran (many sleeps at once) but never past the limit, which the CLI's own threads

@@ -10,7 +10,7 @@ import { PlaneClient } from '../../src/tracker/plane-client';
 import { cachedPlaneDirectory } from '../../src/tracker/plane-directory';
 import { createLogger } from '../../src/util/logger';
 import { stateQuery } from '../../src/workflows/messages';
-import { FAILURE_NEEDS_PERSON } from '../../src/workflows/messages';
+import { FAILURE_NEEDS_PERSON } from '../../src/domain/failures';
 import { runUntilCancelled, scriptedActivities } from '../support/doubles';
 import { fakePlane, type FakeServer } from '../support/fake-trackers';
 import { Worker } from '@temporalio/worker';

@@ -10,7 +10,7 @@ import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
 import { parseProjects } from '../../src/config/projects';
 import type { StepInput, StepResult } from '../../src/domain';
-import { FAILURE_NEEDS_PERSON } from '../../src/workflows/messages';
+import { FAILURE_NEEDS_PERSON } from '../../src/domain/failures';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
 import { freePort } from '../support/processes';
 import { SAMPLE_SERVER, startedServices } from '../support/sample-service';

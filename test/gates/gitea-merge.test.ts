@@ -13,7 +13,7 @@ import { loadEnv } from '../../src/config/env';
 import { parseProjects } from '../../src/config/projects';
 import type { GateInput, GateOutcome } from '../../src/domain';
 import { GiteaClient } from '../../src/tracker/gitea-client';
-import { FAILURE_NEEDS_PERSON } from '../../src/workflows/messages';
+import { FAILURE_NEEDS_PERSON } from '../../src/domain/failures';
 import { fakeGitea, type FakeGiteaOptions } from '../support/fake-trackers';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
 

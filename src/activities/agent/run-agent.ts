@@ -33,7 +33,7 @@ export interface AgentRunnerDeps {
 
 /** What an attempt heartbeats (shown to operators); the next attempt reads `finishedCostUsd`. */
 export interface AgentHeartbeat {
-  readonly phase: 'waiting' | 'preparing' | 'running' | 'committing';
+  readonly phase: 'waiting' | 'preparing' | 'running' | 'stalled' | 'committing';
   readonly sessionId: string;
   readonly lastEvent?: string;
   readonly pid?: number;
@@ -176,6 +176,11 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
         },
       });
       costUsd = run.stream.result?.costUsd ?? 0;
+      if (run.outcome.kind === 'stall') {
+        // What the next attempt (and the Web UI's pending activity) sees of this one.
+        beat = { ...beat, phase: 'stalled', lastEvent: run.outcome.message, stalls: incidents.stalls + 1 };
+        heartbeat(beat);
+      }
       log.info('agent run ended', { ticket: input.ticket, stage: input.stage, role, outcome: run.outcome.kind, sessionId, costUsd, turns: run.stream.turns, toolUses: run.stream.toolUses });
       const stopped = onRunEnd(run.outcome, { costUsd, sessionId, role, input, maxStalls: project.agents.maxStalls, incidentsDir: incidentsDirOf(config, input), stream: run.stream });
       if (stopped) return stopped;

@@ -1,0 +1,385 @@
+// The work item's rules as a plain class: moving between stages, blocking and unblocking, sending
+// work back (review and gate-retry caps), applying overrides, rollbacks and cancels, tracker-block
+// rules, and what is recorded (gates, events, overrides, notices). It is deterministic and does
+// no I/O: time, publishing, logging and the answers of `patched()` come through the port, so the
+// workflow (src/workflows/work-item.ts) only wires Temporal to it and unit tests drive it in
+// milliseconds. Every method does exactly what the workflow did inline before: recorded
+// histories replay unchanged.
+import type { GateName, GateOutcome } from './gates';
+import { pushBounded } from './limits';
+import { STAGE_GRAPH, type Stage, type StageSpec, type StageStep } from './stages';
+import type {
+  BlockedInfo,
+  GateRecord,
+  OverrideRecord,
+  ResumePoint,
+  StepResult,
+  TrackerNotice,
+  WorkItemEvent,
+  WorkItemLimits,
+  WorkItemState,
+} from './work-item';
+
+/** The patches whose answers change what the rules do (asked only where they apply). */
+export type MachinePatch = 'tracker-gate-notices' | 'production-rollback' | 'agent-run-incidents';
+
+export interface MachinePort {
+  /** The workflow task's time (deterministic in the workflow). */
+  now(): string;
+  /** Search attributes and Web UI details follow a state change. */
+  publish(): void;
+  patched(id: MachinePatch): boolean;
+  info(message: string, fields: Record<string, unknown>): void;
+  warn(message: string, fields: Record<string, unknown>): void;
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
+/** A rollback or cancel: applied at once when nothing runs, else after the running work stops. */
+export type Interrupt =
+  | { readonly kind: 'rollback'; readonly toStage: Stage; readonly by: string; readonly reason?: string }
+  | { readonly kind: 'cancel'; readonly by: string; readonly reason?: string };
+
+export interface OverrideArgs {
+  readonly by: string;
+  readonly reason?: string;
+}
+
+export interface OverrideResult {
+  readonly ticket: string;
+  readonly stage: Stage;
+  readonly status: WorkItemState['status'];
+}
+
+export class WorkItemMachine {
+  constructor(
+    readonly state: WorkItemState,
+    private readonly limits: WorkItemLimits,
+    private readonly port: MachinePort,
+  ) {}
+
+  /** The current stage's place in the graph. */
+  spec(): StageSpec {
+    return STAGE_GRAPH[this.state.stage];
+  }
+
+  result(): OverrideResult {
+    return { ticket: this.state.ticket, stage: this.state.stage, status: this.state.status };
+  }
+
+  // ---- overrides ------------------------------------------------------------------------------
+
+  approve(args: OverrideArgs): OverrideResult {
+    const { state } = this;
+    this.recordOverride({ kind: 'approve', by: args.by, reason: args.reason });
+    const blocked = state.blocked;
+    if (blocked?.productionRollback) {
+      // A person vouches that production is fine (rolled back by hand): the item goes on.
+      state.pendingProductionRollback = undefined;
+      this.unblock(undefined);
+      return this.result();
+    }
+    if (blocked?.kind === 'tracker') {
+      // A person accepts that the tracker misses this notice.
+      state.notices.shift();
+      this.leaveTrackerBlock(blocked);
+      return this.result();
+    }
+    if (blocked?.gate !== undefined && blocked.gateIndex !== undefined) {
+      this.recordGate(blocked.gate, 'APPROVED_BY_PERSON', [`approved by ${args.by}${args.reason ? `: ${args.reason}` : ''}`]);
+      this.unblock({ phase: 'gates', fromGate: blocked.gateIndex + 1 });
+    } else {
+      // The step failed and a person vouches for its result: go on to the gates.
+      this.unblock({ phase: 'gates', fromGate: 0 });
+    }
+    return this.result();
+  }
+
+  retry(args: OverrideArgs): OverrideResult {
+    this.recordOverride({ kind: 'retry', by: args.by, reason: args.reason });
+    // A tracker block retries the notice; any other block re-runs the stage from its step.
+    if (this.state.blocked?.kind === 'tracker') this.leaveTrackerBlock(this.state.blocked);
+    else this.unblock({ phase: 'step' });
+    return this.result();
+  }
+
+  /** `gate` is the validated gate name. */
+  skipGate(args: OverrideArgs & { readonly reason: string }, gate: GateName): OverrideResult {
+    this.recordOverride({ kind: 'skip-gate', by: args.by, reason: args.reason, gate });
+    const blocked = this.state.blocked;
+    if (blocked?.gate === gate && blocked.gateIndex !== undefined) {
+      this.recordGate(gate, 'SKIPPED', [`skipped by ${args.by}: ${args.reason}`]);
+      this.unblock({ phase: 'gates', fromGate: blocked.gateIndex + 1 });
+    } else {
+      this.state.pendingSkips.push({ gate, by: args.by, reason: args.reason });
+    }
+    return this.result();
+  }
+
+  /** `amountUsd` is the validated amount. */
+  topUp(args: OverrideArgs, amountUsd: number): OverrideResult {
+    this.recordOverride({ kind: 'top-up', by: args.by, reason: args.reason, amountUsd });
+    this.state.budgetUsd = roundUsd(this.state.budgetUsd + amountUsd);
+    // A budget block is lifted: the step that could not afford to run runs again.
+    if (this.state.blocked?.kind === 'budget') this.unblock({ phase: 'step' });
+    else this.port.publish();
+    return this.result();
+  }
+
+  /** Applies a rollback or cancel (the running work, if any, has stopped). */
+  applyInterrupt(request: Interrupt): void {
+    const { state } = this;
+    const because = `${request.by}${request.reason ? `: ${request.reason}` : ''}`;
+    state.blocked = undefined;
+    if (request.kind === 'cancel') {
+      this.notify({ kind: 'cancelled', stage: state.stage, reason: `cancelled by ${because}` });
+      this.closeVisit(`cancelled by ${because}`);
+      state.status = 'cancelled';
+      this.port.publish();
+      return;
+    }
+    state.status = 'active';
+    state.findings = [`Rolled back from ${state.stage} to ${request.toStage} by ${because}`];
+    // Production rollback on a person's rollback from deploy: added with the deploy stages.
+    if (state.productionTouched && this.port.patched('production-rollback')) {
+      state.pendingProductionRollback = { by: request.by, reason: request.reason };
+    }
+    this.moveTo(request.toStage, `rolled back to ${request.toStage} by ${because}`);
+  }
+
+  takePendingSkip(gate: GateName) {
+    const index = this.state.pendingSkips.findIndex((s) => s.gate === gate);
+    return index >= 0 ? this.state.pendingSkips.splice(index, 1)[0] : undefined;
+  }
+
+  // ---- steps and gates ------------------------------------------------------------------------
+
+  /** The ledger is checked before money is spent: true when the agent step may not run. */
+  blockIfBudgetSpent(): boolean {
+    if (this.state.costUsd < this.state.budgetUsd) return false;
+    this.block({ kind: 'budget', reason: this.budgetReason() });
+    return true;
+  }
+
+  /** Takes a step's result; false when the item may not go on to the gates. */
+  applyStepResult(step: StageStep, outcome: StepResult): boolean {
+    const { state } = this;
+    state.costUsd = roundUsd(state.costUsd + outcome.costUsd);
+    if (outcome.sessionId) state.sessions[state.stage] = outcome.sessionId;
+    if (outcome.stop) {
+      // The run cost money and ended where a person must act (budget spent, credentials ...).
+      this.block({ kind: outcome.stop.kind, reason: outcome.stop.kind === 'budget' ? `${outcome.stop.reason}; ${this.budgetReason()}` : outcome.stop.reason });
+      return false;
+    }
+    // Stalls on the way and runs stopped in a loop: added with stall and loop detection.
+    if ((outcome.incidents?.length || outcome.failed) && this.port.patched('agent-run-incidents')) {
+      for (const incident of outcome.incidents ?? []) this.recordRunIncident(step, incident);
+      if (outcome.failed) {
+        this.recordRunIncident(step, outcome.failed.findings.join(' '));
+        this.retryOrBlock([...outcome.failed.findings], `the ${step.activity === 'runAgent' ? step.role : step.activity} run ended in a ${outcome.failed.kind}`);
+        return false;
+      }
+    }
+    this.port.publish();
+    return true;
+  }
+
+  /** A gate's verdict: true when it passed and the next gate may run. */
+  applyGateOutcome(gate: GateName, gateIndex: number, outcome: GateOutcome): boolean {
+    this.recordGate(gate, outcome.verdict, outcome.findings);
+    if (outcome.verdict === 'PASS') return true;
+    this.sendBack(gate, gateIndex, outcome);
+    return false;
+  }
+
+  /** Every gate of the edge passed: on to the next stage. */
+  passStage(): void {
+    this.state.findings = [];
+    this.moveTo(this.spec().next as Stage, 'passed');
+  }
+
+  /** A failed gate or REQUEST_CHANGES: back to the stage's failure target, or blocked past the cap. */
+  sendBack(gate: GateName, gateIndex: number, outcome: GateOutcome): void {
+    const { state, limits } = this;
+    const findings = outcome.findings.length > 0 ? [...outcome.findings] : [`gate ${gate} returned ${outcome.verdict} without findings`];
+    state.findings = findings;
+    const target = this.spec().onFailure ?? state.stage;
+    if (outcome.verdict === 'REQUEST_CHANGES') {
+      if (state.reviewRejections >= limits.maxReviewRejections) {
+        this.block({
+          kind: 'cap',
+          reason: `review requested changes ${state.reviewRejections + 1} times; the limit is ${limits.maxReviewRejections} returns to ${target}`,
+          gate,
+          gateIndex,
+        });
+        return;
+      }
+      state.reviewRejections += 1;
+    } else {
+      if (state.gateRetries >= limits.maxGateRetries) {
+        this.block({
+          kind: 'cap',
+          reason: `gate ${gate} failed on stage ${state.stage} after ${state.gateRetries} retries (limit ${limits.maxGateRetries})`,
+          gate,
+          gateIndex,
+        });
+        return;
+      }
+      state.gateRetries += 1;
+    }
+    this.moveTo(target, `${outcome.verdict} from gate ${gate}: sent to ${target}`);
+  }
+
+  /** A step that failed like a gate (an agent in a loop): its failure target, capped with the gate retries. */
+  retryOrBlock(findings: string[], what: string): void {
+    const { state, limits } = this;
+    state.findings = findings;
+    const target = this.spec().onFailure ?? state.stage;
+    if (state.gateRetries >= limits.maxGateRetries) {
+      this.block({ kind: 'cap', reason: `${what} on stage ${state.stage} after ${state.gateRetries} retries (limit ${limits.maxGateRetries}): ${findings.join(' ')}` });
+      return;
+    }
+    state.gateRetries += 1;
+    this.moveTo(target, `${what}: sent to ${target}`);
+  }
+
+  /** The production rollback a person asked for ended: on when it worked, else blocked. */
+  applyProductionRollback(request: NonNullable<WorkItemState['pendingProductionRollback']>, outcome: { ok: boolean; detail: string }): void {
+    const { state } = this;
+    if (state.status !== 'active' || state.pendingProductionRollback !== request) return;
+    if (!outcome.ok) {
+      this.block({ kind: 'needs-person', reason: `production was not rolled back: ${outcome.detail}; roll it back by hand and approve, or retry`, productionRollback: true });
+      return;
+    }
+    state.pendingProductionRollback = undefined;
+    state.findings.push(outcome.detail);
+    this.port.publish();
+  }
+
+  budgetReason(): string {
+    return `budget exhausted: spent $${this.state.costUsd.toFixed(2)} of $${this.state.budgetUsd.toFixed(2)}; top up the budget to continue`;
+  }
+
+  // ---- tracker notices ------------------------------------------------------------------------
+
+  /** Notices wait while a tracker block stands (a person must act first). */
+  noticesDeliverable(): boolean {
+    return this.state.notices.length > 0 && this.state.blocked?.kind !== 'tracker';
+  }
+
+  /** A notice could not be delivered: a tracker block on an open item, else it is dropped. */
+  noticeFailed(reason: string): void {
+    const { state } = this;
+    if (state.status === 'active' || state.status === 'blocked') {
+      // Keep a block the item already had: clearing the tracker problem must not clear it.
+      this.block({ kind: 'tracker', reason, underlying: state.status === 'blocked' ? state.blocked : undefined });
+    } else {
+      this.port.error('final tracker notice not delivered', { ticket: state.ticket, reason });
+      state.notices.shift();
+    }
+  }
+
+  notify(notice: Omit<TrackerNotice, 'seq' | 'at'>): void {
+    this.state.noticeSeq += 1;
+    this.state.notices.push({ ...notice, seq: this.state.noticeSeq, at: this.port.now() });
+  }
+
+  /** Ends a tracker block: back to the block underneath it, or on where the item was. */
+  leaveTrackerBlock(blocked: BlockedInfo): void {
+    if (blocked.underlying) {
+      this.state.blocked = blocked.underlying;
+      this.port.publish();
+    } else {
+      this.unblock(this.state.resume);
+    }
+  }
+
+  // ---- state changes --------------------------------------------------------------------------
+
+  moveTo(stage: Stage, outcome: string): void {
+    const { state } = this;
+    this.notify(stage === 'done' ? { kind: 'done', stage } : { kind: 'stage', stage, previousStage: state.stage, reason: outcome === 'passed' ? undefined : outcome });
+    this.closeVisit(outcome);
+    state.productionTouched = undefined;
+    state.history.push({ stage, enteredAt: this.port.now() });
+    state.stage = stage;
+    state.attempt = state.history.filter((v) => v.stage === stage).length;
+    state.resume = undefined;
+    if (stage === 'done') state.status = 'done';
+    this.port.info('stage changed', { ticket: state.ticket, stage, outcome });
+    this.port.publish();
+  }
+
+  /** The last stage has no step: the item is done. */
+  finish(): void {
+    this.state.status = 'done';
+    this.port.publish();
+  }
+
+  closeVisit(outcome: string): void {
+    const visit = this.state.history[this.state.history.length - 1];
+    if (visit && visit.leftAt === undefined) {
+      visit.leftAt = this.port.now();
+      visit.outcome = outcome;
+    }
+  }
+
+  block(info: Omit<BlockedInfo, 'stage' | 'at'>): void {
+    const { state } = this;
+    // A tracker failure is not itself told to the tracker (it would fail the same way).
+    if (info.kind !== 'tracker') this.notify({ kind: 'blocked', stage: state.stage, reason: info.reason, gate: info.gate });
+    state.status = 'blocked';
+    state.blocked = { ...info, stage: state.stage, at: this.port.now() };
+    this.port.warn('work item blocked', { ticket: state.ticket, stage: state.stage, reason: info.reason });
+    this.port.publish();
+  }
+
+  unblock(resumeAt: ResumePoint | undefined): void {
+    this.state.blocked = undefined;
+    this.state.status = 'active';
+    this.state.resume = resumeAt;
+    this.port.publish();
+  }
+
+  recordGate(gate: GateName, verdict: GateRecord['verdict'], findings: readonly string[]): void {
+    const { state } = this;
+    pushBounded(state.gateResults, { stage: state.stage, gate, verdict, findings: [...findings], at: this.port.now() }, 100);
+    // Gate results reach the code host (commit status, PR comment): added after tracker-sync.
+    if (this.port.patched('tracker-gate-notices')) this.notify({ kind: 'gate', stage: state.stage, gate, verdict, findings: [...findings] });
+  }
+
+  recordOverride(record: Omit<OverrideRecord, 'stage' | 'at'>): void {
+    this.state.overrides.push({ ...record, stage: this.state.stage, at: this.port.now() });
+    this.port.info('override', { ticket: this.state.ticket, kind: record.kind, by: record.by });
+  }
+
+  /** A webhook or operator event, deduplicated by its key. */
+  recordEvent(event: WorkItemEvent): void {
+    const { state, limits } = this;
+    if (typeof event?.key !== 'string' || event.key === '' || typeof event.type !== 'string') {
+      this.port.warn('event without key or type ignored', { ticket: state.ticket });
+      return;
+    }
+    if (state.seenEventKeys.includes(event.key)) {
+      state.duplicateEventsIgnored += 1;
+      return;
+    }
+    pushBounded(state.seenEventKeys, event.key, limits.dedupKeysKept);
+    pushBounded(state.events, { key: event.key, source: event.source, type: event.type, summary: event.summary, receivedAt: this.port.now() }, limits.eventsKept);
+    if (event.title) state.title = event.title;
+    if (event.description !== undefined) state.description = event.description;
+  }
+
+  recordRunIncident(step: StageStep, summary: string): void {
+    const { state } = this;
+    pushBounded(
+      state.events,
+      { key: `run:${state.stage}:${state.attempt}:${state.events.length}`, source: 'system', type: `agent.${step.activity === 'runAgent' ? step.role : step.activity}`, summary, receivedAt: this.port.now() },
+      this.limits.eventsKept,
+    );
+  }
+}
+
+/** Dollars to a hundredth of a cent: summing float costs must not drift in the ledger. */
+export function roundUsd(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
