@@ -22,3 +22,15 @@ export const CLI_TYPE_NAMES: Readonly<Record<string, string>> = {
   [SearchAttributeType.DATETIME]: 'Datetime',
   [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
 };
+
+/** The attribute values a work item publishes after every state change. */
+export function workItemSearchAttributes(state: { project: string; ticket: string; stage: string; status: string; attempt: number; costUsd: number }) {
+  return [
+    { key: SA_PROJECT, value: state.project },
+    { key: SA_TICKET, value: state.ticket },
+    { key: SA_STAGE, value: state.stage },
+    { key: SA_BLOCKED, value: state.status === 'blocked' },
+    { key: SA_ATTEMPT, value: state.attempt },
+    { key: SA_COST, value: state.costUsd },
+  ] as const;
+}

@@ -10,9 +10,11 @@ import { pushBounded } from './limits';
 import { STAGE_GRAPH, type Stage, type StageSpec, type StageStep } from './stages';
 import type {
   BlockedInfo,
+  GateInput,
   GateRecord,
   OverrideRecord,
   ResumePoint,
+  StepInput,
   StepResult,
   TrackerNotice,
   WorkItemEvent,
@@ -152,6 +154,30 @@ export class WorkItemMachine {
   }
 
   // ---- steps and gates ------------------------------------------------------------------------
+
+  /** What the stage's step activity receives. */
+  stepInput(step: StageStep): StepInput {
+    const { state } = this;
+    return {
+      project: state.project,
+      ticket: state.ticket,
+      title: state.title,
+      description: state.description,
+      stage: state.stage,
+      role: step.activity === 'runAgent' ? step.role : undefined,
+      attempt: state.attempt,
+      findings: [...state.findings],
+      sessionId: state.sessions[state.stage],
+      remainingBudgetUsd: roundUsd(Math.max(0, state.budgetUsd - state.costUsd)),
+      branch: state.branch,
+    };
+  }
+
+  /** What a gate activity receives. */
+  gateInput(gate: GateName): GateInput {
+    const { state } = this;
+    return { project: state.project, ticket: state.ticket, stage: state.stage, gate, attempt: state.attempt, branch: state.branch };
+  }
 
   /** The ledger is checked before money is spent: true when the agent step may not run. */
   blockIfBudgetSpent(): boolean {

@@ -29,3 +29,10 @@ export function initialState(input: WorkItemInput, at: string): WorkItemState {
     noticeSeq: 0,
   };
 }
+
+/** Fields added after the first release: a state carried from an older run may lack them. */
+export function upgradeCarriedState(state: WorkItemState): void {
+  state.notices ??= [];
+  state.noticeSeq ??= 0;
+  state.branch ??= itemBranch(state.ticket, state.title);
+}

@@ -2,75 +2,23 @@
 // file is the Temporal plumbing only: activity proxies, message handlers, cancellation scopes, the
 // merge-lease wait, continue-as-new and `patched()`. The rules (moving, blocking, sending back,
 // overrides, caps) live in the plain WorkItemMachine (src/domain/work-item-machine.ts).
-import {
-  ActivityCancellationType,
-  CancellationScope,
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  getExternalWorkflowHandle,
-  isCancellation,
-  log,
-  patched,
-  proxyActivities,
-  setCurrentDetails,
-  setHandler,
-  upsertSearchAttributes,
-  uuid4,
-  workflowInfo,
-} from '@temporalio/workflow';
-import {
-  SA_ATTEMPT,
-  SA_BLOCKED,
-  SA_COST,
-  SA_PROJECT,
-  SA_STAGE,
-  SA_TICKET,
-  WorkItemMachine,
-  itemBranch,
-  roundUsd,
-  validateApprove,
-  validateCancel,
-  validateRetry,
-  validateRollback,
-  validateSkipGate,
-  validateTopUp,
-  type GateInput,
-  type GateName,
-  type GateOutcome,
-  type Interrupt,
-  type MachinePort,
-  type StageSpec,
-  type StageStep,
-  type StepInput,
-  type StepResult,
-  type TrackerNotice,
-  type WorkItemActivities,
-  type WorkItemInput,
-  type WorkItemState,
-} from '../domain';
-import { blockFromActivityError, RETRY_NEVER } from './activity-errors';
+import { CancellationScope, allHandlersFinished, condition, continueAsNew, isCancellation, log, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { WorkItemMachine, validateApprove, validateCancel, validateRetry, validateRollback, validateSkipGate, validateTopUp, workItemSearchAttributes } from '../domain';
+import type { GateName, GateOutcome, Interrupt, MachinePort, StageSpec, StageStep, StepResult, TrackerNotice, WorkItemInput, WorkItemState } from '../domain';
+import { blockFromActivityError } from './activity-errors';
+import { workItemProxies } from './activity-proxies';
 import { renderDetails } from './details';
-import { initialState } from './initial-state';
-import { leaseGrantedSignal, leaseReleaseSignal } from './lease-messages';
+import { initialState, upgradeCarriedState } from './initial-state';
+import { leaseGrantedSignal } from './lease-messages';
+import { underMergeLease } from './merge-lease-wait';
 import { approveUpdate, cancelUpdate, eventSignal, retryUpdate, rollbackUpdate, skipGateUpdate, stateQuery, topUpBudgetUpdate } from './messages';
 
 export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   const state: WorkItemState = input.carried ?? initialState(input, now());
   const { limits, timeouts } = input;
-  const retry = { initialInterval: timeouts.retryInitialIntervalMs, maximumAttempts: timeouts.retryMaximumAttempts, nonRetryableErrorTypes: RETRY_NEVER };
-  // Proxies by timeout class. Steps work in the item's checkout: after a rollback or cancel the
-  // next step must not start until the cancelled one has really stopped.
-  const agentSteps = proxyActivities<WorkItemActivities>({ cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, startToCloseTimeout: timeouts.agentMs, heartbeatTimeout: timeouts.heartbeatMs, retry });
-  const deploySteps = proxyActivities<WorkItemActivities>({ cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, startToCloseTimeout: timeouts.deployMs, heartbeatTimeout: timeouts.heartbeatMs, retry });
-  const gateCalls = proxyActivities<WorkItemActivities>({ startToCloseTimeout: timeouts.gateMs, heartbeatTimeout: timeouts.heartbeatMs, retry });
-  // Telling the tracker must not be lost to a flaky API: more attempts than other activities.
-  const noticeCalls = proxyActivities<WorkItemActivities>({ startToCloseTimeout: timeouts.gateMs, retry: { ...retry, maximumAttempts: Math.max(timeouts.retryMaximumAttempts, 5) } });
+  const { agentSteps, deploySteps, gateCalls, noticeCalls } = workItemProxies(timeouts);
 
-  // Fields added after the first release: a state carried from an older run may lack them.
-  state.notices ??= [];
-  state.noticeSeq ??= 0;
-  state.branch ??= itemBranch(state.ticket, state.title);
+  upgradeCarriedState(state);
 
   const port: MachinePort = { now, publish, patched, info: (m, f) => log.info(m, f), warn: (m, f) => log.warn(m, f), error: (m, f) => log.error(m, f) };
   const machine = new WorkItemMachine(state, limits, port);
@@ -80,6 +28,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   let trackerSyncOn: boolean | undefined;
   /** Merge-lease grants received (request ids); a grant is used once. */
   const leaseGrants = new Set<string>();
+  const leaseWait = { project: state.project, ticket: state.ticket, grants: leaseGrants, requestMergeLease: gateCalls.requestMergeLease, details: () => renderDetails(state) };
 
   // ---- messages -------------------------------------------------------------------------------
 
@@ -95,25 +44,14 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   setHandler(retryUpdate, (args) => machine.retry(args), { validator: (args) => void (noInterruptPending(), validateRetry(state, args)) });
   setHandler(skipGateUpdate, (args) => machine.skipGate(args, validateSkipGate(state, args)), { validator: (args) => void (noInterruptPending(), validateSkipGate(state, args)) });
   setHandler(topUpBudgetUpdate, (args) => machine.topUp(args, validateTopUp(state, args)), { validator: (args) => void (noInterruptPending(), validateTopUp(state, args)) });
-  setHandler(
-    rollbackUpdate,
-    async (args) => {
-      const toStage = validateRollback(state, args);
-      machine.recordOverride({ kind: 'rollback', by: args.by, reason: args.reason, toStage });
-      await interruptOrApply({ kind: 'rollback', toStage, by: args.by, reason: args.reason });
-      return machine.result();
-    },
-    { validator: (args) => void (noInterruptPending(), validateRollback(state, args)) },
-  );
-  setHandler(
-    cancelUpdate,
-    async (args) => {
-      machine.recordOverride({ kind: 'cancel', by: args.by, reason: args.reason });
-      await interruptOrApply({ kind: 'cancel', by: args.by, reason: args.reason });
-      return machine.result();
-    },
-    { validator: (args) => void (noInterruptPending(), validateCancel(state, args)) },
-  );
+  /** Rollback and cancel stop the running work first (interruptOrApply). */
+  const interruptBy = async (request: Interrupt) => {
+    machine.recordOverride({ kind: request.kind, by: request.by, reason: request.reason, ...(request.kind === 'rollback' ? { toStage: request.toStage } : {}) });
+    await interruptOrApply(request);
+    return machine.result();
+  };
+  setHandler(rollbackUpdate, (args) => interruptBy({ kind: 'rollback', toStage: validateRollback(state, args), by: args.by, reason: args.reason }), { validator: (args) => void (noInterruptPending(), validateRollback(state, args)) });
+  setHandler(cancelUpdate, (args) => interruptBy({ kind: 'cancel', by: args.by, reason: args.reason }), { validator: (args) => void (noInterruptPending(), validateCancel(state, args)) });
 
   // ---- main loop ------------------------------------------------------------------------------
 
@@ -210,19 +148,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   /** Runs the stage's step; false when the item got blocked or sent back. */
   async function runStep(step: StageStep): Promise<boolean> {
-    const stepInput: StepInput = {
-      project: state.project,
-      ticket: state.ticket,
-      title: state.title,
-      description: state.description,
-      stage: state.stage,
-      role: step.activity === 'runAgent' ? step.role : undefined,
-      attempt: state.attempt,
-      findings: [...state.findings],
-      sessionId: state.sessions[state.stage],
-      remainingBudgetUsd: roundUsd(Math.max(0, state.budgetUsd - state.costUsd)),
-      branch: state.branch,
-    };
+    const stepInput = machine.stepInput(step);
     // The ledger is checked before money is spent; added with the agent runner.
     if (step.activity === 'runAgent' && state.costUsd >= state.budgetUsd && patched('agent-budget')) {
       machine.blockIfBudgetSpent();
@@ -255,9 +181,9 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       }
       let outcome: GateOutcome;
       try {
-        const gateInput: GateInput = { project: state.project, ticket: state.ticket, stage: state.stage, gate, attempt: state.attempt, branch: state.branch };
+        const gateInput = machine.gateInput(gate);
         // Two items of one repository never merge at once (added with the merge gate).
-        outcome = gate === 'merge' && patched('merge-lease') ? await underMergeLease(() => gateCalls.runGate(gateInput)) : await gateCalls.runGate(gateInput);
+        outcome = gate === 'merge' && patched('merge-lease') ? await underMergeLease(leaseWait, () => gateCalls.runGate(gateInput)) : await gateCalls.runGate(gateInput);
       } catch (err) {
         if (isCancellation(err)) throw err;
         machine.block({ ...blockFromActivityError(err, `runGate(${gate})`), gate, gateIndex: i });
@@ -266,34 +192,6 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       if (!machine.applyGateOutcome(gate, i, outcome)) return;
     }
     machine.passStage();
-  }
-
-  /**
-   * Queues for the repository's merge lease, runs `merge` once granted, and releases the lease
-   * whatever happens (also when a rollback or cancel interrupts the wait or the merge).
-   */
-  async function underMergeLease(merge: () => Promise<GateOutcome>): Promise<GateOutcome> {
-    const holder = workflowInfo().workflowId;
-    const requestId = uuid4();
-    const filed = await gateCalls.requestMergeLease({ project: state.project, ticket: state.ticket, holder, requestId });
-    const leaseId = filed.leaseWorkflowId;
-    if (!leaseId) return merge();
-    try {
-      setCurrentDetails(`${renderDetails(state)}\n\nWaiting for the merge lease (${leaseId}).`);
-      await condition(() => leaseGrants.has(requestId));
-      setCurrentDetails(renderDetails(state));
-      return await merge();
-    } finally {
-      leaseGrants.delete(requestId);
-      await CancellationScope.nonCancellable(async () => {
-        try {
-          await getExternalWorkflowHandle(leaseId).signal(leaseReleaseSignal, { holder, requestId });
-        } catch (err) {
-          // A lease that is gone holds nothing; its successor will not know this request.
-          log.warn('merge lease not released', { ticket: state.ticket, lease: leaseId, reason: err instanceof Error ? err.message : String(err) });
-        }
-      });
-    }
   }
 
   // ---- overrides that stop running work -------------------------------------------------------
@@ -329,14 +227,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   /** Search attributes and Web UI details follow every state change. */
   function publish(): void {
-    upsertSearchAttributes([
-      { key: SA_PROJECT, value: state.project },
-      { key: SA_TICKET, value: state.ticket },
-      { key: SA_STAGE, value: state.stage },
-      { key: SA_BLOCKED, value: state.status === 'blocked' },
-      { key: SA_ATTEMPT, value: state.attempt },
-      { key: SA_COST, value: state.costUsd },
-    ]);
+    upsertSearchAttributes([...workItemSearchAttributes(state)]);
     setCurrentDetails(renderDetails(state));
   }
 

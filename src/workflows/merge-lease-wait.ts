@@ -1,0 +1,40 @@
+// The work item's side of the repository's merge lease: file the request, wait for the grant
+// signal, run the merge, and release the lease whatever happens (also when a rollback or cancel
+// interrupts the wait or the merge).
+import { CancellationScope, condition, getExternalWorkflowHandle, log, setCurrentDetails, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { GateOutcome, LeaseFiled, LeaseTicket } from '../domain';
+import { leaseReleaseSignal } from './lease-messages';
+
+export interface LeaseWait {
+  readonly project: string;
+  readonly ticket: string;
+  /** Grants received so far (request ids), filled by the item's `leaseGranted` handler. */
+  readonly grants: Set<string>;
+  requestMergeLease(ticket: LeaseTicket): Promise<LeaseFiled>;
+  /** The item's details, to which the wait is added while it lasts. */
+  details(): string;
+}
+
+export async function underMergeLease(wait: LeaseWait, merge: () => Promise<GateOutcome>): Promise<GateOutcome> {
+  const holder = workflowInfo().workflowId;
+  const requestId = uuid4();
+  const filed = await wait.requestMergeLease({ project: wait.project, ticket: wait.ticket, holder, requestId });
+  const leaseId = filed.leaseWorkflowId;
+  if (!leaseId) return merge();
+  try {
+    setCurrentDetails(`${wait.details()}\n\nWaiting for the merge lease (${leaseId}).`);
+    await condition(() => wait.grants.has(requestId));
+    setCurrentDetails(wait.details());
+    return await merge();
+  } finally {
+    wait.grants.delete(requestId);
+    await CancellationScope.nonCancellable(async () => {
+      try {
+        await getExternalWorkflowHandle(leaseId).signal(leaseReleaseSignal, { holder, requestId });
+      } catch (err) {
+        // A lease that is gone holds nothing; its successor will not know this request.
+        log.warn('merge lease not released', { ticket: wait.ticket, lease: leaseId, reason: err instanceof Error ? err.message : String(err) });
+      }
+    });
+  }
+}
