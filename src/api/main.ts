@@ -1,6 +1,7 @@
 // API process entry point (production: the webhook receiver container).
 import { loadConfig } from '../config';
-import { connectClient, startApi } from '../services';
+import { connectClient } from '../client/connection';
+import { startApi } from './start';
 import { createLogger } from '../util/logger';
 import { exitOnStartupError, onShutdownSignal } from '../util/main';
 

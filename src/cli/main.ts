@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config';
 import { InvalidIdError } from '../domain';
 import { describeClientError } from '../client/errors';
-import { connectClient } from '../services';
+import { connectClient } from '../client/connection';
 import { CliError, parse, runCommand } from './commands';
 
 export interface CliIo {

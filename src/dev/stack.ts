@@ -3,7 +3,9 @@
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { resolveTool } from '../config/paths';
-import { connectClient, startApi, startWorker, type RunningWorker } from '../services';
+import { connectClient } from '../client/connection';
+import { startApi } from '../api/start';
+import { startWorker, type RunningWorker } from '../worker/start';
 import { startDevServer } from '../temporal/dev-server';
 import type { Logger } from '../util/logger';
 

@@ -1,6 +1,6 @@
 // Worker process entry point (production: one container per worker).
 import { loadConfig } from '../config';
-import { startWorker } from '../services';
+import { startWorker } from './start';
 import { installRuntime } from '../temporal/runtime';
 import { createLogger } from '../util/logger';
 import { exitOnStartupError, onShutdownSignal } from '../util/main';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../../src/config';
 import { itemBranch, STAGE_GRAPH, type WorkItemInput, type WorkItemState } from '../../src/domain';
-import { startApi } from '../../src/services';
+import { startApi } from '../../src/api/start';
 import { createLogger } from '../../src/util/logger';
 import { initialState } from '../../src/workflows/initial-state';
 import type { RunningServer } from '../../src/api/server';

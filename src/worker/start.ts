@@ -1,23 +1,16 @@
-// Starting the orchestrator's long-running parts: the worker and the HTTP API. Used by the
-// separate entry points (production containers) and by `npm start` (all in one process).
-import { Client, Connection } from '@temporalio/client';
+// Starting the worker: the activities with their clients, the catch-up schedule, the sandbox
+// announcement and the worker's metrics endpoint. Used by the worker entry point and npm start.
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createActivities } from './activities';
-import { createReconcileActivities } from './activities/reconcile';
-import { ensureReconcileSchedule } from './temporal/schedules';
-import { createApp } from './api/app';
-import { listen, type RunningServer } from './api/server';
-import type { AppConfig } from './config';
-import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeConfigured, planeDirectoryFromConfig } from './tracker/from-config';
-import type { Logger } from './util/logger';
-import { createWorker } from './worker/create-worker';
-import { startWorkerMetrics } from './worker/metrics-server';
-import { assertSandboxAvailable } from './sandbox/sandbox';
-
-export async function connectClient(config: AppConfig): Promise<Client> {
-  const connection = await Connection.connect({ address: config.env.TEMPORAL_ADDRESS, connectTimeout: '5s' });
-  return new Client({ connection, namespace: config.env.TEMPORAL_NAMESPACE });
-}
+import { createActivities } from '../activities';
+import { createReconcileActivities } from '../activities/reconcile';
+import { connectClient } from '../client/connection';
+import type { AppConfig } from '../config';
+import { assertSandboxAvailable } from '../sandbox/sandbox';
+import { ensureReconcileSchedule } from '../temporal/schedules';
+import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeConfigured } from '../tracker/from-config';
+import type { Logger } from '../util/logger';
+import { createWorker } from './create-worker';
+import { startWorkerMetrics } from './metrics-server';
 
 export interface RunningWorker {
   readonly worker: Worker;
@@ -78,15 +71,4 @@ async function announceSandbox(config: AppConfig, logger: Logger): Promise<void>
   } catch (err) {
     logger.error('the agent sandbox cannot be set up: agent steps will block until it can', { reason: (err as Error).message });
   }
-}
-
-export async function startApi(config: AppConfig, client: Client, logger: Logger): Promise<RunningServer> {
-  const apiLogger = logger.child({ component: 'api' });
-  for (const [source, secret] of [['plane', config.env.ORCH_PLANE_WEBHOOK_SECRET], ['gitea', config.env.ORCH_GITEA_WEBHOOK_SECRET]] as const) {
-    if (!secret) apiLogger.warn(`no ${source} webhook secret configured: every ${source} delivery will be rejected with 401`);
-  }
-  const app = createApp({ client, config, logger: apiLogger, planeDirectory: planeDirectoryFromConfig(config) });
-  const server = await listen(app, config.env.ORCH_API_HOST, config.env.ORCH_API_PORT);
-  logger.info('api listening', { url: server.url });
-  return server;
 }
