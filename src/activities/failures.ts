@@ -13,7 +13,10 @@ export function budgetExhausted(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: FAILURE_BUDGET, nonRetryable: true, message });
 }
 
-/** A capability this worker does not have; it never pretends to succeed. */
-export function notImplemented(what: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FAILURE_NOT_IMPLEMENTED, nonRetryable: true, message: `not implemented: ${what}` });
+/**
+ * Something the workflow asked for that this worker does not know (a workflow newer than the
+ * worker): blocks the item until the workers are upgraded; it never pretends to succeed.
+ */
+export function unknownToThisWorker(what: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: FAILURE_NOT_IMPLEMENTED, nonRetryable: true, message: `this worker does not know ${what}: upgrade the workers, then retry` });
 }

@@ -1,5 +1,4 @@
-// The activities the worker registers. A gate not built yet is refused by the gate registry
-// with "not implemented" (src/activities/gates).
+// The activities the worker registers.
 import type { Client } from '@temporalio/client';
 import type { WorkItemActivities } from '../domain';
 import type { AppConfig } from '../config';
@@ -9,7 +8,7 @@ import { Semaphore } from '../util/semaphore';
 import { createAgentActivities } from './agent/run-agent';
 import { projectSpendFromClient } from './agent/project-spend';
 import { createDeployActivities } from './deploy';
-import { createRollbackActivities } from './rollback';
+import { createProductionRollbackActivities } from './production-rollback';
 import { createGateActivities } from './gates';
 import { createLeaseActivities } from './lease';
 import { createTrackerActivities } from './tracker';
@@ -29,7 +28,7 @@ export type AllActivities = WorkItemActivities & ReturnType<typeof createLeaseAc
 export function createActivities(config: AppConfig, deps: ActivityDeps): AllActivities {
   return {
     ...createDeployActivities(config),
-    ...createRollbackActivities(config),
+    ...createProductionRollbackActivities(config),
     ...createAgentActivities({
       config,
       slots: new Semaphore(config.env.ORCH_AGENT_MAX_CONCURRENT),

@@ -2,18 +2,15 @@
 // whatever the client raised (rendered by describeClientError).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import type { Client } from '@temporalio/client';
 import { STAGES, stageGraphMermaid } from '../domain';
-import { projectForTicket, type AppConfig } from '../config';
+import { projectForTicket } from '../config';
 import { listWorkItems, submitWorkItem, workItemHandle, workItemState } from '../client/work-items';
 import { approveUpdate, cancelUpdate, retryUpdate, rollbackUpdate, skipGateUpdate, topUpBudgetUpdate, type OverrideResult } from '../workflows/messages';
 import { workspacesCommand } from './workspaces';
+import { CliError, type CommandContext, type CommandOutput } from './context';
 import { renderRows, renderState } from './format';
 import { runningSteps } from '../client/running-steps';
 
-export class CliError extends Error {
-  override readonly name = 'CliError';
-}
 
 export const USAGE = `usage: orch <command> [options]
 
@@ -33,16 +30,6 @@ export const USAGE = `usage: orch <command> [options]
 common options: --json (machine-readable output), --by NAME (who asks; default: $USER), --project P
 stages: ${STAGES.join(', ')}`;
 
-export interface CommandContext {
-  readonly config: AppConfig;
-  readonly client: () => Promise<Client>;
-  readonly env: NodeJS.ProcessEnv;
-}
-
-export interface CommandOutput {
-  readonly json: unknown;
-  readonly text: string;
-}
 
 const OPTIONS = {
   json: { type: 'boolean' },

@@ -4,7 +4,8 @@ import { ConfigError, loadConfig } from '../config';
 import { InvalidIdError } from '../domain';
 import { describeClientError } from '../client/errors';
 import { connectClient } from '../client/connection';
-import { CliError, parse, runCommand } from './commands';
+import { parse, runCommand } from './commands';
+import { CliError } from './context';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;

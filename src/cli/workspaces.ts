@@ -4,8 +4,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { workItemWorkflowId } from '../domain';
 import { listWorkspaces, removeWorkspace, type WorkspaceEntry } from '../activities/workspace/workspace';
-import type { CommandContext, CommandOutput } from './commands';
-import { CliError } from './commands';
+import { CliError, type CommandContext, type CommandOutput } from './context';
 
 type ItemStatus = 'running' | 'closed' | 'unknown';
 

@@ -25,4 +25,3 @@ export interface WorkspaceRef {
 }
 
 export type WorkItemActivityName = keyof WorkItemActivities;
-export const WORK_ITEM_ACTIVITY_NAMES: readonly WorkItemActivityName[] = ['runAgent', 'deployStaging', 'deployProduction', 'rollbackProduction', 'runGate', 'syncTracker', 'requestMergeLease', 'releaseWorkspace'];

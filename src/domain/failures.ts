@@ -2,6 +2,7 @@
 // each into a block of its own kind. A wire contract between activities and the workflow.
 import type { BlockKind } from './work-item';
 
+/** The worker does not know what the workflow asked for (the name stays: recorded histories carry it). */
 export const FAILURE_NOT_IMPLEMENTED = 'NotImplemented';
 export const FAILURE_NEEDS_PERSON = 'NeedsPerson';
 /** The project's budget is spent: a person raises it (projects.yaml) and retries. */

@@ -1,5 +1,7 @@
 // Structured logging: one JSON object per line. Any field whose name looks like a credential is
 // replaced before the line is written, so a secret passed by mistake never reaches the log.
+import { redactUrls } from './redact-urls';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_KEY = /secret|token|password|passwd|api[-_]?key|authorization|signature|cookie/i;
@@ -14,10 +16,26 @@ export interface Logger {
 
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) return redactError(value, depth);
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1);
+  return out;
+}
+
+/** Lines of an error's stack that are logged: enough to find the place, not a page. */
+const STACK_LINES = 12;
+
+/**
+ * An error keeps what finds its cause: name, message, code, its stack (cut, URLs without
+ * credentials) and its cause, redacted the same way at every depth.
+ */
+function redactError(error: Error, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: error.name, message: redactUrls(error.message) };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') out.code = code;
+  if (error.stack) out.stack = redactUrls(error.stack.split('\n').slice(1, STACK_LINES + 1).map((l) => l.trim()).join('\n'));
+  if (error.cause !== undefined) out.cause = redact(error.cause, depth + 1);
   return out;
 }
 

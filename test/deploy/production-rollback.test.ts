@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createRollbackActivities } from '../../src/activities/rollback';
+import { createProductionRollbackActivities } from '../../src/activities/production-rollback';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
 import { parseProjects } from '../../src/config/projects';
@@ -50,7 +50,7 @@ function rollbackLog(repo: TestRepo): string {
   return repo.git('show', `origin/${BRANCH}:docs/work-items/SHOP-42/18-rollback-log.md`);
 }
 
-const run = (config: AppConfig) => new MockActivityEnvironment().run(createRollbackActivities(config).rollbackProduction, input) as Promise<ProductionRollbackResult>;
+const run = (config: AppConfig) => new MockActivityEnvironment().run(createProductionRollbackActivities(config).rollbackProduction, input) as Promise<ProductionRollbackResult>;
 
 test('the rollback command puts a healthy release back and the log says ROLLED_BACK with who asked', async () => {
   const { repo, config } = await setup((port, pidFile) => `PORT=${port} STATUS=200 PIDFILE=${pidFile} setsid node server.js > /dev/null 2>&1 < /dev/null &`);

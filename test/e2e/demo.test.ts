@@ -8,7 +8,7 @@ import { freePort, spawnLogged } from '../support/processes';
 
 jest.setTimeout(300_000);
 
-test('the demo walks DEMO-1 through the agent stages and stops where the pipeline is not built yet', async () => {
+test('the demo walks DEMO-1 through the agent stages with the real CLI and stops blocked at the staging deploy it has no command for', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-demo-'));
   const demo = spawnLogged(process.execPath, [path.resolve(__dirname, '../../dist/dev/demo.js'), '--exit'], {
     PATH: process.env.PATH,

@@ -96,12 +96,12 @@ describe('artifacts gate', () => {
     expect((await check(repo, 'development')).findings).toEqual([`${BRANCH} has no changes against main`]);
   });
 
-  test('a gate the registry does not know (a newer worker\'s gate, say) is refused as not implemented', async () => {
+  test('a gate the registry does not know (a newer worker\'s gate, say) is refused until the workers are upgraded', async () => {
     const repo = createRepo();
     const input = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'canary', attempt: 1, branch: BRANCH } as unknown as GateInput;
     await expect(new MockActivityEnvironment().run(createGateActivities(config(repo)).runGate, input)).rejects.toMatchObject({
       type: 'NotImplemented',
-      message: 'not implemented: runGate(canary)',
+      message: 'this worker does not know gate canary: upgrade the workers, then retry',
     });
   });
 });

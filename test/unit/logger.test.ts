@@ -22,8 +22,14 @@ describe('structured logger', () => {
     expect(lines.map((l) => JSON.parse(l).msg)).toEqual(['shown']);
   });
 
-  test('errors become name and message only', () => {
-    expect(redact({ err: new TypeError('boom') })).toEqual({ err: { name: 'TypeError', message: 'boom' } });
+  test('errors keep name, message, code, a cut stack and their cause, without credentials in URLs', () => {
+    const root = Object.assign(new Error('connect ECONNREFUSED https://bot:tok3n@gitea.local/x'), { code: 'ECONNREFUSED' });
+    const err = new TypeError('boom', { cause: root });
+    const out = redact({ err }) as { err: Record<string, unknown> & { cause: Record<string, unknown> } };
+    expect(out.err).toMatchObject({ name: 'TypeError', message: 'boom', stack: expect.stringMatching(/^at .*logger\.test\.ts/) });
+    expect(String(out.err.stack).split('\n').length).toBeLessThanOrEqual(12);
+    expect(out.err.cause).toMatchObject({ name: 'Error', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED https://***@gitea.local/x' });
+    expect(JSON.stringify(out)).not.toContain('tok3n');
   });
 });
 

@@ -109,9 +109,9 @@ describe('work-item pipeline', () => {
     expect(doubles.gateCalls.filter((c) => c.gate === 'merge')).toHaveLength(3);
   });
 
-  test('an activity that is not built yet blocks the stage with "not implemented"', async () => {
+  test('a gate this worker does not know blocks the stage until the workers are upgraded', async () => {
     const queue = taskQueue('notimpl');
-    // A gate the worker's registry does not know (an unknown name) is refused as not implemented.
+    // A gate the worker's registry does not know (a workflow newer than the worker) is refused.
     const realGates = createGateActivities(testConfig());
     const doubles = scriptedActivities();
     const activities = { ...doubles.activities, runGate: (input: GateInput) => (input.gate === 'observation' ? realGates.runGate({ ...input, gate: 'canary' as GateInput['gate'] }) : doubles.activities.runGate(input)) };
@@ -122,7 +122,7 @@ describe('work-item pipeline', () => {
       return blocked;
     });
     expect(state.stage).toBe('deploy');
-    expect(state.blocked).toMatchObject({ kind: 'not-implemented', reason: 'not implemented: runGate(canary)', gate: 'observation' });
+    expect(state.blocked).toMatchObject({ kind: 'not-implemented', reason: 'this worker does not know gate canary: upgrade the workers, then retry', gate: 'observation' });
   });
 
   test('an activity that keeps crashing blocks after its retries with the error', async () => {

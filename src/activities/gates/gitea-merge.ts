@@ -5,8 +5,7 @@
 // heartbeat, so a retried gate (a crash after Gitea merged) finds the merge instead of redoing it.
 import type { GiteaClient, GiteaMergeAnswer, GiteaMergeStyle } from '../../tracker/gitea-client';
 import { needsPerson } from '../failures';
-import type { Integration } from './merge';
-import type { GateContext } from './registry';
+import type { GateContext, Integration } from './types';
 
 /** Gitea computes mergeability after a push; "try again later" is retried this often. */
 const NOT_READY_ATTEMPTS = 10;

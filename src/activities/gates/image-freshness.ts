@@ -9,7 +9,7 @@ import type { GateOutcome } from '../../domain';
 import { buildCheckoutAt } from '../build-checkout';
 import { gitSucceeds } from '../git/repository';
 import { runProjectCommand } from '../project-command';
-import type { GateContext } from './registry';
+import type { GateContext } from './types';
 
 export async function runImageFreshnessGate(ctx: GateContext): Promise<GateOutcome> {
   const { build, builtRevision } = ctx.project.commands;

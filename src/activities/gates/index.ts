@@ -1,9 +1,11 @@
 // The runGate activity: looks the gate up in the registry, syncs the project's mirror and runs
-// the check. Disabled gates pass with a note saying why; unbuilt gates say "not implemented".
+// the check. Disabled gates pass with a note saying why. A gate this worker does not know (the
+// workflow is newer than the worker) is refused with the NotImplemented failure type, which
+// blocks the item until the workers are upgraded.
 import { Context, heartbeat } from '@temporalio/activity';
 import { repositoryUrl, type AppConfig } from '../../config';
 import { itemBranch, type GateInput, type GateOutcome } from '../../domain';
-import { needsPerson, notImplemented } from '../failures';
+import { needsPerson, unknownToThisWorker } from '../failures';
 import { GitError, GitMirror, mirrorDir } from '../git/repository';
 import { heartbeatEveryMs } from '../heartbeat-interval';
 import { TrackerError } from '../../tracker/http';
@@ -15,7 +17,7 @@ export function createGateActivities(config: AppConfig, deps: { gitea?: GiteaCli
     async runGate(input: GateInput): Promise<GateOutcome> {
       const definition = GATE_REGISTRY[input.gate];
       if (!definition) {
-        throw notImplemented(`runGate(${input.gate})`);
+        throw unknownToThisWorker(`gate ${input.gate}`);
       }
       const project = config.projects[input.project];
       if (!project) throw needsPerson(`project ${input.project} is not configured`);

@@ -11,14 +11,7 @@ import { ensureClone, gitSucceeds, runGit } from '../git/repository';
 import { needsPerson } from '../failures';
 import { runProjectCommand } from '../project-command';
 import { giteaMerge } from './gitea-merge';
-import type { GateContext } from './registry';
-
-/** Merges the rebased, tested branch into the default branch; says how in the finding. */
-export interface Integration {
-  /** Set when the host knows the branch is merged already (e.g. its PR is), before any work. */
-  alreadyMerged(): Promise<string | undefined>;
-  merge(rebased: string): Promise<string>;
-}
+import type { GateContext, Integration } from './types';
 
 export async function runMergeGate(ctx: GateContext): Promise<GateOutcome> {
   const { project, branch } = ctx;

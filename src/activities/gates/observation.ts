@@ -10,9 +10,9 @@ import { Context, sleep } from '@temporalio/activity';
 import YAML from 'yaml';
 import { OBSERVATION_REPORT, workItemDocsDir, type GateOutcome } from '../../domain';
 import { probeHealth, type Probe } from '../health';
-import { rollBackProduction } from '../production-rollback';
+import { runRollbackCommand } from '../production-rollback';
 import { readVerdict } from './frontmatter';
-import type { GateContext } from './registry';
+import type { GateContext } from './types';
 
 /** Probes kept in the checkpoint and the log: the first failure always, then the latest ones. */
 const PROBES_KEPT = 50;
@@ -45,7 +45,7 @@ export async function runObservationGate(ctx: GateContext): Promise<GateOutcome>
     };
     ctx.checkpoints.save(seen);
   }
-  const rollback = seen.failed ? await rollBackProduction(ctx.config, ctx.projectKey, ctx.project, revision, signal) : undefined;
+  const rollback = seen.failed ? await runRollbackCommand(ctx.config, ctx.projectKey, ctx.project, revision, signal) : undefined;
   const status = seen.failed ? 'DEGRADED' : 'HEALTHY';
   const file = `${workItemDocsDir(ctx.input.ticket)}/${OBSERVATION_REPORT.path}`;
   const report = render(status, url, windowMs, seen, rollback?.detail);

@@ -1,40 +1,12 @@
 // The gate registry: each gate is one check plus its rollout rule. A new gate is one module and
-// one entry here. A gate without an entry makes runGate say "not implemented".
-import type { AppConfig, ProjectConfig } from '../../config';
-import type { GateInput, GateName, GateOutcome } from '../../domain';
-import type { GiteaClient } from '../../tracker/gitea-client';
-import type { GitMirror } from '../git/repository';
+// one entry here. A gate without an entry is one this worker does not know (runGate refuses it).
+import type { GateName } from '../../domain';
 import { checkArtifacts } from './artifacts';
 import { runImageFreshnessGate } from './image-freshness';
 import { runMergeGate } from './merge';
 import { runObservationGate } from './observation';
 import { runSecurityGate } from './security';
-
-export interface GateContext {
-  readonly config: AppConfig;
-  readonly projectKey: string;
-  readonly project: ProjectConfig;
-  readonly input: GateInput;
-  readonly branch: string;
-  readonly mirror: GitMirror;
-  readonly repositoryUrl: string;
-  /** The Gitea API, when configured (merges of projects with gitea.mergeThroughApi). */
-  readonly gitea?: GiteaClient;
-  /** Progress that survives a retry of the activity: saved in the heartbeat, read on the next attempt. */
-  readonly checkpoints: GateCheckpoints;
-}
-
-export interface GateCheckpoints {
-  /** What the previous attempt saved last (unvalidated: a gate checks it before trusting it). */
-  readonly previous: unknown;
-  save(checkpoint: unknown): void;
-}
-
-export interface GateDefinition {
-  /** Why the gate does not apply to this project, or undefined when it runs. */
-  disabledBecause(config: AppConfig, projectKey: string, project: ProjectConfig): string | undefined;
-  check(ctx: GateContext): Promise<GateOutcome>;
-}
+import type { GateDefinition } from './types';
 
 export const GATE_REGISTRY: Partial<Record<GateName, GateDefinition>> = {
   artifacts: {

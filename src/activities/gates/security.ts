@@ -8,7 +8,7 @@ import { SECURITY_REPORT, workItemDocsDir, type GateOutcome } from '../../domain
 import { auditDependencies, type DependencyAudit } from './dependency-audit';
 import { readVerdict } from './frontmatter';
 import type { GitMirror } from '../git/repository';
-import type { GateContext } from './registry';
+import type { GateContext } from './types';
 import { scanSecrets, type SecretScan } from './secrets-scan';
 
 export async function runSecurityGate(ctx: GateContext): Promise<GateOutcome> {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadExeca } from '../../util/execa';
+import { redactUrls } from '../../util/redact-urls';
 
 const locks = new Map<string, Promise<unknown>>();
 
@@ -102,10 +103,7 @@ export const IDENTITY = {
   GIT_COMMITTER_EMAIL: 'orchestrator@localhost',
 };
 
-/** Repository URLs may carry credentials (https://user:token@host/...): never repeat them. */
-export function redactUrls(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
-}
+export { redactUrls } from '../../util/redact-urls';
 
 /** Whether a git command succeeds (a question like `merge-base --is-ancestor`), never throwing. */
 export async function gitSucceeds(args: string[]): Promise<boolean> {
