@@ -2,10 +2,10 @@
 // whatever the client raised (rendered by describeClientError).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { STAGES, stageGraphMermaid } from '../domain';
+import { STAGES, overrideSpec, parseOverride, stageGraphMermaid, type OverrideKind, type OverrideRequest, type OverrideSpec } from '../domain';
 import { projectForTicket } from '../config';
 import { listWorkItems, submitWorkItem, workItemHandle, workItemState } from '../client/work-items';
-import { approveUpdate, cancelUpdate, retryUpdate, rollbackUpdate, skipGateUpdate, topUpBudgetUpdate, type OverrideResult } from '../workflows/messages';
+import { OVERRIDE_UPDATES } from '../workflows/messages';
 import { workspacesCommand } from './workspaces';
 import { CliError, type CommandContext, type CommandOutput } from './context';
 import { renderRows, renderState } from './format';
@@ -30,6 +30,16 @@ export const USAGE = `usage: orch <command> [options]
 common options: --json (machine-readable output), --by NAME (who asks; default: $USER), --project P
 stages: ${STAGES.join(', ')}`;
 
+
+/** What each override says it did. */
+const OVERRIDE_DONE: Record<OverrideKind, (args: OverrideRequest['args']) => string> = {
+  approve: () => 'approved',
+  retry: () => 'retrying',
+  'skip-gate': (a) => `skipped gate ${a.gate} of`,
+  rollback: () => 'rolled back',
+  cancel: () => 'cancelled',
+  'top-up': (a) => `added $${(a.amountUsd ?? 0).toFixed(2)} to the budget of`,
+};
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -77,11 +87,21 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     const ticket = positional(args, 0, 'TICKET');
     return { ticket, project: parsed.values.project ?? projectForTicket(ctx.config, ticket) };
   };
-  const override = async (send: (handle: ReturnType<typeof workItemHandle>) => Promise<OverrideResult>, verb: string): Promise<CommandOutput> => {
+  /** Every override of the override table: the ticket, its words, --reason; sent as its update. */
+  const override = async (spec: OverrideSpec): Promise<CommandOutput> => {
     const { ticket, project } = ticketAndProject();
-    const result = await send(workItemHandle(await ctx.client(), project, ticket));
-    return { json: result, text: `${verb} ${result.ticket}: now ${result.stage} (${result.status})` };
+    const words = args.positionals.slice(1);
+    if (words.length < spec.positional.length) throw new CliError(`${spec.kind} needs ${spec.positional.map((name) => `<${name}>`).join(' ')}\n\n${USAGE}`);
+    if (words.length > spec.positional.length) throw new CliError(`${spec.kind}: unexpected ${JSON.stringify(words[spec.positional.length])} (a reason goes in --reason)`);
+    if (spec.reasonRequired && !reason) throw new CliError(`${spec.kind} needs --reason`);
+    const parsedOverride = parseOverride(spec, words, reason);
+    if (!parsedOverride.ok) throw new CliError(parsedOverride.error);
+    const update = OVERRIDE_UPDATES[spec.kind] as typeof OVERRIDE_UPDATES.approve;
+    const result = await workItemHandle(await ctx.client(), project, ticket).executeUpdate(update, { args: [{ ...parsedOverride.request.args, by }] });
+    return { json: result, text: `${OVERRIDE_DONE[spec.kind](parsedOverride.request.args)} ${result.ticket}: now ${result.stage} (${result.status})` };
   };
+  const overrideVerb = overrideSpec(command);
+  if (overrideVerb) return override(overrideVerb);
 
   switch (command) {
     case 'submit': {
@@ -116,27 +136,6 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       // The running step is extra: a describe that fails leaves the state to show.
       const running = state.status === 'active' ? await runningSteps(client, project, ticket).catch(() => []) : [];
       return { json: { ...state, running }, text: renderState(state, running) };
-    }
-    case 'approve':
-      return override((h) => h.executeUpdate(approveUpdate, { args: [{ by, reason }] }), 'approved');
-    case 'retry':
-      return override((h) => h.executeUpdate(retryUpdate, { args: [{ by, reason }] }), 'retrying');
-    case 'skip-gate': {
-      const gate = positional(args, 1, 'GATE');
-      if (!reason) throw new CliError('skip-gate needs --reason');
-      return override((h) => h.executeUpdate(skipGateUpdate, { args: [{ by, reason, gate }] }), `skipped gate ${gate} of`);
-    }
-    case 'rollback': {
-      const toStage = positional(args, 1, 'STAGE');
-      return override((h) => h.executeUpdate(rollbackUpdate, { args: [{ by, reason, toStage }] }), 'rolled back');
-    }
-    case 'cancel':
-      return override((h) => h.executeUpdate(cancelUpdate, { args: [{ by, reason }] }), 'cancelled');
-    case 'top-up': {
-      const amount = positional(args, 1, 'USD');
-      const amountUsd = Number(amount.replace(/^\$/, ''));
-      if (!Number.isFinite(amountUsd) || amountUsd <= 0) throw new CliError(`top-up: ${JSON.stringify(amount)} is not a dollar amount above 0`);
-      return override((h) => h.executeUpdate(topUpBudgetUpdate, { args: [{ by, reason, amountUsd }] }), `added $${amountUsd.toFixed(2)} to the budget of`);
     }
     case 'workspaces':
       return workspacesCommand(args.positionals, ctx);

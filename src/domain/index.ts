@@ -11,3 +11,4 @@ export * from './roles';
 export * from './lease';
 export * from './work-item-machine';
 export * from './failures';
+export * from './override-table';

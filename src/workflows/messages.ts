@@ -1,6 +1,7 @@
 // Signal, query and update definitions of the work-item workflow. Imported by the workflow,
 // the API and the CLI, so their names are the wire contract: renaming one breaks running items.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { OVERRIDE_TABLE, type OverrideKind } from '../domain';
 import type {
   OverrideResult,
   ApproveArgs,
@@ -21,11 +22,22 @@ export const stateQuery = defineQuery<WorkItemState>('state');
 /** What every override returns once applied. */
 export type { OverrideResult } from '../domain';
 
-export const approveUpdate = defineUpdate<OverrideResult, [ApproveArgs]>('approve');
-export const retryUpdate = defineUpdate<OverrideResult, [RetryArgs]>('retry');
-export const skipGateUpdate = defineUpdate<OverrideResult, [SkipGateArgs]>('skipGate');
-export const rollbackUpdate = defineUpdate<OverrideResult, [RollbackArgs]>('rollback');
-export const cancelUpdate = defineUpdate<OverrideResult, [CancelArgs]>('cancel');
+// Update names come from the override table (src/domain/override-table.ts).
+export const approveUpdate = defineUpdate<OverrideResult, [ApproveArgs]>(OVERRIDE_TABLE.approve.updateName);
+export const retryUpdate = defineUpdate<OverrideResult, [RetryArgs]>(OVERRIDE_TABLE.retry.updateName);
+export const skipGateUpdate = defineUpdate<OverrideResult, [SkipGateArgs]>(OVERRIDE_TABLE['skip-gate'].updateName);
+export const rollbackUpdate = defineUpdate<OverrideResult, [RollbackArgs]>(OVERRIDE_TABLE.rollback.updateName);
+export const cancelUpdate = defineUpdate<OverrideResult, [CancelArgs]>(OVERRIDE_TABLE.cancel.updateName);
 /** Raises the item's budget; a budget block is lifted and the stage's step runs again. */
-export const topUpBudgetUpdate = defineUpdate<OverrideResult, [TopUpArgs]>('topUpBudget');
+export const topUpBudgetUpdate = defineUpdate<OverrideResult, [TopUpArgs]>(OVERRIDE_TABLE['top-up'].updateName);
+
+/** Each override's update, by its kind: what the CLI and webhook dispatch send. */
+export const OVERRIDE_UPDATES = {
+  approve: approveUpdate,
+  retry: retryUpdate,
+  'skip-gate': skipGateUpdate,
+  rollback: rollbackUpdate,
+  cancel: cancelUpdate,
+  'top-up': topUpBudgetUpdate,
+} as const satisfies Record<OverrideKind, unknown>;
 

@@ -108,15 +108,15 @@ describe('Plane mapping', () => {
       kind: 'override',
       project: 'shop',
       ticket: 'SHOP-42',
-      name: 'skipGate',
-      args: { gate: 'security', reason: 'scanner outage INC-7', by: 'priya.nair' },
+      request: { kind: 'skip-gate', args: { gate: 'security', reason: 'scanner outage INC-7' } },
+      by: 'priya.nair',
     });
-    expect(await plane(comment('<p>/approve</p>'))).toMatchObject({ kind: 'override', name: 'approve', args: { by: 'priya.nair', reason: undefined } });
+    expect(await plane(comment('<p>/approve</p>'))).toMatchObject({ kind: 'override', request: { kind: 'approve', args: {} }, by: 'priya.nair' });
   });
 
   test('commands from someone who is not an operator, and malformed commands, are ignored', async () => {
     expect(await plane(comment('<p>/approve</p>', '00000000-0000-4000-8000-000000000000'))).toMatchObject({ kind: 'ignore', reason: expect.stringContaining('is not an operator of shop') });
-    expect(await plane(comment('<p>/rollback</p>'))).toEqual({ kind: 'ignore', reason: '/rollback needs a stage: /rollback <stage> [reason]' });
+    expect(await plane(comment('<p>/rollback</p>'))).toEqual({ kind: 'ignore', reason: '/rollback needs <stage> [reason]' });
   });
 
   test('events from the bot user are ignored', async () => {
@@ -136,7 +136,7 @@ describe('Plane mapping', () => {
   test('moved to the trigger state starts; moved to a cancelled-group state cancels; old "update" spelling accepted', async () => {
     expect(await plane(update('state_id', WORLD.todoStateId, 'Todo'))).toMatchObject({ kind: 'start' });
     expect(await plane(update('state', WORLD.cancelledStateId, 'Cancelled'))).toEqual({
-      kind: 'override', project: 'shop', ticket: 'SHOP-42', name: 'cancel', args: { by: 'priya.nair', reason: 'cancelled in Plane' },
+      kind: 'override', project: 'shop', ticket: 'SHOP-42', request: { kind: 'cancel', args: { reason: 'cancelled in Plane' } }, by: 'priya.nair',
     });
     const old = update('state', WORLD.startedStateId, 'In Progress');
     old.action = 'update';
@@ -166,12 +166,15 @@ describe('Plane mapping', () => {
 
 describe('comment commands', () => {
   test.each([
-    ['/approve looks good', { ok: true, name: 'approve', args: { reason: 'looks good' } }],
-    ['/retry', { ok: true, name: 'retry', args: { reason: undefined } }],
-    ['/rollback architecture ADR missed caching', { ok: true, name: 'rollback', args: { toStage: 'architecture', reason: 'ADR missed caching' } }],
-    ['/cancel duplicate of SHOP-7\nmore text', { ok: true, name: 'cancel', args: { reason: 'duplicate of SHOP-7' } }],
-    ['/skip-gate merge', { ok: false, error: '/skip-gate needs a gate and a reason: /skip-gate <gate> <reason>' }],
+    ['/approve looks good', { ok: true, request: { kind: 'approve', args: { reason: 'looks good' } } }],
+    ['/retry', { ok: true, request: { kind: 'retry', args: {} } }],
+    ['/rollback architecture ADR missed caching', { ok: true, request: { kind: 'rollback', args: { toStage: 'architecture', reason: 'ADR missed caching' } } }],
+    ['/cancel duplicate of SHOP-7\nmore text', { ok: true, request: { kind: 'cancel', args: { reason: 'duplicate of SHOP-7' } } }],
+    ['/top-up $5 one more review round', { ok: true, request: { kind: 'top-up', args: { amountUsd: 5, reason: 'one more review round' } } }],
+    ['/skip-gate merge', { ok: false, error: '/skip-gate needs <gate> <reason>' }],
+    ['/top-up lots', { ok: false, error: '/top-up: "lots" is not a dollar amount above 0' }],
     ['/deploy now', { ok: false, error: 'unknown command /deploy' }],
+    ['/constructor', { ok: false, error: 'unknown command /constructor' }],
   ])('%j', (text, expected) => expect(parseCommentCommand(text)).toEqual(expected));
 
   test('ordinary comments are not commands', () => {

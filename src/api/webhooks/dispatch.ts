@@ -4,15 +4,13 @@ import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, Workflo
 import type { AppConfig } from '../../config';
 import { submitWorkItem, workItemHandle } from '../../client/work-items';
 import { describeClientError } from '../../client/errors';
-import { approveUpdate, cancelUpdate, eventSignal, retryUpdate, rollbackUpdate, skipGateUpdate } from '../../workflows/messages';
-import type { OverrideName, WebhookAction } from './actions';
+import { OVERRIDE_UPDATES, eventSignal } from '../../workflows/messages';
+import type { WebhookAction } from './actions';
 
 export type DispatchOutcome =
   | { readonly outcome: 'started' | 'signalled' | 'override-accepted'; readonly workflowId: string }
   | { readonly outcome: 'ignored' | 'rejected'; readonly reason: string }
   | { readonly outcome: 'unavailable'; readonly reason: string };
-
-const UPDATES = { approve: approveUpdate, retry: retryUpdate, skipGate: skipGateUpdate, rollback: rollbackUpdate, cancel: cancelUpdate } as const;
 
 export async function dispatch(client: Client, config: AppConfig, action: WebhookAction, key: string): Promise<DispatchOutcome> {
   if (action.kind === 'ignore') return { outcome: 'ignored', reason: action.reason };
@@ -42,8 +40,8 @@ async function run(client: Client, config: AppConfig, action: Exclude<WebhookAct
       const handle = workItemHandle(client, action.project, action.ticket);
       // The delivery key is the update id: a re-sent delivery is the same update, applied once.
       // Accepted is enough to answer; a rollback may wait for a running agent to stop.
-      await handle.startUpdate(UPDATES[action.name as OverrideName] as typeof approveUpdate, {
-        args: [action.args as never],
+      await handle.startUpdate(OVERRIDE_UPDATES[action.request.kind] as typeof OVERRIDE_UPDATES.approve, {
+        args: [{ ...action.request.args, by: action.by }],
         updateId: key,
         waitForStage: WorkflowUpdateStage.ACCEPTED,
       });

@@ -95,14 +95,14 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Pro
       if (isPlaneTriggered(plane, planeStateId(item.state), item.labels)) return start('created in the trigger state or label');
       return ignore(`${ticket} is not in the trigger state or label`);
     }
-    if (action === 'deleted') return { kind: 'override', project, ticket, name: 'cancel', args: { by, reason: 'deleted in Plane' } };
+    if (action === 'deleted') return { kind: 'override', project, ticket, request: { kind: 'cancel', args: { reason: 'deleted in Plane' } }, by };
     if (action !== 'updated') return ignore(`Plane issue action ${delivery.action} is not handled`);
     const field = delivery.activity?.field ?? '';
     const newId = delivery.activity?.new_identifier ?? (typeof delivery.activity?.new_value === 'string' ? delivery.activity.new_value : undefined);
     if (field === 'state' || field === 'state_id') {
       if (newId && newId === plane.triggerState) return start('moved to the trigger state');
       const group = newId ? await ctx.directory.stateGroup(plane.projectId, newId) : undefined;
-      if (group === 'cancelled') return { kind: 'override', project, ticket, name: 'cancel', args: { by, reason: 'cancelled in Plane' } };
+      if (group === 'cancelled') return { kind: 'override', project, ticket, request: { kind: 'cancel', args: { reason: 'cancelled in Plane' } }, by };
       return { kind: 'signal', project, ticket, event: { source: 'plane', type: 'plane.state_changed', summary: `state changed to ${String(delivery.activity?.new_value)} by ${by}` } };
     }
     if (field === 'labels' && plane.triggerLabel !== undefined && delivery.activity?.new_value === plane.triggerLabel) return start('given the trigger label');
@@ -132,7 +132,7 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Pro
     if (!command.ok) return ignore(command.error);
     const actorId = who?.id ?? c.actor ?? '';
     if (!plane.operators.includes(actorId)) return ignore(`${by} is not an operator of ${project}; command ignored`);
-    return { kind: 'override', project, ticket, name: command.name, args: { ...command.args, by } };
+    return { kind: 'override', project, ticket, request: command.request, by };
   }
 
   return ignore(`Plane event ${delivery.event} is not handled`);
