@@ -11,6 +11,7 @@ import { loadEnv } from '../../src/config/env';
 import { parseProjects } from '../../src/config/projects';
 import type { GateInput, GateOutcome } from '../../src/domain';
 import { buildOsvDatabase } from '../support/osv-db';
+import { freePort as closedPort } from '../support/processes';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
 
 // Built at run time so this file itself holds no secret-shaped string for gitleaks to flag.
@@ -94,6 +95,18 @@ describe('security gate', () => {
   test('advisory feed unreachable: PASS with a loud warning by default, FAIL in strict mode', async () => {
     const repo = createRepo();
     repo.commit(BRANCH, { 'package-lock.json': lockfile('1.1.0') });
+    // Unreachable on any machine, at once: the feed is behind a proxy on a closed port.
+    const previous = process.env.HTTPS_PROXY;
+    process.env.HTTPS_PROXY = `http://127.0.0.1:${await closedPort()}`;
+    try {
+      await feedUnreachableChecks(repo);
+    } finally {
+      if (previous === undefined) delete process.env.HTTPS_PROXY;
+      else process.env.HTTPS_PROXY = previous;
+    }
+  });
+
+  async function feedUnreachableChecks(repo: TestRepo): Promise<void> {
     const lenient = await runGate(config(repo));
     expect(lenient.verdict).toBe('PASS');
     expect(lenient.findings[0]).toMatch(/^WARNING: the dependency advisory feed could not be reached/);
@@ -102,10 +115,11 @@ describe('security gate', () => {
     expect(report).toContain('mode: default');
     expect(report).toMatch(/warnings:\n\s+- ["']?WARNING: the dependency advisory feed could not be reached/);
 
+    expect(lenient.findings[0]).toContain('(through HTTPS_PROXY)');
     const strict = await runGate(config(repo, {}, true));
     expect(strict.verdict).toBe('FAIL');
     expect(strict.findings[0]).toMatch(/strict mode fails the gate$/);
-  });
+  }
 
   test('a known-vulnerable dependency fails the gate against an offline advisory database', async () => {
     const db = buildOsvDatabase([{ id: 'GHSA-test-left-pad', summary: 'left-pad drops characters', package: 'left-pad', introduced: '0', fixed: '1.3.0' }]);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { resolveTool } from '../../config/paths';
 import { loadExeca } from '../../util/execa';
 import type { GitMirror } from '../git/repository';
+import { feedUnreachable } from './feed-probe';
 
 export const LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json'] as const;
 
@@ -40,6 +41,9 @@ export async function auditDependencies(
   }
   if (lockfiles.length === 0) return { status: 'not-applicable', findings: [], warnings: [], tool };
 
+  const unreachable = options.offlineDb ? undefined : await feedUnreachable();
+  if (unreachable) return feedUnreachableResult(unreachable, options.strict, tool);
+
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-audit-'));
   try {
     const args = ['scan', 'source', '--format', 'json', '--verbosity', 'error'];
@@ -66,11 +70,15 @@ export async function auditDependencies(
     if (result.exitCode === undefined || !UNREACHABLE.test(stderr)) {
       return { status: 'error', findings: [`dependency audit failed (${result.exitCode ?? result.shortMessage}): ${stderr}`], warnings: [], tool };
     }
-    const warning = `WARNING: the dependency advisory feed could not be reached (${stderr}); dependencies were NOT audited`;
-    return options.strict
-      ? { status: 'feed-unreachable', findings: [`${warning}; strict mode fails the gate`], warnings: [warning], tool }
-      : { status: 'feed-unreachable', findings: [], warnings: [warning], tool };
+    return feedUnreachableResult(stderr, options.strict, tool);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+function feedUnreachableResult(why: string, strict: boolean, tool: string): DependencyAudit {
+  const warning = `WARNING: the dependency advisory feed could not be reached (${why}); dependencies were NOT audited`;
+  return strict
+    ? { status: 'feed-unreachable', findings: [`${warning}; strict mode fails the gate`], warnings: [warning], tool }
+    : { status: 'feed-unreachable', findings: [], warnings: [warning], tool };
 }
