@@ -5,9 +5,10 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // Workflow tests start a real Temporal dev server; one at a time keeps a 2-core machine responsive.
-  maxWorkers: 1,
+  // Test files share one dev server (globalSetup) and run two at a time on a 2-core machine.
+  maxWorkers: 2,
   testTimeout: 60_000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -11,7 +11,7 @@ import type { GateOutcome, WorkItemState } from '../../src/domain';
 import { scriptedActivities } from '../support/doubles';
 import { TEST_PROJECTS_YAML } from '../support/config';
 import { startTemporal } from '../support/temporal';
-import { taskQueue, waitForState, withWorker } from '../support/work-item-harness';
+import { taskQueue, waitForState, withWorker, uniqueTicketNumber } from '../support/work-item-harness';
 
 let env: TestWorkflowEnvironment;
 let projectsFile: string;
@@ -53,7 +53,7 @@ const failingReview = (input: { stage: string; gate: GateOutcome['gate'] }): Gat
 describe('orch', () => {
   test('submit, list, status and approve a blocked item; --json everywhere', async () => {
     const queue = taskQueue('cli');
-    const ticket = `VIS-${Date.now() % 100000}`;
+    const ticket = `VIS-${uniqueTicketNumber()}`;
     const doubles = scriptedActivities({ gate: failingReview });
     await withWorker(env, queue, doubles.activities, async () => {
       const submitted = await orch(queue, 'submit', 'visibility', ticket, '--title', 'Coupon codes', '--json');
@@ -107,7 +107,7 @@ describe('orch', () => {
 
   test('the documented temporal CLI equivalents list, query and update a work item', async () => {
     const queue = taskQueue('temporal-cli');
-    const ticket = `VIS-${(Date.now() % 100000) + 1}`;
+    const ticket = `VIS-${uniqueTicketNumber()}`;
     const workflowId = `work-item/visibility/${ticket}`;
     await withWorker(env, queue, scriptedActivities({ gate: failingReview }).activities, async () => {
       await orch(queue, 'submit', 'visibility', ticket, '--title', 'Raw CLI');
@@ -131,7 +131,7 @@ describe('orch', () => {
 
   test('top-up raises a budget-blocked item\'s budget; workspaces lists checkouts and cleans those of closed items', async () => {
     const queue = taskQueue('cli-budget');
-    const [spent, running, gone] = [`VIS-${Date.now() % 100000}1`, `VIS-${Date.now() % 100000}2`, 'VIS-999999'];
+    const [spent, running, gone] = [`VIS-${uniqueTicketNumber()}`, `VIS-${uniqueTicketNumber()}`, 'VIS-999999'];
     const doubles = scriptedActivities({ step: () => ({ costUsd: 2, stop: { kind: 'budget', reason: 'the agent reached its dollar cap' } }) });
     await withWorker(env, queue, doubles.activities, async () => {
       for (const ticket of [spent, running]) expect((await orch(queue, 'submit', 'visibility', ticket, '--title', 'Budget')).code).toBe(0);

@@ -17,7 +17,7 @@ import type { RunningServer } from '../../src/api/server';
 import { createRepo } from '../support/git-fixtures';
 import { alive, freePort } from '../support/processes';
 import { startTemporal } from '../support/temporal';
-import { startItem, taskQueue, testInput, waitForState } from '../support/work-item-harness';
+import { startItem, taskQueue, testInput, waitForState, uniqueTicketNumber } from '../support/work-item-harness';
 
 jest.setTimeout(240_000);
 
@@ -106,7 +106,7 @@ test('the orchestrator deploying itself replaces its worker gracefully with a wo
   await until(() => fs.existsSync(inFlightStarted), 60_000, 'the in-flight merge gate to run');
 
   // ... when the orchestrator's own item deploys production.
-  const upgrade = testInput({ project: 'orchestrator', ticket: `ORCH-${Date.now() % 100000}`, title: 'Faster gates' });
+  const upgrade = testInput({ project: 'orchestrator', ticket: `ORCH-${uniqueTicketNumber()}`, title: 'Faster gates' });
   self.commit(itemBranch(upgrade.ticket, upgrade.title), { 'CHANGELOG.md': '# Changelog\n- faster gates\n' }, `feat(${upgrade.ticket}): faster gates`);
   const upgradeHandle = await startItem(env, queue, startingAt(upgrade, 'deploy'));
 

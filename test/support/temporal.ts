@@ -4,6 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { WORK_ITEM_SEARCH_ATTRIBUTES } from '../../src/domain';
 import { resolveTool } from '../../src/config/paths';
+import { SHARED_ADDRESS_VAR } from './shared-temporal';
 
 let runtimeInstalled = false;
 
@@ -14,8 +15,14 @@ function installQuietRuntime(): void {
   Runtime.install({ logger: new DefaultLogger(process.env.ORCH_TEST_LOG ? 'INFO' : 'ERROR') });
 }
 
-export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+/**
+ * The run's shared dev server (test/support/shared-temporal.ts), or with `own` a fresh one for
+ * this file alone (a file that needs a namespace to itself).
+ */
+export async function startTemporal(options: { own?: boolean } = {}): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
+  const shared = process.env[SHARED_ADDRESS_VAR];
+  if (shared && !options.own) return TestWorkflowEnvironment.createFromExistingServer({ address: shared });
   const binary = resolveTool('temporal');
   if (!fs.existsSync(binary)) throw new Error(`temporal CLI not found at ${binary}: run 'npm run toolchain'`);
   return TestWorkflowEnvironment.createLocal({

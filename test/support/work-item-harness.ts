@@ -28,7 +28,7 @@ export function testInput(overrides: Partial<WorkItemInput> = {}): WorkItemInput
   counter += 1;
   return {
     project: 'shop',
-    ticket: `SHOP-${Date.now() % 100000}${counter}`,
+    ticket: `SHOP-${uniqueTicketNumber()}`,
     title: 'Apply coupon codes',
     description: 'Customers can enter a coupon code at checkout.',
     budgetUsd: 10,
@@ -39,6 +39,15 @@ export function testInput(overrides: Partial<WorkItemInput> = {}): WorkItemInput
 }
 
 export const taskQueue = (name: string): string => `test-${name}-${process.pid}`;
+
+/**
+ * A ticket number no other test file uses, also when files run in parallel against one shared
+ * server: the process, the time and a counter (at most 9 digits, as ticket ids allow).
+ */
+export function uniqueTicketNumber(): string {
+  counter += 1;
+  return `1${String(process.pid % 1000).padStart(3, '0')}${String(Date.now() % 10000).padStart(4, '0')}${counter % 10}`;
+}
 
 export async function withWorker<T>(
   env: TestWorkflowEnvironment,

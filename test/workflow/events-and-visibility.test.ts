@@ -5,7 +5,7 @@ import { eventSignal } from '../../src/workflows/messages';
 import { testConfig } from '../support/config';
 import { runUntilCancelled, scriptedActivities } from '../support/doubles';
 import { startTemporal } from '../support/temporal';
-import { recordHistory, startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
+import { recordHistory, startItem, taskQueue, testInput, waitForState, withWorker, uniqueTicketNumber } from '../support/work-item-harness';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -85,7 +85,7 @@ describe('search attributes and Web UI summary', () => {
       gate: (input) =>
         input.stage === 'review' ? { gate: input.gate, verdict: 'FAIL', findings: ['no tests'] } : { gate: input.gate, verdict: 'PASS', findings: [] },
     });
-    const ticket = `VIS-${Date.now() % 100000}`;
+    const ticket = `VIS-${uniqueTicketNumber()}`;
     await withWorker(env, queue, doubles.activities, async () => {
       const { workflowId } = await submitWorkItem(env.client, config, 'visibility', { ticket, title: 'Search me', description: '', url: 'https://plane.example/VIS' }, {
         key: `cli:${ticket}`,

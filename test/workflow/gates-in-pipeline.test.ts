@@ -35,7 +35,7 @@ test('a secret fails the security gate before merge; the findings reach the deve
     projects: parseProjects(`projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n`, 'p.yaml').projects,
     dataDir,
   };
-  const input = testInput({ ticket: 'SHOP-42', title: 'Apply coupon codes' });
+  const input = testInput({ title: 'Apply coupon codes' });
   const branch = itemBranch(input.ticket, input.title);
   const dir = `docs/work-items/${input.ticket}`;
   let developerRuns = 0;

@@ -16,7 +16,7 @@ import { taskQueue, waitForState } from '../support/work-item-harness';
 import { PLANE_API_KEY as API_KEY } from '../support/test-secrets';
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  env = await startTemporal();
+  env = await startTemporal({ own: true }); // the catch-up Schedule is one per namespace
 });
 afterAll(async () => {
   await env?.teardown();

@@ -10,7 +10,7 @@ import { fakeGitea, fakePlane } from '../support/fake-trackers';
 import { GiteaClient } from '../../src/tracker/gitea-client';
 import { startTemporal } from '../support/temporal';
 import { WORLD, fixtureConfig, fixturePlaneWorld } from '../support/webhook-fixtures';
-import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
+import { startItem, taskQueue, testInput, waitForState, withWorker, uniqueTicketNumber } from '../support/work-item-harness';
 
 import { GITEA_TOKEN, PLANE_API_KEY as API_KEY, REVOKED_PLANE_API_KEY } from '../support/test-secrets';
 let env: TestWorkflowEnvironment;
@@ -21,9 +21,11 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const world = () => fixturePlaneWorld([{ id: WORLD.workItemId, sequence_id: 42, name: 'Apply coupon codes', state: WORLD.todoStateId }]);
+// One ticket for the file's items (unique on the shared server), as the fake Plane knows it.
+const TICKET = `SHOP-${uniqueTicketNumber()}`;
+const world = () => fixturePlaneWorld([{ id: WORLD.workItemId, sequence_id: Number(TICKET.slice('SHOP-'.length)), name: 'Apply coupon codes', state: WORLD.todoStateId }]);
 
-const BRANCH = 'feature/SHOP-42-apply-coupon-codes';
+const BRANCH = `feature/${TICKET}-apply-coupon-codes`;
 const HEAD = '237ca9c330222ba9adf151d943e7e9ad62fa392c';
 
 test('Plane hears every stage change once and moves by state group; Gitea gets the PR, statuses and findings', async () => {
@@ -44,7 +46,7 @@ test('Plane hears every stage change once and moves by state group; Gitea gets t
     });
     const queue = taskQueue('tracker');
     const final = await withWorker(env, queue, { ...doubles.activities, ...tracker }, async () =>
-      (await startItem(env, queue, testInput({ ticket: 'SHOP-42', title: 'Apply coupon codes' }))).result(),
+      (await startItem(env, queue, testInput({ ticket: TICKET, title: 'Apply coupon codes' }))).result(),
     );
     expect(final.branch).toBe(BRANCH);
     expect(final.status).toBe('done');
@@ -52,7 +54,7 @@ test('Plane hears every stage change once and moves by state group; Gitea gets t
     const ids = plane.comments.map((c) => c.external_id);
     expect(new Set(ids).size).toBe(ids.length);
     // One comment per stage change (gate results go to the code host), in order, each once.
-    const seqs = ids.map((id) => Number(id.replace('orchestrator:SHOP-42:', '')));
+    const seqs = ids.map((id) => Number(id.replace(`orchestrator:${TICKET}:`, '')));
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(ids).toHaveLength(final.history.length - 1);
     expect(plane.comments[0]?.html).toContain('moved from <code>created</code> to <code>analysis</code>');
@@ -64,13 +66,13 @@ test('Plane hears every stage change once and moves by state group; Gitea gets t
     ]);
     // Gitea: one PR (opened at the first review, reused at the second), a status per gate run,
     // and the reviewer's findings verbatim on the PR.
-    expect(gitea.pulls).toEqual([{ number: 17, head: BRANCH, base: 'main', title: 'SHOP-42: Apply coupon codes', merged: false }]);
+    expect(gitea.pulls).toEqual([{ number: 17, head: BRANCH, base: 'main', title: `${TICKET}: Apply coupon codes`, merged: false }]);
     expect(gitea.statuses).toHaveLength(final.gateResults.length);
     expect(gitea.statuses.every((st) => st.sha === HEAD)).toBe(true);
     expect(gitea.statuses.filter((st) => st.state === 'failure')).toEqual([
       { sha: HEAD, state: 'failure', context: 'orchestrator/artifacts', description: 'REQUEST_CHANGES: add a test for expired coupons' },
     ]);
-    expect(gitea.comments).toEqual([{ issue: 17, body: '**REQUEST_CHANGES** from gate `artifacts` at stage `review` (SHOP-42):\n\n- add a test for expired coupons' }]);
+    expect(gitea.comments).toEqual([{ issue: 17, body: `**REQUEST_CHANGES** from gate \`artifacts\` at stage \`review\` (${TICKET}):\n\n- add a test for expired coupons` }]);
   } finally {
     await plane.close();
     await gitea.close();
@@ -86,10 +88,10 @@ test('a blocked item says why and how to unblock it; a rejected token blocks the
     });
     const queue = taskQueue('tracker-block');
     await withWorker(env, queue, { ...doubles.activities, ...badKey }, async () => {
-      const handle = await startItem(env, queue, testInput({ ticket: 'SHOP-42', limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 } }));
+      const handle = await startItem(env, queue, testInput({ ticket: TICKET, limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 } }));
       const blocked = await waitForState(handle, (s) => s.status === 'blocked');
       expect(blocked.stage).toBe('analysis'); // the first notice is the move into analysis
-      expect(blocked.blocked).toMatchObject({ kind: 'tracker', reason: expect.stringMatching(/^tracker: Plane GET \/api\/v1\/workspaces\/acme\/work-items\/SHOP-42\/: HTTP 401/) });
+      expect(blocked.blocked).toMatchObject({ kind: 'tracker', reason: expect.stringMatching(new RegExp(`^tracker: Plane GET /api/v1/workspaces/acme/work-items/${TICKET}/: HTTP 401`)) });
       expect(blocked.blocked?.reason).not.toContain(REVOKED_PLANE_API_KEY);
       // A person accepts that the tracker misses that notice; the next one fails the same way.
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops', reason: 'Plane key being rotated' }] });
@@ -101,12 +103,12 @@ test('a blocked item says why and how to unblock it; a rejected token blocks the
     const good = createTrackerActivities({ config: fixtureConfig(), plane: new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }) });
     const queue2 = taskQueue('tracker-block-2');
     await withWorker(env, queue2, { ...doubles.activities, ...good }, async () => {
-      const handle = await startItem(env, queue2, testInput({ ticket: 'SHOP-42', limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 } }));
+      const handle = await startItem(env, queue2, testInput({ ticket: TICKET, limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 } }));
       await waitForState(handle, (s) => s.status === 'blocked' && s.notices.length === 0);
       const blockedComment = plane.comments.at(-1)?.html ?? '';
-      expect(blockedComment).toContain('SHOP-42 is blocked</strong> at <code>testing</code>: gate security failed on stage testing');
+      expect(blockedComment).toContain(`${TICKET} is blocked</strong> at <code>testing</code>: gate security failed on stage testing`);
       expect(blockedComment).toContain('<code>/skip-gate security &lt;reason&gt;</code>');
-      expect(blockedComment).toContain('orch approve SHOP-42');
+      expect(blockedComment).toContain(`orch approve ${TICKET}`);
       await handle.terminate('test over');
     });
   } finally {
