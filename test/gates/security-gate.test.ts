@@ -138,14 +138,23 @@ describe('security gate', () => {
     expect(await runGate(config(fixed, { ORCH_OSV_DB_DIR: db }))).toEqual({ gate: 'security', verdict: 'PASS', findings: [] });
   });
 
-  test("the repository's own .gitleaks.toml is used when it has one", async () => {
+  test("the repository's own .gitleaks.toml is used, as its default branch has it", async () => {
+    const repo = createRepo();
+    repo.commit('main', { '.gitleaks.toml': "[extend]\nuseDefault = true\n[allowlist]\npaths = ['''fixtures/.*''']\n" });
+    repo.commit(BRANCH, { 'fixtures/aws.js': AWS_LINE, 'CHANGELOG.md': '# Changelog\n- fixtures\n' });
+    expect((await runGate(config(repo))).verdict).toBe('PASS');
+  });
+
+  test('an item cannot weaken the scan with a .gitleaks.toml of its own branch', async () => {
     const repo = createRepo();
     repo.commit(BRANCH, {
-      '.gitleaks.toml': "[extend]\nuseDefault = true\n[allowlist]\npaths = ['''fixtures/.*''']\n",
-      'fixtures/aws.js': AWS_LINE,
-      'CHANGELOG.md': '# Changelog\n- fixtures\n',
+      '.gitleaks.toml': "[extend]\nuseDefault = true\n[allowlist]\npaths = ['''.*''']\n",
+      'src/aws.js': AWS_LINE,
+      'CHANGELOG.md': '# Changelog\n- aws\n',
     });
-    expect((await runGate(config(repo))).verdict).toBe('PASS');
+    const outcome = await runGate(config(repo));
+    expect(outcome.verdict).toBe('FAIL');
+    expect(outcome.findings.join(' ')).toContain('src/aws.js');
   });
 
   test('a report that does not read back valid is a FAIL, whatever the scans found', async () => {

@@ -19,14 +19,15 @@ export type SecretScan =
   | { readonly ok: true; readonly findings: readonly SecretFinding[]; readonly tool: string; readonly config: string }
   | { readonly ok: false; readonly error: string; readonly tool: string };
 
-export async function scanSecrets(mirror: GitMirror, baseRef: string, headRef: string, gitleaks = resolveTool('gitleaks')): Promise<SecretScan> {
+export async function scanSecrets(mirror: Pick<GitMirror, 'dir' | 'show'>, baseRef: string, headRef: string, gitleaks = resolveTool('gitleaks')): Promise<SecretScan> {
   const { execa } = await loadExeca();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-gitleaks-'));
   try {
     const version = await execa(gitleaks, ['version'], { reject: false });
     const tool = version.exitCode === 0 ? `gitleaks ${String(version.stdout).trim()}` : 'gitleaks (unavailable)';
-    // The scanned repository's own rules win; otherwise the orchestrator's.
-    const own = await mirror.show(headRef, '.gitleaks.toml');
+    // The repository's own rules win, as its default branch has them: an item (an agent) cannot
+    // weaken the scan by committing a permissive .gitleaks.toml on its own branch.
+    const own = await mirror.show(baseRef, '.gitleaks.toml');
     const configPath = path.join(tmp, 'gitleaks.toml');
     fs.writeFileSync(configPath, own ?? fs.readFileSync(path.join(PROJECT_ROOT, '.gitleaks.toml'), 'utf8'));
     const reportPath = path.join(tmp, 'report.json');
@@ -42,7 +43,7 @@ export async function scanSecrets(mirror: GitMirror, baseRef: string, headRef: s
     const raw = JSON.parse(fs.readFileSync(reportPath, 'utf8')) as { RuleID: string; File: string; StartLine: number; Commit: string }[];
     // Only where, never what: the report and the findings carry no secret value.
     const findings = raw.map((r) => ({ rule: r.RuleID, file: r.File, line: r.StartLine, commit: r.Commit.slice(0, 12) }));
-    return { ok: true, findings, tool, config: own ? '.gitleaks.toml of the repository' : ".gitleaks.toml of the orchestrator" };
+    return { ok: true, findings, tool, config: own ? ".gitleaks.toml of the repository's default branch" : ".gitleaks.toml of the orchestrator" };
   } catch (err) {
     return { ok: false, tool: 'gitleaks', error: `gitleaks scan failed: ${(err as Error).message}` };
   } finally {
