@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { purgeSecretHistory } from '../../src/activities/workspace/secret-history';
 import { Workspace, listWorkspaces, removeWorkspace } from '../../src/activities/workspace/workspace';
 import { createRepo } from '../support/git-fixtures';
 
@@ -70,4 +71,41 @@ test('a checkout that is not a repository (a clone cut short) is made again', as
   fs.mkdirSync(path.join(dir, '.git'), { recursive: true });
   const ws = await Workspace.prepare(spec(repo.origin, dataDir));
   expect(fs.readFileSync(path.join(ws.dir, 'README.md'), 'utf8')).toBe('# shop\n');
+});
+
+describe('a secret removed from the files but left in the history', () => {
+  const KEY = ['AKIA', 'QWERTYUIOPASDFGH'].join('');
+  async function itemWithSecret() {
+    const repo = createRepo();
+    const ws = await Workspace.prepare(spec(repo.origin, fs.mkdtempSync(path.join(os.tmpdir(), 'orch-ws-'))));
+    fs.writeFileSync(path.join(ws.dir, 'pay.js'), `const awsAccessKeyId = "${KEY}";\n`);
+    await ws.commitAndPush('feat(SHOP-42): development by the developer agent');
+    return { repo, ws };
+  }
+  const history = (repo: ReturnType<typeof createRepo>) => (repo.git('fetch', '--quiet', '--force', 'origin', `+refs/heads/*:refs/remotes/origin/*`), repo.git('log', '-p', `origin/${BRANCH}`, '--not', 'origin/main'));
+
+  test('is squashed out of the item branch, which is pushed over its old head', async () => {
+    const { repo, ws } = await itemWithSecret();
+    const again = await Workspace.prepare(spec(repo.origin, path.dirname(path.dirname(path.dirname(ws.dir)))));
+    fs.writeFileSync(path.join(again.dir, 'pay.js'), 'const awsAccessKeyId = process.env.AWS_ACCESS_KEY_ID;\n');
+    await again.commit('feat(SHOP-42): development by the developer agent (attempt 2)');
+    const purge = await purgeSecretHistory(again, 'main', 'feat(SHOP-42): development by the developer agent (attempt 2)');
+    expect(purge).toEqual({ squashed: true, detail: expect.stringMatching(/^a secret removed from the files was still in the item's history \(pay\.js:1 \(commit [0-9a-f]{12}\)\): its commits were squashed into [0-9a-f]{12}; rotate that secret$/) });
+    await again.push();
+    expect(history(repo)).not.toContain(KEY);
+    expect(repo.git('log', '--format=%s', `origin/${BRANCH}`, '--not', 'origin/main').trim()).toBe('feat(SHOP-42): development by the developer agent (attempt 2)');
+  });
+
+  test('still in the files: nothing is rewritten (the gate reports it); no secret: nothing either', async () => {
+    const { repo, ws } = await itemWithSecret();
+    const head = (await ws.git('rev-parse', 'HEAD')).trim();
+    expect(await purgeSecretHistory(ws, 'main', 'x')).toEqual({ squashed: false });
+    expect((await ws.git('rev-parse', 'HEAD')).trim()).toBe(head);
+    const clean = createRepo();
+    const cleanWs = await Workspace.prepare(spec(clean.origin, fs.mkdtempSync(path.join(os.tmpdir(), 'orch-ws-'))));
+    fs.writeFileSync(path.join(cleanWs.dir, 'a.js'), 'module.exports = 2;\n');
+    await cleanWs.commitAndPush('feat: a');
+    expect(await purgeSecretHistory(cleanWs, 'main', 'x')).toEqual({ squashed: false });
+    expect(history(repo)).toContain(KEY);
+  });
 });

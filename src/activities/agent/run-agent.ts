@@ -16,6 +16,8 @@ import type { Semaphore } from '../../util/semaphore';
 import { budgetExhausted, needsPerson } from '../failures';
 import { GitError } from '../git/repository';
 import { Workspace, agentHomeDir } from '../workspace/workspace';
+import { purgeSecretHistory } from '../workspace/secret-history';
+import { GATE_REGISTRY } from '../gates/registry';
 import { runCli } from './cli-process';
 import { claudeArgs, hasModelCredentials } from './command';
 import { processesOfSession, stopAgentProcesses } from './process-group';
@@ -188,7 +190,12 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       heartbeat(beat);
     }
 
-    const { commit, head } = await workspace.commitAndPush(stageCommitMessage(input.ticket, input.stage, role, input.attempt));
+    const message = stageCommitMessage(input.ticket, input.stage, role, input.attempt);
+    const commit = await workspace.commit(message);
+    // Only where the security gate scans this project: elsewhere nothing would ever fail on it.
+    const purge = GATE_REGISTRY.security?.disabledBecause(config, input.project, project) === undefined ? await purgeSecretHistory(workspace, project.defaultBranch, message) : { squashed: false };
+    if (purge.squashed) log.warn('item history squashed to drop a removed secret', { ticket: input.ticket, detail: purge.detail });
+    const head = await workspace.push();
     const missing = missingArtifacts(workspace, input);
     const incidents = readIncidents(incidentsDirOf(config, input), sessionId).notes;
     return {
@@ -197,6 +204,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       ...(incidents.length > 0 ? { incidents } : {}),
       summary: [
         `${role} finished${sandboxMode === 'off' ? ' UNSANDBOXED (ORCH_AGENT_SANDBOX=off)' : ''} on ${branch}${commit ? ` (commit ${commit.slice(0, 12)})` : ' with no changes to commit'}; head ${head.slice(0, 12)}`,
+        ...(purge.detail ? [purge.detail] : []),
         ...(missing.length > 0 ? [`artifacts missing (the artifacts gate will send the stage back): ${missing.join(', ')}`] : []),
       ].join('; '),
     };

@@ -32,6 +32,9 @@ export function agentHomeDir(dataDir: string, project: string, ticket: string): 
 }
 
 export class Workspace {
+  /** Origin's head of the branch when the checkout was prepared ('' when it had none): the push's lease. */
+  private remoteHead = '';
+
   private constructor(
     readonly dir: string,
     readonly branch: string,
@@ -54,6 +57,7 @@ export class Workspace {
     await ws.git('fetch', '--quiet', '--prune', ws.url, '+refs/heads/*:refs/remotes/origin/*');
     const remote = `refs/remotes/origin/${spec.branch}`;
     const local = `refs/heads/${spec.branch}`;
+    ws.remoteHead = (await ws.hasRef(remote)) ? (await ws.git('rev-parse', remote)).trim() : '';
     if (await ws.hasRef(local)) {
       await ws.git('checkout', '--quiet', spec.branch);
       if (await ws.hasRef(remote)) await ws.catchUp(remote);
@@ -65,18 +69,46 @@ export class Workspace {
     return ws;
   }
 
-  /** Commits everything the agent left (nothing when nothing changed) and pushes the branch. */
-  async commitAndPush(message: string): Promise<{ readonly commit?: string; readonly head: string }> {
+  /** Commits everything the agent left; undefined when nothing changed. */
+  async commit(message: string): Promise<string | undefined> {
     await this.git('add', '--all');
-    const unchanged = await this.succeeds('diff', '--cached', '--quiet');
-    let commit: string | undefined;
-    if (!unchanged) {
-      await this.git('commit', '--quiet', '-m', message);
-      commit = (await this.git('rev-parse', 'HEAD')).trim();
+    if (await this.succeeds('diff', '--cached', '--quiet')) return undefined;
+    await this.git('commit', '--quiet', '-m', message);
+    return (await this.git('rev-parse', 'HEAD')).trim();
+  }
+
+  /**
+   * Pushes the branch, leased on origin's head as it was when the checkout was prepared: a
+   * rewritten branch (squashed) replaces it, and a branch someone moved meanwhile is refused
+   * (the retry prepares again). Pushing an up-to-date branch is a no-op.
+   */
+  async push(): Promise<string> {
+    await this.git('push', '--quiet', `--force-with-lease=refs/heads/${this.branch}:${this.remoteHead}`, this.url, `HEAD:refs/heads/${this.branch}`);
+    const head = (await this.git('rev-parse', 'HEAD')).trim();
+    this.remoteHead = head;
+    return head;
+  }
+
+  async commitAndPush(message: string): Promise<{ readonly commit?: string; readonly head: string }> {
+    const commit = await this.commit(message);
+    return { commit, head: await this.push() };
+  }
+
+  /** Replaces the item's commits since `base` with one commit of the same files. */
+  async squashSince(base: string, message: string): Promise<string> {
+    const tree = (await this.git('rev-parse', 'HEAD^{tree}')).trim();
+    const squashed = (await runGit(['-C', this.dir, ...UNTRUSTED_CHECKOUT, 'commit-tree', tree, '-p', base, '-m', message])).trim();
+    await this.git('update-ref', `refs/heads/${this.branch}`, squashed);
+    return squashed;
+  }
+
+  /** A file at a ref; undefined when it is not there. */
+  async show(ref: string, file: string): Promise<string | undefined> {
+    try {
+      return await this.git('show', `${ref}:${file}`);
+    } catch {
+      return undefined;
     }
-    // Pushing an up-to-date branch is a no-op, so a retry after a failed push just pushes.
-    await this.git('push', '--quiet', this.url, `HEAD:refs/heads/${this.branch}`);
-    return { commit, head: (await this.git('rev-parse', 'HEAD')).trim() };
   }
 
   /** Files under `dir` (relative to the checkout) that exist in the working tree. */

@@ -1,0 +1,31 @@
+// A secret the security gate found stays in the item branch's history after the developer
+// removes it from the files, and the gate scans every commit the item adds: the item could never
+// pass again, and the sandboxed agent cannot rewrite history. So after an agent run, outside the
+// sandbox: when the orchestrator's secret rules see a secret in the item's commits but not in a
+// single commit of its current files, the item's commits are squashed into that one commit and
+// the branch is pushed over its old head. The key must still be rotated: the old commits were
+// pushed once.
+import { scanSecrets } from '../gates/secrets-scan';
+import type { Workspace } from './workspace';
+
+export interface HistoryPurge {
+  readonly squashed: boolean;
+  /** What was done and why, for the run's summary. */
+  readonly detail?: string;
+}
+
+export async function purgeSecretHistory(workspace: Workspace, defaultBranch: string, message: string, gitleaks?: string): Promise<HistoryPurge> {
+  const base = (await workspace.git('merge-base', 'HEAD', `refs/remotes/origin/${defaultBranch}`)).trim();
+  const history = await scanSecrets(workspace, base, 'HEAD', gitleaks);
+  if (!history.ok || history.findings.length === 0) return { squashed: false };
+  const before = (await workspace.git('rev-parse', 'HEAD')).trim();
+  const squashed = await workspace.squashSince(base, message);
+  const after = await scanSecrets(workspace, base, squashed, gitleaks);
+  if (!after.ok || after.findings.length > 0) {
+    // The secret is still in the files: history stays as it is and the gate reports it.
+    await workspace.git('update-ref', `refs/heads/${workspace.branch}`, before);
+    return { squashed: false };
+  }
+  const where = history.findings.map((f) => `${f.file}:${f.line} (commit ${f.commit})`).join(', ');
+  return { squashed: true, detail: `a secret removed from the files was still in the item's history (${where}): its commits were squashed into ${squashed.slice(0, 12)}; rotate that secret` };
+}
