@@ -1,15 +1,19 @@
-// `npm run demo`: the whole orchestrator with a SCRIPTED model. A sample ticket walks through
-// every agent stage: the real Claude Code CLI runs each role in a real checkout of a sample
+// `npm run demo`: the whole orchestrator with a SCRIPTED model. A sample ticket walks from created
+// to done: the real Claude Code CLI runs each role (sandboxed) in a real checkout of a sample
 // repository and makes real tool calls, but the model answering it is the scripted server in
-// src/dev/scripted-model, which plays the roles from a script (one REQUEST_CHANGES included).
+// src/dev/scripted-model, which plays the roles from a script: one REQUEST_CHANGES, and a key the
+// developer leaves in the code, which the security gate catches and the developer's next run
+// removes. Then the merge under the lease, image freshness, a staging and a production deploy
+// of the sample service as local processes with health checks, and the observation window.
 // Nothing here talks to Anthropic. With --exit it stops once the item stops moving.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { submitWorkItem, workItemState } from '../client/work-items';
 import { loadConfig } from '../config';
 import { PROJECT_ROOT } from '../config/paths';
 import { runGit } from '../activities/git/repository';
-import { STAGE_GRAPH, stageIndex, type WorkItemState } from '../domain';
+import { STAGE_GRAPH, type WorkItemState } from '../domain';
 import { installRuntime } from '../temporal/runtime';
 import { createLogger } from '../util/logger';
 import { exitOnStartupError, onShutdownSignal } from '../util/main';
@@ -26,12 +30,11 @@ async function main(): Promise<void> {
   // Each demo starts from nothing: its own server state, repository and workspaces.
   fs.rmSync(root, { recursive: true, force: true });
   fs.mkdirSync(root, { recursive: true });
-  const origin = await createSampleRepository(root);
-  fs.writeFileSync(
-    path.join(root, 'projects.yaml'),
-    `projects:\n  ${PROJECT}:\n    ticketPrefix: DEMO\n    repository: ${JSON.stringify(origin)}\n    budgetUsd: 5\n${sampleCommandsYaml()}`,
-  );
-  const model = await startScriptedModelServer(pipelineScript({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'] }));
+  const { origin, seed } = await createSampleRepository(root);
+  const [stagingPort, productionPort] = [await freePort(), await freePort()];
+  fs.writeFileSync(path.join(root, 'projects.yaml'), demoProjectYaml(origin, root, stagingPort, productionPort));
+  // Review sends the first change back; the developer's second run leaves a key in the code.
+  const model = await startScriptedModelServer(pipelineScript({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'], secretInDeveloperRun: 2 }));
 
   const config = loadConfig({
     ...process.env,
@@ -46,6 +49,8 @@ async function main(): Promise<void> {
     ANTHROPIC_API_KEY: 'scripted-model-no-real-key',
     ANTHROPIC_AUTH_TOKEN: '',
     ORCH_AGENT_MODEL: 'claude-scripted',
+    // The security gate covers the demo project (by default only the self-hosting one).
+    ORCH_SECURITY_GATE_SCOPE: PROJECT,
   });
   const logger = createLogger({ level: config.env.ORCH_LOG_LEVEL, base: { component: 'demo' } });
   installRuntime(logger);
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
   const stop = async (): Promise<void> => {
     await stack.stop();
     await model.close();
+    stopDeployedServices(root);
   };
   onShutdownSignal(async () => stop());
 
@@ -62,6 +68,7 @@ async function main(): Promise<void> {
     `in a real git checkout, but its answers come from a script served at ${model.url}, not from Claude.`,
     `  Web UI      ${stack.uiUrl}`,
     `  Repository  ${origin}`,
+    `  Staging     http://127.0.0.1:${stagingPort}/health, production http://127.0.0.1:${productionPort}/health (after the deploys)`,
     '',
   );
   await submitWorkItem(stack.client, config, PROJECT, { ticket: TICKET, title: 'Apply coupon codes at checkout', description: 'Customers can enter a coupon code at checkout to get 10% off.' }, {
@@ -76,7 +83,8 @@ async function main(): Promise<void> {
     '',
     `${TICKET} is ${final.status} at ${final.stage}${final.blocked ? `: ${final.blocked.reason}` : ''}.`,
     `Spent (scripted pricing): $${final.costUsd.toFixed(4)}. Commits on ${branch}:`,
-    ...(await runGit(['-C', origin, 'log', '--format=  %h %s', branch, '--not', 'main'])).trimEnd().split('\n').reverse(),
+    // Since the sample's first commit: once merged, the item's commits are on main as well.
+    ...(await runGit(['-C', origin, 'log', '--format=  %h %s', branch, '--not', seed])).trimEnd().split('\n').reverse(),
     'Artifacts:',
     ...files.map((f) => `  ${f}`),
     `Inspect it in the Web UI: ${stack.uiUrl}`,
@@ -84,8 +92,7 @@ async function main(): Promise<void> {
   );
   if (exitWhenSettled) {
     await stop();
-    // Success: every agent stage is behind the item (it got past testing's gates).
-    process.exit(stageIndex(final.stage) > stageIndex('testing') ? 0 : 1);
+    process.exit(final.status === 'done' ? 0 : 1);
   }
 }
 
@@ -100,6 +107,8 @@ async function follow(client: import('@temporalio/client').Client): Promise<Work
       for (const gate of state.gateResults.slice(printedGates)) say(`    gate ${gate.gate}: ${gate.verdict}${gate.findings.length ? ` (${gate.findings.join(' | ').replace(/\s+/g, ' ').slice(0, 160)})` : ''}`);
       printedGates = state.gateResults.length;
       for (const visit of state.history.slice(printedVisits)) say(`→ ${visit.stage}${visit.stage === 'created' ? '' : ` (${agentOf(visit.stage)})`}`);
+      // What the next run is handed, verbatim (the findings that sent the work back).
+      if (state.history.length > printedVisits && state.findings.length > 0 && state.stage === 'development') say(...state.findings.map((f) => `    handed to the developer: ${f.replace(/\s+/g, ' ').slice(0, 200)}`));
       printedVisits = state.history.length;
       if (state.status !== 'active') return state;
     }
@@ -112,8 +121,61 @@ function agentOf(stage: WorkItemState['stage']): string {
   return step?.activity === 'runAgent' ? `the ${step.role} agent works` : (step?.activity ?? 'nothing to run');
 }
 
-/** A small Node project with a bare origin, standing in for a team's repository. */
-async function createSampleRepository(root: string): Promise<string> {
+/** The demo project: the sample's commands, its service deployed as local processes, the observation window. */
+function demoProjectYaml(origin: string, root: string, stagingPort: number, productionPort: number): string {
+  const start = (port: number, name: string) => JSON.stringify(`PORT=${port} PIDFILE=${path.join(root, `${name}.pid`)} setsid node server.js > /dev/null 2>&1 < /dev/null &`);
+  return [
+    'projects:',
+    `  ${PROJECT}:`,
+    '    ticketPrefix: DEMO',
+    `    repository: ${JSON.stringify(origin)}`,
+    '    budgetUsd: 5',
+    sampleCommandsYaml().trimEnd(),
+    `      deployStaging: ${start(stagingPort, 'staging')}`,
+    `      deployProduction: ${start(productionPort, 'production')}`,
+    '      rollback: "echo rolled back"',
+    '    health:',
+    `      stagingUrl: http://127.0.0.1:${stagingPort}/health`,
+    `      productionUrl: http://127.0.0.1:${productionPort}/health`,
+    '      timeoutMs: 15000',
+    '      intervalMs: 200',
+    '    observation:',
+    '      windowMs: 3000',
+    '      probeIntervalMs: 500',
+    '',
+  ].join('\n');
+}
+
+/** The sample service the deploys start: it answers /health with the revision it runs. */
+const SAMPLE_SERVICE = `const http = require('http');
+require('fs').writeFileSync(process.env.PIDFILE, String(process.pid));
+http.createServer((req, res) => { res.writeHead(req.url === '/health' ? 200 : 404); res.end(process.env.ORCH_REVISION || ''); })
+  .listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+function stopDeployedServices(root: string): void {
+  for (const name of ['staging', 'production']) {
+    try {
+      process.kill(Number(fs.readFileSync(path.join(root, `${name}.pid`), 'utf8')), 'SIGTERM');
+    } catch {
+      // Never deployed, or gone.
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** A small Node project with a bare origin, standing in for a team's repository; `seed` is its first commit. */
+async function createSampleRepository(root: string): Promise<{ origin: string; seed: string }> {
   const origin = path.join(root, 'shop.git');
   const seed = path.join(root, 'seed');
   await runGit(['init', '--quiet', '--bare', '--initial-branch=main', origin]);
@@ -122,11 +184,13 @@ async function createSampleRepository(root: string): Promise<string> {
   fs.writeFileSync(path.join(seed, 'README.md'), '# Shop\n\nA sample shop for the orchestrator demo.\n');
   fs.writeFileSync(path.join(seed, 'CHANGELOG.md'), '# Changelog\n');
   fs.writeFileSync(path.join(seed, 'src', 'cart.js'), 'exports.total = (items) => items.reduce((sum, i) => sum + i.price, 0);\n');
+  fs.writeFileSync(path.join(seed, 'server.js'), SAMPLE_SERVICE);
   await runGit(['-C', seed, 'add', '--all']);
   await runGit(['-C', seed, 'commit', '--quiet', '-m', 'chore: sample shop']);
   await runGit(['-C', seed, 'push', '--quiet', origin, 'main']);
+  const first = (await runGit(['-C', seed, 'rev-parse', 'HEAD'])).trim();
   fs.rmSync(seed, { recursive: true, force: true });
-  return origin;
+  return { origin, seed: first };
 }
 
 function say(...lines: string[]): void {

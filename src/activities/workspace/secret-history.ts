@@ -19,7 +19,7 @@ export async function purgeSecretHistory(workspace: Workspace, defaultBranch: st
   const history = await scanSecrets(workspace, base, 'HEAD', gitleaks);
   if (!history.ok || history.findings.length === 0) return { squashed: false };
   const before = (await workspace.git('rev-parse', 'HEAD')).trim();
-  const squashed = await workspace.squashSince(base, message);
+  const squashed = await workspace.squashSince(base, `${message}\n\nThe item's commits are squashed into this one: an earlier one carried a secret, removed since.`);
   const after = await scanSecrets(workspace, base, squashed, gitleaks);
   if (!after.ok || after.findings.length > 0) {
     // The secret is still in the files: history stays as it is and the gate reports it.

@@ -16,6 +16,11 @@ export interface PipelineScenario {
   readonly malformedOnce?: readonly Role[];
   /** More Bash commands the developer runs after its change (e.g. a build it starts). */
   readonly developerCommands?: readonly string[];
+  /**
+   * The developer's run of this number leaves an AWS key in src/payment-gateway.js (a mistake
+   * the security gate must catch); its later runs read the key from the environment instead.
+   */
+  readonly secretInDeveloperRun?: number;
   /** Called before each turn is answered: a test can hold a turn to crash or cancel mid-run. */
   readonly beforeTurn?: (info: TurnInfo) => Promise<void> | void;
 }
@@ -120,6 +125,7 @@ function roleTurns(task: TaskMarkers, run: number, scenario: PipelineScenario): 
       return [
         ...write(path.join(task.workspace, 'src/coupon.js'), `// Coupon codes (${task.ticket}, run ${run}).\nexports.applyCoupon = (total, code) => (/^[A-Z0-9]+$/.test(code) ? Math.round(total * 90) / 100 : total);\n`),
         { tool: 'Bash', input: { command: `printf '\\n- Coupon codes at checkout (${task.ticket}, run ${run})\\n' >> CHANGELOG.md`, description: 'Add a CHANGELOG entry' } },
+        ...paymentGateway(task, run, scenario.secretInDeveloperRun),
         ...(scenario.developerCommands ?? []).map((command) => ({ tool: 'Bash', input: { command, description: 'Run a project command' } })),
         { text: 'Implemented.' },
       ];
@@ -139,6 +145,17 @@ function roleTurns(task: TaskMarkers, run: number, scenario: PipelineScenario): 
     case 'deployer':
       return [{ text: 'Deployments are run by the orchestrator, not by this scripted role.' }];
   }
+}
+
+/** An example key in the shape gitleaks knows (AWS access key id); assembled so this file is not one. */
+export const DEMO_LEAKED_KEY = ['AKIA', 'DEMOLEAKEDKEY7QX'].join('');
+
+function paymentGateway(task: TaskMarkers, run: number, secretRun: number | undefined): ScriptedTurn[] {
+  if (secretRun === undefined || run < secretRun) return [];
+  const file = path.join(task.workspace, 'src/payment-gateway.js');
+  return run === secretRun
+    ? write(file, `// Payment gateway client (${task.ticket}).\nconst awsAccessKeyId = "${DEMO_LEAKED_KEY}";\nexports.keyId = awsAccessKeyId;\n`)
+    : write(file, `// Payment gateway client (${task.ticket}): the key comes from the environment, never the code.\nexports.keyId = process.env.PAYMENT_GATEWAY_KEY_ID;\n`);
 }
 
 /** The CLI refuses to overwrite a file it has not read in this session, as a careful agent would. */
