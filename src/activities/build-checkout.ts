@@ -12,7 +12,12 @@ export function buildCheckoutDir(config: AppConfig, project: string): string {
 }
 
 /** Fetches and checks out `revision` (or what `ref` names on origin); returns the directory and the commit. */
-export async function buildCheckoutAt(config: AppConfig, project: string, url: string, ref: { readonly revision?: string; readonly branch?: string }): Promise<{ dir: string; revision: string }> {
+export async function buildCheckoutAt(
+  config: AppConfig,
+  project: string,
+  url: string,
+  ref: { readonly revision?: string; readonly branch?: string },
+): Promise<{ dir: string; revision: string }> {
   const dir = buildCheckoutDir(config, project);
   await ensureClone(url, dir);
   await runGit(['-C', dir, 'fetch', '--quiet', '--prune', 'origin']);
@@ -33,12 +38,20 @@ export interface DefaultBranchCheckout {
  * Runs `work` in the build checkout at the head of the default branch (deploys and rollbacks act
  * on what is merged), heartbeating `beat` meanwhile.
  */
-export async function onDefaultBranchCheckout<T>(config: AppConfig, projectKey: string, project: ProjectConfig, beat: unknown, work: (at: DefaultBranchCheckout) => Promise<T>): Promise<T> {
+export async function onDefaultBranchCheckout<T>(
+  config: AppConfig,
+  projectKey: string,
+  project: ProjectConfig,
+  beat: unknown,
+  work: (at: DefaultBranchCheckout) => Promise<T>,
+): Promise<T> {
   const timer = setInterval(() => heartbeat(beat), heartbeatEveryMs(2000));
   try {
     const url = repositoryUrl(config, project);
     const mirror = await GitMirror.sync(url, mirrorDir(config.dataDir, projectKey));
-    const { dir, revision } = await buildCheckoutAt(config, projectKey, url, { revision: await mirror.resolve(`refs/heads/${project.defaultBranch}`) });
+    const { dir, revision } = await buildCheckoutAt(config, projectKey, url, {
+      revision: await mirror.resolve(`refs/heads/${project.defaultBranch}`),
+    });
     return await work({ url, mirror, dir, revision });
   } finally {
     clearInterval(timer);

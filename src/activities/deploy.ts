@@ -54,21 +54,47 @@ async function deploy(config: AppConfig, input: StepInput, target: Environment):
   if (!project) throw needsPerson(`project ${input.project} is not configured`);
   const command = target.command(project);
   const healthUrl = target.healthUrl(project);
-  if (!command || !healthUrl) throw needsPerson(`no ${target.name} deploy is configured for ${input.project}: set ${target.commandKey} and its health URL`);
+  if (!command || !healthUrl)
+    throw needsPerson(
+      `no ${target.name} deploy is configured for ${input.project}: set ${target.commandKey} and its health URL`,
+    );
   const branch = input.branch;
   if (!branch) throw needsPerson(`the work item has no branch to record the ${target.name} deploy on`);
 
-  return onDefaultBranchCheckout(config, input.project, project, { environment: target.name }, async ({ url, mirror, dir, revision }) => {
-    const run = await runProjectCommand(command, dir, { signal: Context.current().cancellationSignal, env: { ORCH_REVISION: revision, ORCH_ENVIRONMENT: target.name } });
-    const health = run.exitCode === 0 ? await waitHealthy(healthUrl, project.health.timeoutMs, project.health.intervalMs) : { ok: false, detail: 'not checked: the deploy command failed' };
-    const ok = run.exitCode === 0 && health.ok;
-    const status = ok ? target.report.verdict.pass : target.report.verdict.fail;
-    const file = `${workItemDocsDir(input.ticket)}/${target.report.path}`;
-    const report = renderLog({ field: target.report.verdict.field, status, environment: target.name, revision, command, exitCode: run.exitCode, timedOut: run.timedOut, healthUrl, health: health.detail, tail: run.tail });
-    await mirror.commitFile(url, branch, file, report, `chore(${input.ticket}): ${target.name} deploy (${status})`);
-    log.info('deployed', { ticket: input.ticket, environment: target.name, revision, status });
-    return { costUsd: 0, summary: `${target.name} deploy of ${revision.slice(0, 12)}: ${status} (${health.detail})` };
-  });
+  return onDefaultBranchCheckout(
+    config,
+    input.project,
+    project,
+    { environment: target.name },
+    async ({ url, mirror, dir, revision }) => {
+      const run = await runProjectCommand(command, dir, {
+        signal: Context.current().cancellationSignal,
+        env: { ORCH_REVISION: revision, ORCH_ENVIRONMENT: target.name },
+      });
+      const health =
+        run.exitCode === 0
+          ? await waitHealthy(healthUrl, project.health.timeoutMs, project.health.intervalMs)
+          : { ok: false, detail: 'not checked: the deploy command failed' };
+      const ok = run.exitCode === 0 && health.ok;
+      const status = ok ? target.report.verdict.pass : target.report.verdict.fail;
+      const file = `${workItemDocsDir(input.ticket)}/${target.report.path}`;
+      const report = renderLog({
+        field: target.report.verdict.field,
+        status,
+        environment: target.name,
+        revision,
+        command,
+        exitCode: run.exitCode,
+        timedOut: run.timedOut,
+        healthUrl,
+        health: health.detail,
+        tail: run.tail,
+      });
+      await mirror.commitFile(url, branch, file, report, `chore(${input.ticket}): ${target.name} deploy (${status})`);
+      log.info('deployed', { ticket: input.ticket, environment: target.name, revision, status });
+      return { costUsd: 0, summary: `${target.name} deploy of ${revision.slice(0, 12)}: ${status} (${health.detail})` };
+    },
+  );
 }
 
 interface LogInput {
@@ -85,7 +111,15 @@ interface LogInput {
 }
 
 function renderLog(l: LogInput): string {
-  const frontmatter = { [l.field]: l.status, environment: l.environment, revision: l.revision, command_exit: l.timedOut ? 'timeout' : (l.exitCode ?? null), health_url: l.healthUrl, health: l.health, at: new Date().toISOString() };
+  const frontmatter = {
+    [l.field]: l.status,
+    environment: l.environment,
+    revision: l.revision,
+    command_exit: l.timedOut ? 'timeout' : (l.exitCode ?? null),
+    health_url: l.healthUrl,
+    health: l.health,
+    at: new Date().toISOString(),
+  };
   const fence = '`'.repeat(Math.max(3, ...[...l.tail.matchAll(/`+/g)].map((m) => m[0].length + 1)));
   return `---\n${YAML.stringify(frontmatter)}---\n\n# ${l.environment} deploy: ${l.status}\n\nRevision \`${l.revision}\`, command \`${l.command}\`, health: ${l.health}.\n\nLast lines of the deploy command:\n\n${fence}text\n${l.tail}\n${fence}\n`;
 }

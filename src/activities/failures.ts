@@ -18,5 +18,9 @@ export function budgetExhausted(message: string): ApplicationFailure {
  * worker): blocks the item until the workers are upgraded; it never pretends to succeed.
  */
 export function unknownToThisWorker(what: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FAILURE_NOT_IMPLEMENTED, nonRetryable: true, message: `this worker does not know ${what}: upgrade the workers, then retry` });
+  return ApplicationFailure.create({
+    type: FAILURE_NOT_IMPLEMENTED,
+    nonRetryable: true,
+    message: `this worker does not know ${what}: upgrade the workers, then retry`,
+  });
 }

@@ -10,7 +10,11 @@ import { redactUrls } from './git/repository';
 
 /** One lease per repository, whichever projects point at it. */
 export function leaseWorkflowId(repository: string): string {
-  return `merge-lease/${crypto.createHash('sha256').update(repository.replace(/\.git$/, '').replace(/\/+$/, '')).digest('hex').slice(0, 16)}`;
+  return `merge-lease/${crypto
+    .createHash('sha256')
+    .update(repository.replace(/\.git$/, '').replace(/\/+$/, ''))
+    .digest('hex')
+    .slice(0, 16)}`;
 }
 
 export function createLeaseActivities(config: AppConfig, client: Client | undefined) {

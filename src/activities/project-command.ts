@@ -13,9 +13,22 @@ export interface CommandRun {
   readonly tail: string;
 }
 
-const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY'] as const;
+const PASSED_THROUGH = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
+  'NO_PROXY',
+] as const;
 
-export function commandEnvironment(extra: Record<string, string> = {}, worker: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function commandEnvironment(
+  extra: Record<string, string> = {},
+  worker: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of PASSED_THROUGH) {
     const value = worker[name];
@@ -24,7 +37,11 @@ export function commandEnvironment(extra: Record<string, string> = {}, worker: N
   return { ...env, CI: 'true', ...extra };
 }
 
-export async function runProjectCommand(command: string, cwd: string, options: { signal?: AbortSignal; timeoutMs?: number; env?: Record<string, string>; tailLines?: number } = {}): Promise<CommandRun> {
+export async function runProjectCommand(
+  command: string,
+  cwd: string,
+  options: { signal?: AbortSignal; timeoutMs?: number; env?: Record<string, string>; tailLines?: number } = {},
+): Promise<CommandRun> {
   const { execa } = await loadExeca();
   const child = execa('sh', ['-c', command], {
     cwd,
@@ -49,8 +66,14 @@ export async function runProjectCommand(command: string, cwd: string, options: {
   options.signal?.addEventListener('abort', stopGroup, { once: true });
   try {
     const result = await child;
-    const lines = String(result.all ?? '').trimEnd().split('\n');
-    return { exitCode: result.exitCode, timedOut, tail: redactUrls(lines.slice(-(options.tailLines ?? 40)).join('\n')) };
+    const lines = String(result.all ?? '')
+      .trimEnd()
+      .split('\n');
+    return {
+      exitCode: result.exitCode,
+      timedOut,
+      tail: redactUrls(lines.slice(-(options.tailLines ?? 40)).join('\n')),
+    };
   } finally {
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener('abort', stopGroup);

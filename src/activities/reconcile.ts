@@ -46,8 +46,17 @@ export function createReconcileActivities(deps: ReconcileDeps) {
               deps.client,
               deps.config,
               project,
-              { ticket, title: item.name, description: item.description_stripped ?? htmlToText(item.description_html ?? '') },
-              { key: `plane:reconcile:${item.id}`, source: 'plane', type: 'ticket.created', summary: 'started by the catch-up job (missed webhook)' },
+              {
+                ticket,
+                title: item.name,
+                description: item.description_stripped ?? htmlToText(item.description_html ?? ''),
+              },
+              {
+                key: `plane:reconcile:${item.id}`,
+                source: 'plane',
+                type: 'ticket.created',
+                summary: 'started by the catch-up job (missed webhook)',
+              },
             );
             started.push(ticket);
           } else if (running && stateId !== undefined && groups.get(stateId) === 'cancelled') {

@@ -36,5 +36,7 @@ export function renderComment(input: TrackerSyncInput): string {
 export function renderFindings(input: TrackerSyncInput): string {
   const n = input.notice;
   const lines = (n.findings ?? []).map((f) => `- ${f.replace(/\n/g, ' ')}`);
-  return [`**${n.verdict}** from gate \`${n.gate}\` at stage \`${n.stage}\` (${input.ticket}):`, '', ...lines].join('\n');
+  return [`**${n.verdict}** from gate \`${n.gate}\` at stage \`${n.stage}\` (${input.ticket}):`, '', ...lines].join(
+    '\n',
+  );
 }

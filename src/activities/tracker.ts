@@ -52,12 +52,23 @@ async function tellPlane(deps: TrackerActivityDeps, project: ProjectConfig, inpu
   if (input.notice.kind === 'gate') return 'gate results are reported on the code host';
   const item = await deps.plane.workItemByIdentifier(input.ticket);
   const done: string[] = [];
-  const result = await deps.plane.comment(project.plane.projectId, item.id, renderComment(input), `orchestrator:${input.ticket}:${input.notice.seq}`);
+  const result = await deps.plane.comment(
+    project.plane.projectId,
+    item.id,
+    renderComment(input),
+    `orchestrator:${input.ticket}:${input.notice.seq}`,
+  );
   done.push(result === 'created' ? 'commented' : 'comment already there');
-  const group = input.notice.kind === 'stage' && input.notice.previousStage === 'created' ? 'started' : input.notice.kind === 'done' ? 'completed' : undefined;
+  const group =
+    input.notice.kind === 'stage' && input.notice.previousStage === 'created'
+      ? 'started'
+      : input.notice.kind === 'done'
+        ? 'completed'
+        : undefined;
   if (group) {
     const state = (await deps.plane.states(project.plane.projectId)).find((s) => s.group === group);
-    if (!state) throw new TrackerError(`Plane project ${project.plane.projectId} has no state in group ${group}`, 404, true);
+    if (!state)
+      throw new TrackerError(`Plane project ${project.plane.projectId} has no state in group ${group}`, 404, true);
     await deps.plane.setState(project.plane.projectId, item.id, state.id);
     done.push(`moved to ${state.name} (${group})`);
   }
@@ -70,7 +81,13 @@ async function tellGitea(deps: TrackerActivityDeps, project: ProjectConfig, inpu
   const repo = project.gitea.repository;
   const notice = input.notice;
   if (notice.kind === 'stage' && notice.stage === 'review') {
-    const pr = await deps.gitea.ensurePullRequest(repo, input.branch, project.defaultBranch, `${input.ticket}: ${input.title}`, `Work item ${input.ticket}, opened by the orchestrator for review.`);
+    const pr = await deps.gitea.ensurePullRequest(
+      repo,
+      input.branch,
+      project.defaultBranch,
+      `${input.ticket}: ${input.title}`,
+      `Work item ${input.ticket}, opened by the orchestrator for review.`,
+    );
     return `pull request #${pr.number}`;
   }
   if (notice.kind !== 'gate' || !notice.gate || !notice.verdict) return 'nothing to report';

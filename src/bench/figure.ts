@@ -20,8 +20,23 @@ export function renderTable(figures: readonly Figure[]): string {
   const rows = [['figure', 'project', 'baseline', 'ratio', 'spread', 'target', 'met']];
   for (const f of figures) {
     const fmt = (s: Summary) => `${s.median.toFixed(1)} ${f.unit}`;
-    rows.push([f.name, fmt(f.project), fmt(f.baseline), `${ratio(f).toFixed(3)}x`, `±${(Math.max(f.project.spread, f.baseline.spread) * 100).toFixed(1)}%`, f.target, f.met ? 'yes' : 'NO']);
+    rows.push([
+      f.name,
+      fmt(f.project),
+      fmt(f.baseline),
+      `${ratio(f).toFixed(3)}x`,
+      `±${(Math.max(f.project.spread, f.baseline.spread) * 100).toFixed(1)}%`,
+      f.target,
+      f.met ? 'yes' : 'NO',
+    ]);
   }
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] as number))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

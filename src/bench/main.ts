@@ -13,15 +13,22 @@ async function main(argv: string[]): Promise<void> {
   const rounds = quick ? 5 : 15;
   const started = Date.now();
   const figures: Figure[] = [];
-  process.stdout.write(`bench: ${quick ? 'quick' : 'full'} run, ${rounds} rounds per figure, on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'})\n`);
+  process.stdout.write(
+    `bench: ${quick ? 'quick' : 'full'} run, ${rounds} rounds per figure, on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'})\n`,
+  );
   figures.push(await sandboxFigure(rounds));
   process.stdout.write(`\n${renderTable(figures)}\n`);
   for (const f of figures) if (f.notes) process.stdout.write(`  ${f.name}: ${f.notes}\n`);
   const dir = path.join(PROJECT_ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, `${JSON.stringify({ quick, rounds, host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) }, durationMs: Date.now() - started, figures: figures.map((f) => ({ ...f, ratio: ratio(f) })) }, null, 2)}\n`);
-  process.stdout.write(`\nwritten ${path.relative(PROJECT_ROOT, file)} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ quick, rounds, host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) }, durationMs: Date.now() - started, figures: figures.map((f) => ({ ...f, ratio: ratio(f) })) }, null, 2)}\n`,
+  );
+  process.stdout.write(
+    `\nwritten ${path.relative(PROJECT_ROOT, file)} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+  );
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -16,11 +16,24 @@ import { interleaved, summarize } from './stats';
 import { ratio, type Figure } from './figure';
 
 export async function sandboxFigure(rounds: number): Promise<Figure> {
-  const model = await startScriptedModelServer(({ turnIndex }) => (turnIndex === 0 ? { tool: 'Bash', input: { command: 'echo bench > out.txt && git status --short', description: 'one call' } } : { text: 'done' }));
+  const model = await startScriptedModelServer(({ turnIndex }) =>
+    turnIndex === 0
+      ? { tool: 'Bash', input: { command: 'echo bench > out.txt && git status --short', description: 'one call' } }
+      : { text: 'done' },
+  );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-bench-sandbox-'));
   const projects = path.join(dir, 'projects.yaml');
   fs.writeFileSync(projects, 'projects:\n  bench:\n    ticketPrefix: BENCH\n    repository: /nonexistent\n');
-  const config = loadConfig({ ORCH_PROJECTS_FILE: projects, ORCH_DATA_DIR: path.join(dir, 'data'), ANTHROPIC_API_KEY: 'sk-ant-bench-scripted-key', ANTHROPIC_BASE_URL: model.url, ORCH_LOG_LEVEL: 'error' }, dir);
+  const config = loadConfig(
+    {
+      ORCH_PROJECTS_FILE: projects,
+      ORCH_DATA_DIR: path.join(dir, 'data'),
+      ANTHROPIC_API_KEY: 'sk-ant-bench-scripted-key',
+      ANTHROPIC_BASE_URL: model.url,
+      ORCH_LOG_LEVEL: 'error',
+    },
+    dir,
+  );
   const bench = config.projects.bench?.agents;
   if (!bench) throw new Error('bench project missing');
   const settings = bench.sandbox;
@@ -36,21 +49,36 @@ export async function sandboxFigure(rounds: number): Promise<Figure> {
       home: path.join(dir, `home-${n}`),
       sessionId,
       cwd: workspace,
-      args: claudeArgs({ rolePrompt: 'You are a benchmark.', session: { mode: 'new', id: sessionId }, permissions: ROLE_PERMISSIONS.developer, model: 'claude-scripted', maxBudgetUsd: 1 }),
+      args: claudeArgs({
+        rolePrompt: 'You are a benchmark.',
+        session: { mode: 'new', id: sessionId },
+        permissions: ROLE_PERMISSIONS.developer,
+        model: 'claude-scripted',
+        maxBudgetUsd: 1,
+      }),
       prompt: 'Run the one command.',
       signal: new AbortController().signal,
       sandbox: sandboxed ? { settings, onDenied: () => undefined } : undefined,
       role: 'developer',
       maxMinutes: 5,
-      watch: { stallMs: bench.stallMs, maxRepeats: bench.maxRepeats, maxTurnsWithoutChange: bench.maxTurnsWithoutChange },
+      watch: {
+        stallMs: bench.stallMs,
+        maxRepeats: bench.maxRepeats,
+        maxTurnsWithoutChange: bench.maxTurnsWithoutChange,
+      },
       onProgress: () => undefined,
     });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (run.outcome.kind !== 'success' || !fs.existsSync(path.join(workspace, 'out.txt'))) throw new Error(`bench run failed (${sandboxed ? 'sandboxed' : 'bare'}): ${JSON.stringify(run.outcome)}`);
+    if (run.outcome.kind !== 'success' || !fs.existsSync(path.join(workspace, 'out.txt')))
+      throw new Error(`bench run failed (${sandboxed ? 'sandboxed' : 'bare'}): ${JSON.stringify(run.outcome)}`);
     return ms;
   };
   try {
-    const { a, b } = await interleaved(rounds, () => once(true), () => once(false));
+    const { a, b } = await interleaved(
+      rounds,
+      () => once(true),
+      () => once(false),
+    );
     const project = summarize(a);
     const baseline = summarize(b);
     const extraMs = project.median - baseline.median;

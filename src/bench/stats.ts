@@ -17,11 +17,21 @@ export function summarize(values: readonly number[]): Summary {
     return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (i - lo);
   };
   const median = at(0.5);
-  return { n: sorted.length, median, min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0, spread: median === 0 ? 0 : (at(0.75) - at(0.25)) / 2 / median };
+  return {
+    n: sorted.length,
+    median,
+    min: sorted[0] ?? 0,
+    max: sorted.at(-1) ?? 0,
+    spread: median === 0 ? 0 : (at(0.75) - at(0.25)) / 2 / median,
+  };
 }
 
 /** Runs `a` and `b` alternately `rounds` times (after one warm-up each), so drift hits both. */
-export async function interleaved(rounds: number, a: () => Promise<number>, b: () => Promise<number>): Promise<{ a: number[]; b: number[] }> {
+export async function interleaved(
+  rounds: number,
+  a: () => Promise<number>,
+  b: () => Promise<number>,
+): Promise<{ a: number[]; b: number[] }> {
   await a();
   await b();
   const out = { a: [] as number[], b: [] as number[] };

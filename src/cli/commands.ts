@@ -2,7 +2,15 @@
 // whatever the client raised (rendered by describeClientError).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { STAGES, overrideSpec, parseOverride, stageGraphMermaid, type OverrideKind, type OverrideRequest, type OverrideSpec } from '../domain';
+import {
+  STAGES,
+  overrideSpec,
+  parseOverride,
+  stageGraphMermaid,
+  type OverrideKind,
+  type OverrideRequest,
+  type OverrideSpec,
+} from '../domain';
 import { projectForTicket } from '../config';
 import { listWorkItems, submitWorkItem, workItemHandle, workItemState } from '../client/work-items';
 import { OVERRIDE_UPDATES } from '../workflows/messages';
@@ -10,7 +18,6 @@ import { workspacesCommand } from './workspaces';
 import { CliError, type CommandContext, type CommandOutput } from './context';
 import { renderRows, renderState } from './format';
 import { runningSteps } from '../client/running-steps';
-
 
 export const USAGE = `usage: orch <command> [options]
 
@@ -29,7 +36,6 @@ export const USAGE = `usage: orch <command> [options]
 
 common options: --json (machine-readable output), --by NAME (who asks; default: $USER), --project P
 stages: ${STAGES.join(', ')}`;
-
 
 /** What each override says it did. */
 const OVERRIDE_DONE: Record<OverrideKind, (args: OverrideRequest['args']) => string> = {
@@ -91,14 +97,23 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
   const override = async (spec: OverrideSpec): Promise<CommandOutput> => {
     const { ticket, project } = ticketAndProject();
     const words = args.positionals.slice(1);
-    if (words.length < spec.positional.length) throw new CliError(`${spec.kind} needs ${spec.positional.map((name) => `<${name}>`).join(' ')}\n\n${USAGE}`);
-    if (words.length > spec.positional.length) throw new CliError(`${spec.kind}: unexpected ${JSON.stringify(words[spec.positional.length])} (a reason goes in --reason)`);
+    if (words.length < spec.positional.length)
+      throw new CliError(`${spec.kind} needs ${spec.positional.map((name) => `<${name}>`).join(' ')}\n\n${USAGE}`);
+    if (words.length > spec.positional.length)
+      throw new CliError(
+        `${spec.kind}: unexpected ${JSON.stringify(words[spec.positional.length])} (a reason goes in --reason)`,
+      );
     if (spec.reasonRequired && !reason) throw new CliError(`${spec.kind} needs --reason`);
     const parsedOverride = parseOverride(spec, words, reason);
     if (!parsedOverride.ok) throw new CliError(parsedOverride.error);
     const update = OVERRIDE_UPDATES[spec.kind] as typeof OVERRIDE_UPDATES.approve;
-    const result = await workItemHandle(await ctx.client(), project, ticket).executeUpdate(update, { args: [{ ...parsedOverride.request.args, by }] });
-    return { json: result, text: `${OVERRIDE_DONE[spec.kind](parsedOverride.request.args)} ${result.ticket}: now ${result.stage} (${result.status})` };
+    const result = await workItemHandle(await ctx.client(), project, ticket).executeUpdate(update, {
+      args: [{ ...parsedOverride.request.args, by }],
+    });
+    return {
+      json: result,
+      text: `${OVERRIDE_DONE[spec.kind](parsedOverride.request.args)} ${result.ticket}: now ${result.stage} (${result.status})`,
+    };
   };
   const overrideVerb = overrideSpec(command);
   if (overrideVerb) return override(overrideVerb);
@@ -119,7 +134,8 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       return { json: result, text: `submitted ${ticket} as ${result.workflowId}` };
     }
     case 'list': {
-      if (parsed.values.blocked && parsed.values['not-blocked']) throw new CliError('use either --blocked or --not-blocked');
+      if (parsed.values.blocked && parsed.values['not-blocked'])
+        throw new CliError('use either --blocked or --not-blocked');
       const blocked = parsed.values.blocked ? true : parsed.values['not-blocked'] ? false : undefined;
       const rows = await listWorkItems(await ctx.client(), {
         project: parsed.values.project,

@@ -14,9 +14,17 @@ export function renderState(state: WorkItemState, running: readonly RunningStep[
   ];
   for (const step of running) lines.push(...renderRunning(step, now));
   if (state.findings.length > 0) lines.push('  findings', ...state.findings.map((f) => `    - ${f}`));
-  lines.push('  history', ...state.history.map((v) => `    ${v.enteredAt}  ${v.stage}${v.outcome ? `  -> ${v.outcome}` : ''}`));
+  lines.push(
+    '  history',
+    ...state.history.map((v) => `    ${v.enteredAt}  ${v.stage}${v.outcome ? `  -> ${v.outcome}` : ''}`),
+  );
   if (state.overrides.length > 0) {
-    lines.push('  overrides', ...state.overrides.map((o) => `    ${o.at}  ${o.kind} by ${o.by} at ${o.stage}${o.reason ? `: ${o.reason}` : ''}`));
+    lines.push(
+      '  overrides',
+      ...state.overrides.map(
+        (o) => `    ${o.at}  ${o.kind} by ${o.by} at ${o.stage}${o.reason ? `: ${o.reason}` : ''}`,
+      ),
+    );
   }
   return lines.join('\n');
 }
@@ -25,10 +33,25 @@ export function renderRows(rows: readonly WorkItemRow[]): string {
   if (rows.length === 0) return 'no work items match';
   const table = [['TICKET', 'PROJECT', 'STAGE', 'BLOCKED', 'ATTEMPT', 'COST', 'STATUS']];
   for (const r of rows) {
-    table.push([r.ticket ?? '?', r.project ?? '?', r.stage ?? '?', r.blocked ? 'yes' : 'no', String(r.attempt ?? ''), (r.costUsd ?? 0).toFixed(2), r.status]);
+    table.push([
+      r.ticket ?? '?',
+      r.project ?? '?',
+      r.stage ?? '?',
+      r.blocked ? 'yes' : 'no',
+      String(r.attempt ?? ''),
+      (r.costUsd ?? 0).toFixed(2),
+      r.status,
+    ]);
   }
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return table
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function renderRunning(step: RunningStep, now: number): string[] {
@@ -39,12 +62,19 @@ function renderRunning(step: RunningStep, now: number): string[] {
   const lines = [`  running   ${parts.join(', ')}`];
   if (typeof d.lastEvent === 'string') {
     const at = typeof d.lastEventAt === 'string' ? Date.parse(d.lastEventAt) : Number.NaN;
-    lines.push(`  agent     last event: ${d.lastEvent}${Number.isFinite(at) ? ` (${Math.max(0, Math.round((now - at) / 1000))} s ago)` : ''}`);
+    lines.push(
+      `  agent     last event: ${d.lastEvent}${Number.isFinite(at) ? ` (${Math.max(0, Math.round((now - at) / 1000))} s ago)` : ''}`,
+    );
   }
   if (typeof d.turns === 'number') {
-    lines.push(`  progress  ${d.turns} turns, ${String(d.toolUses ?? 0)} tool calls; stalls ${String(d.stalls ?? 0)}, same call ${String(d.repeats ?? 0)}x in a row, ${String(d.turnsWithoutChange ?? 0)} turns without a file change`);
+    lines.push(
+      `  progress  ${d.turns} turns, ${String(d.toolUses ?? 0)} tool calls; stalls ${String(d.stalls ?? 0)}, same call ${String(d.repeats ?? 0)}x in a row, ${String(d.turnsWithoutChange ?? 0)} turns without a file change`,
+    );
   }
-  if (d.sandbox === 'off') lines.push('  WARNING   this agent runs UNSANDBOXED (ORCH_AGENT_SANDBOX=off on its worker): it can read the worker\'s secrets');
+  if (d.sandbox === 'off')
+    lines.push(
+      "  WARNING   this agent runs UNSANDBOXED (ORCH_AGENT_SANDBOX=off on its worker): it can read the worker's secrets",
+    );
   else if (d.sandbox === 'bwrap') lines.push('  sandbox   bwrap');
   return lines;
 }

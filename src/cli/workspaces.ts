@@ -16,19 +16,28 @@ export async function workspacesCommand(positionals: readonly string[], ctx: Com
   const [action, ticket] = positionals;
   const rows = await withStatus(listWorkspaces(ctx.config.dataDir), ctx);
   if (action === undefined) {
-    const text = rows.length === 0 ? 'no workspaces' : rows.map((r) => `${r.project}/${r.ticket}  ${r.item}  ${r.dir}`).join('\n');
+    const text =
+      rows.length === 0 ? 'no workspaces' : rows.map((r) => `${r.project}/${r.ticket}  ${r.item}  ${r.dir}`).join('\n');
     return { json: rows, text };
   }
-  if (action !== 'clean') throw new CliError(`workspaces: unknown action ${JSON.stringify(action)} (use: orch workspaces [clean [TICKET]])`);
+  if (action !== 'clean')
+    throw new CliError(`workspaces: unknown action ${JSON.stringify(action)} (use: orch workspaces [clean [TICKET]])`);
   const targets = ticket ? rows.filter((r) => r.ticket === ticket) : rows.filter((r) => r.item !== 'running');
-  if (ticket && targets.length === 0) throw new CliError(`workspaces: no workspace for ${ticket} in ${ctx.config.dataDir}`);
+  if (ticket && targets.length === 0)
+    throw new CliError(`workspaces: no workspace for ${ticket} in ${ctx.config.dataDir}`);
   const running = targets.filter((r) => r.item === 'running');
   if (running.length > 0) {
     // Its next agent run would start from origin and lose whatever was not committed yet.
     throw new CliError(`workspaces: ${running.map((r) => r.ticket).join(', ')} is still running; cancel it first`);
   }
   for (const row of targets) removeWorkspace(ctx.config.dataDir, row.project, row.ticket);
-  return { json: { removed: targets }, text: targets.length === 0 ? 'nothing to clean' : `removed ${targets.map((r) => `${r.project}/${r.ticket}`).join(', ')}` };
+  return {
+    json: { removed: targets },
+    text:
+      targets.length === 0
+        ? 'nothing to clean'
+        : `removed ${targets.map((r) => `${r.project}/${r.ticket}`).join(', ')}`,
+  };
 }
 
 async function withStatus(entries: WorkspaceEntry[], ctx: CommandContext): Promise<WorkspaceRow[]> {

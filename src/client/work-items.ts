@@ -86,7 +86,8 @@ export function listQuery(filter: ListFilter): string {
   const clauses = [`WorkflowType = 'workItem'`];
   if (filter.project !== undefined) clauses.push(`${SA_PROJECT.name} = '${assertProjectKey(filter.project)}'`);
   if (filter.stage !== undefined) {
-    if (!isStage(filter.stage)) throw new Error(`unknown stage ${JSON.stringify(filter.stage)} (stages: ${STAGES.join(', ')})`);
+    if (!isStage(filter.stage))
+      throw new Error(`unknown stage ${JSON.stringify(filter.stage)} (stages: ${STAGES.join(', ')})`);
     clauses.push(`${SA_STAGE.name} = '${filter.stage}'`);
   }
   if (filter.blocked !== undefined) clauses.push(`${SA_BLOCKED.name} = ${filter.blocked}`);

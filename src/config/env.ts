@@ -5,7 +5,10 @@ import { ConfigError, formatIssues } from './errors';
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveMs = z.coerce.number().int().positive();
 // Empty strings count as unset; a secret's value never appears in a validation message.
-const optionalSecret = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional());
+const optionalSecret = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.string().min(16, 'must be at least 16 characters').optional(),
+);
 
 export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -22,17 +25,29 @@ export const envSchema = z.object({
   ORCH_DEPLOY_TIMEOUT_MS: positiveMs.default(30 * 60 * 1000),
   ORCH_HEARTBEAT_TIMEOUT_MS: positiveMs.default(60 * 1000),
   /** On SIGTERM the worker stops polling and gives running activities this long to finish. */
-  ORCH_WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30 * 1000),
+  ORCH_WORKER_SHUTDOWN_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30 * 1000),
   ORCH_ACTIVITY_RETRY_INITIAL_MS: positiveMs.default(10 * 1000),
   ORCH_ACTIVITY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
-  ORCH_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  ORCH_WEBHOOK_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(1024 * 1024),
   /** Deadline for turning a delivery into a signal: Gitea gives up after 5 s. */
   ORCH_WEBHOOK_SIGNAL_TIMEOUT_MS: positiveMs.default(4000),
   ORCH_PLANE_WEBHOOK_SECRET: optionalSecret,
   ORCH_GITEA_WEBHOOK_SECRET: optionalSecret,
   ORCH_PLANE_API_URL: z.url().optional(),
   ORCH_PLANE_API_KEY: optionalSecret,
-  ORCH_PLANE_WORKSPACE: z.string().regex(/^[a-z0-9-]+$/, 'a Plane workspace slug').optional(),
+  ORCH_PLANE_WORKSPACE: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'a Plane workspace slug')
+    .optional(),
   /** The Plane user the API key belongs to: its own actions come back as webhooks and are ignored. */
   ORCH_PLANE_BOT_USER_ID: z.guid().optional(),
   ORCH_GITEA_API_URL: z.url().optional(),
@@ -40,9 +55,20 @@ export const envSchema = z.object({
   ORCH_GITEA_BOT_LOGIN: z.string().min(1).optional(),
   ORCH_RECONCILE_INTERVAL_MS: positiveMs.default(10 * 60 * 1000),
   /** Security gate rollout: off for every project when false. */
-  ORCH_SECURITY_GATE_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  ORCH_SECURITY_GATE_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   /** Comma-separated project keys in scope; empty means only the self-hosting project. */
-  ORCH_SECURITY_GATE_SCOPE: z.string().default('').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  ORCH_SECURITY_GATE_SCOPE: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   /** Credentials of the model API the agents use; passed to the Claude Code CLI and nothing else. */
   ANTHROPIC_API_KEY: optionalSecret,
   ANTHROPIC_AUTH_TOKEN: optionalSecret,

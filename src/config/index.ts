@@ -31,7 +31,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = PROJECT_R
 function assertGiteaApiForMerges(projects: ProjectsFile['projects'], env: EnvConfig, file: string): void {
   const key = Object.keys(projects).find((k) => projects[k]?.gitea?.mergeThroughApi);
   if (key && (!env.ORCH_GITEA_API_URL || !env.ORCH_GITEA_TOKEN)) {
-    throw new ConfigError(`${file}: projects.${key}.gitea.mergeThroughApi needs the Gitea API: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN`);
+    throw new ConfigError(
+      `${file}: projects.${key}.gitea.mergeThroughApi needs the Gitea API: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN`,
+    );
   }
 }
 
@@ -39,7 +41,9 @@ function assertGiteaApiForMerges(projects: ProjectsFile['projects'], env: EnvCon
 function assertObservationFitsGateTimeout(projects: ProjectsFile['projects'], env: EnvConfig, file: string): void {
   for (const [key, project] of Object.entries(projects)) {
     if (project.observation.windowMs >= env.ORCH_GATE_TIMEOUT_MS) {
-      throw new ConfigError(`${file}: projects.${key}.observation.windowMs (${project.observation.windowMs}) must be shorter than ORCH_GATE_TIMEOUT_MS (${env.ORCH_GATE_TIMEOUT_MS})`);
+      throw new ConfigError(
+        `${file}: projects.${key}.observation.windowMs (${project.observation.windowMs}) must be shorter than ORCH_GATE_TIMEOUT_MS (${env.ORCH_GATE_TIMEOUT_MS})`,
+      );
     }
   }
 }
@@ -47,7 +51,9 @@ function assertObservationFitsGateTimeout(projects: ProjectsFile['projects'], en
 export function projectConfig(config: AppConfig, key: string): ProjectConfig {
   const project = config.projects[key];
   if (!project) {
-    throw new ConfigError(`unknown project ${JSON.stringify(key)} (configured in ${config.projectsFile}: ${Object.keys(config.projects).join(', ')})`);
+    throw new ConfigError(
+      `unknown project ${JSON.stringify(key)} (configured in ${config.projectsFile}: ${Object.keys(config.projects).join(', ')})`,
+    );
   }
   return project;
 }
@@ -64,7 +70,9 @@ export function projectForTicket(config: AppConfig, ticket: string): string {
 /** Where the project's repository is; a local path in projects.yaml is relative to that file. */
 export function repositoryUrl(config: AppConfig, project: ProjectConfig): string {
   const url = project.repository;
-  return /^[a-z][a-z0-9+.-]*:\/\/|^[^/]+@[^/]+:/i.test(url) ? url : path.resolve(path.dirname(config.projectsFile), url);
+  return /^[a-z][a-z0-9+.-]*:\/\/|^[^/]+@[^/]+:/i.test(url)
+    ? url
+    : path.resolve(path.dirname(config.projectsFile), url);
 }
 
 export function workItemTimeouts(env: EnvConfig): WorkItemTimeouts {
@@ -78,4 +86,7 @@ export function workItemTimeouts(env: EnvConfig): WorkItemTimeouts {
   };
 }
 
-export const DEFAULT_EVENT_LIMITS = { dedupKeysKept: DEFAULT_LIMITS.dedupKeysKept, eventsKept: DEFAULT_LIMITS.eventsKept };
+export const DEFAULT_EVENT_LIMITS = {
+  dedupKeysKept: DEFAULT_LIMITS.dedupKeysKept,
+  eventsKept: DEFAULT_LIMITS.eventsKept,
+};

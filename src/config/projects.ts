@@ -54,14 +54,23 @@ const healthSchema = z
 const observationSchema = z
   .object({
     /** How long production is watched after a deploy. */
-    windowMs: z.number().int().positive().default(5 * 60_000),
+    windowMs: z
+      .number()
+      .int()
+      .positive()
+      .default(5 * 60_000),
     /** Time between two probes of health.productionUrl. */
     probeIntervalMs: z.number().int().positive().default(30_000),
   })
   .strict();
 
 /** The host name (ports 80 and 443) or host:port a sandboxed agent may reach besides the model. */
-const allowedHost = z.string().regex(/^(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::\d{1,5})?$|^\[[0-9a-f:]+\](?::\d{1,5})?$/i, 'a host name or host:port, like registry.npmjs.org');
+const allowedHost = z
+  .string()
+  .regex(
+    /^(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::\d{1,5})?$|^\[[0-9a-f:]+\](?::\d{1,5})?$/i,
+    'a host name or host:port, like registry.npmjs.org',
+  );
 
 const sandboxSchema = z
   .object({
@@ -84,7 +93,12 @@ const agentsSchema = z
     model: z.string().min(1).optional(),
     sandbox: sandboxSchema.default(() => sandboxSchema.parse({})),
     /** No stream event for this long (ms) means the run has stalled: it is stopped and retried. */
-    stallMs: z.number().int().min(100).max(24 * 60 * 60_000).default(10 * 60_000),
+    stallMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(24 * 60 * 60_000)
+      .default(10 * 60_000),
     /** Stalls of one stage's run before the item blocks. */
     maxStalls: z.number().int().min(1).max(20).default(2),
     /** The same tool call with the same input this many times in a row is a loop. */
@@ -92,7 +106,15 @@ const agentsSchema = z
     /** This many turns without a file changing in the workspace is a loop. */
     maxTurnsWithoutChange: z.number().int().min(2).max(1000).default(30),
     /** Wall time of one run per role (minutes; 50 for a role not listed); the activity timeout stays the backstop. */
-    maxMinutes: z.partialRecord(z.enum(ROLES), z.number().positive().max(24 * 60)).default({}),
+    maxMinutes: z
+      .partialRecord(
+        z.enum(ROLES),
+        z
+          .number()
+          .positive()
+          .max(24 * 60),
+      )
+      .default({}),
   })
   .strict();
 
@@ -150,7 +172,8 @@ export const projectSchema = z
   })
   .strict()
   .refine((p) => !p.gates.imageFreshness || !p.commands.build || p.commands.builtRevision !== undefined, {
-    message: 'the image-freshness gate needs commands.builtRevision (a command printing the revision the build recorded) when commands.build is set',
+    message:
+      'the image-freshness gate needs commands.builtRevision (a command printing the revision the build recorded) when commands.build is set',
     path: ['commands', 'builtRevision'],
   })
   .refine((p) => !p.commands.deployStaging || p.health.stagingUrl !== undefined, {
@@ -191,7 +214,11 @@ export const projectsFileSchema = z
       seen.set(project.ticketPrefix, key);
       const planeId = project.plane?.projectId;
       if (planeId && seenPlane.has(planeId)) {
-        ctx.addIssue({ code: 'custom', path: ['projects', key, 'plane', 'projectId'], message: `Plane project ${planeId} is already mapped to ${seenPlane.get(planeId)}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['projects', key, 'plane', 'projectId'],
+          message: `Plane project ${planeId} is already mapped to ${seenPlane.get(planeId)}`,
+        });
       }
       if (planeId) seenPlane.set(planeId, key);
     }
@@ -218,7 +245,9 @@ export function loadProjects(file: string): ProjectsFile {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`invalid configuration:\n  ${file}: cannot read the projects file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new ConfigError(
+      `invalid configuration:\n  ${file}: cannot read the projects file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   return parseProjects(text, file);
 }

@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   const [stagingPort, productionPort] = [await freePort(), await freePort()];
   fs.writeFileSync(path.join(root, 'projects.yaml'), demoProjectYaml(origin, root, stagingPort, productionPort));
   // Review sends the first change back; the developer's second run leaves a key in the code.
-  const model = await startScriptedModelServer(pipelineScript({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'], secretInDeveloperRun: 2 }));
+  const model = await startScriptedModelServer(
+    pipelineScript({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'], secretInDeveloperRun: 2 }),
+  );
 
   const config = loadConfig({
     ...process.env,
@@ -71,14 +73,26 @@ async function main(): Promise<void> {
     `  Staging     http://127.0.0.1:${stagingPort}/health, production http://127.0.0.1:${productionPort}/health (after the deploys)`,
     '',
   );
-  await submitWorkItem(stack.client, config, PROJECT, { ticket: TICKET, title: 'Apply coupon codes at checkout', description: 'Customers can enter a coupon code at checkout to get 10% off.' }, {
-    key: `demo-${Date.now()}`,
-    source: 'cli',
-    type: 'demo.submitted',
-  });
+  await submitWorkItem(
+    stack.client,
+    config,
+    PROJECT,
+    {
+      ticket: TICKET,
+      title: 'Apply coupon codes at checkout',
+      description: 'Customers can enter a coupon code at checkout to get 10% off.',
+    },
+    {
+      key: `demo-${Date.now()}`,
+      source: 'cli',
+      type: 'demo.submitted',
+    },
+  );
   const final = await follow(stack.client);
   const branch = final.branch;
-  const files = (await runGit(['-C', origin, 'ls-tree', '-r', '--name-only', branch])).split('\n').filter((f) => f.startsWith(`docs/work-items/${TICKET}/`));
+  const files = (await runGit(['-C', origin, 'ls-tree', '-r', '--name-only', branch]))
+    .split('\n')
+    .filter((f) => f.startsWith(`docs/work-items/${TICKET}/`));
   say(
     '',
     `${TICKET} is ${final.status} at ${final.stage}${final.blocked ? `: ${final.blocked.reason}` : ''}.`,
@@ -104,11 +118,16 @@ async function follow(client: import('@temporalio/client').Client): Promise<Work
     const state = await workItemState(client, PROJECT, TICKET).catch(() => undefined);
     if (state) {
       // A stage's gate results are recorded before the move they cause: print them first.
-      for (const gate of state.gateResults.slice(printedGates)) say(`    gate ${gate.gate}: ${gate.verdict}${gate.findings.length ? ` (${gate.findings.join(' | ').replace(/\s+/g, ' ').slice(0, 160)})` : ''}`);
+      for (const gate of state.gateResults.slice(printedGates))
+        say(
+          `    gate ${gate.gate}: ${gate.verdict}${gate.findings.length ? ` (${gate.findings.join(' | ').replace(/\s+/g, ' ').slice(0, 160)})` : ''}`,
+        );
       printedGates = state.gateResults.length;
-      for (const visit of state.history.slice(printedVisits)) say(`→ ${visit.stage}${visit.stage === 'created' ? '' : ` (${agentOf(visit.stage)})`}`);
+      for (const visit of state.history.slice(printedVisits))
+        say(`→ ${visit.stage}${visit.stage === 'created' ? '' : ` (${agentOf(visit.stage)})`}`);
       // What the next run is handed, verbatim (the findings that sent the work back).
-      if (state.history.length > printedVisits && state.findings.length > 0 && state.stage === 'development') say(...state.findings.map((f) => `    handed to the developer: ${f.replace(/\s+/g, ' ').slice(0, 200)}`));
+      if (state.history.length > printedVisits && state.findings.length > 0 && state.stage === 'development')
+        say(...state.findings.map((f) => `    handed to the developer: ${f.replace(/\s+/g, ' ').slice(0, 200)}`));
       printedVisits = state.history.length;
       if (state.status !== 'active') return state;
     }
@@ -123,7 +142,10 @@ function agentOf(stage: WorkItemState['stage']): string {
 
 /** The demo project: the sample's commands, its service deployed as local processes, the observation window. */
 function demoProjectYaml(origin: string, root: string, stagingPort: number, productionPort: number): string {
-  const start = (port: number, name: string) => JSON.stringify(`PORT=${port} PIDFILE=${path.join(root, `${name}.pid`)} setsid node server.js > /dev/null 2>&1 < /dev/null &`);
+  const start = (port: number, name: string) =>
+    JSON.stringify(
+      `PORT=${port} PIDFILE=${path.join(root, `${name}.pid`)} setsid node server.js > /dev/null 2>&1 < /dev/null &`,
+    );
   return [
     'projects:',
     `  ${PROJECT}:`,
@@ -183,7 +205,10 @@ async function createSampleRepository(root: string): Promise<{ origin: string; s
   fs.mkdirSync(path.join(seed, 'src'));
   fs.writeFileSync(path.join(seed, 'README.md'), '# Shop\n\nA sample shop for the orchestrator demo.\n');
   fs.writeFileSync(path.join(seed, 'CHANGELOG.md'), '# Changelog\n');
-  fs.writeFileSync(path.join(seed, 'src', 'cart.js'), 'exports.total = (items) => items.reduce((sum, i) => sum + i.price, 0);\n');
+  fs.writeFileSync(
+    path.join(seed, 'src', 'cart.js'),
+    'exports.total = (items) => items.reduce((sum, i) => sum + i.price, 0);\n',
+  );
   fs.writeFileSync(path.join(seed, 'server.js'), SAMPLE_SERVICE);
   await runGit(['-C', seed, 'add', '--all']);
   await runGit(['-C', seed, 'commit', '--quiet', '-m', 'chore: sample shop']);

@@ -2,7 +2,15 @@
 // the workflow sees only these signatures.
 import type { GateOutcome } from './gates';
 import type { LeaseFiled, LeaseTicket } from './lease';
-import type { GateInput, ProductionRollbackInput, ProductionRollbackResult, StepInput, StepResult, TrackerSyncInput, TrackerSyncResult } from './work-item';
+import type {
+  GateInput,
+  ProductionRollbackInput,
+  ProductionRollbackResult,
+  StepInput,
+  StepResult,
+  TrackerSyncInput,
+  TrackerSyncResult,
+} from './work-item';
 
 export interface WorkItemActivities {
   runAgent(input: StepInput): Promise<StepResult>;

@@ -4,7 +4,8 @@
 import type { Stage } from './stages';
 
 export interface VerdictSpec {
-  readonly field: 'verdict' | 'deploy_status' | 'staging_status' | 'security_status' | 'observation_status' | 'rollback_status';
+  readonly field:
+    'verdict' | 'deploy_status' | 'staging_status' | 'security_status' | 'observation_status' | 'rollback_status';
   /** The value that lets the item along the edge. */
   readonly pass: string;
   /** The value that sends the work back (as a failure, or REQUEST_CHANGES for the reviewer). */
@@ -28,12 +29,19 @@ export const ARTIFACT_CONTRACT: Readonly<Record<Stage, readonly ArtifactSpec[]>>
     { path: '03-acceptance-criteria.md' },
     { path: '04-test-plan.yaml' },
   ],
-  architecture: [{ path: '06-adr/' }, { path: '07-infra-requirements.md' }, { path: '08-data-requirements.md' }, { path: '10-tech-risks.md' }],
+  architecture: [
+    { path: '06-adr/' },
+    { path: '07-infra-requirements.md' },
+    { path: '08-data-requirements.md' },
+    { path: '10-tech-risks.md' },
+  ],
   // The developer's output is code, docs and CHANGELOG on the branch, checked by the review rule.
   development: [],
   review: [{ path: '12-review.md', verdict: { field: 'verdict', pass: 'APPROVE', fail: 'REQUEST_CHANGES' } }],
   testing: [{ path: '13-test-report.md', verdict: { field: 'verdict', pass: 'PASS', fail: 'FAIL' } }],
-  'deploy-staging': [{ path: '15-staging-log.md', verdict: { field: 'staging_status', pass: 'SUCCESS', fail: 'FAILED' } }],
+  'deploy-staging': [
+    { path: '15-staging-log.md', verdict: { field: 'staging_status', pass: 'SUCCESS', fail: 'FAILED' } },
+  ],
   // 16-post-deploy-log.md is written by the observation gate, after this contract is checked.
   deploy: [{ path: '14-deploy-log.md', verdict: { field: 'deploy_status', pass: 'SUCCESS', fail: 'FAILED' } }],
   done: [],

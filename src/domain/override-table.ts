@@ -19,10 +19,28 @@ export interface OverrideSpec {
 export const OVERRIDE_TABLE: Readonly<Record<OverrideKind, OverrideSpec>> = {
   approve: { kind: 'approve', updateName: 'approve', positional: [], reasonRequired: false, usage: '[reason]' },
   retry: { kind: 'retry', updateName: 'retry', positional: [], reasonRequired: false, usage: '[reason]' },
-  'skip-gate': { kind: 'skip-gate', updateName: 'skipGate', positional: ['gate'], reasonRequired: true, usage: '<gate> <reason>' },
-  rollback: { kind: 'rollback', updateName: 'rollback', positional: ['toStage'], reasonRequired: false, usage: '<stage> [reason]' },
+  'skip-gate': {
+    kind: 'skip-gate',
+    updateName: 'skipGate',
+    positional: ['gate'],
+    reasonRequired: true,
+    usage: '<gate> <reason>',
+  },
+  rollback: {
+    kind: 'rollback',
+    updateName: 'rollback',
+    positional: ['toStage'],
+    reasonRequired: false,
+    usage: '<stage> [reason]',
+  },
   cancel: { kind: 'cancel', updateName: 'cancel', positional: [], reasonRequired: false, usage: '[reason]' },
-  'top-up': { kind: 'top-up', updateName: 'topUpBudget', positional: ['amountUsd'], reasonRequired: false, usage: '<usd> [reason]' },
+  'top-up': {
+    kind: 'top-up',
+    updateName: 'topUpBudget',
+    positional: ['amountUsd'],
+    reasonRequired: false,
+    usage: '<usd> [reason]',
+  },
 };
 
 export function overrideSpec(verb: string): OverrideSpec | undefined {
@@ -32,10 +50,16 @@ export function overrideSpec(verb: string): OverrideSpec | undefined {
 /** An override's arguments without `by` (who asks is added by whoever carries it out). */
 export interface OverrideRequest {
   readonly kind: OverrideKind;
-  readonly args: { readonly reason?: string; readonly gate?: string; readonly toStage?: string; readonly amountUsd?: number };
+  readonly args: {
+    readonly reason?: string;
+    readonly gate?: string;
+    readonly toStage?: string;
+    readonly amountUsd?: number;
+  };
 }
 
-export type ParsedOverride = { readonly ok: true; readonly request: OverrideRequest } | { readonly ok: false; readonly error: string };
+export type ParsedOverride =
+  { readonly ok: true; readonly request: OverrideRequest } | { readonly ok: false; readonly error: string };
 
 /**
  * Reads an override from its words: the positional ones first, then the reason (given apart, as
@@ -48,7 +72,8 @@ export function parseOverride(spec: OverrideSpec, words: readonly string[], reas
     const word = words[i] as string;
     if (name === 'amountUsd') {
       const amount = Number(word.replace(/^\$/, ''));
-      if (!Number.isFinite(amount) || amount <= 0) return { ok: false, error: `${spec.kind}: ${JSON.stringify(word)} is not a dollar amount above 0` };
+      if (!Number.isFinite(amount) || amount <= 0)
+        return { ok: false, error: `${spec.kind}: ${JSON.stringify(word)} is not a dollar amount above 0` };
       args.amountUsd = amount;
     } else {
       args[name] = word;

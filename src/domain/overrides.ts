@@ -11,10 +11,17 @@ interface OverrideBase {
 }
 export type ApproveArgs = OverrideBase;
 export type RetryArgs = OverrideBase;
-export interface SkipGateArgs extends OverrideBase { readonly gate: string; readonly reason: string }
-export interface RollbackArgs extends OverrideBase { readonly toStage: string }
+export interface SkipGateArgs extends OverrideBase {
+  readonly gate: string;
+  readonly reason: string;
+}
+export interface RollbackArgs extends OverrideBase {
+  readonly toStage: string;
+}
 export type CancelArgs = OverrideBase;
-export interface TopUpArgs extends OverrideBase { readonly amountUsd: number }
+export interface TopUpArgs extends OverrideBase {
+  readonly amountUsd: number;
+}
 
 /** The most one top-up may add: a typo must not turn $20 into $20000. */
 export const MAX_TOP_UP_USD = 1000;
@@ -66,7 +73,8 @@ export function validateSkipGate(state: WorkItemState, args: SkipGateArgs): Gate
         ` (gates there: ${gates.length > 0 ? gates.join(', ') : 'none'})`,
     );
   }
-  if (state.pendingSkips.some((s) => s.gate === args.gate)) reject(`skip-gate: gate ${args.gate} is already set to be skipped`);
+  if (state.pendingSkips.some((s) => s.gate === args.gate))
+    reject(`skip-gate: gate ${args.gate} is already set to be skipped`);
   return args.gate;
 }
 
@@ -93,7 +101,9 @@ export function validateTopUp(state: WorkItemState, args: TopUpArgs): number {
   requireOpen(state, 'top-up');
   const amount = args.amountUsd;
   if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0 || amount > MAX_TOP_UP_USD) {
-    reject(`top-up: amountUsd must be a number of dollars above 0 and at most ${MAX_TOP_UP_USD} (got ${JSON.stringify(amount)})`);
+    reject(
+      `top-up: amountUsd must be a number of dollars above 0 and at most ${MAX_TOP_UP_USD} (got ${JSON.stringify(amount)})`,
+    );
   }
   return amount;
 }

@@ -16,7 +16,11 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, RolePermissions>> = {
   analyst: { permissionMode: 'acceptEdits', tools: WRITE, allowedTools: WRITE },
   architect: { permissionMode: 'acceptEdits', tools: WRITE, allowedTools: WRITE },
   developer: { permissionMode: 'acceptEdits', tools: [...WRITE, 'Bash'], allowedTools: [...WRITE, 'Bash'] },
-  reviewer: { permissionMode: 'acceptEdits', tools: [...WRITE, 'Bash'], allowedTools: [...WRITE, 'Bash(git diff:*)', 'Bash(git log:*)', 'Bash(git show:*)'] },
+  reviewer: {
+    permissionMode: 'acceptEdits',
+    tools: [...WRITE, 'Bash'],
+    allowedTools: [...WRITE, 'Bash(git diff:*)', 'Bash(git log:*)', 'Bash(git show:*)'],
+  },
   tester: { permissionMode: 'acceptEdits', tools: [...WRITE, 'Bash'], allowedTools: [...WRITE, 'Bash'] },
   deployer: { permissionMode: 'acceptEdits', tools: [...WRITE, 'Bash'], allowedTools: [...WRITE, 'Bash'] },
 };

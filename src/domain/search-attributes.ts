@@ -24,7 +24,14 @@ export const CLI_TYPE_NAMES: Readonly<Record<string, string>> = {
 };
 
 /** The attribute values a work item publishes after every state change. */
-export function workItemSearchAttributes(state: { project: string; ticket: string; stage: string; status: string; attempt: number; costUsd: number }) {
+export function workItemSearchAttributes(state: {
+  project: string;
+  ticket: string;
+  stage: string;
+  status: string;
+  attempt: number;
+  costUsd: number;
+}) {
   return [
     { key: SA_PROJECT, value: state.project },
     { key: SA_TICKET, value: state.ticket },

@@ -73,7 +73,8 @@ const graph: readonly StageSpec[] = [
   },
   {
     stage: 'testing',
-    summary: 'Tester writes 13-test-report.md with verdict PASS or FAIL; then security, merge and image-freshness gates',
+    summary:
+      'Tester writes 13-test-report.md with verdict PASS or FAIL; then security, merge and image-freshness gates',
     step: { activity: 'runAgent', role: 'tester' },
     next: 'deploy-staging',
     // The deterministic pre-staging gates run on this edge, cheapest first: a secret leak or
@@ -126,7 +127,8 @@ export function stageGraphMermaid(): string {
       lines.push(`  ${id(spec.stage)}[${spec.stage}] -->${label} ${id(spec.next)}[${spec.next}]`);
     }
     if (spec.onFailure && spec.onFailure !== spec.stage) {
-      const label = spec.step?.activity === 'runAgent' && spec.step.role === 'reviewer' ? 'REQUEST_CHANGES / fail' : 'fail';
+      const label =
+        spec.step?.activity === 'runAgent' && spec.step.role === 'reviewer' ? 'REQUEST_CHANGES / fail' : 'fail';
       lines.push(`  ${id(spec.stage)} -. ${label} .-> ${id(spec.onFailure)}`);
     }
   }

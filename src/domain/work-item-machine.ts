@@ -87,7 +87,9 @@ export class WorkItemMachine {
       return this.result();
     }
     if (blocked?.gate !== undefined && blocked.gateIndex !== undefined) {
-      this.recordGate(blocked.gate, 'APPROVED_BY_PERSON', [`approved by ${args.by}${args.reason ? `: ${args.reason}` : ''}`]);
+      this.recordGate(blocked.gate, 'APPROVED_BY_PERSON', [
+        `approved by ${args.by}${args.reason ? `: ${args.reason}` : ''}`,
+      ]);
       this.unblock({ phase: 'gates', fromGate: blocked.gateIndex + 1 });
     } else {
       // The step failed and a person vouches for its result: go on to the gates.
@@ -176,7 +178,14 @@ export class WorkItemMachine {
   /** What a gate activity receives. */
   gateInput(gate: GateName): GateInput {
     const { state } = this;
-    return { project: state.project, ticket: state.ticket, stage: state.stage, gate, attempt: state.attempt, branch: state.branch };
+    return {
+      project: state.project,
+      ticket: state.ticket,
+      stage: state.stage,
+      gate,
+      attempt: state.attempt,
+      branch: state.branch,
+    };
   }
 
   /** The ledger is checked before money is spent: true when the agent step may not run. */
@@ -193,7 +202,10 @@ export class WorkItemMachine {
     if (outcome.sessionId) state.sessions[state.stage] = outcome.sessionId;
     if (outcome.stop) {
       // The run cost money and ended where a person must act (budget spent, credentials ...).
-      this.block({ kind: outcome.stop.kind, reason: outcome.stop.kind === 'budget' ? `${outcome.stop.reason}; ${this.budgetReason()}` : outcome.stop.reason });
+      this.block({
+        kind: outcome.stop.kind,
+        reason: outcome.stop.kind === 'budget' ? `${outcome.stop.reason}; ${this.budgetReason()}` : outcome.stop.reason,
+      });
       return false;
     }
     // Stalls on the way and runs stopped in a loop: added with stall and loop detection.
@@ -201,7 +213,10 @@ export class WorkItemMachine {
       for (const incident of outcome.incidents ?? []) this.recordRunIncident(step, incident);
       if (outcome.failed) {
         this.recordRunIncident(step, outcome.failed.findings.join(' '));
-        this.retryOrBlock([...outcome.failed.findings], `the ${step.activity === 'runAgent' ? step.role : step.activity} run ended in a ${outcome.failed.kind}`);
+        this.retryOrBlock(
+          [...outcome.failed.findings],
+          `the ${step.activity === 'runAgent' ? step.role : step.activity} run ended in a ${outcome.failed.kind}`,
+        );
         return false;
       }
     }
@@ -226,7 +241,10 @@ export class WorkItemMachine {
   /** A failed gate or REQUEST_CHANGES: back to the stage's failure target, or blocked past the cap. */
   sendBack(gate: GateName, gateIndex: number, outcome: GateOutcome): void {
     const { state, limits } = this;
-    const findings = outcome.findings.length > 0 ? [...outcome.findings] : [`gate ${gate} returned ${outcome.verdict} without findings`];
+    const findings =
+      outcome.findings.length > 0
+        ? [...outcome.findings]
+        : [`gate ${gate} returned ${outcome.verdict} without findings`];
     state.findings = findings;
     const target = this.spec().onFailure ?? state.stage;
     if (outcome.verdict === 'REQUEST_CHANGES') {
@@ -261,7 +279,10 @@ export class WorkItemMachine {
     state.findings = findings;
     const target = this.spec().onFailure ?? state.stage;
     if (state.gateRetries >= limits.maxGateRetries) {
-      this.block({ kind: 'cap', reason: `${what} on stage ${state.stage} after ${state.gateRetries} retries (limit ${limits.maxGateRetries}): ${findings.join(' ')}` });
+      this.block({
+        kind: 'cap',
+        reason: `${what} on stage ${state.stage} after ${state.gateRetries} retries (limit ${limits.maxGateRetries}): ${findings.join(' ')}`,
+      });
       return;
     }
     state.gateRetries += 1;
@@ -269,11 +290,18 @@ export class WorkItemMachine {
   }
 
   /** The production rollback a person asked for ended: on when it worked, else blocked. */
-  applyProductionRollback(request: NonNullable<WorkItemState['pendingProductionRollback']>, outcome: { ok: boolean; detail: string }): void {
+  applyProductionRollback(
+    request: NonNullable<WorkItemState['pendingProductionRollback']>,
+    outcome: { ok: boolean; detail: string },
+  ): void {
     const { state } = this;
     if (state.status !== 'active' || state.pendingProductionRollback !== request) return;
     if (!outcome.ok) {
-      this.block({ kind: 'needs-person', reason: `production was not rolled back: ${outcome.detail}; roll it back by hand and approve, or retry`, productionRollback: true });
+      this.block({
+        kind: 'needs-person',
+        reason: `production was not rolled back: ${outcome.detail}; roll it back by hand and approve, or retry`,
+        productionRollback: true,
+      });
       return;
     }
     state.pendingProductionRollback = undefined;
@@ -323,7 +351,11 @@ export class WorkItemMachine {
 
   moveTo(stage: Stage, outcome: string): void {
     const { state } = this;
-    this.notify(stage === 'done' ? { kind: 'done', stage } : { kind: 'stage', stage, previousStage: state.stage, reason: outcome === 'passed' ? undefined : outcome });
+    this.notify(
+      stage === 'done'
+        ? { kind: 'done', stage }
+        : { kind: 'stage', stage, previousStage: state.stage, reason: outcome === 'passed' ? undefined : outcome },
+    );
     this.closeVisit(outcome);
     state.productionTouched = undefined;
     state.history.push({ stage, enteredAt: this.port.now() });
@@ -352,7 +384,8 @@ export class WorkItemMachine {
   block(info: Omit<BlockedInfo, 'stage' | 'at'>): void {
     const { state } = this;
     // A tracker failure is not itself told to the tracker (it would fail the same way).
-    if (info.kind !== 'tracker') this.notify({ kind: 'blocked', stage: state.stage, reason: info.reason, gate: info.gate });
+    if (info.kind !== 'tracker')
+      this.notify({ kind: 'blocked', stage: state.stage, reason: info.reason, gate: info.gate });
     state.status = 'blocked';
     state.blocked = { ...info, stage: state.stage, at: this.port.now() };
     this.port.warn('work item blocked', { ticket: state.ticket, stage: state.stage, reason: info.reason });
@@ -368,9 +401,14 @@ export class WorkItemMachine {
 
   recordGate(gate: GateName, verdict: GateRecord['verdict'], findings: readonly string[]): void {
     const { state } = this;
-    pushBounded(state.gateResults, { stage: state.stage, gate, verdict, findings: [...findings], at: this.port.now() }, 100);
+    pushBounded(
+      state.gateResults,
+      { stage: state.stage, gate, verdict, findings: [...findings], at: this.port.now() },
+      100,
+    );
     // Gate results reach the code host (commit status, PR comment): added after tracker-sync.
-    if (this.port.patched('tracker-gate-notices')) this.notify({ kind: 'gate', stage: state.stage, gate, verdict, findings: [...findings] });
+    if (this.port.patched('tracker-gate-notices'))
+      this.notify({ kind: 'gate', stage: state.stage, gate, verdict, findings: [...findings] });
   }
 
   recordOverride(record: Omit<OverrideRecord, 'stage' | 'at'>): void {
@@ -390,7 +428,11 @@ export class WorkItemMachine {
       return;
     }
     pushBounded(state.seenEventKeys, event.key, limits.dedupKeysKept);
-    pushBounded(state.events, { key: event.key, source: event.source, type: event.type, summary: event.summary, receivedAt: this.port.now() }, limits.eventsKept);
+    pushBounded(
+      state.events,
+      { key: event.key, source: event.source, type: event.type, summary: event.summary, receivedAt: this.port.now() },
+      limits.eventsKept,
+    );
     if (event.title) state.title = event.title;
     if (event.description !== undefined) state.description = event.description;
   }
@@ -399,7 +441,13 @@ export class WorkItemMachine {
     const { state } = this;
     pushBounded(
       state.events,
-      { key: `run:${state.stage}:${state.attempt}:${state.events.length}`, source: 'system', type: `agent.${step.activity === 'runAgent' ? step.role : step.activity}`, summary, receivedAt: this.port.now() },
+      {
+        key: `run:${state.stage}:${state.attempt}:${state.events.length}`,
+        source: 'system',
+        type: `agent.${step.activity === 'runAgent' ? step.role : step.activity}`,
+        summary,
+        receivedAt: this.port.now(),
+      },
       this.limits.eventsKept,
     );
   }

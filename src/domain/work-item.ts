@@ -45,9 +45,7 @@ export interface WorkItemInput {
 export type WorkItemStatus = 'active' | 'blocked' | 'done' | 'cancelled';
 
 /** Where the main loop picks the work up after an override or a continue-as-new. */
-export type ResumePoint =
-  | { readonly phase: 'step' }
-  | { readonly phase: 'gates'; readonly fromGate: number };
+export type ResumePoint = { readonly phase: 'step' } | { readonly phase: 'gates'; readonly fromGate: number };
 
 export type BlockKind = 'cap' | 'activity-error' | 'not-implemented' | 'needs-person' | 'tracker' | 'budget';
 

@@ -56,10 +56,14 @@ export function bwrapArgs(spec: BwrapSpec, layout: HostLayout): string[] {
     '--unshare-ipc',
     '--unshare-uts',
     '--unshare-cgroup-try',
-    '--uid', String(spec.uid),
-    '--gid', String(spec.uid),
-    '--cap-drop', 'ALL',
-    '--hostname', 'agent-sandbox',
+    '--uid',
+    String(spec.uid),
+    '--gid',
+    String(spec.uid),
+    '--cap-drop',
+    'ALL',
+    '--hostname',
+    'agent-sandbox',
     // SIGKILL to everything inside when the worker dies; a new session so nothing inside can
     // push keystrokes into the worker's terminal (TIOCSTI).
     '--die-with-parent',
@@ -88,4 +92,3 @@ export const INSIDE = {
   claude: '/opt/orchestrator/claude',
   egressSocket: '/run/orchestrator/egress.sock',
 } as const;
-

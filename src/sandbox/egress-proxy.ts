@@ -45,12 +45,17 @@ export function hostAllowed(allowHosts: readonly string[], host: string, port: n
   return allowHosts.some((entry) => {
     const e = entry.toLowerCase();
     const colon = e.lastIndexOf(':');
-    if (colon > 0 && /^\d+$/.test(e.slice(colon + 1))) return e.slice(0, colon) === h && Number(e.slice(colon + 1)) === port;
+    if (colon > 0 && /^\d+$/.test(e.slice(colon + 1)))
+      return e.slice(0, colon) === h && Number(e.slice(colon + 1)) === port;
     return e === h && (port === 443 || port === 80);
   });
 }
 
-export async function startEgressProxy(socketPath: string, policy: EgressPolicy, onDenied: (denied: DeniedConnection) => void): Promise<EgressProxy> {
+export async function startEgressProxy(
+  socketPath: string,
+  policy: EgressPolicy,
+  onDenied: (denied: DeniedConnection) => void,
+): Promise<EgressProxy> {
   const denied: DeniedConnection[] = [];
   const sockets = new Set<net.Socket>();
   const deny = (method: string, destination: string): void => {
@@ -72,7 +77,8 @@ export async function startEgressProxy(socketPath: string, policy: EgressPolicy,
     } catch {
       return refuse(res, 400, 'not a request this proxy forwards');
     }
-    if (url.host === policy.relayAuthority) return forward(req, res, modelTarget(policy, `${url.pathname}${url.search}`), policy.modelHeaders);
+    if (url.host === policy.relayAuthority)
+      return forward(req, res, modelTarget(policy, `${url.pathname}${url.search}`), policy.modelHeaders);
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
     if (url.protocol !== 'http:' || !hostAllowed(policy.allowHosts, url.hostname, port)) {
       deny(req.method ?? 'GET', `${url.hostname}:${port}`);
@@ -88,7 +94,9 @@ export async function startEgressProxy(socketPath: string, policy: EgressPolicy,
     const port = colon > 0 ? Number(authority.slice(colon + 1)) : 443;
     if (!host || !Number.isInteger(port) || !hostAllowed(policy.allowHosts, host, port)) {
       deny('CONNECT', authority);
-      client.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\nthe agent sandbox does not allow this destination\n');
+      client.end(
+        'HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\nthe agent sandbox does not allow this destination\n',
+      );
       return;
     }
     const upstream = net.connect(port, host.replace(/^\[|\]$/g, ''), () => {
@@ -137,7 +145,12 @@ function modelTarget(policy: EgressPolicy, pathAndQuery: string): URL {
   return new URL(`${base}${pathAndQuery}`);
 }
 
-function forward(req: http.IncomingMessage, res: http.ServerResponse, target: URL, inject: Readonly<Record<string, string>>): void {
+function forward(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: URL,
+  inject: Readonly<Record<string, string>>,
+): void {
   const headers: http.OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || HOP_HEADERS.includes(name) || CREDENTIAL_HEADERS.includes(name)) continue;
@@ -147,7 +160,8 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, target: UR
   const client = target.protocol === 'https:' ? https : http;
   const upstream = client.request(target, { method: req.method, headers }, (answer) => {
     const out: http.OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_HEADERS.includes(name)) out[name] = value;
+    for (const [name, value] of Object.entries(answer.headers))
+      if (value !== undefined && !HOP_HEADERS.includes(name)) out[name] = value;
     res.writeHead(answer.statusCode ?? 502, out);
     answer.pipe(res);
   });
@@ -162,5 +176,7 @@ function refuse(res: http.ServerResponse, status: number, message: string): void
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'sandbox_egress', message } }));
+  res
+    .writeHead(status, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ type: 'error', error: { type: 'sandbox_egress', message } }));
 }

@@ -30,10 +30,16 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 const GROUP_PARENT = 'orch-agents';
 
 /** A cgroup for one run, or undefined where none can be made (the watchdog takes over). */
-export function createRunCgroup(name: string, limits: ResourceLimits, root = process.env.ORCH_SANDBOX_CGROUP_ROOT): RunCgroup | undefined {
+export function createRunCgroup(
+  name: string,
+  limits: ResourceLimits,
+  root = process.env.ORCH_SANDBOX_CGROUP_ROOT,
+): RunCgroup | undefined {
   try {
-    if (fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.controllers'))) return createV2(root ?? path.join(CGROUP_ROOT, GROUP_PARENT), name, limits);
-    if (fs.existsSync(path.join(CGROUP_ROOT, 'pids')) && fs.existsSync(path.join(CGROUP_ROOT, 'memory'))) return createV1(name, limits);
+    if (fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.controllers')))
+      return createV2(root ?? path.join(CGROUP_ROOT, GROUP_PARENT), name, limits);
+    if (fs.existsSync(path.join(CGROUP_ROOT, 'pids')) && fs.existsSync(path.join(CGROUP_ROOT, 'memory')))
+      return createV1(name, limits);
   } catch {
     // Not permitted here (no root, no delegation): the watchdog enforces the limits.
   }
@@ -83,7 +89,8 @@ function createV1(name: string, limits: ResourceLimits): RunCgroup {
   return {
     kind: 'cgroup1',
     procsFiles: [path.join(pidsDir, 'cgroup.procs'), path.join(memoryDir, 'cgroup.procs')],
-    breach: () => (eventCount(path.join(memoryDir, 'memory.oom_control'), 'oom_kill') > 0 ? memoryBreach(limits) : undefined),
+    breach: () =>
+      eventCount(path.join(memoryDir, 'memory.oom_control'), 'oom_kill') > 0 ? memoryBreach(limits) : undefined,
     remove: () => {
       removeGroup(pidsDir);
       removeGroup(memoryDir);
@@ -105,13 +112,19 @@ function removeEmptyGroups(parent: string): void {
 }
 
 function memoryBreach(limits: ResourceLimits): LimitBreach {
-  return { limit: 'memory', detail: `a process was killed for using more than the sandbox's ${limits.memoryMb} MB of memory` };
+  return {
+    limit: 'memory',
+    detail: `a process was killed for using more than the sandbox's ${limits.memoryMb} MB of memory`,
+  };
 }
 
 /** `key N` lines of a cgroup events file. */
 function eventCount(file: string, key: string): number {
   try {
-    const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${key} `));
+    const line = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${key} `));
     return line ? Number(line.split(' ')[1]) : 0;
   } catch {
     return 0;
@@ -158,7 +171,12 @@ function killQuietly(pid: number): void {
  * Where no cgroup could be made: counts the processes in the sandbox's PID namespace and their
  * resident memory every `intervalMs`, and calls `onBreach` once when a limit is passed.
  */
-export function watchLimits(sandboxPid: number, limits: ResourceLimits, onBreach: (breach: LimitBreach) => void, intervalMs = 500): () => void {
+export function watchLimits(
+  sandboxPid: number,
+  limits: ResourceLimits,
+  onBreach: (breach: LimitBreach) => void,
+  intervalMs = 500,
+): () => void {
   let namespace: string | undefined;
   let reported = false;
   const pageBytes = 4096;
@@ -179,10 +197,16 @@ export function watchLimits(sandboxPid: number, limits: ResourceLimits, onBreach
     }
     if (processes > limits.maxProcesses) {
       reported = true;
-      onBreach({ limit: 'processes', detail: `the sandbox ran ${processes} processes, more than its limit of ${limits.maxProcesses}` });
+      onBreach({
+        limit: 'processes',
+        detail: `the sandbox ran ${processes} processes, more than its limit of ${limits.maxProcesses}`,
+      });
     } else if (rssBytes > limits.memoryMb * 1024 * 1024) {
       reported = true;
-      onBreach({ limit: 'memory', detail: `the sandbox used ${Math.round(rssBytes / 1024 / 1024)} MB, more than its limit of ${limits.memoryMb} MB` });
+      onBreach({
+        limit: 'memory',
+        detail: `the sandbox used ${Math.round(rssBytes / 1024 / 1024)} MB, more than its limit of ${limits.memoryMb} MB`,
+      });
     }
   }, intervalMs);
   timer.unref();

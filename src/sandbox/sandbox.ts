@@ -61,12 +61,19 @@ const verified = new Set<string>();
 export async function assertSandboxAvailable(bwrap: string): Promise<void> {
   if (verified.has(bwrap)) return;
   const { execa } = await loadExeca();
-  const probe = await execa(bwrap, bwrapArgs({ writable: [], readOnlyOver: [], readOnly: [], toolchains: [], cwd: '/', uid: SANDBOX_UID, command: ['true'] }, hostLayout()), {
-    reject: false,
-    extendEnv: false,
-    env: { PATH: '/usr/bin:/bin' },
-    timeout: 10_000,
-  });
+  const probe = await execa(
+    bwrap,
+    bwrapArgs(
+      { writable: [], readOnlyOver: [], readOnly: [], toolchains: [], cwd: '/', uid: SANDBOX_UID, command: ['true'] },
+      hostLayout(),
+    ),
+    {
+      reject: false,
+      extendEnv: false,
+      env: { PATH: '/usr/bin:/bin' },
+      timeout: 10_000,
+    },
+  );
   if (probe.exitCode === 0) {
     verified.add(bwrap);
     return;
@@ -82,7 +89,11 @@ export async function assertSandboxAvailable(bwrap: string): Promise<void> {
 export async function prepareSandbox(request: SandboxRequest): Promise<PreparedSandbox> {
   fs.mkdirSync(request.runDir, { recursive: true, mode: 0o700 });
   const socketPath = path.join(request.runDir, 'egress.sock');
-  const proxy = await startEgressProxy(socketPath, { ...request.egress, relayAuthority: `127.0.0.1:${RELAY_PORT}` }, request.onDenied);
+  const proxy = await startEgressProxy(
+    socketPath,
+    { ...request.egress, relayAuthority: `127.0.0.1:${RELAY_PORT}` },
+    request.onDenied,
+  );
   const cgroup = createRunCgroup(request.name, request.limits);
   const bwrap = bwrapArgs(
     {
@@ -105,7 +116,18 @@ export async function prepareSandbox(request: SandboxRequest): Promise<PreparedS
   );
   // Joining the cgroup before bubblewrap starts: everything it forks is counted from the start.
   const join = cgroup
-    ? { file: 'sh', args: ['-c', 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 97; shift; n=$((n-1)); done; exec "$@"', 'sh', String(cgroup.procsFiles.length), ...cgroup.procsFiles, request.bwrap, ...bwrap] }
+    ? {
+        file: 'sh',
+        args: [
+          '-c',
+          'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 97; shift; n=$((n-1)); done; exec "$@"',
+          'sh',
+          String(cgroup.procsFiles.length),
+          ...cgroup.procsFiles,
+          request.bwrap,
+          ...bwrap,
+        ],
+      }
     : { file: request.bwrap, args: bwrap };
   return {
     ...join,
@@ -132,7 +154,8 @@ function sandboxEnvironment(env: Readonly<Record<string, string>>): Record<strin
   for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'] as const) {
     if (inside[name]) inside[name] = 'sandboxed-placeholder-credential';
   }
-  for (const name of ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy', 'ALL_PROXY', 'all_proxy']) inside[name] = RELAY_URL;
+  for (const name of ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy', 'ALL_PROXY', 'all_proxy'])
+    inside[name] = RELAY_URL;
   inside.NO_PROXY = inside.no_proxy = '127.0.0.1,localhost';
   return inside;
 }
@@ -140,7 +163,8 @@ function sandboxEnvironment(env: Readonly<Record<string, string>>): Record<strin
 /** The relay runs from the build (dist/), also when the worker runs from sources under a test runner. */
 function relayScript(): string {
   const built = path.join(PROJECT_ROOT, 'dist', 'sandbox', 'relay.js');
-  if (!fs.existsSync(built)) throw new SandboxUnavailableError(`the sandbox relay ${built} is missing: run npm run build`);
+  if (!fs.existsSync(built))
+    throw new SandboxUnavailableError(`the sandbox relay ${built} is missing: run npm run build`);
   return built;
 }
 

@@ -24,7 +24,8 @@ export async function stopLeftoverServer(dbFile: string): Promise<boolean> {
   } catch {
     return false;
   }
-  const ours = Number.isInteger(pid) && pid > 1 && commandLine(pid).includes('start-dev') && commandLine(pid).includes(dbFile);
+  const ours =
+    Number.isInteger(pid) && pid > 1 && commandLine(pid).includes('start-dev') && commandLine(pid).includes(dbFile);
   if (ours) {
     signal(pid, 'SIGTERM');
     const deadline = Date.now() + 10_000;

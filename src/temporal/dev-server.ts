@@ -31,24 +31,41 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const dbFile = path.join(options.dataDir, 'temporal.db');
   const freshDatabase = !fs.existsSync(dbFile);
   const address = `${options.ip}:${options.port}`;
-  if (await stopLeftoverServer(dbFile)) options.logger.warn('stopped the dev server a killed start left running on this database', { dbFile });
+  if (await stopLeftoverServer(dbFile))
+    options.logger.warn('stopped the dev server a killed start left running on this database', { dbFile });
   if (await portOpen(options.ip, options.port)) {
-    throw new Error(`port ${address} is already in use: is another Temporal server running? Stop it or set TEMPORAL_ADDRESS/ORCH_* ports`);
+    throw new Error(
+      `port ${address} is already in use: is another Temporal server running? Stop it or set TEMPORAL_ADDRESS/ORCH_* ports`,
+    );
   }
   const logFile = path.join(options.dataDir, 'temporal-server.log');
   const args = [
-    'server', 'start-dev',
-    '--db-filename', dbFile,
-    '--ip', options.ip,
-    '--port', String(options.port),
-    '--ui-port', String(options.uiPort),
-    '--namespace', options.namespace,
-    '--log-format', 'json',
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    dbFile,
+    '--ip',
+    options.ip,
+    '--port',
+    String(options.port),
+    '--ui-port',
+    String(options.uiPort),
+    '--namespace',
+    options.namespace,
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
     ...(freshDatabase ? searchAttributeFlags() : []),
   ];
   const [file, ...prefixArgs] = [...dieWithParentPrefix(), options.binary, ...args] as [string, ...string[]];
-  const child = execa(file, prefixArgs, { stdin: 'ignore', stdout: { file: logFile }, stderr: { file: logFile }, reject: false, cleanup: true });
+  const child = execa(file, prefixArgs, {
+    stdin: 'ignore',
+    stdout: { file: logFile },
+    stderr: { file: logFile },
+    reject: false,
+    cleanup: true,
+  });
   recordServerPid(dbFile, child.pid);
   let exited = false;
   void child.then(() => (exited = true));

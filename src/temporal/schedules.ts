@@ -4,7 +4,10 @@ import type { AppConfig } from '../config';
 import { RECONCILE_SCHEDULE_ID, type ReconcileInput } from '../domain/reconcile';
 
 export async function ensureReconcileSchedule(client: Client, config: AppConfig): Promise<'created' | 'updated'> {
-  const input: ReconcileInput = { timeoutMs: config.env.ORCH_GATE_TIMEOUT_MS, heartbeatMs: config.env.ORCH_HEARTBEAT_TIMEOUT_MS };
+  const input: ReconcileInput = {
+    timeoutMs: config.env.ORCH_GATE_TIMEOUT_MS,
+    heartbeatMs: config.env.ORCH_HEARTBEAT_TIMEOUT_MS,
+  };
   const spec = { intervals: [{ every: config.env.ORCH_RECONCILE_INTERVAL_MS }] };
   const action = {
     type: 'startWorkflow' as const,

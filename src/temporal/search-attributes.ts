@@ -4,7 +4,10 @@ import { CLI_TYPE_NAMES, WORK_ITEM_SEARCH_ATTRIBUTES } from '../domain/search-at
 import { loadExeca } from '../util/execa';
 
 export function searchAttributeFlags(): string[] {
-  return WORK_ITEM_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]);
+  return WORK_ITEM_SEARCH_ATTRIBUTES.flatMap((key) => [
+    '--search-attribute',
+    `${key.name}=${CLI_TYPE_NAMES[key.type]}`,
+  ]);
 }
 
 /** Creates the attributes the namespace lacks, through `temporal operator search-attribute`. Returns the names created. */
@@ -16,7 +19,16 @@ export async function ensureSearchAttributes(binary: string, address: string, na
   const created: string[] = [];
   for (const key of WORK_ITEM_SEARCH_ATTRIBUTES) {
     if (existing.has(key.name)) continue;
-    await execa(binary, ['operator', 'search-attribute', 'create', ...common, '--name', key.name, '--type', CLI_TYPE_NAMES[key.type] as string]);
+    await execa(binary, [
+      'operator',
+      'search-attribute',
+      'create',
+      ...common,
+      '--name',
+      key.name,
+      '--type',
+      CLI_TYPE_NAMES[key.type] as string,
+    ]);
     created.push(key.name);
   }
   return created;

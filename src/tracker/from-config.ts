@@ -11,7 +11,9 @@ export function planeConfigured(config: AppConfig): boolean {
 export function planeClientFromConfig(config: AppConfig): PlaneClient {
   const { ORCH_PLANE_API_URL: baseUrl, ORCH_PLANE_API_KEY: apiKey, ORCH_PLANE_WORKSPACE: workspace } = config.env;
   if (!baseUrl || !apiKey || !workspace) {
-    throw new ConfigError('the Plane API is not configured: set ORCH_PLANE_API_URL, ORCH_PLANE_API_KEY and ORCH_PLANE_WORKSPACE');
+    throw new ConfigError(
+      'the Plane API is not configured: set ORCH_PLANE_API_URL, ORCH_PLANE_API_KEY and ORCH_PLANE_WORKSPACE',
+    );
   }
   return new PlaneClient({ baseUrl, apiKey, workspace });
 }
@@ -22,7 +24,8 @@ export function giteaConfigured(config: AppConfig): boolean {
 
 export function giteaClientFromConfig(config: AppConfig): GiteaClient {
   const { ORCH_GITEA_API_URL: baseUrl, ORCH_GITEA_TOKEN: token } = config.env;
-  if (!baseUrl || !token) throw new ConfigError('the Gitea API is not configured: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN');
+  if (!baseUrl || !token)
+    throw new ConfigError('the Gitea API is not configured: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN');
   return new GiteaClient({ baseUrl, token });
 }
 

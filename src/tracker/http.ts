@@ -46,16 +46,29 @@ export class HttpClient {
    * `retry: false` for requests that are not safe to repeat blindly (a merge): the caller checks
    * what happened before it tries again.
    */
-  async request<T>(method: string, path: string, body?: unknown, accept: readonly number[] = [], options: { retry?: boolean } = {}): Promise<HttpResponse<T>> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    accept: readonly number[] = [],
+    options: { retry?: boolean } = {},
+  ): Promise<HttpResponse<T>> {
     const maxRetries = options.retry === false ? 0 : this.maxRetries;
-    const url = new URL(path.replace(/^\//, ''), this.options.baseUrl.endsWith('/') ? this.options.baseUrl : `${this.options.baseUrl}/`);
+    const url = new URL(
+      path.replace(/^\//, ''),
+      this.options.baseUrl.endsWith('/') ? this.options.baseUrl : `${this.options.baseUrl}/`,
+    );
     const where = `${this.options.name} ${method} ${url.pathname}`;
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
         response = await fetch(url, {
           method,
-          headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...this.options.headers },
+          headers: {
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...this.options.headers,
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(this.timeoutMs),
         });
@@ -77,7 +90,11 @@ export class HttpClient {
         continue;
       }
       const detail = await safeDetail(response);
-      throw new TrackerError(`${where}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`, response.status, PERSON_MUST_FIX.has(response.status));
+      throw new TrackerError(
+        `${where}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`,
+        response.status,
+        PERSON_MUST_FIX.has(response.status),
+      );
     }
   }
 

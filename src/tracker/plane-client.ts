@@ -37,7 +37,12 @@ export class PlaneClient {
 
   constructor(options: PlaneClientOptions) {
     this.ws = `api/v1/workspaces/${encodeURIComponent(options.workspace)}`;
-    this.http = new HttpClient({ name: 'Plane', baseUrl: options.baseUrl, headers: { 'x-api-key': options.apiKey }, ...options.http });
+    this.http = new HttpClient({
+      name: 'Plane',
+      baseUrl: options.baseUrl,
+      headers: { 'x-api-key': options.apiKey },
+      ...options.http,
+    });
   }
 
   async projectIdentifier(projectId: string): Promise<string> {
@@ -46,12 +51,16 @@ export class PlaneClient {
   }
 
   async states(projectId: string): Promise<PlaneState[]> {
-    const { body } = await this.http.request<Page<PlaneState> | PlaneState[]>('GET', `${this.ws}/projects/${projectId}/states/`);
+    const { body } = await this.http.request<Page<PlaneState> | PlaneState[]>(
+      'GET',
+      `${this.ws}/projects/${projectId}/states/`,
+    );
     return Array.isArray(body) ? [...body] : [...body.results];
   }
 
   async workItem(projectId: string, workItemId: string): Promise<PlaneWorkItem> {
-    return (await this.http.request<PlaneWorkItem>('GET', `${this.ws}/projects/${projectId}/work-items/${workItemId}/`)).body;
+    return (await this.http.request<PlaneWorkItem>('GET', `${this.ws}/projects/${projectId}/work-items/${workItemId}/`))
+      .body;
   }
 
   /** Every work item of the project, page by page (for the catch-up job). */
@@ -59,7 +68,10 @@ export class PlaneClient {
     let cursor: string | undefined;
     for (;;) {
       const query = `per_page=${perPage}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const { body } = await this.http.request<Page<PlaneWorkItem>>('GET', `${this.ws}/projects/${projectId}/work-items/?${query}`);
+      const { body } = await this.http.request<Page<PlaneWorkItem>>(
+        'GET',
+        `${this.ws}/projects/${projectId}/work-items/?${query}`,
+      );
       yield* body.results;
       if (!body.next_page_results || !body.next_cursor) return;
       cursor = body.next_cursor;
@@ -68,7 +80,12 @@ export class PlaneClient {
 
   /** By the human id, e.g. `SHOP-42`. */
   async workItemByIdentifier(ticket: string): Promise<PlaneWorkItem & { readonly project: string }> {
-    return (await this.http.request<PlaneWorkItem & { project: string }>('GET', `${this.ws}/work-items/${encodeURIComponent(ticket)}/`)).body;
+    return (
+      await this.http.request<PlaneWorkItem & { project: string }>(
+        'GET',
+        `${this.ws}/work-items/${encodeURIComponent(ticket)}/`,
+      )
+    ).body;
   }
 
   async setState(projectId: string, workItemId: string, stateId: string): Promise<void> {
@@ -76,7 +93,12 @@ export class PlaneClient {
   }
 
   /** Idempotent through external_id: Plane answers 409 for a duplicate, which counts as done. */
-  async comment(projectId: string, workItemId: string, html: string, externalId: string): Promise<'created' | 'duplicate'> {
+  async comment(
+    projectId: string,
+    workItemId: string,
+    html: string,
+    externalId: string,
+  ): Promise<'created' | 'duplicate'> {
     const { status } = await this.http.request(
       'POST',
       `${this.ws}/projects/${projectId}/work-items/${workItemId}/comments/`,

@@ -24,7 +24,11 @@ export function cachedPlaneDirectory(client: PlaneClient): PlaneDirectory {
   return {
     projectIdentifier: (projectId) => remember(identifiers, projectId, () => client.projectIdentifier(projectId)),
     async stateGroup(projectId, stateId) {
-      const groups = await remember(states, projectId, async () => new Map((await client.states(projectId)).map((s) => [s.id, s.group])));
+      const groups = await remember(
+        states,
+        projectId,
+        async () => new Map((await client.states(projectId)).map((s) => [s.id, s.group])),
+      );
       return groups.get(stateId);
     },
     async workItemSequence(projectId, workItemId) {

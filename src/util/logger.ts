@@ -34,7 +34,14 @@ function redactError(error: Error, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = { name: error.name, message: redactUrls(error.message) };
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' || typeof code === 'number') out.code = code;
-  if (error.stack) out.stack = redactUrls(error.stack.split('\n').slice(1, STACK_LINES + 1).map((l) => l.trim()).join('\n'));
+  if (error.stack)
+    out.stack = redactUrls(
+      error.stack
+        .split('\n')
+        .slice(1, STACK_LINES + 1)
+        .map((l) => l.trim())
+        .join('\n'),
+    );
   if (error.cause !== undefined) out.cause = redact(error.cause, depth + 1);
   return out;
 }

@@ -13,12 +13,17 @@ export interface MetricsServer {
 export async function startWorkerMetrics(host: string, port: number): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || req.url !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found: GET /metrics' }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'not found: GET /metrics' }));
       return;
     }
     workerRegistry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': workerRegistry.contentType }).end(text),
-      () => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'metrics unavailable' })),
+      () =>
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: 'metrics unavailable' })),
     );
   });
   await new Promise<void>((resolve, reject) => {

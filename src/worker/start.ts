@@ -29,7 +29,10 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.ORCH_TASK_QUEUE,
     shutdownGraceTimeMs: config.env.ORCH_WORKER_SHUTDOWN_GRACE_MS,
-    activities: { ...createActivities(config, { plane, gitea, client }), ...createReconcileActivities({ config, client, plane }) },
+    activities: {
+      ...createActivities(config, { plane, gitea, client }),
+      ...createReconcileActivities({ config, client, plane }),
+    },
   });
   if (plane) {
     const outcome = await ensureReconcileSchedule(client, config);
@@ -38,7 +41,9 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
     logger.warn('the Plane API is not configured: no catch-up schedule, tracker notices are skipped');
   }
   await announceSandbox(config, logger);
-  const metrics = config.env.ORCH_WORKER_METRICS_PORT ? await startWorkerMetrics(config.env.ORCH_WORKER_METRICS_HOST, config.env.ORCH_WORKER_METRICS_PORT) : undefined;
+  const metrics = config.env.ORCH_WORKER_METRICS_PORT
+    ? await startWorkerMetrics(config.env.ORCH_WORKER_METRICS_HOST, config.env.ORCH_WORKER_METRICS_PORT)
+    : undefined;
   if (metrics) logger.info('worker metrics listening', { url: metrics.url });
   const done = worker.run().finally(async () => {
     await metrics?.close();
@@ -62,13 +67,17 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
  */
 async function announceSandbox(config: AppConfig, logger: Logger): Promise<void> {
   if (config.env.ORCH_AGENT_SANDBOX === 'off') {
-    logger.warn('ORCH_AGENT_SANDBOX=off: agents run UNSANDBOXED, with the worker\'s access to its secrets, every checkout and the network');
+    logger.warn(
+      "ORCH_AGENT_SANDBOX=off: agents run UNSANDBOXED, with the worker's access to its secrets, every checkout and the network",
+    );
     return;
   }
   try {
     await assertSandboxAvailable(config.env.ORCH_BWRAP_BIN);
     logger.info('agent runs are sandboxed', { sandbox: 'bwrap', bwrap: config.env.ORCH_BWRAP_BIN });
   } catch (err) {
-    logger.error('the agent sandbox cannot be set up: agent steps will block until it can', { reason: (err as Error).message });
+    logger.error('the agent sandbox cannot be set up: agent steps will block until it can', {
+      reason: (err as Error).message,
+    });
   }
 }

@@ -5,15 +5,30 @@ import type { WorkItemActivities, WorkItemTimeouts } from '../domain';
 import { RETRY_NEVER } from './activity-errors';
 
 export function workItemProxies(timeouts: WorkItemTimeouts) {
-  const retry = { initialInterval: timeouts.retryInitialIntervalMs, maximumAttempts: timeouts.retryMaximumAttempts, nonRetryableErrorTypes: RETRY_NEVER };
+  const retry = {
+    initialInterval: timeouts.retryInitialIntervalMs,
+    maximumAttempts: timeouts.retryMaximumAttempts,
+    nonRetryableErrorTypes: RETRY_NEVER,
+  };
   // Steps work in the item's checkout: after a rollback or cancel the next step must not start
   // until the cancelled one has really stopped.
-  const stepOptions = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, heartbeatTimeout: timeouts.heartbeatMs, retry };
+  const stepOptions = {
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    heartbeatTimeout: timeouts.heartbeatMs,
+    retry,
+  };
   return {
     agentSteps: proxyActivities<WorkItemActivities>({ ...stepOptions, startToCloseTimeout: timeouts.agentMs }),
     deploySteps: proxyActivities<WorkItemActivities>({ ...stepOptions, startToCloseTimeout: timeouts.deployMs }),
-    gateCalls: proxyActivities<WorkItemActivities>({ startToCloseTimeout: timeouts.gateMs, heartbeatTimeout: timeouts.heartbeatMs, retry }),
+    gateCalls: proxyActivities<WorkItemActivities>({
+      startToCloseTimeout: timeouts.gateMs,
+      heartbeatTimeout: timeouts.heartbeatMs,
+      retry,
+    }),
     // Telling the tracker must not be lost to a flaky API: more attempts than other activities.
-    noticeCalls: proxyActivities<WorkItemActivities>({ startToCloseTimeout: timeouts.gateMs, retry: { ...retry, maximumAttempts: Math.max(timeouts.retryMaximumAttempts, 5) } }),
+    noticeCalls: proxyActivities<WorkItemActivities>({
+      startToCloseTimeout: timeouts.gateMs,
+      retry: { ...retry, maximumAttempts: Math.max(timeouts.retryMaximumAttempts, 5) },
+    }),
   };
 }

@@ -16,13 +16,17 @@ import { leaseAcquireSignal, leaseGrantedSignal, leaseReleaseSignal, leaseStateQ
 
 export async function repositoryLease(input: LeaseInput): Promise<void> {
   const state: LeaseState = input.carried ?? { queue: [], grants: 0, expired: [] };
-  const { holderRunning } = proxyActivities<LeaseActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
+  const { holderRunning } = proxyActivities<LeaseActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 5 },
+  });
   const grantsPerRun = input.grantsPerRun ?? 200;
   let grantsThisRun = 0;
 
   setHandler(leaseStateQuery, () => state);
   setHandler(leaseAcquireSignal, (request) => {
-    const known = state.holder?.requestId === request.requestId || state.queue.some((r) => r.requestId === request.requestId);
+    const known =
+      state.holder?.requestId === request.requestId || state.queue.some((r) => r.requestId === request.requestId);
     if (!known) state.queue.push(request);
   });
   setHandler(leaseReleaseSignal, (release) => {
@@ -70,14 +74,20 @@ export async function repositoryLease(input: LeaseInput): Promise<void> {
       return await holderRunning(holder);
     } catch (err) {
       if (isCancellation(err)) throw err;
-      log.warn('could not check the lease holder; assuming it still runs', { holder, reason: err instanceof Error ? err.message : String(err) });
+      log.warn('could not check the lease holder; assuming it still runs', {
+        holder,
+        reason: err instanceof Error ? err.message : String(err),
+      });
       return true;
     }
   }
 
   async function tell(request: LeaseRequest): Promise<boolean> {
     try {
-      await getExternalWorkflowHandle(request.holder).signal(leaseGrantedSignal, { requestId: request.requestId, leaseWorkflowId: workflowInfo().workflowId });
+      await getExternalWorkflowHandle(request.holder).signal(leaseGrantedSignal, {
+        requestId: request.requestId,
+        leaseWorkflowId: workflowInfo().workflowId,
+      });
       return true;
     } catch (err) {
       if (isCancellation(err)) throw err;

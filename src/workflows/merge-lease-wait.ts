@@ -1,7 +1,15 @@
 // The work item's side of the repository's merge lease: file the request, wait for the grant
 // signal, run the merge, and release the lease whatever happens (also when a rollback or cancel
 // interrupts the wait or the merge).
-import { CancellationScope, condition, getExternalWorkflowHandle, log, setCurrentDetails, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  setCurrentDetails,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { GateOutcome, LeaseFiled, LeaseTicket } from '../domain';
 import { leaseReleaseSignal } from './lease-messages';
 
@@ -33,7 +41,11 @@ export async function underMergeLease(wait: LeaseWait, merge: () => Promise<Gate
         await getExternalWorkflowHandle(leaseId).signal(leaseReleaseSignal, { holder, requestId });
       } catch (err) {
         // A lease that is gone holds nothing; its successor will not know this request.
-        log.warn('merge lease not released', { ticket: wait.ticket, lease: leaseId, reason: err instanceof Error ? err.message : String(err) });
+        log.warn('merge lease not released', {
+          ticket: wait.ticket,
+          lease: leaseId,
+          reason: err instanceof Error ? err.message : String(err),
+        });
       }
     });
   }

@@ -40,4 +40,3 @@ export const OVERRIDE_UPDATES = {
   cancel: cancelUpdate,
   'top-up': topUpBudgetUpdate,
 } as const satisfies Record<OverrideKind, unknown>;
-

@@ -2,16 +2,57 @@
 // file is the Temporal plumbing only: activity proxies, message handlers, cancellation scopes, the
 // merge-lease wait, continue-as-new and `patched()`. The rules (moving, blocking, sending back,
 // overrides, caps) live in the plain WorkItemMachine (src/domain/work-item-machine.ts).
-import { CancellationScope, allHandlersFinished, condition, continueAsNew, isCancellation, log, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { WorkItemMachine, validateApprove, validateCancel, validateRetry, validateRollback, validateSkipGate, validateTopUp, workItemSearchAttributes } from '../domain';
-import type { GateName, GateOutcome, Interrupt, MachinePort, StageSpec, StageStep, StepResult, TrackerNotice, WorkItemInput, WorkItemState } from '../domain';
+import {
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  patched,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  WorkItemMachine,
+  validateApprove,
+  validateCancel,
+  validateRetry,
+  validateRollback,
+  validateSkipGate,
+  validateTopUp,
+  workItemSearchAttributes,
+} from '../domain';
+import type {
+  GateName,
+  GateOutcome,
+  Interrupt,
+  MachinePort,
+  StageSpec,
+  StageStep,
+  StepResult,
+  TrackerNotice,
+  WorkItemInput,
+  WorkItemState,
+} from '../domain';
 import { blockFromActivityError } from './activity-errors';
 import { workItemProxies } from './activity-proxies';
 import { renderDetails } from './details';
 import { initialState, upgradeCarriedState } from './initial-state';
 import { leaseGrantedSignal } from './lease-messages';
 import { underMergeLease } from './merge-lease-wait';
-import { approveUpdate, cancelUpdate, eventSignal, retryUpdate, rollbackUpdate, skipGateUpdate, stateQuery, topUpBudgetUpdate } from './messages';
+import {
+  approveUpdate,
+  cancelUpdate,
+  eventSignal,
+  retryUpdate,
+  rollbackUpdate,
+  skipGateUpdate,
+  stateQuery,
+  topUpBudgetUpdate,
+} from './messages';
 
 export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   const state: WorkItemState = input.carried ?? initialState(input, now());
@@ -20,7 +61,14 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   upgradeCarriedState(state);
 
-  const port: MachinePort = { now, publish, patched, info: (m, f) => log.info(m, f), warn: (m, f) => log.warn(m, f), error: (m, f) => log.error(m, f) };
+  const port: MachinePort = {
+    now,
+    publish,
+    patched,
+    info: (m, f) => log.info(m, f),
+    warn: (m, f) => log.warn(m, f),
+    error: (m, f) => log.error(m, f),
+  };
   const machine = new WorkItemMachine(state, limits, port);
   let stageScope: CancellationScope | undefined;
   let interrupt: Interrupt | undefined;
@@ -28,7 +76,13 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   let trackerSyncOn: boolean | undefined;
   /** Merge-lease grants received (request ids); a grant is used once. */
   const leaseGrants = new Set<string>();
-  const leaseWait = { project: state.project, ticket: state.ticket, grants: leaseGrants, requestMergeLease: gateCalls.requestMergeLease, details: () => renderDetails(state) };
+  const leaseWait = {
+    project: state.project,
+    ticket: state.ticket,
+    grants: leaseGrants,
+    requestMergeLease: gateCalls.requestMergeLease,
+    details: () => renderDetails(state),
+  };
 
   // ---- messages -------------------------------------------------------------------------------
 
@@ -40,18 +94,38 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   const noInterruptPending = (): void => {
     if (interrupt) throw new Error(`another ${interrupt.kind} is being applied to ${state.ticket}; try again`);
   };
-  setHandler(approveUpdate, (args) => machine.approve(args), { validator: (args) => void (noInterruptPending(), validateApprove(state, args)) });
-  setHandler(retryUpdate, (args) => machine.retry(args), { validator: (args) => void (noInterruptPending(), validateRetry(state, args)) });
-  setHandler(skipGateUpdate, (args) => machine.skipGate(args, validateSkipGate(state, args)), { validator: (args) => void (noInterruptPending(), validateSkipGate(state, args)) });
-  setHandler(topUpBudgetUpdate, (args) => machine.topUp(args, validateTopUp(state, args)), { validator: (args) => void (noInterruptPending(), validateTopUp(state, args)) });
+  setHandler(approveUpdate, (args) => machine.approve(args), {
+    validator: (args) => void (noInterruptPending(), validateApprove(state, args)),
+  });
+  setHandler(retryUpdate, (args) => machine.retry(args), {
+    validator: (args) => void (noInterruptPending(), validateRetry(state, args)),
+  });
+  setHandler(skipGateUpdate, (args) => machine.skipGate(args, validateSkipGate(state, args)), {
+    validator: (args) => void (noInterruptPending(), validateSkipGate(state, args)),
+  });
+  setHandler(topUpBudgetUpdate, (args) => machine.topUp(args, validateTopUp(state, args)), {
+    validator: (args) => void (noInterruptPending(), validateTopUp(state, args)),
+  });
   /** Rollback and cancel stop the running work first (interruptOrApply). */
   const interruptBy = async (request: Interrupt) => {
-    machine.recordOverride({ kind: request.kind, by: request.by, reason: request.reason, ...(request.kind === 'rollback' ? { toStage: request.toStage } : {}) });
+    machine.recordOverride({
+      kind: request.kind,
+      by: request.by,
+      reason: request.reason,
+      ...(request.kind === 'rollback' ? { toStage: request.toStage } : {}),
+    });
     await interruptOrApply(request);
     return machine.result();
   };
-  setHandler(rollbackUpdate, (args) => interruptBy({ kind: 'rollback', toStage: validateRollback(state, args), by: args.by, reason: args.reason }), { validator: (args) => void (noInterruptPending(), validateRollback(state, args)) });
-  setHandler(cancelUpdate, (args) => interruptBy({ kind: 'cancel', by: args.by, reason: args.reason }), { validator: (args) => void (noInterruptPending(), validateCancel(state, args)) });
+  setHandler(
+    rollbackUpdate,
+    (args) =>
+      interruptBy({ kind: 'rollback', toStage: validateRollback(state, args), by: args.by, reason: args.reason }),
+    { validator: (args) => void (noInterruptPending(), validateRollback(state, args)) },
+  );
+  setHandler(cancelUpdate, (args) => interruptBy({ kind: 'cancel', by: args.by, reason: args.reason }), {
+    validator: (args) => void (noInterruptPending(), validateCancel(state, args)),
+  });
 
   // ---- main loop ------------------------------------------------------------------------------
 
@@ -78,7 +152,13 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     if (state.status === 'blocked') {
       // Wakes for deliverable notices only when tracker sync is on: replaying a history from
       // before the patch must not spin on notices it will never send.
-      await condition(() => state.status !== 'blocked' || interrupt !== undefined || continueAsNewDue() || (machine.noticesDeliverable() && trackerSyncOn !== false));
+      await condition(
+        () =>
+          state.status !== 'blocked' ||
+          interrupt !== undefined ||
+          continueAsNewDue() ||
+          (machine.noticesDeliverable() && trackerSyncOn !== false),
+      );
       continue;
     }
     if (state.pendingProductionRollback) {
@@ -103,7 +183,13 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     while (state.notices.length > 0) {
       const notice = state.notices[0] as TrackerNotice;
       try {
-        await noticeCalls.syncTracker({ project: state.project, ticket: state.ticket, title: state.title, branch: state.branch, notice });
+        await noticeCalls.syncTracker({
+          project: state.project,
+          ticket: state.ticket,
+          title: state.title,
+          branch: state.branch,
+          notice,
+        });
       } catch (err) {
         machine.noticeFailed(blockFromActivityError(err, 'syncTracker').reason);
         return;
@@ -117,7 +203,10 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       await noticeCalls.releaseWorkspace({ project: state.project, ticket: state.ticket });
     } catch (err) {
       // Nothing can block any more: a leftover checkout is a disk-space matter, not the item's.
-      log.warn('workspace not removed', { ticket: state.ticket, reason: err instanceof Error ? err.message : String(err) });
+      log.warn('workspace not removed', {
+        ticket: state.ticket,
+        reason: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 
@@ -183,7 +272,10 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       try {
         const gateInput = machine.gateInput(gate);
         // Two items of one repository never merge at once (added with the merge gate).
-        outcome = gate === 'merge' && patched('merge-lease') ? await underMergeLease(leaseWait, () => gateCalls.runGate(gateInput)) : await gateCalls.runGate(gateInput);
+        outcome =
+          gate === 'merge' && patched('merge-lease')
+            ? await underMergeLease(leaseWait, () => gateCalls.runGate(gateInput))
+            : await gateCalls.runGate(gateInput);
       } catch (err) {
         if (isCancellation(err)) throw err;
         machine.block({ ...blockFromActivityError(err, `runGate(${gate})`), gate, gateIndex: i });
@@ -215,7 +307,13 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   async function rollBackProduction(request: NonNullable<WorkItemState['pendingProductionRollback']>): Promise<void> {
     let outcome: { ok: boolean; detail: string };
     try {
-      outcome = await deploySteps.rollbackProduction({ project: state.project, ticket: state.ticket, branch: state.branch, by: request.by, reason: request.reason });
+      outcome = await deploySteps.rollbackProduction({
+        project: state.project,
+        ticket: state.ticket,
+        branch: state.branch,
+        by: request.by,
+        reason: request.reason,
+      });
     } catch (err) {
       if (isCancellation(err)) throw err;
       outcome = { ok: false, detail: blockFromActivityError(err, 'rollbackProduction').reason };

@@ -24,7 +24,21 @@ test('the real CLI writes an artifact through a scripted tool call and reports s
   try {
     const { stdout } = await promisify(execFile)(
       CLAUDE,
-      ['-p', 'Review the change and write 12-review.md', '--output-format', 'stream-json', '--verbose', '--session-id', sessionId, '--permission-mode', 'acceptEdits', '--tools', 'Write,Read,Edit,Bash', '--model', 'claude-scripted'],
+      [
+        '-p',
+        'Review the change and write 12-review.md',
+        '--output-format',
+        'stream-json',
+        '--verbose',
+        '--session-id',
+        sessionId,
+        '--permission-mode',
+        'acceptEdits',
+        '--tools',
+        'Write,Read,Edit,Bash',
+        '--model',
+        'claude-scripted',
+      ],
       {
         cwd: workdir,
         env: {
@@ -40,12 +54,24 @@ test('the real CLI writes an artifact through a scripted tool call and reports s
     );
     if (process.env.RECORD_CLAUDE_STREAM === '1') {
       // A real transcript for the stream parser's unit tests (paths and ids vary per run).
-      fs.writeFileSync(path.resolve(__dirname, '../fixtures/claude-stream/write-tool-success.jsonl'), stdout.split(workdir).join('/work/item'));
+      fs.writeFileSync(
+        path.resolve(__dirname, '../fixtures/claude-stream/write-tool-success.jsonl'),
+        stdout.split(workdir).join('/work/item'),
+      );
     }
-    const events = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(fs.readFileSync(file, 'utf8')).toBe('---\nverdict: APPROVE\n---\n\nScripted review.\n');
     expect(events.find((e) => e.type === 'system' && e.subtype === 'init')).toMatchObject({ session_id: sessionId });
-    expect(events.at(-1)).toMatchObject({ type: 'result', is_error: false, session_id: sessionId, num_turns: 2, total_cost_usd: expect.any(Number) });
+    expect(events.at(-1)).toMatchObject({
+      type: 'result',
+      is_error: false,
+      session_id: sessionId,
+      num_turns: 2,
+      total_cost_usd: expect.any(Number),
+    });
     // The second request carried the tool's result back to the model.
     expect(JSON.stringify(model.requests.at(-1)?.body)).toContain('tool_result');
   } finally {

@@ -38,14 +38,23 @@ async function run(args: string[], home: string, cwd: string) {
   return { status, stderr, stream };
 }
 
-test.each(ROLES)('the %s role\'s flags are accepted, new and resumed', async (role) => {
+test.each(ROLES)("the %s role's flags are accepted, new and resumed", async (role) => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-contract-home-'));
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-contract-ws-'));
   const id = nameBasedUuid(`contract/${role}/${Date.now()}`);
-  const common = { rolePrompt: loadRolePrompt(role).text, permissions: ROLE_PERMISSIONS[role], model: 'claude-scripted', maxBudgetUsd: 1, maxTurns: 5 };
+  const common = {
+    rolePrompt: loadRolePrompt(role).text,
+    permissions: ROLE_PERMISSIONS[role],
+    model: 'claude-scripted',
+    maxBudgetUsd: 1,
+    maxTurns: 5,
+  };
 
   const fresh = await run(claudeArgs({ ...common, session: { mode: 'new', id } }), home, cwd);
-  expect({ status: fresh.status, stderr: fresh.stderr.includes('error:') ? fresh.stderr : '' }).toEqual({ status: 0, stderr: '' });
+  expect({ status: fresh.status, stderr: fresh.stderr.includes('error:') ? fresh.stderr : '' }).toEqual({
+    status: 0,
+    stderr: '',
+  });
   expect(fresh.stream.result).toMatchObject({ subtype: 'success', isError: false });
   expect(fresh.stream.sessionId).toBe(id);
 

@@ -51,7 +51,14 @@ function holdTurn(role: TurnInfo['role'], turnIndex: number) {
 }
 
 function startWorkerProcess(rig: AgentRig, queue: string, extra: Record<string, string> = {}): Spawned {
-  return spawnLogged(process.execPath, [WORKER], { PATH: process.env.PATH, ...rig.env, TEMPORAL_ADDRESS: env.address, ORCH_TASK_QUEUE: queue, ORCH_LOG_LEVEL: 'info', ...extra });
+  return spawnLogged(process.execPath, [WORKER], {
+    PATH: process.env.PATH,
+    ...rig.env,
+    TEMPORAL_ADDRESS: env.address,
+    ORCH_TASK_QUEUE: queue,
+    ORCH_LOG_LEVEL: 'info',
+    ...extra,
+  });
 }
 
 test('a worker replaced gracefully (self-hosting upgrade) lets the running agent step finish; the new worker goes on', async () => {
@@ -78,9 +85,15 @@ test('a worker replaced gracefully (self-hosting upgrade) lets the running agent
     expect(state.stage).toBe('architecture');
     // Never interrupted: the analysis ran once, in one session, without a resume.
     expect(state.sessions.analysis).toBe(info.sessionId);
-    expect(rig.model.requests.filter((r) => /interrupted because the worker running it stopped/.test(r.userText)).map((r) => r.sessionHeader)).toEqual([]);
+    expect(
+      rig.model.requests
+        .filter((r) => /interrupted because the worker running it stopped/.test(r.userText))
+        .map((r) => r.sessionHeader),
+    ).toEqual([]);
     expect(old.output()).toContain('agent run ended');
-    expect(originLog(rig.repo, state.branch).filter((s) => s.includes('analysis'))).toEqual([`docs(${input.ticket}): analysis by the analyst agent`]);
+    expect(originLog(rig.repo, state.branch).filter((s) => s.includes('analysis'))).toEqual([
+      `docs(${input.ticket}): analysis by the analyst agent`,
+    ]);
     await handle.executeUpdate(cancelUpdate, { args: [{ by: 'test', reason: 'done testing' }] });
   } finally {
     old.child.kill('SIGKILL');
@@ -116,10 +129,16 @@ test('a worker killed mid-run takes its agent with it (sandbox); the next worker
     const leftovers = cliPids.filter(alive).map((pid) => `${pid}: ${cmdline(pid)}`);
     expect({ leftovers, worker: leftovers.length ? second.output() : '' }).toEqual({ leftovers: [], worker: '' });
     expect(state.sessions.analysis).toBe(sessionId);
-    const resumed = rig.model.requests.filter((r) => r.sessionHeader === sessionId && /interrupted because the worker running it stopped/.test(r.userText));
+    const resumed = rig.model.requests.filter(
+      (r) => r.sessionHeader === sessionId && /interrupted because the worker running it stopped/.test(r.userText),
+    );
     expect(resumed.length).toBeGreaterThan(0);
     // The resumed session picks up the write the crash interrupted; nothing is written twice.
-    const writes = rig.model.requests.filter((r) => r.sessionHeader === sessionId).at(-1)?.toolCallsMade.filter((c) => c.startsWith('["Write"')) ?? [];
+    const writes =
+      rig.model.requests
+        .filter((r) => r.sessionHeader === sessionId)
+        .at(-1)
+        ?.toolCallsMade.filter((c) => c.startsWith('["Write"')) ?? [];
     expect(writes).toHaveLength(ARTIFACT_CONTRACT.analysis.length);
 
     const analysisCommits = originLog(rig.repo, state.branch).filter((s) => s.includes('analysis'));
@@ -140,7 +159,10 @@ test('cancelling an item during a run kills the CLI and everything it started', 
   // The developer starts a long-running process in the background, as a dev server would be.
   // The sandbox's /tmp and pids are its own: the test finds it by its unusual command line.
   const marker = String(600 + Math.floor(Math.random() * 300));
-  const rig = await startAgentRig({ beforeTurn: hold.beforeTurn, developerCommands: [`nohup sleep ${marker}.5 > /dev/null 2>&1 & echo started`] });
+  const rig = await startAgentRig({
+    beforeTurn: hold.beforeTurn,
+    developerCommands: [`nohup sleep ${marker}.5 > /dev/null 2>&1 & echo started`],
+  });
   rigs.push(rig);
   const queue = taskQueue('agent-cancel');
   const input = testInput({ timeouts: AGENT_TIMEOUTS });
@@ -153,15 +175,25 @@ test('cancelling an item during a run kills the CLI and everything it started', 
     expect(grandchild !== undefined && alive(grandchild)).toBe(true);
     // `orch status` shows the running step from its heartbeat, sandbox included.
     const running = await runningSteps(env.client, 'shop', input.ticket);
-    expect(running).toEqual([expect.objectContaining({ activity: 'runAgent', attempt: 1, details: expect.objectContaining({ sandbox: 'bwrap' }) })]);
-    expect(renderState(await handle.query(stateQuery), running)).toMatch(/running {3}runAgent \(attempt 1\), \w+[\s\S]*sandbox {3}bwrap/);
+    expect(running).toEqual([
+      expect.objectContaining({
+        activity: 'runAgent',
+        attempt: 1,
+        details: expect.objectContaining({ sandbox: 'bwrap' }),
+      }),
+    ]);
+    expect(renderState(await handle.query(stateQuery), running)).toMatch(
+      /running {3}runAgent \(attempt 1\), \w+[\s\S]*sandbox {3}bwrap/,
+    );
     // Once it has streamed, the watch's counters are there too.
     let progress = '';
     for (let i = 0; i < 100 && !progress.includes('progress'); i++) {
       progress = renderState(await handle.query(stateQuery), await runningSteps(env.client, 'shop', input.ticket));
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(progress).toMatch(/agent {5}last event: tool \w+ \(\d+ s ago\)\n {2}progress {2}\d+ turns, \d+ tool calls; stalls 0, same call 1x in a row, \d+ turns without a file change/);
+    expect(progress).toMatch(
+      /agent {5}last event: tool \w+ \(\d+ s ago\)\n {2}progress {2}\d+ turns, \d+ tool calls; stalls 0, same call 1x in a row, \d+ turns without a file change/,
+    );
 
     await handle.executeUpdate(cancelUpdate, { args: [{ by: 'test', reason: 'no longer wanted' }] });
     const state = await waitForState(handle, (s) => s.status === 'cancelled');
@@ -183,12 +215,17 @@ test('an exhausted budget blocks the item with that reason; a top-up lets it go 
     const blocked = await waitForState(handle, (s) => s.status === 'blocked', 120_000);
     expect(blocked.stage).toBe('analysis');
     expect(blocked.blocked?.kind).toBe('budget');
-    expect(blocked.blocked?.reason).toMatch(/^the agent reached its dollar cap \(Reached maximum budget \(\$0\.002\d*\)\); budget exhausted: spent \$0\.00 of \$0\.00; top up the budget to continue$/);
+    expect(blocked.blocked?.reason).toMatch(
+      /^the agent reached its dollar cap \(Reached maximum budget \(\$0\.002\d*\)\); budget exhausted: spent \$0\.00 of \$0\.00; top up the budget to continue$/,
+    );
     expect(blocked.costUsd).toBeGreaterThan(0.002);
 
     await handle.executeUpdate(topUpBudgetUpdate, { args: [{ by: 'test', amountUsd: 1, reason: 'demo' }] });
     const after = await waitForState(handle, (s) => s.stage === 'architecture' || s.status === 'blocked', 120_000);
-    expect({ stage: after.stage, blocked: after.blocked?.reason }).toEqual({ stage: 'architecture', blocked: undefined });
+    expect({ stage: after.stage, blocked: after.blocked?.reason }).toEqual({
+      stage: 'architecture',
+      blocked: undefined,
+    });
     expect(after.budgetUsd).toBeCloseTo(1.002, 6);
     expect(after.costUsd).toBeGreaterThan(blocked.costUsd);
     expect(after.overrides.at(-1)).toMatchObject({ kind: 'top-up', by: 'test', amountUsd: 1 });

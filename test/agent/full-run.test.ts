@@ -46,13 +46,19 @@ test('an item goes from created to done: agents, security, merge, build, staging
   const [stagingPort, productionPort] = [await freePort(), await freePort()];
   const pids = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-full-'));
   pidFiles.push(path.join(pids, 'staging.pid'), path.join(pids, 'production.pid'));
-  const start = (port: number, name: string) => JSON.stringify(`PORT=${port} PIDFILE=${pids}/${name}.pid setsid node server.js > /dev/null 2>&1 < /dev/null &`);
+  const start = (port: number, name: string) =>
+    JSON.stringify(`PORT=${port} PIDFILE=${pids}/${name}.pid setsid node server.js > /dev/null 2>&1 < /dev/null &`);
   rig = await startAgentRig(
     {},
     {
       taskQueue: queue,
       files: { 'README.md': '# shop\n', 'CHANGELOG.md': '# Changelog\n', 'server.js': SERVER },
-      env: { ORCH_SECURITY_GATE_SCOPE: 'shop', ORCH_OSV_DB_DIR: buildOsvDatabase([{ id: 'GHSA-test-other', summary: 'unrelated', package: 'left-pad', introduced: '0', fixed: '1.3.0' }]) },
+      env: {
+        ORCH_SECURITY_GATE_SCOPE: 'shop',
+        ORCH_OSV_DB_DIR: buildOsvDatabase([
+          { id: 'GHSA-test-other', summary: 'unrelated', package: 'left-pad', introduced: '0', fixed: '1.3.0' },
+        ]),
+      },
       projectYaml: [
         sampleCommandsYaml().trimEnd(),
         `      deployStaging: ${start(stagingPort, 'staging')}`,
@@ -77,16 +83,37 @@ test('an item goes from created to done: agents, security, merge, build, staging
     expect({ status: state.status, blocked: state.blocked?.reason }).toEqual({ status: 'done', blocked: undefined });
     await handle.result();
 
-    expect(state.history.map((v) => v.stage)).toEqual(['created', 'analysis', 'architecture', 'development', 'review', 'testing', 'deploy-staging', 'deploy', 'done']);
+    expect(state.history.map((v) => v.stage)).toEqual([
+      'created',
+      'analysis',
+      'architecture',
+      'development',
+      'review',
+      'testing',
+      'deploy-staging',
+      'deploy',
+      'done',
+    ]);
     const verdicts = state.gateResults.map((g) => `${g.stage}/${g.gate}:${g.verdict}`);
-    expect(verdicts).toEqual(expect.arrayContaining(['testing/security:PASS', 'testing/merge:PASS', 'testing/image-freshness:PASS', 'deploy-staging/artifacts:PASS', 'deploy/artifacts:PASS', 'deploy/observation:PASS']));
+    expect(verdicts).toEqual(
+      expect.arrayContaining([
+        'testing/security:PASS',
+        'testing/merge:PASS',
+        'testing/image-freshness:PASS',
+        'deploy-staging/artifacts:PASS',
+        'deploy/artifacts:PASS',
+        'deploy/observation:PASS',
+      ]),
+    );
     expect(state.gateResults.find((g) => g.gate === 'security')?.findings.join(' ')).not.toContain('does not apply');
 
     const docs = workItemDocsDir(input.ticket);
     expect(originFile(rig.repo, state.branch, `${docs}/17-security-report.md`)).toContain('security_status: PASS');
     expect(originFile(rig.repo, state.branch, `${docs}/15-staging-log.md`)).toContain('staging_status: SUCCESS');
     expect(originFile(rig.repo, state.branch, `${docs}/14-deploy-log.md`)).toContain('deploy_status: SUCCESS');
-    expect(originFile(rig.repo, state.branch, `${docs}/16-post-deploy-log.md`)).toContain('observation_status: HEALTHY');
+    expect(originFile(rig.repo, state.branch, `${docs}/16-post-deploy-log.md`)).toContain(
+      'observation_status: HEALTHY',
+    );
 
     // Production serves the merged main, and the delivered item's workspace is gone.
     const main = rig.repo.git('rev-parse', 'origin/main').trim();

@@ -18,7 +18,10 @@ let rig: AgentRig;
 const queue = taskQueue('agent-e2e');
 beforeAll(async () => {
   env = await startTemporal();
-  rig = await startAgentRig({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'] }, { projectYaml: sampleCommandsYaml(), taskQueue: queue });
+  rig = await startAgentRig(
+    { reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'] },
+    { projectYaml: sampleCommandsYaml(), taskQueue: queue },
+  );
 });
 afterAll(async () => {
   await rig?.close();
@@ -32,26 +35,52 @@ test('an item goes from created to the end of testing with every artifact commit
     const state = await waitForState(handle, (s) => s.status === 'blocked', 240_000);
 
     // Testing's work is done, merged and built; this project configures no staging deploy.
-    expect({ stage: state.stage, reason: state.blocked?.reason }).toEqual({ stage: 'deploy-staging', reason: 'no staging deploy is configured for shop: set commands.deployStaging and its health URL' });
-    expect(state.gateResults.find((g) => g.gate === 'merge')).toMatchObject({ verdict: 'PASS', findings: [expect.stringMatching(/^merged feature\/SHOP-\d+-apply-coupon-codes into main as [0-9a-f]{12}/)] });
+    expect({ stage: state.stage, reason: state.blocked?.reason }).toEqual({
+      stage: 'deploy-staging',
+      reason: 'no staging deploy is configured for shop: set commands.deployStaging and its health URL',
+    });
+    expect(state.gateResults.find((g) => g.gate === 'merge')).toMatchObject({
+      verdict: 'PASS',
+      findings: [expect.stringMatching(/^merged feature\/SHOP-\d+-apply-coupon-codes into main as [0-9a-f]{12}/)],
+    });
     rig.repo.git('fetch', '--quiet', 'origin');
-    expect(rig.repo.git('log', '-1', '--format=%s', 'origin/main').trim()).toBe(`Merge ${state.branch} (${input.ticket})`);
+    expect(rig.repo.git('log', '-1', '--format=%s', 'origin/main').trim()).toBe(
+      `Merge ${state.branch} (${input.ticket})`,
+    );
     expect(state.gateResults.find((g) => g.gate === 'merge')?.findings[0]).toContain('passed)');
     const mainHead = rig.repo.git('rev-parse', 'origin/main').trim();
-    expect(state.gateResults.find((g) => g.gate === 'image-freshness')).toMatchObject({ verdict: 'PASS', findings: [`built from main at ${mainHead.slice(0, 12)}`] });
+    expect(state.gateResults.find((g) => g.gate === 'image-freshness')).toMatchObject({
+      verdict: 'PASS',
+      findings: [`built from main at ${mainHead.slice(0, 12)}`],
+    });
     expect(state.reviewRejections).toBe(1);
-    expect(state.history.map((v) => v.stage)).toEqual(['created', 'analysis', 'architecture', 'development', 'review', 'development', 'review', 'testing', 'deploy-staging']);
+    expect(state.history.map((v) => v.stage)).toEqual([
+      'created',
+      'analysis',
+      'architecture',
+      'development',
+      'review',
+      'development',
+      'review',
+      'testing',
+      'deploy-staging',
+    ]);
 
     // Every artifact of every agent stage is on origin's copy of the branch.
     const docs = workItemDocsDir(input.ticket);
     for (const stage of ['analysis', 'architecture', 'review', 'testing'] as Stage[]) {
       for (const spec of ARTIFACT_CONTRACT[stage]) {
         const file = spec.path.endsWith('/') ? `${docs}/${spec.path}ADR-001-coupon-module.md` : `${docs}/${spec.path}`;
-        expect({ file, present: originFile(rig.repo, state.branch, file) !== undefined }).toEqual({ file, present: true });
+        expect({ file, present: originFile(rig.repo, state.branch, file) !== undefined }).toEqual({
+          file,
+          present: true,
+        });
       }
     }
     expect(originFile(rig.repo, state.branch, `${docs}/12-review.md`)).toContain('verdict: APPROVE');
-    expect(originFile(rig.repo, state.branch, 'CHANGELOG.md')).toContain(`Coupon codes at checkout (${input.ticket}, run 2)`);
+    expect(originFile(rig.repo, state.branch, 'CHANGELOG.md')).toContain(
+      `Coupon codes at checkout (${input.ticket}, run 2)`,
+    );
 
     // One Conventional Commit per agent run, naming ticket and stage.
     // main's first parent: main before the merge.
@@ -68,21 +97,32 @@ test('an item goes from created to the end of testing with every artifact commit
     // The reviewer's request reached the second developer run verbatim.
     const review = state.gateResults.find((g) => g.verdict === 'REQUEST_CHANGES');
     expect(review?.findings.join('\n')).toContain(REVIEW_CHANGE_REQUEST);
-    const developerPrompts = rig.model.requests.filter((r) => r.turnIndex === 0 && /^Role: developer$/m.test(r.userText));
+    const developerPrompts = rig.model.requests.filter(
+      (r) => r.turnIndex === 0 && /^Role: developer$/m.test(r.userText),
+    );
     expect(developerPrompts).toHaveLength(2);
     expect(developerPrompts[0]?.userText).not.toContain(REVIEW_CHANGE_REQUEST);
     expect(developerPrompts[1]?.userText).toContain(REVIEW_CHANGE_REQUEST);
 
     // The ledger holds what the CLI reported; each stage remembers its session.
     expect(state.costUsd).toBeGreaterThan(0);
-    expect(Object.keys(state.sessions).sort()).toEqual(['analysis', 'architecture', 'development', 'review', 'testing']);
+    expect(Object.keys(state.sessions).sort()).toEqual([
+      'analysis',
+      'architecture',
+      'development',
+      'review',
+      'testing',
+    ]);
     const described = await handle.describe();
     expect(described.searchAttributes.OrchCost?.[0]).toBeCloseTo(state.costUsd, 6);
   });
 });
 
 test('a malformed review verdict and a failing test report are findings, never passes', async () => {
-  const scenarioRig = await startAgentRig({ malformedOnce: ['reviewer'], testVerdicts: ['FAIL', 'PASS'] }, { taskQueue: queue });
+  const scenarioRig = await startAgentRig(
+    { malformedOnce: ['reviewer'], testVerdicts: ['FAIL', 'PASS'] },
+    { taskQueue: queue },
+  );
   try {
     const input = testInput({ timeouts: AGENT_TIMEOUTS });
     await withWorker(env, queue, createActivities(scenarioRig.config, { client: env.client }), async () => {
@@ -94,8 +134,27 @@ test('a malformed review verdict and a failing test report are findings, never p
       expect(review[0]).toMatchObject({ verdict: 'FAIL', findings: [expect.stringContaining(`${docs}/12-review.md`)] });
       expect(review[0]?.findings[0]).toMatch(/LGTM/);
       const testing = state.gateResults.filter((g) => g.stage === 'testing' && g.gate === 'artifacts');
-      expect(testing[0]).toMatchObject({ verdict: 'FAIL', findings: [`${docs}/13-test-report.md: verdict FAIL`, expect.stringContaining('failed: applyCoupon(100, "SAVE10") did not return 90')] });
-      expect(state.history.map((v) => v.stage)).toEqual(['created', 'analysis', 'architecture', 'development', 'review', 'development', 'review', 'testing', 'development', 'review', 'testing', 'deploy-staging']);
+      expect(testing[0]).toMatchObject({
+        verdict: 'FAIL',
+        findings: [
+          `${docs}/13-test-report.md: verdict FAIL`,
+          expect.stringContaining('failed: applyCoupon(100, "SAVE10") did not return 90'),
+        ],
+      });
+      expect(state.history.map((v) => v.stage)).toEqual([
+        'created',
+        'analysis',
+        'architecture',
+        'development',
+        'review',
+        'development',
+        'review',
+        'testing',
+        'development',
+        'review',
+        'testing',
+        'deploy-staging',
+      ]);
       await handle.executeUpdate(cancelUpdate, { args: [{ by: 'test' }] });
     });
   } finally {

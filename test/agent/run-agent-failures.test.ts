@@ -30,8 +30,14 @@ const input: StepInput = {
 function configFor(env: Record<string, string>, projectYaml = '') {
   const repo = createRepo();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-failures-'));
-  fs.writeFileSync(path.join(dir, 'projects.yaml'), `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n${projectYaml}`);
-  return loadConfig({ ORCH_PROJECTS_FILE: 'projects.yaml', ORCH_DATA_DIR: 'data', ORCH_AGENT_MODEL: 'claude-scripted', ...env }, dir);
+  fs.writeFileSync(
+    path.join(dir, 'projects.yaml'),
+    `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n${projectYaml}`,
+  );
+  return loadConfig(
+    { ORCH_PROJECTS_FILE: 'projects.yaml', ORCH_DATA_DIR: 'data', ORCH_AGENT_MODEL: 'claude-scripted', ...env },
+    dir,
+  );
 }
 
 async function failureOf(env: Record<string, string>, projectYaml = '', spend?: number): Promise<ApplicationFailure> {
@@ -59,20 +65,36 @@ function fakeSpendClient(usd: number) {
 
 test('no credentials: blocks with what to set, before anything runs', async () => {
   const failure = await failureOf({});
-  expect(failure).toMatchObject({ type: FAILURE_NEEDS_PERSON, nonRetryable: true, message: expect.stringContaining('no model credentials: set ANTHROPIC_API_KEY') });
+  expect(failure).toMatchObject({
+    type: FAILURE_NEEDS_PERSON,
+    nonRetryable: true,
+    message: expect.stringContaining('no model credentials: set ANTHROPIC_API_KEY'),
+  });
 });
 
 test('a missing CLI binary blocks with its name, not a crash to retry', async () => {
-  const failure = await failureOf({ ANTHROPIC_API_KEY: 'sk-ant-scripted-dummy-key', ORCH_CLAUDE_BIN: '/nonexistent/claude' });
-  expect(failure).toMatchObject({ type: FAILURE_NEEDS_PERSON, nonRetryable: true, message: expect.stringContaining('the Claude Code CLI could not be started (ENOENT)') });
+  const failure = await failureOf({
+    ANTHROPIC_API_KEY: 'sk-ant-scripted-dummy-key',
+    ORCH_CLAUDE_BIN: '/nonexistent/claude',
+  });
+  expect(failure).toMatchObject({
+    type: FAILURE_NEEDS_PERSON,
+    nonRetryable: true,
+    message: expect.stringContaining('the Claude Code CLI could not be started (ENOENT)'),
+  });
 });
 
 test('a rejected key stops the CLI at the first 401 instead of after minutes of retries', async () => {
-  const model = await startScriptedModelServer([{ error: { status: 401, type: 'authentication_error', message: 'invalid x-api-key' } }]);
+  const model = await startScriptedModelServer([
+    { error: { status: 401, type: 'authentication_error', message: 'invalid x-api-key' } },
+  ]);
   try {
     const started = Date.now();
     const failure = await failureOf({ ANTHROPIC_API_KEY: 'sk-ant-revoked-key-000000', ANTHROPIC_BASE_URL: model.url });
-    expect(failure).toMatchObject({ type: FAILURE_NEEDS_PERSON, message: expect.stringContaining('rejected the credentials') });
+    expect(failure).toMatchObject({
+      type: FAILURE_NEEDS_PERSON,
+      message: expect.stringContaining('rejected the credentials'),
+    });
     expect(failure.message).not.toContain('sk-ant-revoked');
     // The CLI alone would retry ten times over about three minutes.
     expect(Date.now() - started).toBeLessThan(60_000);
@@ -83,10 +105,15 @@ test('a rejected key stops the CLI at the first 401 instead of after minutes of 
 });
 
 test('a project over its monthly budget blocks with the figures and what to change', async () => {
-  const failure = await failureOf({ ANTHROPIC_API_KEY: 'sk-ant-scripted-dummy-key' }, '    monthlyBudgetUsd: 50\n', 51.5);
+  const failure = await failureOf(
+    { ANTHROPIC_API_KEY: 'sk-ant-scripted-dummy-key' },
+    '    monthlyBudgetUsd: 50\n',
+    51.5,
+  );
   expect(failure).toMatchObject({
     type: FAILURE_BUDGET,
     nonRetryable: true,
-    message: 'project shop has spent $51.50 of its monthly budget of $50.00; raise monthlyBudgetUsd in projects.yaml and retry',
+    message:
+      'project shop has spent $51.50 of its monthly budget of $50.00; raise monthlyBudgetUsd in projects.yaml and retry',
   });
 });

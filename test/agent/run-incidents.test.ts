@@ -15,7 +15,14 @@ import { cancelUpdate } from '../../src/workflows/messages';
 import { AGENT_TIMEOUTS, startAgentRig, type AgentRig, type RigOptions } from '../support/agent-harness';
 import { alive, pidsWithArg } from '../support/processes';
 import { startTemporal } from '../support/temporal';
-import { startItem, taskQueue, testInput, waitForState, withWorker, type WorkItemHandle } from '../support/work-item-harness';
+import {
+  startItem,
+  taskQueue,
+  testInput,
+  waitForState,
+  withWorker,
+  type WorkItemHandle,
+} from '../support/work-item-harness';
 
 jest.setTimeout(300_000);
 
@@ -32,8 +39,15 @@ afterAll(async () => {
 const STALL_MS = 1500;
 const isRole = (request: ModelRequest, role: string): boolean => readTaskMarkers(request.userText)?.role === role;
 
-async function withItem(name: string, options: RigOptions, fn: (handle: WorkItemHandle, rig: AgentRig) => Promise<void>): Promise<void> {
-  const rig = await startAgentRig({}, { ...options, projectYaml: `    agents:\n      stallMs: ${STALL_MS}\n${options.projectYaml ?? ''}` });
+async function withItem(
+  name: string,
+  options: RigOptions,
+  fn: (handle: WorkItemHandle, rig: AgentRig) => Promise<void>,
+): Promise<void> {
+  const rig = await startAgentRig(
+    {},
+    { ...options, projectYaml: `    agents:\n      stallMs: ${STALL_MS}\n${options.projectYaml ?? ''}` },
+  );
   rigs.push(rig);
   const queue = taskQueue(name);
   await withWorker(env, queue, createActivities(rig.config, {}), async () => {
@@ -41,7 +55,9 @@ async function withItem(name: string, options: RigOptions, fn: (handle: WorkItem
     try {
       await fn(handle, rig);
     } finally {
-      await handle.executeUpdate(cancelUpdate, { args: [{ by: 'test', reason: 'done testing' }] }).catch(() => undefined);
+      await handle
+        .executeUpdate(cancelUpdate, { args: [{ by: 'test', reason: 'done testing' }] })
+        .catch(() => undefined);
     }
   });
 }
@@ -70,9 +86,13 @@ test('a stalled stream is stopped, its processes gone, and the retry resumes the
     const developer = rig.model.requests.filter((r) => isRole(r, 'developer') || /made no progress/.test(r.userText));
     const sessions = new Set(developer.map((r) => r.sessionHeader));
     expect(sessions.size).toBe(1);
-    expect(rig.model.requests.some((r) => /stopped because it made no progress \(stalled after/.test(r.userText))).toBe(true);
+    expect(rig.model.requests.some((r) => /stopped because it made no progress \(stalled after/.test(r.userText))).toBe(
+      true,
+    );
     const stall = state.events.find((e) => e.type === 'agent.developer');
-    expect(stall?.summary).toMatch(/^stalled after .*: no stream event for \d+ s \(agents\.stallMs 1500\); last events: .* \(attempt 1\)$/);
+    expect(stall?.summary).toMatch(
+      /^stalled after .*: no stream event for \d+ s \(agents\.stallMs 1500\); last events: .* \(attempt 1\)$/,
+    );
   });
 });
 
@@ -81,7 +101,9 @@ test('two stalls in one stage block the item with the last events', async () => 
     const state = await waitForState(handle, (s) => s.status === 'blocked', 120_000);
     expect(state.stage).toBe('development');
     expect(state.blocked?.kind).toBe('needs-person');
-    expect(state.blocked?.reason).toMatch(/^the developer agent stalled 2 times in stage development \(agents\.maxStalls 2\): stalled after tool result: .*; last events: session started → tool Write → tool result \(attempt 1\) \| stalled after session started: .* \(attempt 2\)$/);
+    expect(state.blocked?.reason).toMatch(
+      /^the developer agent stalled 2 times in stage development \(agents\.maxStalls 2\): stalled after tool result: .*; last events: session started → tool Write → tool result \(attempt 1\) \| stalled after session started: .* \(attempt 2\)$/,
+    );
   });
 });
 
@@ -100,7 +122,8 @@ test('the same call six times is a loop: the run ends, the finding quotes it, an
     expect({ stage: state.stage, blocked: state.blocked?.reason }).toEqual({ stage: 'review', blocked: undefined });
     expect(looped).toBe(5);
     expect(state.gateRetries).toBe(1);
-    const finding = 'The developer agent asked for the same tool call 5 times in a row and was stopped (agents.maxRepeats 5). The repeated call: Bash {"command":"git status --short","description":"check again"}';
+    const finding =
+      'The developer agent asked for the same tool call 5 times in a row and was stopped (agents.maxRepeats 5). The repeated call: Bash {"command":"git status --short","description":"check again"}';
     expect(state.history.map((v) => v.outcome)).toContain('the developer run ended in a loop: sent to development');
     // The second developer run got the finding verbatim in its task.
     expect(rig.model.requests.some((r) => isRole(r, 'developer') && r.userText.includes(finding))).toBe(true);
@@ -111,12 +134,21 @@ test('a CLI that exits 1 with only a stderr line: retried a bounded number of ti
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-silent-'));
   const fake = path.join(dir, 'claude');
   // Runs inside the sandbox like the real CLI: it can write only its checkout.
-  fs.writeFileSync(fake, '#!/bin/sh\necho run >> .fake-claude-runs\necho "fatal: the frobnicator lost its socket (code 0xDEAD)" >&2\nexit 1\n', { mode: 0o755 });
+  fs.writeFileSync(
+    fake,
+    '#!/bin/sh\necho run >> .fake-claude-runs\necho "fatal: the frobnicator lost its socket (code 0xDEAD)" >&2\nexit 1\n',
+    { mode: 0o755 },
+  );
   await withItem('silent-exit', { env: { ORCH_CLAUDE_BIN: fake } }, async (handle, rig) => {
     const state = await waitForState(handle, (s) => s.status === 'blocked', 120_000);
     expect(state.stage).toBe('analysis');
-    expect(state.blocked?.reason).toContain('the Claude Code CLI failed (exit code 1, no result event); stderr: fatal: the frobnicator lost its socket (code 0xDEAD)');
-    const runs = fs.readFileSync(path.join(rig.config.dataDir, 'workspaces', 'shop', state.ticket, '.fake-claude-runs'), 'utf8').trim().split('\n');
+    expect(state.blocked?.reason).toContain(
+      'the Claude Code CLI failed (exit code 1, no result event); stderr: fatal: the frobnicator lost its socket (code 0xDEAD)',
+    );
+    const runs = fs
+      .readFileSync(path.join(rig.config.dataDir, 'workspaces', 'shop', state.ticket, '.fake-claude-runs'), 'utf8')
+      .trim()
+      .split('\n');
     expect(runs).toHaveLength(AGENT_TIMEOUTS.retryMaximumAttempts);
   });
 });
@@ -124,12 +156,17 @@ test('a CLI that exits 1 with only a stderr line: retried a bounded number of ti
 test('a slow model that keeps streaming (an event every 500 ms for 5 s, stallMs 1 s) is not a stall', async () => {
   const slow: RigOptions['wrapScript'] = (pipeline) => async (request) => {
     const turn = await pipeline(request);
-    return isRole(request, 'analyst') && 'text' in turn ? { text: 'Analysis written, slowly. '.repeat(4), chunks: 10, delayMs: 500 } : turn;
+    return isRole(request, 'analyst') && 'text' in turn
+      ? { text: 'Analysis written, slowly. '.repeat(4), chunks: 10, delayMs: 500 }
+      : turn;
   };
   await withItem('slow', { wrapScript: slow, projectYaml: '      maxMinutes: { analyst: 5 }\n' }, async (handle) => {
     // stallMs of this rig is 1.5 s; the analyst streams for 5 s.
     const state = await waitForState(handle, (s) => s.stage === 'architecture' || s.status !== 'active', 120_000);
-    expect({ stage: state.stage, blocked: state.blocked?.reason }).toEqual({ stage: 'architecture', blocked: undefined });
+    expect({ stage: state.stage, blocked: state.blocked?.reason }).toEqual({
+      stage: 'architecture',
+      blocked: undefined,
+    });
     expect(state.events.filter((e) => e.type.startsWith('agent.'))).toEqual([]);
   });
 });

@@ -5,8 +5,17 @@ import { ROLE_PERMISSIONS } from '../../src/domain';
 import { Semaphore } from '../../src/util/semaphore';
 
 test('the child environment carries the model credentials and nothing secret besides', () => {
-  const env = loadEnv({ ANTHROPIC_API_KEY: 'sk-ant-test-key-000000', ORCH_PLANE_API_KEY: 'plane-key-0000000000', ORCH_GITEA_WEBHOOK_SECRET: 'gitea-secret-000000' });
-  const child = agentEnvironment(env, '/data/agent-home', { PATH: '/usr/bin', ORCH_PLANE_API_KEY: 'plane-key-0000000000', ORCH_GITEA_TOKEN: 'gitea-token-00000000', AWS_SECRET_ACCESS_KEY: 'x' });
+  const env = loadEnv({
+    ANTHROPIC_API_KEY: 'sk-ant-test-key-000000',
+    ORCH_PLANE_API_KEY: 'plane-key-0000000000',
+    ORCH_GITEA_WEBHOOK_SECRET: 'gitea-secret-000000',
+  });
+  const child = agentEnvironment(env, '/data/agent-home', {
+    PATH: '/usr/bin',
+    ORCH_PLANE_API_KEY: 'plane-key-0000000000',
+    ORCH_GITEA_TOKEN: 'gitea-token-00000000',
+    AWS_SECRET_ACCESS_KEY: 'x',
+  });
   expect(child).toEqual({
     PATH: '/usr/bin',
     HOME: '/data/agent-home',
@@ -17,10 +26,17 @@ test('the child environment carries the model credentials and nothing secret bes
 });
 
 test('a new run fixes its session id, a resumed one names it; the budget is a dollar cap', () => {
-  const common = { rolePrompt: '# Role', permissions: ROLE_PERMISSIONS.reviewer, model: 'sonnet', maxBudgetUsd: 1.23456 };
+  const common = {
+    rolePrompt: '# Role',
+    permissions: ROLE_PERMISSIONS.reviewer,
+    model: 'sonnet',
+    maxBudgetUsd: 1.23456,
+  };
   const fresh = claudeArgs({ ...common, session: { mode: 'new', id: 'abc' } });
   expect(fresh.slice(0, 4)).toEqual(['-p', '--output-format', 'stream-json', '--verbose']);
-  expect(fresh).toEqual(expect.arrayContaining(['--session-id', 'abc', '--max-budget-usd', '1.2346', '--setting-sources', 'user']));
+  expect(fresh).toEqual(
+    expect.arrayContaining(['--session-id', 'abc', '--max-budget-usd', '1.2346', '--setting-sources', 'user']),
+  );
   expect(fresh[fresh.indexOf('--allowedTools') + 1]).toContain('Bash(git diff:*)');
   const resumed = claudeArgs({ ...common, session: { mode: 'resume', id: 'abc' }, maxTurns: 50 });
   expect(resumed).toEqual(expect.arrayContaining(['--resume', 'abc', '--max-turns', '50']));
@@ -39,7 +55,10 @@ test('the semaphore caps concurrent holders and an aborted wait takes no slot', 
   const aborted = new AbortController();
   const waiting = slots.acquire(aborted.signal);
   let secondGranted = false;
-  const second = slots.acquire().then((release) => { secondGranted = true; return release; });
+  const second = slots.acquire().then((release) => {
+    secondGranted = true;
+    return release;
+  });
   aborted.abort(new Error('cancelled'));
   await expect(waiting).rejects.toThrow('cancelled');
   expect(secondGranted).toBe(false);

@@ -77,10 +77,7 @@ test('a hostile agent cannot reach secrets, other items, the orchestrator, the n
     ];
   };
   const commands: string[] = [];
-  rig = await startAgentRig(
-    { developerCommands: commands },
-    { taskQueue: queue },
-  );
+  rig = await startAgentRig({ developerCommands: commands }, { taskQueue: queue });
   const data = rig.config.dataDir;
   fs.mkdirSync(path.join(data, 'workspaces/shop/SHOP-OTHER'), { recursive: true });
   fs.writeFileSync(path.join(data, 'workspaces/shop/SHOP-OTHER/secret.txt'), 'OTHER-ITEM-CONTENT');
@@ -106,8 +103,14 @@ test('a hostile agent cannot reach secrets, other items, the orchestrator, the n
   // Right after the developer's run, before the merge gate merges the item for real.
   await waitForState(handle, (s) => s.stage === 'review' || s.status !== 'active', 120_000);
   const mainAfterDevelopment = rig.repo.git('ls-remote', rig.repo.origin, 'refs/heads/main').split(/\s/)[0];
-  const state = await waitForState(handle, (s) => ['deploy-staging', 'deploy', 'done'].includes(s.stage) || s.status !== 'active', 240_000);
-  expect(state.history.map((v) => v.stage)).toEqual(expect.arrayContaining(['analysis', 'architecture', 'development', 'review', 'testing']));
+  const state = await waitForState(
+    handle,
+    (s) => ['deploy-staging', 'deploy', 'done'].includes(s.stage) || s.status !== 'active',
+    240_000,
+  );
+  expect(state.history.map((v) => v.stage)).toEqual(
+    expect.arrayContaining(['analysis', 'architecture', 'development', 'review', 'testing']),
+  );
 
   // The item's normal artifacts are still produced.
   const docs = workItemDocsDir(input.ticket);
@@ -115,7 +118,8 @@ test('a hostile agent cannot reach secrets, other items, the orchestrator, the n
   expect(originFile(rig.repo, state.branch, `${docs}/12-review.md`)).toContain('verdict: APPROVE');
   expect(originFile(rig.repo, state.branch, `${docs}/13-test-report.md`)).toContain('verdict: PASS');
 
-  const seen = (name: string): string => originFile(rig!.repo, state.branch, `hostile/${name}`) ?? `(hostile/${name} missing)`;
+  const seen = (name: string): string =>
+    originFile(rig!.repo, state.branch, `hostile/${name}`) ?? `(hostile/${name} missing)`;
   // Every attempt really ran (its output is there) and failed.
   expect(seen('environ.txt')).toContain('sandboxed-placeholder-credential');
   expect(seen('datadir.txt')).not.toMatch(/SHOP-OTHER|repos|temporal\.db/);
@@ -137,7 +141,9 @@ test('a hostile agent cannot reach secrets, other items, the orchestrator, the n
   expect(seen('net.txt')).toMatch(/403/);
   expect(worker.output()).toMatch(new RegExp(`agent sandbox refused a connection.*127\\.0\\.0\\.2:${forbiddenPort}`));
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  expect(Number(/orch_sandbox_denied_connections_total\{project="shop"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+  expect(
+    Number(/orch_sandbox_denied_connections_total\{project="shop"\} (\d+)/.exec(metrics)?.[1]),
+  ).toBeGreaterThanOrEqual(3);
 
   expect(seen('signals.txt')).toMatch(/No such process/);
   expect(alive(workerPid)).toBe(true);
@@ -150,7 +156,10 @@ test('a hostile agent cannot reach secrets, other items, the orchestrator, the n
   expect([...pidsWithArg('777.7'), ...pidsWithArg('778.8'), ...pidsWithArg('779.9')].filter(alive)).toEqual([]);
 
   // The planted secrets, and the model key, appear nowhere.
-  const branchFiles = rig.repo.git('ls-tree', '-r', '--name-only', `origin/${state.branch}`).split('\n').filter(Boolean);
+  const branchFiles = rig.repo
+    .git('ls-tree', '-r', '--name-only', `origin/${state.branch}`)
+    .split('\n')
+    .filter(Boolean);
   const everywhere = {
     branch: branchFiles.map((f) => originFile(rig!.repo, state.branch, f) ?? '').join('\n'),
     workerLog: worker.output(),
@@ -158,7 +167,8 @@ test('a hostile agent cannot reach secrets, other items, the orchestrator, the n
     sentToModel: JSON.stringify(rig.model.requests.map((r) => r.body)),
   };
   for (const secret of [...Object.values(PLANTED), rig.env.ANTHROPIC_API_KEY]) {
-    for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret as string) }).toEqual({ where, leaked: false });
+    for (const [where, text] of Object.entries(everywhere))
+      expect({ where, leaked: text.includes(secret as string) }).toEqual({ where, leaked: false });
   }
   // The key reached the model all the same: the egress proxy put it in, outside the sandbox.
   expect(new Set(rig.model.requests.map((r) => r.apiKey))).toEqual(new Set([rig.env.ANTHROPIC_API_KEY]));

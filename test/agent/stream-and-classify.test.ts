@@ -7,7 +7,10 @@ import { newStreamState, readStreamLine, type StreamState } from '../../src/acti
 
 function replay(name: string): StreamState {
   const state = newStreamState();
-  for (const line of fs.readFileSync(path.join(__dirname, '../fixtures/claude-stream', `${name}.jsonl`), 'utf8').split('\n')) readStreamLine(state, line);
+  for (const line of fs
+    .readFileSync(path.join(__dirname, '../fixtures/claude-stream', `${name}.jsonl`), 'utf8')
+    .split('\n'))
+    readStreamLine(state, line);
   return state;
 }
 
@@ -39,7 +42,9 @@ test('the turn limit is classified as max-turns', () => {
 
 test('a 401 from the API is rejected credentials, already from the first retry event', () => {
   const early = newStreamState();
-  const lines = fs.readFileSync(path.join(__dirname, '../fixtures/claude-stream/auth-rejected.jsonl'), 'utf8').split('\n');
+  const lines = fs
+    .readFileSync(path.join(__dirname, '../fixtures/claude-stream/auth-rejected.jsonl'), 'utf8')
+    .split('\n');
   for (const line of lines.slice(0, 2)) readStreamLine(early, line);
   expect(early.apiErrors).toEqual([401]);
   expect(classifyRun({ signal: 'SIGTERM', stderrTail: '', stream: early }).kind).toBe('credentials');
@@ -47,26 +52,58 @@ test('a 401 from the API is rejected credentials, already from the first retry e
 });
 
 test('a missing binary and a crash without a result are told apart', () => {
-  expect(classifyRun({ spawnErrorCode: 'ENOENT', stderrTail: '', stream: newStreamState() }).kind).toBe('binary-missing');
+  expect(classifyRun({ spawnErrorCode: 'ENOENT', stderrTail: '', stream: newStreamState() }).kind).toBe(
+    'binary-missing',
+  );
   const crashed = classifyRun({ signal: 'SIGKILL', stderrTail: 'segfault', stream: newStreamState() });
-  expect(crashed).toEqual({ kind: 'crash', message: expect.stringContaining('(killed by SIGKILL, no result event); stderr: segfault; likely cause: killed with SIGKILL (out of memory, or killed from outside)') });
+  expect(crashed).toEqual({
+    kind: 'crash',
+    message: expect.stringContaining(
+      '(killed by SIGKILL, no result event); stderr: segfault; likely cause: killed with SIGKILL (out of memory, or killed from outside)',
+    ),
+  });
   const errored = newStreamState();
-  readStreamLine(errored, JSON.stringify({ type: 'result', subtype: 'error_during_execution', is_error: true, total_cost_usd: 0.1 }));
-  expect(classifyRun({ exitCode: 1, stderrTail: '', stream: errored })).toMatchObject({ kind: 'crash', message: expect.stringContaining('error_during_execution') });
+  readStreamLine(
+    errored,
+    JSON.stringify({ type: 'result', subtype: 'error_during_execution', is_error: true, total_cost_usd: 0.1 }),
+  );
+  expect(classifyRun({ exitCode: 1, stderrTail: '', stream: errored })).toMatchObject({
+    kind: 'crash',
+    message: expect.stringContaining('error_during_execution'),
+  });
 });
 
 test('lines that are not JSON objects are counted and skipped; unknown events are ignored', () => {
   const state = newStreamState();
-  for (const line of ['Warning: something', '42', '{"type":"stream_event","event":{}}', '', '{"type":"result","subtype":"success","is_error":false,"total_cost_usd":"NaN"}']) readStreamLine(state, line);
+  for (const line of [
+    'Warning: something',
+    '42',
+    '{"type":"stream_event","event":{}}',
+    '',
+    '{"type":"result","subtype":"success","is_error":false,"total_cost_usd":"NaN"}',
+  ])
+    readStreamLine(state, line);
   expect(state.unparsed).toBe(2);
   expect(state.result).toMatchObject({ subtype: 'success', costUsd: 0 });
 });
 
 test('a silent exit is classified from its exit code, signal and stderr; an unknown one quotes stderr', () => {
-  const silent = (end: { exitCode?: number; signal?: string; stderrTail: string }) => classifyRun({ ...end, stream: newStreamState() });
-  expect(silent({ exitCode: 1, stderrTail: 'Error: ENOSPC: no space left on device, write' })).toEqual({ kind: 'binary-missing', message: 'the Claude Code CLI failed (exit code 1, no result event); stderr: Error: ENOSPC: no space left on device, write; the disk is full: free space on the worker, then retry' });
+  const silent = (end: { exitCode?: number; signal?: string; stderrTail: string }) =>
+    classifyRun({ ...end, stream: newStreamState() });
+  expect(silent({ exitCode: 1, stderrTail: 'Error: ENOSPC: no space left on device, write' })).toEqual({
+    kind: 'binary-missing',
+    message:
+      'the Claude Code CLI failed (exit code 1, no result event); stderr: Error: ENOSPC: no space left on device, write; the disk is full: free space on the worker, then retry',
+  });
   expect(silent({ exitCode: 127, stderrTail: 'claude: not found' }).kind).toBe('binary-missing');
   expect(silent({ exitCode: 1, stderrTail: "Error: Cannot find module 'x'" }).kind).toBe('binary-missing');
-  expect(silent({ exitCode: 1, stderrTail: 'connect ECONNREFUSED 127.0.0.1:3128' })).toEqual({ kind: 'crash', message: expect.stringMatching(/ECONNREFUSED 127\.0\.0\.1:3128; likely cause: the model API could not be reached$/) });
-  expect(silent({ exitCode: 1, stderrTail: 'fatal: the frobnicator lost its socket' })).toEqual({ kind: 'crash', message: 'the Claude Code CLI failed (exit code 1, no result event); stderr: fatal: the frobnicator lost its socket' });
+  expect(silent({ exitCode: 1, stderrTail: 'connect ECONNREFUSED 127.0.0.1:3128' })).toEqual({
+    kind: 'crash',
+    message: expect.stringMatching(/ECONNREFUSED 127\.0\.0\.1:3128; likely cause: the model API could not be reached$/),
+  });
+  expect(silent({ exitCode: 1, stderrTail: 'fatal: the frobnicator lost its socket' })).toEqual({
+    kind: 'crash',
+    message:
+      'the Claude Code CLI failed (exit code 1, no result event); stderr: fatal: the frobnicator lost its socket',
+  });
 });

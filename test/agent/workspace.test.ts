@@ -82,18 +82,32 @@ describe('a secret removed from the files but left in the history', () => {
     await ws.commitAndPush('feat(SHOP-42): development by the developer agent');
     return { repo, ws };
   }
-  const history = (repo: ReturnType<typeof createRepo>) => (repo.git('fetch', '--quiet', '--force', 'origin', `+refs/heads/*:refs/remotes/origin/*`), repo.git('log', '-p', `origin/${BRANCH}`, '--not', 'origin/main'));
+  const history = (repo: ReturnType<typeof createRepo>) => (
+    repo.git('fetch', '--quiet', '--force', 'origin', `+refs/heads/*:refs/remotes/origin/*`),
+    repo.git('log', '-p', `origin/${BRANCH}`, '--not', 'origin/main')
+  );
 
   test('is squashed out of the item branch, which is pushed over its old head', async () => {
     const { repo, ws } = await itemWithSecret();
     const again = await Workspace.prepare(spec(repo.origin, path.dirname(path.dirname(path.dirname(ws.dir)))));
     fs.writeFileSync(path.join(again.dir, 'pay.js'), 'const awsAccessKeyId = process.env.AWS_ACCESS_KEY_ID;\n');
     await again.commit('feat(SHOP-42): development by the developer agent (attempt 2)');
-    const purge = await purgeSecretHistory(again, 'main', 'feat(SHOP-42): development by the developer agent (attempt 2)');
-    expect(purge).toEqual({ squashed: true, detail: expect.stringMatching(/^a secret removed from the files was still in the item's history \(pay\.js:1 \(commit [0-9a-f]{12}\)\): its commits were squashed into [0-9a-f]{12}; rotate that secret$/) });
+    const purge = await purgeSecretHistory(
+      again,
+      'main',
+      'feat(SHOP-42): development by the developer agent (attempt 2)',
+    );
+    expect(purge).toEqual({
+      squashed: true,
+      detail: expect.stringMatching(
+        /^a secret removed from the files was still in the item's history \(pay\.js:1 \(commit [0-9a-f]{12}\)\): its commits were squashed into [0-9a-f]{12}; rotate that secret$/,
+      ),
+    });
     await again.push();
     expect(history(repo)).not.toContain(KEY);
-    expect(repo.git('log', '--format=%s', `origin/${BRANCH}`, '--not', 'origin/main').trim()).toBe('feat(SHOP-42): development by the developer agent (attempt 2)');
+    expect(repo.git('log', '--format=%s', `origin/${BRANCH}`, '--not', 'origin/main').trim()).toBe(
+      'feat(SHOP-42): development by the developer agent (attempt 2)',
+    );
   });
 
   test('still in the files: nothing is rewritten (the gate reports it); no secret: nothing either', async () => {

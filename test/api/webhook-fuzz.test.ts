@@ -12,23 +12,45 @@ let api: RunningServer;
 beforeAll(async () => {
   // No workflow may be touched: a client to nowhere proves it (any attempt would be a 503).
   const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-  const directory = { projectIdentifier: async () => 'SHOP', stateGroup: async () => undefined, workItemSequence: async () => 42 };
-  api = await listen(createApp({ client, config: fixtureConfig({ ORCH_WEBHOOK_MAX_BYTES: '32768' }), logger: createLogger({ write: () => undefined }), planeDirectory: directory }), '127.0.0.1', 0);
+  const directory = {
+    projectIdentifier: async () => 'SHOP',
+    stateGroup: async () => undefined,
+    workItemSequence: async () => 42,
+  };
+  api = await listen(
+    createApp({
+      client,
+      config: fixtureConfig({ ORCH_WEBHOOK_MAX_BYTES: '32768' }),
+      logger: createLogger({ write: () => undefined }),
+      planeDirectory: directory,
+    }),
+    '127.0.0.1',
+    0,
+  );
 });
 afterAll(async () => api?.close());
 
 function seeded(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 function rawPost(path: string, headers: Record<string, string>, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, api.url);
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(body.length) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -40,7 +62,14 @@ test('random, truncated, mis-typed and oversized deliveries never get a 5xx', as
   const random = seeded(42);
   const statuses = new Map<number, number>();
   const record = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
-  const contentTypes = ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '', 'application/json; charset=latin1'];
+  const contentTypes = [
+    'application/json',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    '',
+    'application/json; charset=latin1',
+  ];
 
   for (let i = 0; i < 150; i++) {
     const source = random() < 0.5 ? 'plane' : 'gitea';
@@ -49,22 +78,48 @@ test('random, truncated, mis-typed and oversized deliveries never get a 5xx', as
     const mode = Math.floor(random() * 4);
     if (mode === 0) body = crypto.randomBytes(Math.floor(random() * 2048));
     else if (mode === 1) body = base.body.subarray(0, Math.floor(random() * base.body.length));
-    else if (mode === 2) body = Buffer.from(JSON.stringify({ event: 'issue', action: 'created', data: { project: random() < 0.5 ? 42 : null }, n: random() }));
-    else body = Buffer.from(JSON.stringify(JSON.parse(base.body.toString('utf8'), (_k, v) => (typeof v === 'string' && random() < 0.3 ? 12345 : v))));
+    else if (mode === 2)
+      body = Buffer.from(
+        JSON.stringify({
+          event: 'issue',
+          action: 'created',
+          data: { project: random() < 0.5 ? 42 : null },
+          n: random(),
+        }),
+      );
+    else
+      body = Buffer.from(
+        JSON.stringify(
+          JSON.parse(base.body.toString('utf8'), (_k, v) => (typeof v === 'string' && random() < 0.3 ? 12345 : v)),
+        ),
+      );
     // Half are correctly signed, so the parser and mapper see them too.
     const secret = source === 'plane' ? PLANE_SECRET : GITEA_SECRET;
     const signature = random() < 0.5 ? sign(secret, body) : crypto.randomBytes(32).toString('hex');
     const headers: Record<string, string> = {
       'content-type': contentTypes[Math.floor(random() * contentTypes.length)]!,
       [source === 'plane' ? 'x-plane-signature' : 'x-gitea-signature']: signature,
-      [source === 'plane' ? 'x-plane-event' : 'x-gitea-event-type']: ['issue', 'issue_comment', 'push', 'pull_request', 'status', 'x'][Math.floor(random() * 6)]!,
+      [source === 'plane' ? 'x-plane-event' : 'x-gitea-event-type']: [
+        'issue',
+        'issue_comment',
+        'push',
+        'pull_request',
+        'status',
+        'x',
+      ][Math.floor(random() * 6)]!,
     };
     if (headers['content-type'] === '') delete headers['content-type'];
     record(await rawPost(`/webhooks/${source}`, headers, body));
   }
   // Oversized body and oversized headers.
   record(await rawPost('/webhooks/plane', { 'content-type': 'application/json' }, Buffer.alloc(40_000, 'a')));
-  record(await rawPost('/webhooks/gitea', { 'content-type': 'application/json', 'x-junk': 'j'.repeat(20_000) }, Buffer.from('{}')).catch(() => 431));
+  record(
+    await rawPost(
+      '/webhooks/gitea',
+      { 'content-type': 'application/json', 'x-junk': 'j'.repeat(20_000) },
+      Buffer.from('{}'),
+    ).catch(() => 431),
+  );
 
   const serverErrors = [...statuses.entries()].filter(([status]) => status >= 500 && status !== 503);
   expect(serverErrors).toEqual([]);

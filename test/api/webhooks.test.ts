@@ -16,7 +16,15 @@ import { fakePlane, type FakeServer } from '../support/fake-trackers';
 import { Worker } from '@temporalio/worker';
 import { startTemporal, workflowBundle } from '../support/temporal';
 import { taskQueue, waitForState } from '../support/work-item-harness';
-import { GITEA_SECRET, PLANE_SECRET, WORLD, delivery, fixtureConfig, signed, type Delivery } from '../support/webhook-fixtures';
+import {
+  GITEA_SECRET,
+  PLANE_SECRET,
+  WORLD,
+  delivery,
+  fixtureConfig,
+  signed,
+  type Delivery,
+} from '../support/webhook-fixtures';
 
 import { PLANE_API_KEY as API_KEY } from '../support/test-secrets';
 let env: TestWorkflowEnvironment;
@@ -32,30 +40,54 @@ beforeAll(async () => {
   plane = await fakePlane({
     apiKey: API_KEY,
     workspace: 'acme',
-    projects: { [WORLD.planeProjectId]: { identifier: 'SHOP', states: [{ id: WORLD.cancelledStateId, name: 'Cancelled', group: 'cancelled' }], items: [{ id: WORLD.workItemId, sequence_id: 42, name: 'Apply coupon codes', state: WORLD.todoStateId }] } },
+    projects: {
+      [WORLD.planeProjectId]: {
+        identifier: 'SHOP',
+        states: [{ id: WORLD.cancelledStateId, name: 'Cancelled', group: 'cancelled' }],
+        items: [{ id: WORLD.workItemId, sequence_id: 42, name: 'Apply coupon codes', state: WORLD.todoStateId }],
+      },
+    },
   });
   const config = fixtureConfig({ ORCH_TASK_QUEUE: queue, ORCH_WEBHOOK_MAX_BYTES: '65536' });
-  const directory = cachedPlaneDirectory(new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }));
-  const app = createApp({ client: env.client, config, logger: createLogger({ write: (l) => logLines.push(l) }), planeDirectory: directory });
+  const directory = cachedPlaneDirectory(
+    new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }),
+  );
+  const app = createApp({
+    client: env.client,
+    config,
+    logger: createLogger({ write: (l) => logLines.push(l) }),
+    planeDirectory: directory,
+  });
   api = await listen(app, '127.0.0.1', 0);
   // The analyst step needs a person the first time, so the item blocks and a comment can unblock it.
   let analystRuns = 0;
   const doubles = scriptedActivities({
     step: (input) => {
       if (input.stage === 'analysis' && ++analystRuns === 1) {
-        throw ApplicationFailure.create({ type: FAILURE_NEEDS_PERSON, message: 'analyst needs the acceptance criteria confirmed', nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FAILURE_NEEDS_PERSON,
+          message: 'analyst needs the acceptance criteria confirmed',
+          nonRetryable: true,
+        });
       }
       if (input.stage === 'development') return runUntilCancelled(() => undefined); // parks here
       return { costUsd: 0 };
     },
   });
-  const w = await Worker.create({ connection: env.nativeConnection, taskQueue: queue, workflowBundle: workflowBundle(), activities: doubles.activities });
+  const w = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: queue,
+    workflowBundle: workflowBundle(),
+    activities: doubles.activities,
+  });
   worker = w.run();
   stopWorker = () => w.shutdown();
 });
 
 afterAll(async () => {
-  await item().terminate('test over').catch(() => undefined);
+  await item()
+    .terminate('test over')
+    .catch(() => undefined);
   await api?.close();
   await plane?.close();
   stopWorker?.();
@@ -63,9 +95,15 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function post(path: string, d: Delivery, url = api.url): Promise<{ status: number; body: Record<string, unknown> }> {
+async function post(
+  path: string,
+  d: Delivery,
+  url = api.url,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   // Content-Length is left to fetch: the tests also post bodies that differ from the fixture's.
-  const headers = Object.fromEntries(Object.entries(d.headers).filter(([name]) => name.toLowerCase() !== 'content-length'));
+  const headers = Object.fromEntries(
+    Object.entries(d.headers).filter(([name]) => name.toLowerCase() !== 'content-length'),
+  );
   const response = await fetch(`${url}${path}`, { method: 'POST', headers, body: d.body });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : {} };
@@ -76,13 +114,27 @@ const item = () => env.client.workflow.getHandle('work-item/shop/SHOP-42');
 describe('webhook intake', () => {
   test('a Plane "created" delivery starts SHOP-42; a Plane retry of it (new delivery id) has no second effect', async () => {
     const created = delivery('plane-issue-created');
-    expect(await post('/webhooks/plane', created)).toEqual({ status: 202, body: { outcome: 'started', workflowId: 'work-item/shop/SHOP-42' } });
-    const retry = { ...created, headers: { ...created.headers, 'X-Plane-Delivery': '11111111-2222-4333-8444-555555555555' } };
+    expect(await post('/webhooks/plane', created)).toEqual({
+      status: 202,
+      body: { outcome: 'started', workflowId: 'work-item/shop/SHOP-42' },
+    });
+    const retry = {
+      ...created,
+      headers: { ...created.headers, 'X-Plane-Delivery': '11111111-2222-4333-8444-555555555555' },
+    };
     expect((await post('/webhooks/plane', retry)).status).toBe(202);
     const state = await waitForState(item(), (s) => s.status === 'blocked');
-    expect(state).toMatchObject({ title: 'Apply coupon codes at checkout', duplicateEventsIgnored: 1, blocked: { kind: 'needs-person' } });
+    expect(state).toMatchObject({
+      title: 'Apply coupon codes at checkout',
+      duplicateEventsIgnored: 1,
+      blocked: { kind: 'needs-person' },
+    });
     expect(state.events.filter((e) => e.type === 'ticket.created')).toHaveLength(1);
-    expect(await item().describe().then((d) => d.staticSummary())).toBe('SHOP-42: Apply coupon codes at checkout (shop)');
+    expect(
+      await item()
+        .describe()
+        .then((d) => d.staticSummary()),
+    ).toBe('SHOP-42: Apply coupon codes at checkout (shop)');
   });
 
   test("an operator's /approve comment unblocks the item; a comment from anyone else does not", async () => {
@@ -93,52 +145,95 @@ describe('webhook intake', () => {
       return signed('plane', p, { 'X-Plane-Event': 'issue_comment', 'X-Plane-Delivery': crypto.randomUUID() });
     };
     const stranger = await post('/webhooks/plane', comment('<p>/approve</p>', '00000000-0000-4000-8000-000000000000'));
-    expect(stranger).toMatchObject({ status: 202, body: { outcome: 'ignored', reason: expect.stringContaining('is not an operator') } });
+    expect(stranger).toMatchObject({
+      status: 202,
+      body: { outcome: 'ignored', reason: expect.stringContaining('is not an operator') },
+    });
     expect((await item().query(stateQuery)).status).toBe('blocked');
 
     const approveDelivery = comment('<p>/approve criteria confirmed by phone</p>', WORLD.priya);
     const approve = await post('/webhooks/plane', approveDelivery);
-    expect(approve).toEqual({ status: 202, body: { outcome: 'override-accepted', workflowId: 'work-item/shop/SHOP-42' } });
+    expect(approve).toEqual({
+      status: 202,
+      body: { outcome: 'override-accepted', workflowId: 'work-item/shop/SHOP-42' },
+    });
     const state = await waitForState(item(), (s) => s.stage === 'development');
-    expect(state.overrides).toEqual([expect.objectContaining({ kind: 'approve', by: 'priya.nair', reason: 'criteria confirmed by phone', stage: 'analysis' })]);
+    expect(state.overrides).toEqual([
+      expect.objectContaining({
+        kind: 'approve',
+        by: 'priya.nair',
+        reason: 'criteria confirmed by phone',
+        stage: 'analysis',
+      }),
+    ]);
 
     // The same comment delivered again (Plane retries with a new delivery id) is the same update: applied once.
-    const again = { ...approveDelivery, headers: { ...approveDelivery.headers, 'X-Plane-Delivery': crypto.randomUUID() } };
+    const again = {
+      ...approveDelivery,
+      headers: { ...approveDelivery.headers, 'X-Plane-Delivery': crypto.randomUUID() },
+    };
     expect((await post('/webhooks/plane', again)).status).toBe(202);
     expect((await item().query(stateQuery)).overrides).toHaveLength(1);
   });
 
-  test('Gitea: a human review is signalled to the item; the bot\'s own push and PR are ignored', async () => {
+  test("Gitea: a human review is signalled to the item; the bot's own push and PR are ignored", async () => {
     expect(await post('/webhooks/gitea', delivery('gitea-pull_request_review-rejected'))).toEqual({
       status: 202,
       body: { outcome: 'signalled', workflowId: 'work-item/shop/SHOP-42' },
     });
-    expect(await post('/webhooks/gitea', delivery('gitea-push'))).toEqual({ status: 202, body: { outcome: 'ignored', reason: 'own action by orchestrator' } });
+    expect(await post('/webhooks/gitea', delivery('gitea-push'))).toEqual({
+      status: 202,
+      body: { outcome: 'ignored', reason: 'own action by orchestrator' },
+    });
     expect((await post('/webhooks/gitea', delivery('gitea-pull_request-opened'))).body.outcome).toBe('ignored');
     const state = await waitForState(item(), (s) => s.events.some((e) => e.type === 'gitea.review.rejected'));
-    expect(state.events.find((e) => e.type === 'gitea.review.rejected')?.summary).toContain('review rejected by mkowalska on PR #17');
+    expect(state.events.find((e) => e.type === 'gitea.review.rejected')?.summary).toContain(
+      'review rejected by mkowalska on PR #17',
+    );
   });
 
   test('bad deliveries are rejected with a clear status and touch no workflow', async () => {
     const before = (await item().query(stateQuery)) as WorkItemState;
     const d = delivery('gitea-pull_request_review-rejected');
     const tampered = { ...d, body: Buffer.concat([d.body.subarray(0, -1), Buffer.from(' }')]) };
-    expect(await post('/webhooks/gitea', tampered)).toEqual({ status: 401, body: { outcome: 'unauthorized', error: 'missing or invalid signature' } });
+    expect(await post('/webhooks/gitea', tampered)).toEqual({
+      status: 401,
+      body: { outcome: 'unauthorized', error: 'missing or invalid signature' },
+    });
     const reserialized = { ...d, body: Buffer.from(JSON.stringify(JSON.parse(d.body.toString('utf8')))) };
     expect((await post('/webhooks/gitea', reserialized)).status).toBe(401);
     const { 'X-Gitea-Signature': _s, 'X-Hub-Signature-256': _h, 'X-Gogs-Signature': _g, ...unsigned } = d.headers;
     expect((await post('/webhooks/gitea', { ...d, headers: unsigned })).status).toBe(401);
-    expect((await post('/webhooks/gitea', { ...d, headers: { ...d.headers, 'X-Gitea-Signature': '' } })).status).toBe(401);
+    expect((await post('/webhooks/gitea', { ...d, headers: { ...d.headers, 'X-Gitea-Signature': '' } })).status).toBe(
+      401,
+    );
     expect((await post('/webhooks/plane', d)).status).toBe(401); // a Gitea delivery on the Plane endpoint
 
     const garbage = signed('plane', 0, { 'X-Plane-Event': 'issue' });
     const notJson = { ...garbage, body: Buffer.from('{"event": "issue", '), headers: { ...garbage.headers } };
     notJson.headers['X-Plane-Signature'] = createHmac('sha256', PLANE_SECRET).update(notJson.body).digest('hex');
-    expect(await post('/webhooks/plane', notJson)).toMatchObject({ status: 400, body: { outcome: 'malformed', error: expect.stringContaining('malformed JSON') } });
-    const wrongShape = signed('plane', { event: 'issue', action: 'created', data: { project: WORLD.planeProjectId } }, { 'X-Plane-Event': 'issue' });
-    expect(await post('/webhooks/plane', wrongShape)).toMatchObject({ status: 400, body: { error: expect.stringContaining('invalid Plane work item payload: id:') } });
-    const v2 = signed('plane', { version: 'v2', event: 'workitem.created', event_id: 'e1', data: {} }, { 'X-Plane-Event': 'workitem' });
-    expect(await post('/webhooks/plane', v2)).toMatchObject({ status: 400, body: { error: expect.stringContaining('Plane v2 webhooks') } });
+    expect(await post('/webhooks/plane', notJson)).toMatchObject({
+      status: 400,
+      body: { outcome: 'malformed', error: expect.stringContaining('malformed JSON') },
+    });
+    const wrongShape = signed(
+      'plane',
+      { event: 'issue', action: 'created', data: { project: WORLD.planeProjectId } },
+      { 'X-Plane-Event': 'issue' },
+    );
+    expect(await post('/webhooks/plane', wrongShape)).toMatchObject({
+      status: 400,
+      body: { error: expect.stringContaining('invalid Plane work item payload: id:') },
+    });
+    const v2 = signed(
+      'plane',
+      { version: 'v2', event: 'workitem.created', event_id: 'e1', data: {} },
+      { 'X-Plane-Event': 'workitem' },
+    );
+    expect(await post('/webhooks/plane', v2)).toMatchObject({
+      status: 400,
+      body: { error: expect.stringContaining('Plane v2 webhooks') },
+    });
     const asText = { ...d, headers: { ...d.headers, 'Content-Type': 'text/plain' } };
     expect((await post('/webhooks/gitea', asText)).status).toBe(415);
     const huge = signed('gitea', { filler: 'x'.repeat(70_000) }, { 'X-Gitea-Event-Type': 'push' });
@@ -153,7 +248,9 @@ describe('webhook intake', () => {
   test('metrics count deliveries by source, event and outcome', async () => {
     const text = await (await fetch(`${api.url}/metrics`)).text();
     expect(text).toContain('orch_webhook_deliveries_total{source="plane",event="issue",outcome="started"} 2');
-    expect(text).toContain('orch_webhook_deliveries_total{source="gitea",event="pull_request_review_rejected",outcome="signalled"} 1');
+    expect(text).toContain(
+      'orch_webhook_deliveries_total{source="gitea",event="pull_request_review_rejected",outcome="signalled"} 1',
+    );
     expect(text).toMatch(/orch_webhook_duration_seconds_bucket\{le="0.5",source="plane"\} \d+/);
   });
 
@@ -168,10 +265,24 @@ describe('webhook intake', () => {
   test('503 when Temporal is unreachable, so the sender records a failure', async () => {
     const deadClient = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
     const config = fixtureConfig({ ORCH_TASK_QUEUE: queue, ORCH_WEBHOOK_SIGNAL_TIMEOUT_MS: '1500' });
-    const directory = cachedPlaneDirectory(new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }));
-    const down = await listen(createApp({ client: deadClient, config, logger: createLogger({ write: () => undefined }), planeDirectory: directory }), '127.0.0.1', 0);
+    const directory = cachedPlaneDirectory(
+      new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }),
+    );
+    const down = await listen(
+      createApp({
+        client: deadClient,
+        config,
+        logger: createLogger({ write: () => undefined }),
+        planeDirectory: directory,
+      }),
+      '127.0.0.1',
+      0,
+    );
     try {
-      expect(await post('/webhooks/plane', delivery('plane-issue-created'), down.url)).toEqual({ status: 503, body: { outcome: 'unavailable', error: 'Temporal is not reachable' } });
+      expect(await post('/webhooks/plane', delivery('plane-issue-created'), down.url)).toEqual({
+        status: 503,
+        body: { outcome: 'unavailable', error: 'Temporal is not reachable' },
+      });
       expect((await fetch(`${down.url}/readyz`)).status).toBe(503);
       expect((await fetch(`${down.url}/healthz`)).status).toBe(200);
     } finally {

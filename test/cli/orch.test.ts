@@ -45,10 +45,13 @@ async function orch(queue: string, ...argv: string[]): Promise<{ code: number; o
 
 // Asynchronous on purpose: the worker answering the query runs in this same process.
 const temporal = async (...args: string[]): Promise<string> =>
-  (await promisify(execFile)(resolveTool('temporal'), [...args, '--address', env.address], { encoding: 'utf8' })).stdout;
+  (await promisify(execFile)(resolveTool('temporal'), [...args, '--address', env.address], { encoding: 'utf8' }))
+    .stdout;
 
 const failingReview = (input: { stage: string; gate: GateOutcome['gate'] }): GateOutcome =>
-  input.stage === 'review' ? { gate: input.gate, verdict: 'FAIL', findings: ['missing tests for coupon expiry'] } : { gate: input.gate, verdict: 'PASS', findings: [] };
+  input.stage === 'review'
+    ? { gate: input.gate, verdict: 'FAIL', findings: ['missing tests for coupon expiry'] }
+    : { gate: input.gate, verdict: 'PASS', findings: [] };
 
 describe('orch', () => {
   test('submit, list, status and approve a blocked item; --json everywhere', async () => {
@@ -60,7 +63,10 @@ describe('orch', () => {
       expect(submitted).toMatchObject({ code: 0 });
       expect(JSON.parse(submitted.out)).toMatchObject({ workflowId: `work-item/visibility/${ticket}` });
 
-      await waitForState(env.client.workflow.getHandle(`work-item/visibility/${ticket}`), (s) => s.status === 'blocked');
+      await waitForState(
+        env.client.workflow.getHandle(`work-item/visibility/${ticket}`),
+        (s) => s.status === 'blocked',
+      );
 
       const status = await orch(queue, 'status', ticket);
       expect(status.code).toBe(0);
@@ -73,7 +79,9 @@ describe('orch', () => {
         if (rows.length === 0) await new Promise((r) => setTimeout(r, 100));
       }
       expect(rows).toEqual([expect.objectContaining({ ticket, stage: 'review', blocked: true })]);
-      expect((await orch(queue, 'list', '--project', 'visibility', '--blocked')).out).toMatch(new RegExp(`${ticket}\\s+visibility\\s+review\\s+yes`));
+      expect((await orch(queue, 'list', '--project', 'visibility', '--blocked')).out).toMatch(
+        new RegExp(`${ticket}\\s+visibility\\s+review\\s+yes`),
+      );
 
       const rejected = await orch(queue, 'rollback', ticket, 'deploy');
       expect(rejected.code).toBe(1);
@@ -83,16 +91,30 @@ describe('orch', () => {
       expect(approved.code).toBe(0);
       expect(JSON.parse(approved.out)).toMatchObject({ ticket, status: 'active' });
       const state: WorkItemState = JSON.parse((await orch(queue, 'status', ticket, '--json')).out);
-      expect(state.overrides).toEqual([expect.objectContaining({ kind: 'approve', by: 'cli-tester', reason: 'tests added by hand' })]);
+      expect(state.overrides).toEqual([
+        expect.objectContaining({ kind: 'approve', by: 'cli-tester', reason: 'tests added by hand' }),
+      ]);
     });
   });
 
   test('readable failures with exit codes: usage 2, unknown ticket 1, server down 1', async () => {
     const queue = taskQueue('cli-errors');
-    expect(await orch(queue, 'frobnicate')).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "frobnicate"') });
-    expect(await orch(queue, 'status', 'NOPE-1')).toMatchObject({ code: 2, err: 'orch: no configured project has ticket prefix NOPE (ticket NOPE-1)' });
-    expect(await orch(queue, 'status', '../etc')).toMatchObject({ code: 2, err: expect.stringContaining('invalid ticket id') });
-    expect(await orch(queue, 'skip-gate', 'SHOP-1', 'security')).toMatchObject({ code: 2, err: 'orch: skip-gate needs --reason' });
+    expect(await orch(queue, 'frobnicate')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('unknown command "frobnicate"'),
+    });
+    expect(await orch(queue, 'status', 'NOPE-1')).toMatchObject({
+      code: 2,
+      err: 'orch: no configured project has ticket prefix NOPE (ticket NOPE-1)',
+    });
+    expect(await orch(queue, 'status', '../etc')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('invalid ticket id'),
+    });
+    expect(await orch(queue, 'skip-gate', 'SHOP-1', 'security')).toMatchObject({
+      code: 2,
+      err: 'orch: skip-gate needs --reason',
+    });
     const unknown = await orch(queue, 'status', 'SHOP-999999', '--json');
     expect(unknown.code).toBe(1);
     expect(JSON.parse(unknown.err).error).toMatch(/no such work item|not found/i);
@@ -115,48 +137,103 @@ describe('orch', () => {
 
       let listed = '';
       for (let i = 0; i < 50 && !listed.includes(workflowId); i++) {
-        listed = await temporal('workflow', 'list', '--query', `OrchProject='visibility' AND OrchBlocked=true AND OrchTicket='${ticket}'`);
+        listed = await temporal(
+          'workflow',
+          'list',
+          '--query',
+          `OrchProject='visibility' AND OrchBlocked=true AND OrchTicket='${ticket}'`,
+        );
       }
       expect(listed).toContain(workflowId);
 
-      const queried = JSON.parse(await temporal('workflow', 'query', '--workflow-id', workflowId, '--name', 'state', '--output', 'json'));
+      const queried = JSON.parse(
+        await temporal('workflow', 'query', '--workflow-id', workflowId, '--name', 'state', '--output', 'json'),
+      );
       expect(queried.queryResult[0]).toMatchObject({ ticket, stage: 'review', status: 'blocked' });
 
-      const updated = await temporal('workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'approve', '--input', '{"by":"ops","reason":"via temporal CLI"}');
+      const updated = await temporal(
+        'workflow',
+        'update',
+        'execute',
+        '--workflow-id',
+        workflowId,
+        '--name',
+        'approve',
+        '--input',
+        '{"by":"ops","reason":"via temporal CLI"}',
+      );
       expect(updated).toMatch(/Result\s+map\[stage:review status:active ticket:VIS-\d+\]/);
       const after = await env.client.workflow.getHandle(workflowId).query('state');
-      expect((after as WorkItemState).overrides).toEqual([expect.objectContaining({ kind: 'approve', by: 'ops', reason: 'via temporal CLI' })]);
+      expect((after as WorkItemState).overrides).toEqual([
+        expect.objectContaining({ kind: 'approve', by: 'ops', reason: 'via temporal CLI' }),
+      ]);
     });
   });
 
-  test('top-up raises a budget-blocked item\'s budget; workspaces lists checkouts and cleans those of closed items', async () => {
+  test("top-up raises a budget-blocked item's budget; workspaces lists checkouts and cleans those of closed items", async () => {
     const queue = taskQueue('cli-budget');
     const [spent, running, gone] = [`VIS-${uniqueTicketNumber()}`, `VIS-${uniqueTicketNumber()}`, 'VIS-999999'];
-    const doubles = scriptedActivities({ step: () => ({ costUsd: 2, stop: { kind: 'budget', reason: 'the agent reached its dollar cap' } }) });
+    const doubles = scriptedActivities({
+      step: () => ({ costUsd: 2, stop: { kind: 'budget', reason: 'the agent reached its dollar cap' } }),
+    });
     await withWorker(env, queue, doubles.activities, async () => {
-      for (const ticket of [spent, running]) expect((await orch(queue, 'submit', 'visibility', ticket, '--title', 'Budget')).code).toBe(0);
+      for (const ticket of [spent, running])
+        expect((await orch(queue, 'submit', 'visibility', ticket, '--title', 'Budget')).code).toBe(0);
       const handle = env.client.workflow.getHandle(`work-item/visibility/${spent}`);
       await waitForState(handle, (s) => s.blocked?.kind === 'budget');
 
-      expect(await orch(queue, 'top-up', spent, 'lots')).toMatchObject({ code: 2, err: expect.stringContaining('"lots" is not a dollar amount above 0') });
+      expect(await orch(queue, 'top-up', spent, 'lots')).toMatchObject({
+        code: 2,
+        err: expect.stringContaining('"lots" is not a dollar amount above 0'),
+      });
       const topped = await orch(queue, 'top-up', spent, '$5', '--reason', 'approved by finance');
       expect(topped).toMatchObject({ code: 0, out: `added $5.00 to the budget of ${spent}: now analysis (active)` });
       const state = await waitForState(handle, (s) => s.overrides.length === 1);
-      expect(state.overrides[0]).toMatchObject({ kind: 'top-up', by: 'cli-tester', amountUsd: 5, reason: 'approved by finance' });
+      expect(state.overrides[0]).toMatchObject({
+        kind: 'top-up',
+        by: 'cli-tester',
+        amountUsd: 5,
+        reason: 'approved by finance',
+      });
       expect(state.budgetUsd).toBe(25);
       // The documented temporal CLI equivalent.
-      await temporal('workflow', 'update', 'execute', '--workflow-id', `work-item/visibility/${spent}`, '--name', 'topUpBudget', '--input', '{"by":"ops","amountUsd":10,"reason":"bigger change"}');
+      await temporal(
+        'workflow',
+        'update',
+        'execute',
+        '--workflow-id',
+        `work-item/visibility/${spent}`,
+        '--name',
+        'topUpBudget',
+        '--input',
+        '{"by":"ops","amountUsd":10,"reason":"bigger change"}',
+      );
       expect((await waitForState(handle, (s) => s.overrides.length === 2)).budgetUsd).toBe(35);
       expect((await orch(queue, 'cancel', spent)).code).toBe(0);
       await handle.result();
 
-      for (const ticket of [spent, running, gone]) fs.mkdirSync(path.join(dataDir, 'workspaces', 'visibility', ticket), { recursive: true });
+      for (const ticket of [spent, running, gone])
+        fs.mkdirSync(path.join(dataDir, 'workspaces', 'visibility', ticket), { recursive: true });
       const listed = await orch(queue, 'workspaces', '--json');
-      expect(JSON.parse(listed.out).map((r: { ticket: string; item: string }) => [r.ticket, r.item]).sort()).toEqual(
-        [[spent, 'closed'], [running, 'running'], [gone, 'unknown']].sort(),
+      expect(
+        JSON.parse(listed.out)
+          .map((r: { ticket: string; item: string }) => [r.ticket, r.item])
+          .sort(),
+      ).toEqual(
+        [
+          [spent, 'closed'],
+          [running, 'running'],
+          [gone, 'unknown'],
+        ].sort(),
       );
-      expect(await orch(queue, 'workspaces', 'clean', running)).toMatchObject({ code: 2, err: expect.stringContaining(`${running} is still running; cancel it first`) });
-      expect(await orch(queue, 'workspaces', 'clean')).toMatchObject({ code: 0, out: expect.stringMatching(/^removed visibility\/VIS-/) });
+      expect(await orch(queue, 'workspaces', 'clean', running)).toMatchObject({
+        code: 2,
+        err: expect.stringContaining(`${running} is still running; cancel it first`),
+      });
+      expect(await orch(queue, 'workspaces', 'clean')).toMatchObject({
+        code: 0,
+        out: expect.stringMatching(/^removed visibility\/VIS-/),
+      });
       expect(fs.readdirSync(path.join(dataDir, 'workspaces', 'visibility'))).toEqual([running]);
       expect((await orch(queue, 'cancel', running)).code).toBe(0);
     });

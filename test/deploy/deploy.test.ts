@@ -21,17 +21,33 @@ const BRANCH = 'feature/SHOP-42-coupons';
 const services = startedServices();
 afterAll(() => services.stop());
 
-const input = (stage: 'deploy-staging' | 'deploy'): StepInput => ({ project: 'shop', ticket: 'SHOP-42', title: 'Coupons', description: '', stage, attempt: 1, findings: [], remainingBudgetUsd: 1, branch: BRANCH });
+const input = (stage: 'deploy-staging' | 'deploy'): StepInput => ({
+  project: 'shop',
+  ticket: 'SHOP-42',
+  title: 'Coupons',
+  description: '',
+  stage,
+  attempt: 1,
+  findings: [],
+  remainingBudgetUsd: 1,
+  branch: BRANCH,
+});
 
 /** `timeoutMs`: generous when the service should come up (node starts slowly on a busy machine). */
-async function setup(status: number, commandOverride?: string, timeoutMs = 20_000): Promise<{ repo: TestRepo; config: AppConfig; port: number }> {
+async function setup(
+  status: number,
+  commandOverride?: string,
+  timeoutMs = 20_000,
+): Promise<{ repo: TestRepo; config: AppConfig; port: number }> {
   const repo = createRepo({ 'README.md': '# shop\n', 'server.js': SAMPLE_SERVER });
   repo.commit(BRANCH, { 'CHANGELOG.md': '# Changelog\n- coupons\n' });
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-deploy-'));
   const pidFile = path.join(dataDir, 'service.pid');
   services.pidFiles.push(pidFile);
-  const command = commandOverride ?? `PORT=${port} STATUS=${status} PIDFILE=${pidFile} setsid node server.js > /dev/null 2>&1 < /dev/null &`;
+  const command =
+    commandOverride ??
+    `PORT=${port} STATUS=${status} PIDFILE=${pidFile} setsid node server.js > /dev/null 2>&1 < /dev/null &`;
   const yaml = [
     'projects:',
     '  shop:',
@@ -45,7 +61,16 @@ async function setup(status: number, commandOverride?: string, timeoutMs = 20_00
     '      intervalMs: 100',
     '',
   ].join('\n');
-  return { repo, port, config: { env: loadEnv({}), projectsFile: path.join(dataDir, 'projects.yaml'), projects: parseProjects(yaml, 'p.yaml').projects, dataDir } };
+  return {
+    repo,
+    port,
+    config: {
+      env: loadEnv({}),
+      projectsFile: path.join(dataDir, 'projects.yaml'),
+      projects: parseProjects(yaml, 'p.yaml').projects,
+      dataDir,
+    },
+  };
 }
 
 function stagingLog(repo: TestRepo): string {
@@ -55,9 +80,16 @@ function stagingLog(repo: TestRepo): string {
 
 test('a staging deploy starts the service from main, waits for it to be healthy and logs SUCCESS on the branch', async () => {
   const { repo, config, port } = await setup(200);
-  const result = (await new MockActivityEnvironment().run(createDeployActivities(config).deployStaging, input('deploy-staging'))) as StepResult;
+  const result = (await new MockActivityEnvironment().run(
+    createDeployActivities(config).deployStaging,
+    input('deploy-staging'),
+  )) as StepResult;
   const main = repo.git('rev-parse', 'main').trim();
-  expect(result.summary).toMatch(new RegExp(`^staging deploy of ${main.slice(0, 12)}: SUCCESS \\(HTTP 200 from http://127.0.0.1:${port}/health after \\d+ probe\\(s\\)\\)$`));
+  expect(result.summary).toMatch(
+    new RegExp(
+      `^staging deploy of ${main.slice(0, 12)}: SUCCESS \\(HTTP 200 from http://127.0.0.1:${port}/health after \\d+ probe\\(s\\)\\)$`,
+    ),
+  );
   const log = stagingLog(repo);
   expect(log).toMatch(/^---\nstaging_status: SUCCESS\nenvironment: staging\n/);
   expect(log).toContain(`revision: ${main}`);
@@ -67,8 +99,13 @@ test('a staging deploy starts the service from main, waits for it to be healthy 
 
 test('a service that never gets healthy is FAILED with what the probe saw', async () => {
   const { repo, config, port } = await setup(503, undefined, 8000);
-  const result = (await new MockActivityEnvironment().run(createDeployActivities(config).deployStaging, input('deploy-staging'))) as StepResult;
-  expect(result.summary).toContain(`FAILED (not healthy within 8000 ms at http://127.0.0.1:${port}/health (last: HTTP 503))`);
+  const result = (await new MockActivityEnvironment().run(
+    createDeployActivities(config).deployStaging,
+    input('deploy-staging'),
+  )) as StepResult;
+  expect(result.summary).toContain(
+    `FAILED (not healthy within 8000 ms at http://127.0.0.1:${port}/health (last: HTTP 503))`,
+  );
   expect(stagingLog(repo)).toMatch(/^---\nstaging_status: FAILED\n/);
 });
 
@@ -84,7 +121,9 @@ test('a failing deploy command is FAILED with the tail of its output, without a 
 
 test('a project without a production deploy blocks the item with what to configure', async () => {
   const { config } = await setup(200);
-  await expect(new MockActivityEnvironment().run(createDeployActivities(config).deployProduction, input('deploy'))).rejects.toMatchObject({
+  await expect(
+    new MockActivityEnvironment().run(createDeployActivities(config).deployProduction, input('deploy')),
+  ).rejects.toMatchObject({
     type: FAILURE_NEEDS_PERSON,
     message: 'no production deploy is configured for shop: set commands.deployProduction and its health URL',
   });

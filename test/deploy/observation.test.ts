@@ -14,7 +14,14 @@ import type { GateInput, GateOutcome } from '../../src/domain';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
 
 const BRANCH = 'feature/SHOP-42-coupons';
-const input: GateInput = { project: 'shop', ticket: 'SHOP-42', stage: 'deploy', gate: 'observation', attempt: 1, branch: BRANCH };
+const input: GateInput = {
+  project: 'shop',
+  ticket: 'SHOP-42',
+  stage: 'deploy',
+  gate: 'observation',
+  attempt: 1,
+  branch: BRANCH,
+};
 
 /** A production stand-in whose health answers follow `statuses`, then the last one. */
 async function service(statuses: number[]): Promise<{ url: string; close(): void }> {
@@ -26,11 +33,21 @@ async function service(statuses: number[]): Promise<{ url: string; close(): void
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`, close: () => server.close() };
 }
 
-function config(repo: TestRepo, url: string, rollbackMarker: string, window = { windowMs: 600, probeIntervalMs: 100 }): AppConfig {
+function config(
+  repo: TestRepo,
+  url: string,
+  rollbackMarker: string,
+  window = { windowMs: 600, probeIntervalMs: 100 },
+): AppConfig {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-observe-'));
   fs.mkdirSync(path.join(dataDir, 'build', 'shop'), { recursive: true });
   const yaml = `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    commands:\n      rollback: ${JSON.stringify(`echo "rolled back from $ORCH_REVISION" > ${rollbackMarker}`)}\n    health:\n      productionUrl: ${url}\n    observation:\n      windowMs: ${window.windowMs}\n      probeIntervalMs: ${window.probeIntervalMs}\n`;
-  return { env: loadEnv({}), projectsFile: path.join(dataDir, 'projects.yaml'), projects: parseProjects(yaml, 'p.yaml').projects, dataDir };
+  return {
+    env: loadEnv({}),
+    projectsFile: path.join(dataDir, 'projects.yaml'),
+    projects: parseProjects(yaml, 'p.yaml').projects,
+    dataDir,
+  };
 }
 
 function log(repo: TestRepo): string {
@@ -44,9 +61,14 @@ test('a service healthy for the whole window passes and the log says HEALTHY', a
   const prod = await service([200]);
   const marker = path.join(os.tmpdir(), `rollback-${Date.now()}-ok`);
   try {
-    const outcome = (await new MockActivityEnvironment().run(createGateActivities(config(repo, prod.url, marker)).runGate, input)) as GateOutcome;
+    const outcome = (await new MockActivityEnvironment().run(
+      createGateActivities(config(repo, prod.url, marker)).runGate,
+      input,
+    )) as GateOutcome;
     expect(outcome.verdict).toBe('PASS');
-    expect(outcome.findings[0]).toMatch(/^healthy for \d+ probe\(s\) over 600 ms at http:\/\/127\.0\.0\.1:\d+\/health$/);
+    expect(outcome.findings[0]).toMatch(
+      /^healthy for \d+ probe\(s\) over 600 ms at http:\/\/127\.0\.0\.1:\d+\/health$/,
+    );
     expect(log(repo)).toMatch(/^---\nobservation_status: HEALTHY\n/);
     expect(fs.existsSync(marker)).toBe(false);
   } finally {
@@ -60,10 +82,17 @@ test('a failed probe runs the rollback command and fails with the evidence', asy
   const prod = await service([200, 200, 500]);
   const marker = path.join(os.tmpdir(), `rollback-${Date.now()}-bad`);
   try {
-    const outcome = (await new MockActivityEnvironment().run(createGateActivities(config(repo, prod.url, marker)).runGate, input)) as GateOutcome;
+    const outcome = (await new MockActivityEnvironment().run(
+      createGateActivities(config(repo, prod.url, marker)).runGate,
+      input,
+    )) as GateOutcome;
     const main = repo.git('rev-parse', 'main').trim();
     expect(outcome.verdict).toBe('FAIL');
-    expect(outcome.findings[0]).toMatch(new RegExp(`^production became unhealthy after the deploy of ${main.slice(0, 12)}: HTTP 500 from ${prod.url} at .+; rollback \`.+\` succeeded$`));
+    expect(outcome.findings[0]).toMatch(
+      new RegExp(
+        `^production became unhealthy after the deploy of ${main.slice(0, 12)}: HTTP 500 from ${prod.url} at .+; rollback \`.+\` succeeded$`,
+      ),
+    );
     expect(fs.readFileSync(marker, 'utf8')).toBe(`rolled back from ${main}\n`);
     expect(log(repo)).toMatch(/^---\nobservation_status: DEGRADED\n/);
   } finally {
@@ -79,11 +108,19 @@ async function countingService(status: number): Promise<{ url: string; probes():
     res.writeHead(status).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`, probes: () => n, close: () => server.close() };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`,
+    probes: () => n,
+    close: () => server.close(),
+  };
 }
 
 function okProbes(count: number, url: string) {
-  return Array.from({ length: count }, (_, i) => ({ at: new Date(Date.now() - 1000 + i).toISOString(), ok: true, detail: `HTTP 200 from ${url}` }));
+  return Array.from({ length: count }, (_, i) => ({
+    at: new Date(Date.now() - 1000 + i).toISOString(),
+    ok: true,
+    detail: `HTTP 200 from ${url}`,
+  }));
 }
 
 describe('the window survives a retry of the activity (worker crash or replacement)', () => {
@@ -100,13 +137,17 @@ describe('the window survives a retry of the activity (worker crash or replaceme
     mock.on('heartbeat', (d: { checkpoint?: unknown }) => d.checkpoint && saved.push(d.checkpoint));
     try {
       const window = { windowMs: 3000, probeIntervalMs: 200 };
-      const outcome = (await mock.run(createGateActivities(config(repo, prod.url, '/nonexistent/marker', window)).runGate, input)) as GateOutcome;
+      const outcome = (await mock.run(
+        createGateActivities(config(repo, prod.url, '/nonexistent/marker', window)).runGate,
+        input,
+      )) as GateOutcome;
       expect(outcome.verdict).toBe('PASS');
       // Only what was left of the window was probed (at most 5 probes), not a new window (15).
       expect(prod.probes()).toBeLessThanOrEqual(5);
       expect(outcome.findings[0]).toBe(`healthy for ${10 + prod.probes()} probe(s) over 3000 ms at ${prod.url}`);
       expect(log(repo)).toContain(`window_started_at: ${new Date(startedAtMs).toISOString()}`);
-      if (prod.probes() > 0) expect(saved.at(-1)).toMatchObject({ revision: main, startedAtMs, probeCount: 10 + prod.probes() });
+      if (prod.probes() > 0)
+        expect(saved.at(-1)).toMatchObject({ revision: main, startedAtMs, probeCount: 10 + prod.probes() });
     } finally {
       prod.close();
     }
@@ -118,10 +159,19 @@ describe('the window survives a retry of the activity (worker crash or replaceme
     const prod = await countingService(200);
     const main = repo.git('rev-parse', 'main').trim();
     const failed = { at: new Date().toISOString(), ok: false, detail: `HTTP 502 from ${prod.url}` };
-    const checkpoint = { revision: main, startedAtMs: Date.now() - 200, probeCount: 2, probes: [...okProbes(1, prod.url), failed], failed };
+    const checkpoint = {
+      revision: main,
+      startedAtMs: Date.now() - 200,
+      probeCount: 2,
+      probes: [...okProbes(1, prod.url), failed],
+      failed,
+    };
     const marker = path.join(os.tmpdir(), `rollback-${Date.now()}-resumed`);
     try {
-      const outcome = (await new MockActivityEnvironment({ heartbeatDetails: { gate: 'observation', checkpoint } }).run(createGateActivities(config(repo, prod.url, marker)).runGate, input)) as GateOutcome;
+      const outcome = (await new MockActivityEnvironment({ heartbeatDetails: { gate: 'observation', checkpoint } }).run(
+        createGateActivities(config(repo, prod.url, marker)).runGate,
+        input,
+      )) as GateOutcome;
       expect(outcome.verdict).toBe('FAIL');
       expect(outcome.findings[0]).toContain(`HTTP 502 from ${prod.url}`);
       expect(prod.probes()).toBe(0);
@@ -135,9 +185,17 @@ describe('the window survives a retry of the activity (worker crash or replaceme
     const repo = createRepo();
     repo.commit(BRANCH, { 'a.md': 'a\n' });
     const prod = await countingService(200);
-    const checkpoint = { revision: 'f'.repeat(40), startedAtMs: Date.now() - 10_000, probeCount: 9, probes: okProbes(9, prod.url) };
+    const checkpoint = {
+      revision: 'f'.repeat(40),
+      startedAtMs: Date.now() - 10_000,
+      probeCount: 9,
+      probes: okProbes(9, prod.url),
+    };
     try {
-      const outcome = (await new MockActivityEnvironment({ heartbeatDetails: { gate: 'observation', checkpoint } }).run(createGateActivities(config(repo, prod.url, '/nonexistent/marker')).runGate, input)) as GateOutcome;
+      const outcome = (await new MockActivityEnvironment({ heartbeatDetails: { gate: 'observation', checkpoint } }).run(
+        createGateActivities(config(repo, prod.url, '/nonexistent/marker')).runGate,
+        input,
+      )) as GateOutcome;
       expect(outcome.verdict).toBe('PASS');
       expect(prod.probes()).toBeGreaterThanOrEqual(5);
       expect(outcome.findings[0]).toContain(`healthy for ${prod.probes()} probe(s)`);

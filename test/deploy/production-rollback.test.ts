@@ -20,9 +20,17 @@ const BRANCH = 'feature/SHOP-42-coupons';
 const services = startedServices();
 afterAll(() => services.stop());
 
-const input: ProductionRollbackInput = { project: 'shop', ticket: 'SHOP-42', branch: BRANCH, by: 'priya', reason: 'checkout errors' };
+const input: ProductionRollbackInput = {
+  project: 'shop',
+  ticket: 'SHOP-42',
+  branch: BRANCH,
+  by: 'priya',
+  reason: 'checkout errors',
+};
 
-async function setup(rollback: (port: number, pidFile: string) => string | undefined): Promise<{ repo: TestRepo; config: AppConfig }> {
+async function setup(
+  rollback: (port: number, pidFile: string) => string | undefined,
+): Promise<{ repo: TestRepo; config: AppConfig }> {
   const repo = createRepo({ 'README.md': '# shop\n', 'server.js': SAMPLE_SERVER });
   repo.commit(BRANCH, { 'CHANGELOG.md': '# Changelog\n- coupons\n' });
   const port = await freePort();
@@ -42,7 +50,15 @@ async function setup(rollback: (port: number, pidFile: string) => string | undef
     '      intervalMs: 100',
     '',
   ].join('\n');
-  return { repo, config: { env: loadEnv({}), projectsFile: path.join(dataDir, 'projects.yaml'), projects: parseProjects(yaml, 'p.yaml').projects, dataDir } };
+  return {
+    repo,
+    config: {
+      env: loadEnv({}),
+      projectsFile: path.join(dataDir, 'projects.yaml'),
+      projects: parseProjects(yaml, 'p.yaml').projects,
+      dataDir,
+    },
+  };
 }
 
 function rollbackLog(repo: TestRepo): string {
@@ -50,14 +66,25 @@ function rollbackLog(repo: TestRepo): string {
   return repo.git('show', `origin/${BRANCH}:docs/work-items/SHOP-42/18-rollback-log.md`);
 }
 
-const run = (config: AppConfig) => new MockActivityEnvironment().run(createProductionRollbackActivities(config).rollbackProduction, input) as Promise<ProductionRollbackResult>;
+const run = (config: AppConfig) =>
+  new MockActivityEnvironment().run(
+    createProductionRollbackActivities(config).rollbackProduction,
+    input,
+  ) as Promise<ProductionRollbackResult>;
 
 test('the rollback command puts a healthy release back and the log says ROLLED_BACK with who asked', async () => {
-  const { repo, config } = await setup((port, pidFile) => `PORT=${port} STATUS=200 PIDFILE=${pidFile} setsid node server.js > /dev/null 2>&1 < /dev/null &`);
+  const { repo, config } = await setup(
+    (port, pidFile) =>
+      `PORT=${port} STATUS=200 PIDFILE=${pidFile} setsid node server.js > /dev/null 2>&1 < /dev/null &`,
+  );
   const result = await run(config);
   const main = repo.git('rev-parse', 'main').trim();
   expect(result.ok).toBe(true);
-  expect(result.detail).toMatch(new RegExp(`^production rollback from ${main.slice(0, 12)}: rollback \`.+\` succeeded; production health: HTTP 200 from .+ after \\d+ probe\\(s\\)$`));
+  expect(result.detail).toMatch(
+    new RegExp(
+      `^production rollback from ${main.slice(0, 12)}: rollback \`.+\` succeeded; production health: HTTP 200 from .+ after \\d+ probe\\(s\\)$`,
+    ),
+  );
   const log = rollbackLog(repo);
   expect(log).toMatch(/^---\nrollback_status: ROLLED_BACK\n/);
   expect(log).toContain(`rolled_back_from: ${main}`);
@@ -70,7 +97,9 @@ test('a rollback command that leaves production unhealthy is FAILED with what th
   config.projects.shop!.health.timeoutMs = 500;
   const result = await run(config);
   expect(result.ok).toBe(false);
-  expect(result.detail).toMatch(/rollback `true` succeeded; production health: not healthy within 500 ms at http:\/\/127\.0\.0\.1:\d+\/health \(last: no answer/);
+  expect(result.detail).toMatch(
+    /rollback `true` succeeded; production health: not healthy within 500 ms at http:\/\/127\.0\.0\.1:\d+\/health \(last: no answer/,
+  );
   expect(rollbackLog(repo)).toMatch(/^---\nrollback_status: FAILED\n/);
 });
 

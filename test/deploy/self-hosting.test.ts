@@ -27,7 +27,14 @@ const RELEASE_SCRIPT = path.join(ROOT, 'scripts/release-worker.sh');
 const WORKER = path.join(ROOT, 'dist/worker/main.js');
 
 // Real gates heartbeat every 5 s: a generous heartbeat timeout; one attempt is what is asserted.
-const TIMEOUTS: WorkItemInput['timeouts'] = { agentMs: 60_000, gateMs: 60_000, deployMs: 90_000, heartbeatMs: 20_000, retryInitialIntervalMs: 100, retryMaximumAttempts: 3 };
+const TIMEOUTS: WorkItemInput['timeouts'] = {
+  agentMs: 60_000,
+  gateMs: 60_000,
+  deployMs: 90_000,
+  heartbeatMs: 20_000,
+  retryInitialIntervalMs: 100,
+  retryMaximumAttempts: 3,
+};
 
 let env: TestWorkflowEnvironment;
 let api: RunningServer | undefined;
@@ -42,9 +49,17 @@ afterAll(async () => {
 });
 
 /** A carried state that starts the item at `stage` (earlier stages are other tests' business). */
-function startingAt(input: WorkItemInput, stage: 'deploy' | 'testing', resume?: WorkItemState['resume']): WorkItemInput {
+function startingAt(
+  input: WorkItemInput,
+  stage: 'deploy' | 'testing',
+  resume?: WorkItemState['resume'],
+): WorkItemInput {
   const at = new Date().toISOString();
-  return { ...input, timeouts: TIMEOUTS, carried: { ...initialState(input, at), stage, history: [{ stage, enteredAt: at }], resume } };
+  return {
+    ...input,
+    timeouts: TIMEOUTS,
+    carried: { ...initialState(input, at), stage, history: [{ stage, enteredAt: at }], resume },
+  };
 }
 
 test('the orchestrator deploying itself replaces its worker gracefully with a work item in flight', async () => {
@@ -53,7 +68,10 @@ test('the orchestrator deploying itself replaces its worker gracefully with a wo
   const queue = taskQueue('self-hosting');
   // The orchestrator's repository as its build leaves it: the release's worker entry point (here
   // one that loads this checkout's build, so the real worker runs from the copied release).
-  const self = createRepo({ 'README.md': '# orchestrator\n', 'dist/worker/main.js': `require(${JSON.stringify(WORKER)});\n` });
+  const self = createRepo({
+    'README.md': '# orchestrator\n',
+    'dist/worker/main.js': `require(${JSON.stringify(WORKER)});\n`,
+  });
   const shop = createRepo();
   const apiPort = await freePort();
   const inFlightStarted = path.join(dir, 'in-flight-started');
@@ -86,28 +104,72 @@ test('the orchestrator deploying itself replaces its worker gracefully with a wo
       '',
     ].join('\n'),
   );
-  const settings = { TEMPORAL_ADDRESS: env.address, ORCH_TASK_QUEUE: queue, ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'), ORCH_DATA_DIR: path.join(dir, 'data'), ORCH_API_PORT: String(apiPort), ORCH_WORKER_SHUTDOWN_GRACE_MS: '90000', ORCH_LOG_LEVEL: 'info' };
+  const settings = {
+    TEMPORAL_ADDRESS: env.address,
+    ORCH_TASK_QUEUE: queue,
+    ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'),
+    ORCH_DATA_DIR: path.join(dir, 'data'),
+    ORCH_API_PORT: String(apiPort),
+    ORCH_WORKER_SHUTDOWN_GRACE_MS: '90000',
+    ORCH_LOG_LEVEL: 'info',
+  };
   fs.mkdirSync(run, { recursive: true });
-  fs.writeFileSync(path.join(run, 'worker.env'), Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n'));
+  fs.writeFileSync(
+    path.join(run, 'worker.env'),
+    Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n'),
+  );
   const config = loadConfig({ ...settings }, dir);
   api = await startApi(config, env.client, createLogger({ level: 'error' }));
 
   // The running orchestrator: its first worker, started the same way (no previous worker).
   const { execFileSync } = await import('node:child_process');
-  execFileSync('bash', [SCRIPT, '--run-dir', run, '--env-file', path.join(run, 'worker.env'), '--start', `node ${WORKER}`, '--timeout', '90'], { env: { PATH: process.env.PATH, ORCH_REVISION: 'first-release' }, stdio: 'ignore' });
+  execFileSync(
+    'bash',
+    [
+      SCRIPT,
+      '--run-dir',
+      run,
+      '--env-file',
+      path.join(run, 'worker.env'),
+      '--start',
+      `node ${WORKER}`,
+      '--timeout',
+      '90',
+    ],
+    { env: { PATH: process.env.PATH, ORCH_REVISION: 'first-release' }, stdio: 'ignore' },
+  );
   const oldPid = Number(fs.readFileSync(path.join(run, 'worker.pid'), 'utf8'));
   pids.push(oldPid);
-  const oldLog = () => fs.readdirSync(run).filter((f) => f.startsWith('worker-first-releas')).map((f) => fs.readFileSync(path.join(run, f), 'utf8')).join('');
+  const oldLog = () =>
+    fs
+      .readdirSync(run)
+      .filter((f) => f.startsWith('worker-first-releas'))
+      .map((f) => fs.readFileSync(path.join(run, f), 'utf8'))
+      .join('');
 
   // Another project's item is in its merge gate on the old worker ...
   const inFlight = testInput({ title: 'Gift cards' });
-  shop.commit(itemBranch(inFlight.ticket, inFlight.title), { 'src/gift.js': 'exports.g = 1;\n' }, `feat(${inFlight.ticket}): gift cards`);
-  const inFlightHandle = await startItem(env, queue, startingAt(inFlight, 'testing', { phase: 'gates', fromGate: STAGE_GRAPH.testing.gates.indexOf('merge') }));
+  shop.commit(
+    itemBranch(inFlight.ticket, inFlight.title),
+    { 'src/gift.js': 'exports.g = 1;\n' },
+    `feat(${inFlight.ticket}): gift cards`,
+  );
+  const inFlightHandle = await startItem(
+    env,
+    queue,
+    startingAt(inFlight, 'testing', { phase: 'gates', fromGate: STAGE_GRAPH.testing.gates.indexOf('merge') }),
+  );
   await until(() => fs.existsSync(inFlightStarted), 60_000, 'the in-flight merge gate to run');
 
   // ... when the orchestrator's own item deploys production.
   const upgrade = testInput({ project: 'orchestrator', ticket: `ORCH-${uniqueTicketNumber()}`, title: 'Faster gates' });
-  self.commit(itemBranch(upgrade.ticket, upgrade.title), { 'CHANGELOG.md': '# Changelog\n- faster gates\n' }, `feat(${upgrade.ticket}): faster gates`);
+  self.commit(
+    itemBranch(upgrade.ticket, upgrade.title),
+    { 'CHANGELOG.md': '# Changelog\n- faster gates\n' },
+    `feat(${upgrade.ticket}): faster gates`,
+  );
   const upgradeHandle = await startItem(env, queue, startingAt(upgrade, 'deploy'));
 
   await until(() => oldLog().includes('stopping worker'), 90_000, 'the old worker to be told to stop');
@@ -122,7 +184,11 @@ test('the orchestrator deploying itself replaces its worker gracefully with a wo
   const done = await upgradeHandle.result();
   expect(done.status).toBe('done');
   expect(done.gateResults.map((g) => `${g.gate}:${g.verdict}`)).toEqual(['artifacts:PASS', 'observation:PASS']);
-  const inFlightState = await waitForState(inFlightHandle, (s) => s.stage === 'deploy-staging' || s.status === 'blocked', 60_000);
+  const inFlightState = await waitForState(
+    inFlightHandle,
+    (s) => s.stage === 'deploy-staging' || s.status === 'blocked',
+    60_000,
+  );
   expect(inFlightState.stage).toBe('deploy-staging');
   expect(inFlightState.gateResults.filter((g) => g.gate === 'merge').map((g) => g.verdict)).toEqual(['PASS']);
   await until(() => !alive(oldPid), 60_000, 'the old worker to exit');
@@ -136,10 +202,16 @@ test('the orchestrator deploying itself replaces its worker gracefully with a wo
   const revision = self.git('rev-parse', 'origin/main').trim();
   expect(fs.readdirSync(run).some((f) => f.startsWith(`worker-${revision.slice(0, 12)}-`))).toBe(true);
   // The new worker runs from its own copy of the release, not from the reused build checkout.
-  expect(fs.readFileSync(`/proc/${newPid}/cmdline`, 'utf8').split('\0')).toEqual(['node', path.join(releases, revision, 'dist/worker/main.js'), '']);
+  expect(fs.readFileSync(`/proc/${newPid}/cmdline`, 'utf8').split('\0')).toEqual([
+    'node',
+    path.join(releases, revision, 'dist/worker/main.js'),
+    '',
+  ]);
   expect(fs.existsSync(path.join(releases, revision, '.git'))).toBe(false);
   const history = await upgradeHandle.fetchHistory();
-  const deployAttempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt !== 1);
+  const deployAttempts = (history.events ?? []).filter(
+    (e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt !== 1,
+  );
   expect(deployAttempts).toEqual([]);
 });
 
@@ -150,9 +222,23 @@ test('a new worker that never polls is stopped and the previous one keeps runnin
   pids.push(previous.pid!);
   fs.writeFileSync(path.join(run, 'worker.pid'), String(previous.pid));
   const { spawnSync } = await import('node:child_process');
-  const result = spawnSync('bash', [SCRIPT, '--run-dir', run, '--start', 'node -e "console.log(\'cannot reach Temporal\'); setTimeout(() => {}, 60000)"', '--timeout', '2'], { env: { PATH: process.env.PATH, ORCH_REVISION: 'badc0ffee' }, encoding: 'utf8' });
+  const result = spawnSync(
+    'bash',
+    [
+      SCRIPT,
+      '--run-dir',
+      run,
+      '--start',
+      'node -e "console.log(\'cannot reach Temporal\'); setTimeout(() => {}, 60000)"',
+      '--timeout',
+      '2',
+    ],
+    { env: { PATH: process.env.PATH, ORCH_REVISION: 'badc0ffee' }, encoding: 'utf8' },
+  );
   expect(result.status).toBe(1);
-  expect(result.stderr).toContain('replace-worker: the new worker (revision badc0ffee) did not poll within 2s; stopped it, the previous worker keeps running');
+  expect(result.stderr).toContain(
+    'replace-worker: the new worker (revision badc0ffee) did not poll within 2s; stopped it, the previous worker keeps running',
+  );
   expect(result.stderr).toContain('cannot reach Temporal');
   expect(alive(previous.pid!)).toBe(true);
   expect(fs.readFileSync(path.join(run, 'worker.pid'), 'utf8').trim()).toBe(String(previous.pid));

@@ -22,7 +22,15 @@ test('the demo takes DEMO-1 from created to done: agents, a caught secret remove
   const code = await demo.exited();
   const output = demo.output();
   expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining('DEMO: the model is SCRIPTED') });
-  for (const stage of ['analysis (the analyst agent works)', 'architecture (the architect agent works)', 'review (the reviewer agent works)', 'testing (the tester agent works)', 'deploy-staging (deployStaging)', 'deploy (deployProduction)', 'done (nothing to run)']) {
+  for (const stage of [
+    'analysis (the analyst agent works)',
+    'architecture (the architect agent works)',
+    'review (the reviewer agent works)',
+    'testing (the tester agent works)',
+    'deploy-staging (deployStaging)',
+    'deploy (deployProduction)',
+    'done (nothing to run)',
+  ]) {
     expect(output).toContain(`→ ${stage}`);
   }
   expect(output).toContain('gate artifacts: REQUEST_CHANGES');
@@ -31,18 +39,36 @@ test('the demo takes DEMO-1 from created to done: agents, a caught secret remove
   expect(output).toContain(`gate security: FAIL (${finding}`);
   expect(output).toContain(`handed to the developer: ${finding}`);
   expect(output.indexOf('gate security: PASS')).toBeGreaterThan(output.indexOf('gate security: FAIL'));
-  expect(output).toMatch(/gate merge: PASS \(merged feature\/DEMO-1-apply-coupon-codes-at-checkout into main as [0-9a-f]{12}/);
+  expect(output).toMatch(
+    /gate merge: PASS \(merged feature\/DEMO-1-apply-coupon-codes-at-checkout into main as [0-9a-f]{12}/,
+  );
   expect(output).toMatch(/gate image-freshness: PASS \(built from main at [0-9a-f]{12}\)/);
   expect(output).toMatch(/gate observation: PASS \(healthy for \d+ probe\(s\) over 3000 ms/);
   expect(output).toContain('DEMO-1 is done at done.');
-  const commits = output.slice(output.indexOf('Commits on'), output.indexOf('Artifacts:')).split('\n').slice(1).filter(Boolean);
-  expect(commits).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}[0-9a-f]{7,} feat\(DEMO-1\): development by the developer agent/), expect.stringMatching(/production deploy \(SUCCESS\)/)]));
+  const commits = output
+    .slice(output.indexOf('Commits on'), output.indexOf('Artifacts:'))
+    .split('\n')
+    .slice(1)
+    .filter(Boolean);
+  expect(commits).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^ {2}[0-9a-f]{7,} feat\(DEMO-1\): development by the developer agent/),
+      expect.stringMatching(/production deploy \(SUCCESS\)/),
+    ]),
+  );
   expect(output).toContain('docs/work-items/DEMO-1/16-post-deploy-log.md');
   expect(output).not.toContain(DEMO_LEAKED_KEY);
   // The key is in no commit the origin can reach: the item's history was squashed before it merged.
-  expect(execFileSync('git', ['-C', path.join(dir, 'shop.git'), 'log', '-p', '--all'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })).not.toContain(DEMO_LEAKED_KEY);
+  expect(
+    execFileSync('git', ['-C', path.join(dir, 'shop.git'), 'log', '-p', '--all'], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    }),
+  ).not.toContain(DEMO_LEAKED_KEY);
   // The deployed sample services were stopped with the demo.
-  const deployed = ['staging', 'production'].map((name) => Number(fs.readFileSync(path.join(dir, `${name}.pid`), 'utf8')));
+  const deployed = ['staging', 'production'].map((name) =>
+    Number(fs.readFileSync(path.join(dir, `${name}.pid`), 'utf8')),
+  );
   expect(deployed.every((pid) => pid > 0)).toBe(true);
   await new Promise((r) => setTimeout(r, 500));
   expect(deployed.filter(alive)).toEqual([]);

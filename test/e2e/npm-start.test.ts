@@ -35,7 +35,21 @@ test('npm start persists work items across a clean restart and registers search 
   };
 
   // A database made by a plain dev server has none of our search attributes.
-  const bare = spawnLogged(resolveTool('temporal'), ['server', 'start-dev', '--headless', '--db-filename', path.join(dataDir, 'temporal.db'), '--ip', '127.0.0.1', '--port', String(grpc)], env);
+  const bare = spawnLogged(
+    resolveTool('temporal'),
+    [
+      'server',
+      'start-dev',
+      '--headless',
+      '--db-filename',
+      path.join(dataDir, 'temporal.db'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(grpc),
+    ],
+    env,
+  );
   for (let i = 0; i < 100 && !(await portOpen(grpc)); i++) await new Promise((r) => setTimeout(r, 100));
   bare.child.kill('SIGTERM');
   await bare.exited();
@@ -43,7 +57,11 @@ test('npm start persists work items across a clean restart and registers search 
   const orch = async (...argv: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runCli(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: { ...env, USER: 'e2e' } });
+    const code = await runCli(argv, {
+      stdout: (t) => out.push(t),
+      stderr: (t) => err.push(t),
+      env: { ...env, USER: 'e2e' },
+    });
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 
@@ -52,9 +70,19 @@ test('npm start persists work items across a clean restart and registers search 
   await first.waitFor(/Press Ctrl-C to stop/, 60_000);
   expect(first.output()).toContain(`Web UI    http://127.0.0.1:${ui}/namespaces/default/workflows`);
   expect(first.output()).toContain(`API       http://127.0.0.1:${api}`);
-  expect(await (await fetch(`http://127.0.0.1:${api}/readyz`)).json()).toEqual({ status: 'ready', namespace: 'default' });
-  const { stdout: attributes } = await promisify(execFile)(resolveTool('temporal'), ['operator', 'search-attribute', 'list', '--address', `127.0.0.1:${grpc}`]);
-  for (const name of ['OrchProject', 'OrchStage', 'OrchTicket', 'OrchBlocked', 'OrchAttempt', 'OrchCost']) expect(attributes).toContain(name);
+  expect(await (await fetch(`http://127.0.0.1:${api}/readyz`)).json()).toEqual({
+    status: 'ready',
+    namespace: 'default',
+  });
+  const { stdout: attributes } = await promisify(execFile)(resolveTool('temporal'), [
+    'operator',
+    'search-attribute',
+    'list',
+    '--address',
+    `127.0.0.1:${grpc}`,
+  ]);
+  for (const name of ['OrchProject', 'OrchStage', 'OrchTicket', 'OrchBlocked', 'OrchAttempt', 'OrchCost'])
+    expect(attributes).toContain(name);
 
   expect((await orch('submit', 'orchestrator', 'ORCH-7', '--title', 'Self-hosting smoke test')).code).toBe(0);
   // Without model credentials the agent cannot run: the item waits for a person to set them.
@@ -82,7 +110,12 @@ test('npm start persists work items across a clean restart and registers search 
   const again = await orch('status', 'ORCH-7', '--json');
   expect(again.code).toBe(0);
   const restored: WorkItemState = JSON.parse(again.out);
-  expect(restored).toMatchObject({ ticket: 'ORCH-7', stage: 'analysis', status: 'blocked', title: 'Self-hosting smoke test' });
+  expect(restored).toMatchObject({
+    ticket: 'ORCH-7',
+    stage: 'analysis',
+    status: 'blocked',
+    title: 'Self-hosting smoke test',
+  });
   let listed = '';
   for (let i = 0; i < 50 && !listed.includes('ORCH-7'); i++) listed = (await orch('list', '--blocked')).out;
   expect(listed).toMatch(/ORCH-7\s+orchestrator\s+analysis\s+yes/);
@@ -94,7 +127,10 @@ test('npm start persists work items across a clean restart and registers search 
   expect(await portOpen(grpc)).toBe(false);
   const third = spawnLogged(process.execPath, [START], env);
   await third.waitFor(/Press Ctrl-C to stop/, 60_000);
-  expect(JSON.parse((await orch('status', 'ORCH-7', '--json')).out)).toMatchObject({ ticket: 'ORCH-7', status: 'blocked' });
+  expect(JSON.parse((await orch('status', 'ORCH-7', '--json')).out)).toMatchObject({
+    ticket: 'ORCH-7',
+    status: 'blocked',
+  });
   third.child.kill('SIGINT');
   expect(await third.exited()).toBe(0);
 });
@@ -104,11 +140,23 @@ test('a dev server a killed start left running on the database is stopped by the
   const dbFile = path.join(dataDir, 'temporal.db');
   const grpc = await freePort();
   // A leftover as a start without setpriv would leave it: the server on our database, its pid recorded.
-  const leftover = spawnLogged(resolveTool('temporal'), ['server', 'start-dev', '--headless', '--db-filename', dbFile, '--ip', '127.0.0.1', '--port', String(grpc)], process.env);
+  const leftover = spawnLogged(
+    resolveTool('temporal'),
+    ['server', 'start-dev', '--headless', '--db-filename', dbFile, '--ip', '127.0.0.1', '--port', String(grpc)],
+    process.env,
+  );
   for (let i = 0; i < 100 && !(await portOpen(grpc)); i++) await new Promise((r) => setTimeout(r, 100));
   fs.writeFileSync(pidFileOf(dbFile), `${leftover.child.pid}\n`);
   const logger = createLogger({ level: 'error' });
-  const server = await startDevServer({ binary: resolveTool('temporal'), dataDir, ip: '127.0.0.1', port: grpc, uiPort: await freePort(), namespace: 'default', logger });
+  const server = await startDevServer({
+    binary: resolveTool('temporal'),
+    dataDir,
+    ip: '127.0.0.1',
+    port: grpc,
+    uiPort: await freePort(),
+    namespace: 'default',
+    logger,
+  });
   expect(await leftover.exited()).not.toBeUndefined();
   expect(Number(fs.readFileSync(pidFileOf(dbFile), 'utf8'))).not.toBe(leftover.child.pid);
   await server.stop();

@@ -19,7 +19,8 @@ function config(repo: TestRepo): AppConfig {
   return {
     env: loadEnv({}),
     projectsFile: path.join(dataDir, 'projects.yaml'),
-    projects: parseProjects(`projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n`, 'p.yaml').projects,
+    projects: parseProjects(`projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n`, 'p.yaml')
+      .projects,
     dataDir,
   };
 }
@@ -42,16 +43,28 @@ describe('artifacts gate', () => {
     });
     const outcome = await check(repo, 'analysis');
     expect(outcome.verdict).toBe('FAIL');
-    expect(outcome.findings).toEqual([`${DIR}/03-acceptance-criteria.md is missing on ${BRANCH}`, expect.stringMatching(new RegExp(`^${DIR}/04-test-plan.yaml is not valid YAML`))]);
-    repo.commit(BRANCH, { [`${DIR}/03-acceptance-criteria.md`]: '- works\n', [`${DIR}/04-test-plan.yaml`]: 'cases:\n  - coupon applies\n' });
+    expect(outcome.findings).toEqual([
+      `${DIR}/03-acceptance-criteria.md is missing on ${BRANCH}`,
+      expect.stringMatching(new RegExp(`^${DIR}/04-test-plan.yaml is not valid YAML`)),
+    ]);
+    repo.commit(BRANCH, {
+      [`${DIR}/03-acceptance-criteria.md`]: '- works\n',
+      [`${DIR}/04-test-plan.yaml`]: 'cases:\n  - coupon applies\n',
+    });
     expect(await check(repo, 'analysis')).toEqual({ gate: 'artifacts', verdict: 'PASS', findings: [] });
   });
 
   test('architecture needs at least one properly named ADR', async () => {
     const repo = createRepo();
-    const rest = { [`${DIR}/07-infra-requirements.md`]: 'x\n', [`${DIR}/08-data-requirements.md`]: 'x\n', [`${DIR}/10-tech-risks.md`]: 'x\n' };
+    const rest = {
+      [`${DIR}/07-infra-requirements.md`]: 'x\n',
+      [`${DIR}/08-data-requirements.md`]: 'x\n',
+      [`${DIR}/10-tech-risks.md`]: 'x\n',
+    };
     repo.commit(BRANCH, { ...rest, [`${DIR}/06-adr/decision.md`]: 'x\n' });
-    expect((await check(repo, 'architecture')).findings).toEqual([`${DIR}/06-adr/: no ADR file named like ADR-001-some-decision.md`]);
+    expect((await check(repo, 'architecture')).findings).toEqual([
+      `${DIR}/06-adr/: no ADR file named like ADR-001-some-decision.md`,
+    ]);
     repo.commit(BRANCH, { [`${DIR}/06-adr/ADR-001-coupon-storage.md`]: '# ADR\n' });
     expect((await check(repo, 'architecture')).verdict).toBe('PASS');
   });
@@ -59,8 +72,16 @@ describe('artifacts gate', () => {
   test('review: REQUEST_CHANGES carries the review text verbatim; APPROVE passes when docs travel with the code', async () => {
     const repo = createRepo();
     const text = 'Expired coupons fall through to a generic 400.\nReturn 422 with `COUPON_EXPIRED`.';
-    repo.commit(BRANCH, { 'src/coupon.js': 'x\n', 'CHANGELOG.md': '# Changelog\n- coupons\n', [`${DIR}/12-review.md`]: review('REQUEST_CHANGES', text) });
-    expect(await check(repo, 'review')).toEqual({ gate: 'artifacts', verdict: 'REQUEST_CHANGES', findings: [`${DIR}/12-review.md: verdict REQUEST_CHANGES`, text] });
+    repo.commit(BRANCH, {
+      'src/coupon.js': 'x\n',
+      'CHANGELOG.md': '# Changelog\n- coupons\n',
+      [`${DIR}/12-review.md`]: review('REQUEST_CHANGES', text),
+    });
+    expect(await check(repo, 'review')).toEqual({
+      gate: 'artifacts',
+      verdict: 'REQUEST_CHANGES',
+      findings: [`${DIR}/12-review.md: verdict REQUEST_CHANGES`, text],
+    });
     repo.commit(BRANCH, { [`${DIR}/12-review.md`]: review('APPROVE') });
     expect(await check(repo, 'review')).toEqual({ gate: 'artifacts', verdict: 'PASS', findings: [] });
   });
@@ -71,7 +92,9 @@ describe('artifacts gate', () => {
     expect(await check(repo, 'review')).toEqual({
       gate: 'artifacts',
       verdict: 'REQUEST_CHANGES',
-      findings: ['code changed (src/coupon.js) but neither docs/ nor CHANGELOG.md: documentation travels with the code'],
+      findings: [
+        'code changed (src/coupon.js) but neither docs/ nor CHANGELOG.md: documentation travels with the code',
+      ],
     });
   });
 
@@ -96,10 +119,19 @@ describe('artifacts gate', () => {
     expect((await check(repo, 'development')).findings).toEqual([`${BRANCH} has no changes against main`]);
   });
 
-  test('a gate the registry does not know (a newer worker\'s gate, say) is refused until the workers are upgraded', async () => {
+  test("a gate the registry does not know (a newer worker's gate, say) is refused until the workers are upgraded", async () => {
     const repo = createRepo();
-    const input = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'canary', attempt: 1, branch: BRANCH } as unknown as GateInput;
-    await expect(new MockActivityEnvironment().run(createGateActivities(config(repo)).runGate, input)).rejects.toMatchObject({
+    const input = {
+      project: 'shop',
+      ticket: 'SHOP-42',
+      stage: 'testing',
+      gate: 'canary',
+      attempt: 1,
+      branch: BRANCH,
+    } as unknown as GateInput;
+    await expect(
+      new MockActivityEnvironment().run(createGateActivities(config(repo)).runGate, input),
+    ).rejects.toMatchObject({
       type: 'NotImplemented',
       message: 'this worker does not know gate canary: upgrade the workers, then retry',
     });
@@ -108,6 +140,13 @@ describe('artifacts gate', () => {
 
 test('frontmatter reading never trusts prose', () => {
   const spec = { field: 'verdict' as const, pass: 'APPROVE', fail: 'REQUEST_CHANGES' };
-  expect(readVerdict('r.md', '---\nverdict: APPROVE\n---\nbody', spec)).toMatchObject({ ok: true, value: 'APPROVE', body: 'body' });
-  expect(readVerdict('r.md', '---\nverdict: true\n---\n', spec)).toEqual({ ok: false, finding: 'r.md: verdict is true; expected APPROVE or REQUEST_CHANGES' });
+  expect(readVerdict('r.md', '---\nverdict: APPROVE\n---\nbody', spec)).toMatchObject({
+    ok: true,
+    value: 'APPROVE',
+    body: 'body',
+  });
+  expect(readVerdict('r.md', '---\nverdict: true\n---\n', spec)).toEqual({
+    ok: false,
+    finding: 'r.md: verdict is true; expected APPROVE or REQUEST_CHANGES',
+  });
 });

@@ -21,7 +21,14 @@ jest.setTimeout(60_000);
 
 const TOKEN = 'gitea-test-token';
 const BRANCH = 'feature/SHOP-42-coupons';
-const input: GateInput = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'merge', attempt: 1, branch: BRANCH };
+const input: GateInput = {
+  project: 'shop',
+  ticket: 'SHOP-42',
+  stage: 'testing',
+  gate: 'merge',
+  attempt: 1,
+  branch: BRANCH,
+};
 
 async function setup(style: 'merge-commit' | 'fast-forward', fake: Partial<FakeGiteaOptions> = {}) {
   const repo = createRepo();
@@ -30,12 +37,23 @@ async function setup(style: 'merge-commit' | 'fast-forward', fake: Partial<FakeG
   const gitea = await fakeGitea({ token: TOKEN, repo: 'acme/shop', origin: repo.origin, ...fake });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-gitea-merge-'));
   const yaml = `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    mergeStyle: ${style}\n    commands:\n      test: test -f src/other.js && test -f src/coupon.js\n    gitea:\n      repository: acme/shop\n      mergeThroughApi: true\n`;
-  const config: AppConfig = { env: loadEnv({}), projectsFile: path.join(dataDir, 'projects.yaml'), projects: parseProjects(yaml, 'p.yaml').projects, dataDir };
+  const config: AppConfig = {
+    env: loadEnv({}),
+    projectsFile: path.join(dataDir, 'projects.yaml'),
+    projects: parseProjects(yaml, 'p.yaml').projects,
+    dataDir,
+  };
   const client = new GiteaClient({ baseUrl: gitea.url, token: TOKEN, http: { baseDelayMs: 1 } });
-  return { repo, gitea, run: (mock = new MockActivityEnvironment()) => mock.run(createGateActivities(config, { gitea: client }).runGate, input) as Promise<GateOutcome> };
+  return {
+    repo,
+    gitea,
+    run: (mock = new MockActivityEnvironment()) =>
+      mock.run(createGateActivities(config, { gitea: client }).runGate, input) as Promise<GateOutcome>,
+  };
 }
 
-const mergePosts = (gitea: { requests: { method: string; path: string }[] }) => gitea.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/merge'));
+const mergePosts = (gitea: { requests: { method: string; path: string }[] }) =>
+  gitea.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/merge'));
 const subject = (repo: TestRepo, ref: string): string => repo.git('log', '-1', '--format=%s', ref).trim();
 
 test('the PR is opened and merged on Gitea with a merge commit, only if its head is the rebased, tested commit', async () => {
@@ -45,8 +63,12 @@ test('the PR is opened and merged on Gitea with a merge commit, only if its head
     repo.git('fetch', '--quiet', 'origin');
     const main = repo.git('rev-parse', 'origin/main').trim();
     expect(outcome.verdict).toBe('PASS');
-    expect(outcome.findings[0]).toBe(`merged ${BRANCH} into main through Gitea PR #17 as ${main.slice(0, 12)} (merge-commit, \`test -f src/other.js && test -f src/coupon.js\` passed)`);
-    expect(gitea.pulls).toEqual([expect.objectContaining({ number: 17, head: BRANCH, base: 'main', merged: true, mergeCommit: main })]);
+    expect(outcome.findings[0]).toBe(
+      `merged ${BRANCH} into main through Gitea PR #17 as ${main.slice(0, 12)} (merge-commit, \`test -f src/other.js && test -f src/coupon.js\` passed)`,
+    );
+    expect(gitea.pulls).toEqual([
+      expect.objectContaining({ number: 17, head: BRANCH, base: 'main', merged: true, mergeCommit: main }),
+    ]);
     expect(subject(repo, 'origin/main')).toBe(`Merge ${BRANCH} (SHOP-42)`);
     // The rebased branch was pushed first, and Gitea was told to merge exactly that commit.
     expect(repo.git('rev-parse', 'origin/main^2').trim()).toBe(repo.git('rev-parse', `origin/${BRANCH}`).trim());
@@ -56,7 +78,10 @@ test('the PR is opened and merged on Gitea with a merge commit, only if its head
 
     // A retry finds the merged PR and does not merge again.
     const again = await run();
-    expect(again).toMatchObject({ verdict: 'PASS', findings: [`PR #17 of ${BRANCH} is already merged into main on Gitea (${main.slice(0, 12)})`] });
+    expect(again).toMatchObject({
+      verdict: 'PASS',
+      findings: [`PR #17 of ${BRANCH} is already merged into main on Gitea (${main.slice(0, 12)})`],
+    });
     expect(mergePosts(gitea)).toHaveLength(1);
   } finally {
     await gitea.close();
@@ -107,9 +132,13 @@ test('a retried activity checks the PR it checkpointed before doing anything', a
   try {
     await run();
     const requestsBefore = gitea.requests.length;
-    const retried = await run(new MockActivityEnvironment({ heartbeatDetails: { gate: 'merge', checkpoint: { pullRequest: 17 } } }));
+    const retried = await run(
+      new MockActivityEnvironment({ heartbeatDetails: { gate: 'merge', checkpoint: { pullRequest: 17 } } }),
+    );
     expect(retried.findings[0]).toMatch(/^PR #17 of .+ is already merged into main on Gitea/);
-    expect(gitea.requests.slice(requestsBefore).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1/repos/acme/shop/pulls/17/merge']);
+    expect(gitea.requests.slice(requestsBefore).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /api/v1/repos/acme/shop/pulls/17/merge',
+    ]);
   } finally {
     await gitea.close();
   }
@@ -119,10 +148,15 @@ test('a refusal a person must settle (missing approvals) blocks the item instead
   const { repo, gitea, run } = await setup('merge-commit', { requireApprovals: true });
   const mainBefore = repo.git('rev-parse', 'main').trim();
   try {
-    const err = await run().then(() => undefined, (e: unknown) => e);
+    const err = await run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).type).toBe(FAILURE_NEEDS_PERSON);
-    expect((err as Error).message).toBe(`Gitea refused to merge PR #17 of ${BRANCH} (HTTP 405: Does not have enough approvals): check the PR's required approvals and checks and the bot's permission to merge, then retry`);
+    expect((err as Error).message).toBe(
+      `Gitea refused to merge PR #17 of ${BRANCH} (HTTP 405: Does not have enough approvals): check the PR's required approvals and checks and the bot's permission to merge, then retry`,
+    );
     repo.git('fetch', '--quiet', 'origin');
     expect(repo.git('rev-parse', 'origin/main').trim()).toBe(mainBefore);
     expect(mergePosts(gitea)).toHaveLength(1);
@@ -137,12 +171,29 @@ test('a rejected token blocks the item with the host named, never the token', as
   repo.commit(BRANCH, { 'a.js': '1\n' });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-gitea-merge-'));
   const yaml = `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    gitea:\n      repository: acme/shop\n      mergeThroughApi: true\n`;
-  const config: AppConfig = { env: loadEnv({}), projectsFile: path.join(dataDir, 'projects.yaml'), projects: parseProjects(yaml, 'p.yaml').projects, dataDir };
+  const config: AppConfig = {
+    env: loadEnv({}),
+    projectsFile: path.join(dataDir, 'projects.yaml'),
+    projects: parseProjects(yaml, 'p.yaml').projects,
+    dataDir,
+  };
   const wrongToken = 'not-the-token-123';
   try {
-    const err = await new MockActivityEnvironment().run(createGateActivities(config, { gitea: new GiteaClient({ baseUrl: gitea.url, token: wrongToken, http: { baseDelayMs: 1 } }) }).runGate, input).then(() => undefined, (e: unknown) => e);
+    const err = await new MockActivityEnvironment()
+      .run(
+        createGateActivities(config, {
+          gitea: new GiteaClient({ baseUrl: gitea.url, token: wrongToken, http: { baseDelayMs: 1 } }),
+        }).runGate,
+        input,
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect((err as ApplicationFailure).type).toBe(FAILURE_NEEDS_PERSON);
-    expect((err as Error).message).toMatch(/^Gitea GET \/api\/v1\/repos\/acme\/shop\/pulls\/main\/feature%2FSHOP-42-coupons: HTTP 401/);
+    expect((err as Error).message).toMatch(
+      /^Gitea GET \/api\/v1\/repos\/acme\/shop\/pulls\/main\/feature%2FSHOP-42-coupons: HTTP 401/,
+    );
     expect((err as Error).message).not.toContain(wrongToken);
   } finally {
     await gitea.close();

@@ -13,15 +13,28 @@ import type { GateInput, GateOutcome } from '../../src/domain';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
 
 const BRANCH = 'feature/SHOP-42-coupons';
-const input: GateInput = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'image-freshness', attempt: 1, branch: BRANCH };
+const input: GateInput = {
+  project: 'shop',
+  ticket: 'SHOP-42',
+  stage: 'testing',
+  gate: 'image-freshness',
+  attempt: 1,
+  branch: BRANCH,
+};
 
 function config(repo: TestRepo, build: string): AppConfig {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-build-'));
   const yaml = `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    commands:\n      build: ${JSON.stringify(build)}\n      builtRevision: cat out/REVISION\n`;
-  return { env: loadEnv({}), projectsFile: path.join(dataDir, 'projects.yaml'), projects: parseProjects(yaml, 'p.yaml').projects, dataDir };
+  return {
+    env: loadEnv({}),
+    projectsFile: path.join(dataDir, 'projects.yaml'),
+    projects: parseProjects(yaml, 'p.yaml').projects,
+    dataDir,
+  };
 }
 
-const run = (c: AppConfig): Promise<GateOutcome> => new MockActivityEnvironment().run(createGateActivities(c).runGate, input) as Promise<GateOutcome>;
+const run = (c: AppConfig): Promise<GateOutcome> =>
+  new MockActivityEnvironment().run(createGateActivities(c).runGate, input) as Promise<GateOutcome>;
 
 /** A repository whose item branch is merged into main. */
 function mergedRepo(): { repo: TestRepo; head: string } {
@@ -36,12 +49,19 @@ function mergedRepo(): { repo: TestRepo; head: string } {
 test('a build that records the merged commit passes', async () => {
   const { repo, head } = mergedRepo();
   const outcome = await run(config(repo, 'mkdir -p out && echo "$ORCH_REVISION" > out/REVISION'));
-  expect(outcome).toEqual({ gate: 'image-freshness', verdict: 'PASS', findings: [`built from main at ${head.slice(0, 12)}`] });
+  expect(outcome).toEqual({
+    gate: 'image-freshness',
+    verdict: 'PASS',
+    findings: [`built from main at ${head.slice(0, 12)}`],
+  });
 });
 
 test('a stale cache is rebuilt once and then passes', async () => {
   const { repo, head } = mergedRepo();
-  const c = config(repo, 'mkdir -p out && if [ -f out/REVISION ] && [ -z "$ORCH_REBUILD" ]; then echo cached; else echo "$ORCH_REVISION" > out/REVISION; fi');
+  const c = config(
+    repo,
+    'mkdir -p out && if [ -f out/REVISION ] && [ -z "$ORCH_REBUILD" ]; then echo cached; else echo "$ORCH_REVISION" > out/REVISION; fi',
+  );
   // An earlier build left an artifact of an older commit in the build directory.
   const buildDir = path.join(c.dataDir, 'build', 'shop');
   fs.mkdirSync(buildDir, { recursive: true });
@@ -50,12 +70,16 @@ test('a stale cache is rebuilt once and then passes', async () => {
   fs.writeFileSync(path.join(buildDir, 'out/REVISION'), '0123456789abcdef0123456789abcdef01234567\n');
   const outcome = await run(c);
   expect(outcome.verdict).toBe('PASS');
-  expect(outcome.findings).toEqual([`built from main at ${head.slice(0, 12)} after a rebuild (the first build recorded 0123456789abcdef0123456789abcdef01234567)`]);
+  expect(outcome.findings).toEqual([
+    `built from main at ${head.slice(0, 12)} after a rebuild (the first build recorded 0123456789abcdef0123456789abcdef01234567)`,
+  ]);
 });
 
 test('a build that keeps recording an old revision fails with both revisions', async () => {
   const { repo, head } = mergedRepo();
-  const outcome = await run(config(repo, 'mkdir -p out && echo 0123456789abcdef0123456789abcdef01234567 > out/REVISION'));
+  const outcome = await run(
+    config(repo, 'mkdir -p out && echo 0123456789abcdef0123456789abcdef01234567 > out/REVISION'),
+  );
   expect(outcome.verdict).toBe('FAIL');
   expect(outcome.findings).toEqual([
     `stale build: the artifact records revision 0123456789abcdef0123456789abcdef01234567 but main is at ${head}, also after a rebuild without cache; check the build's cache and its revision label`,
@@ -64,8 +88,12 @@ test('a build that keeps recording an old revision fails with both revisions', a
 
 test('a failing build and an unmerged branch are failures with the reason', async () => {
   const { repo } = mergedRepo();
-  expect((await run(config(repo, 'echo compile error >&2; exit 2'))).findings[0]).toBe('build failed (`echo compile error >&2; exit 2` exited 2); last lines:\ncompile error');
+  expect((await run(config(repo, 'echo compile error >&2; exit 2'))).findings[0]).toBe(
+    'build failed (`echo compile error >&2; exit 2` exited 2); last lines:\ncompile error',
+  );
   const unmerged = createRepo();
   unmerged.commit(BRANCH, { 'x.js': '1\n' });
-  expect((await run(config(unmerged, 'true'))).findings[0]).toMatch(/^main \([0-9a-f]{12}\) does not contain feature\/SHOP-42-coupons: the item is not merged$/);
+  expect((await run(config(unmerged, 'true'))).findings[0]).toMatch(
+    /^main \([0-9a-f]{12}\) does not contain feature\/SHOP-42-coupons: the item is not merged$/,
+  );
 });

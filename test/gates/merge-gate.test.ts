@@ -13,19 +13,30 @@ import type { GateInput, GateOutcome } from '../../src/domain';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
 
 const BRANCH = 'feature/SHOP-42-coupons';
-const input: GateInput = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'merge', attempt: 1, branch: BRANCH };
+const input: GateInput = {
+  project: 'shop',
+  ticket: 'SHOP-42',
+  stage: 'testing',
+  gate: 'merge',
+  attempt: 1,
+  branch: BRANCH,
+};
 
 function config(repo: TestRepo, extra = ''): AppConfig {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-merge-'));
   return {
     env: loadEnv({}),
     projectsFile: path.join(dataDir, 'projects.yaml'),
-    projects: parseProjects(`projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n${extra}`, 'p.yaml').projects,
+    projects: parseProjects(
+      `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n${extra}`,
+      'p.yaml',
+    ).projects,
     dataDir,
   };
 }
 
-const merge = (c: AppConfig, i: GateInput = input): Promise<GateOutcome> => new MockActivityEnvironment().run(createGateActivities(c).runGate, i) as Promise<GateOutcome>;
+const merge = (c: AppConfig, i: GateInput = input): Promise<GateOutcome> =>
+  new MockActivityEnvironment().run(createGateActivities(c).runGate, i) as Promise<GateOutcome>;
 
 function originLog(repo: TestRepo, ref: string): string[] {
   repo.git('fetch', '--quiet', 'origin');
@@ -34,17 +45,29 @@ function originLog(repo: TestRepo, ref: string): string[] {
 
 test('the branch is rebased onto what main became meanwhile, tested, merged with a merge commit and pushed', async () => {
   const repo = createRepo();
-  repo.commit(BRANCH, { 'src/coupon.js': 'exports.c = 1;\n', 'CHANGELOG.md': '# Changelog\n- coupons\n' }, 'feat(SHOP-42): coupons');
+  repo.commit(
+    BRANCH,
+    { 'src/coupon.js': 'exports.c = 1;\n', 'CHANGELOG.md': '# Changelog\n- coupons\n' },
+    'feat(SHOP-42): coupons',
+  );
   repo.commit('main', { 'src/other.js': 'exports.o = 1;\n' }, 'feat: other change');
   const c = config(repo, '    commands:\n      test: test -f src/other.js && test -f src/coupon.js\n');
 
   const outcome = await merge(c);
   expect(outcome.verdict).toBe('PASS');
-  expect(outcome.findings[0]).toMatch(new RegExp(`^merged ${BRANCH} into main as [0-9a-f]{12} \\(merge-commit, \`test -f src/other.js && test -f src/coupon.js\` passed\\)$`));
+  expect(outcome.findings[0]).toMatch(
+    new RegExp(
+      `^merged ${BRANCH} into main as [0-9a-f]{12} \\(merge-commit, \`test -f src/other.js && test -f src/coupon.js\` passed\\)$`,
+    ),
+  );
   // Commits within one second tie on date, so the shape is read from the parents, not log order.
   const subject = (ref: string): string => repo.git('log', '-1', '--format=%s', ref).trim();
   expect(originLog(repo, 'main')[0]).toBe(`Merge ${BRANCH} (SHOP-42)`);
-  expect([subject('origin/main^1'), subject('origin/main^2'), subject('origin/main^2^')]).toEqual(['feat: other change', 'feat(SHOP-42): coupons', 'feat: other change']);
+  expect([subject('origin/main^1'), subject('origin/main^2'), subject('origin/main^2^')]).toEqual([
+    'feat: other change',
+    'feat(SHOP-42): coupons',
+    'feat: other change',
+  ]);
   // The item branch now carries the rebased history.
   expect(repo.git('rev-parse', `origin/${BRANCH}`).trim()).toBe(repo.git('rev-parse', 'origin/main^2').trim());
 
@@ -68,7 +91,11 @@ test('a rebase conflict names the conflicting files and leaves main alone', asyn
   repo.commit(BRANCH, { 'src/index.js': 'module.exports = 2;\n' }, 'feat(SHOP-42): two');
   const mainBefore = repo.commit('main', { 'src/index.js': 'module.exports = 3;\n' }, 'feat: three');
   const outcome = await merge(config(repo));
-  expect(outcome).toEqual({ gate: 'merge', verdict: 'FAIL', findings: [`rebasing ${BRANCH} onto main conflicts in: src/index.js; rebase the branch onto main and resolve them`] });
+  expect(outcome).toEqual({
+    gate: 'merge',
+    verdict: 'FAIL',
+    findings: [`rebasing ${BRANCH} onto main conflicts in: src/index.js; rebase the branch onto main and resolve them`],
+  });
   repo.git('fetch', '--quiet', 'origin');
   expect(repo.git('rev-parse', 'origin/main').trim()).toBe(mainBefore);
 });
@@ -77,9 +104,13 @@ test('tests failing after the rebase send the tail of their output back', async 
   const repo = createRepo();
   repo.commit(BRANCH, { 'src/coupon.js': 'exports.c = 1;\n' }, 'feat(SHOP-42): coupons');
   const mainBefore = repo.git('rev-parse', 'main').trim();
-  const outcome = await merge(config(repo, '    commands:\n      test: "echo running 12 tests; echo 1 failing: coupon expiry >&2; exit 3"\n'));
+  const outcome = await merge(
+    config(repo, '    commands:\n      test: "echo running 12 tests; echo 1 failing: coupon expiry >&2; exit 3"\n'),
+  );
   expect(outcome.verdict).toBe('FAIL');
-  expect(outcome.findings[0]).toBe(`tests failed after rebasing ${BRANCH} onto main (\`echo running 12 tests; echo 1 failing: coupon expiry >&2; exit 3\` exited 3); last lines:\nrunning 12 tests\n1 failing: coupon expiry`);
+  expect(outcome.findings[0]).toBe(
+    `tests failed after rebasing ${BRANCH} onto main (\`echo running 12 tests; echo 1 failing: coupon expiry >&2; exit 3\` exited 3); last lines:\nrunning 12 tests\n1 failing: coupon expiry`,
+  );
   repo.git('fetch', '--quiet', 'origin');
   expect(repo.git('rev-parse', 'origin/main').trim()).toBe(mainBefore);
 });
@@ -87,7 +118,11 @@ test('tests failing after the rebase send the tail of their output back', async 
 test('a project with the merge gate off passes with a note', async () => {
   const repo = createRepo();
   const outcome = await merge(config(repo, '    gates:\n      merge: false\n'));
-  expect(outcome).toEqual({ gate: 'merge', verdict: 'PASS', findings: ['gate merge does not apply: gates.merge is false for shop'] });
+  expect(outcome).toEqual({
+    gate: 'merge',
+    verdict: 'PASS',
+    findings: ['gate merge does not apply: gates.merge is false for shop'],
+  });
 });
 
 test('a rebase left in progress by a killed worker is cleared before the next attempt', async () => {
@@ -102,8 +137,18 @@ test('a rebase left in progress by a killed worker is cleared before the next at
   execFileSync('git', ['-C', dir, 'checkout', '--quiet', '-b', 'orchestrator-merge', `origin/${BRANCH}`]);
   fs.writeFileSync(path.join(dir, 'src/other.js'), 'exports.o = 2;\n');
   execFileSync('git', ['-C', dir, 'add', '-A']);
-  execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '--quiet', '-m', 'x'], { stdio: 'ignore' });
-  expect(() => execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'rebase', '--quiet', 'origin/main'], { stdio: 'ignore' })).toThrow();
+  execFileSync(
+    'git',
+    ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '--quiet', '-m', 'x'],
+    { stdio: 'ignore' },
+  );
+  expect(() =>
+    execFileSync(
+      'git',
+      ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'rebase', '--quiet', 'origin/main'],
+      { stdio: 'ignore' },
+    ),
+  ).toThrow();
   expect(fs.existsSync(path.join(dir, '.git', 'rebase-merge'))).toBe(true);
 
   const outcome = await merge(c);

@@ -25,7 +25,10 @@ const lockfile = (leftPad: string) =>
     version: '1.0.0',
     lockfileVersion: 3,
     requires: true,
-    packages: { '': { name: 'shop', version: '1.0.0', dependencies: { 'left-pad': leftPad } }, 'node_modules/left-pad': { version: leftPad } },
+    packages: {
+      '': { name: 'shop', version: '1.0.0', dependencies: { 'left-pad': leftPad } },
+      'node_modules/left-pad': { version: leftPad },
+    },
   });
 
 function config(repo: TestRepo, env: Record<string, string> = {}, strict = false): AppConfig {
@@ -33,14 +36,25 @@ function config(repo: TestRepo, env: Record<string, string> = {}, strict = false
   return {
     env: loadEnv({ ORCH_SECURITY_GATE_SCOPE: 'shop', ...env }),
     projectsFile: path.join(dataDir, 'projects.yaml'),
-    projects: parseProjects(`projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    gates:\n      dependencyAuditStrict: ${strict}\n`, 'p.yaml').projects,
+    projects: parseProjects(
+      `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    gates:\n      dependencyAuditStrict: ${strict}\n`,
+      'p.yaml',
+    ).projects,
     dataDir,
   };
 }
 
-const input: GateInput = { project: 'shop', ticket: 'SHOP-42', stage: 'testing', gate: 'security', attempt: 1, branch: BRANCH };
+const input: GateInput = {
+  project: 'shop',
+  ticket: 'SHOP-42',
+  stage: 'testing',
+  gate: 'security',
+  attempt: 1,
+  branch: BRANCH,
+};
 // Runs the activity with a real activity context (heartbeats, logger), as a worker would.
-const runGate = (c: AppConfig): Promise<GateOutcome> => new MockActivityEnvironment().run(createGateActivities(c).runGate, input) as Promise<GateOutcome>;
+const runGate = (c: AppConfig): Promise<GateOutcome> =>
+  new MockActivityEnvironment().run(createGateActivities(c).runGate, input) as Promise<GateOutcome>;
 
 function reportOn(repo: TestRepo): { text: string; frontmatter: string } {
   repo.git('fetch', '--quiet', 'origin');
@@ -64,7 +78,9 @@ describe('security gate', () => {
     expect(JSON.stringify(outcome)).not.toContain(AWS_KEY);
     // The gate wrote only to the item branch.
     expect(repo.git('log', '--format=%s', '-1', 'origin/main').trim()).toBe('initial commit');
-    expect(repo.git('log', '--format=%s', '-1', `origin/${BRANCH}`).trim()).toBe('docs(SHOP-42): security report (FAIL)');
+    expect(repo.git('log', '--format=%s', '-1', `origin/${BRANCH}`).trim()).toBe(
+      'docs(SHOP-42): security report (FAIL)',
+    );
   });
 
   test('the same key present only on the default branch does not blame the item', async () => {
@@ -122,7 +138,15 @@ describe('security gate', () => {
   }
 
   test('a known-vulnerable dependency fails the gate against an offline advisory database', async () => {
-    const db = buildOsvDatabase([{ id: 'GHSA-test-left-pad', summary: 'left-pad drops characters', package: 'left-pad', introduced: '0', fixed: '1.3.0' }]);
+    const db = buildOsvDatabase([
+      {
+        id: 'GHSA-test-left-pad',
+        summary: 'left-pad drops characters',
+        package: 'left-pad',
+        introduced: '0',
+        fixed: '1.3.0',
+      },
+    ]);
     const vulnerable = createRepo();
     vulnerable.commit(BRANCH, { 'package-lock.json': lockfile('1.1.0') });
     const failed = await runGate(config(vulnerable, { ORCH_OSV_DB_DIR: db }));
@@ -135,12 +159,18 @@ describe('security gate', () => {
 
     const fixed = createRepo();
     fixed.commit(BRANCH, { 'package-lock.json': lockfile('1.3.0') });
-    expect(await runGate(config(fixed, { ORCH_OSV_DB_DIR: db }))).toEqual({ gate: 'security', verdict: 'PASS', findings: [] });
+    expect(await runGate(config(fixed, { ORCH_OSV_DB_DIR: db }))).toEqual({
+      gate: 'security',
+      verdict: 'PASS',
+      findings: [],
+    });
   });
 
   test("the repository's own .gitleaks.toml is used, as its default branch has it", async () => {
     const repo = createRepo();
-    repo.commit('main', { '.gitleaks.toml': "[extend]\nuseDefault = true\n[allowlist]\npaths = ['''fixtures/.*''']\n" });
+    repo.commit('main', {
+      '.gitleaks.toml': "[extend]\nuseDefault = true\n[allowlist]\npaths = ['''fixtures/.*''']\n",
+    });
     repo.commit(BRANCH, { 'fixtures/aws.js': AWS_LINE, 'CHANGELOG.md': '# Changelog\n- fixtures\n' });
     expect((await runGate(config(repo))).verdict).toBe('PASS');
   });
@@ -161,15 +191,18 @@ describe('security gate', () => {
     const repo = createRepo();
     const file = 'docs/work-items/SHOP-42/17-security-report.md';
     repo.commit(BRANCH, { [file]: '---\nsecurity_status: [PASS\n---\n' });
-    const mirror = await GitMirror.sync(repo.origin, path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-')), 'shop.git'));
+    const mirror = await GitMirror.sync(
+      repo.origin,
+      path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-')), 'shop.git'),
+    );
     expect(await verdictFromReport(mirror, `refs/heads/${BRANCH}`, file, [], [])).toEqual({
       gate: 'security',
       verdict: 'FAIL',
       findings: [expect.stringMatching(new RegExp(`^${file}: frontmatter is not valid YAML`))],
     });
-    expect((await verdictFromReport(mirror, `refs/heads/${BRANCH}`, 'docs/work-items/SHOP-42/missing.md', [], [])).findings).toEqual([
-      'docs/work-items/SHOP-42/missing.md could not be read back',
-    ]);
+    expect(
+      (await verdictFromReport(mirror, `refs/heads/${BRANCH}`, 'docs/work-items/SHOP-42/missing.md', [], [])).findings,
+    ).toEqual(['docs/work-items/SHOP-42/missing.md could not be read back']);
   });
 
   test('outside the rollout scope the gate does not apply, and says why', async () => {
@@ -177,7 +210,9 @@ describe('security gate', () => {
     expect(await runGate(config(repo, { ORCH_SECURITY_GATE_SCOPE: '' }))).toEqual({
       gate: 'security',
       verdict: 'PASS',
-      findings: ['gate security does not apply: ORCH_SECURITY_GATE_SCOPE is empty, which covers only the self-hosting project'],
+      findings: [
+        'gate security does not apply: ORCH_SECURITY_GATE_SCOPE is empty, which covers only the self-hosting project',
+      ],
     });
   });
 });

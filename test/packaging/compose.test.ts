@@ -53,7 +53,8 @@ describe('docker-compose.yml', () => {
     expect(fs.existsSync(path.join(ROOT, 'temporal-config/dynamicconfig/production.yaml'))).toBe(true);
     const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
-      for (const source of sources!.split(' ')) expect({ source, exists: fs.existsSync(path.join(ROOT, source)) }).toEqual({ source, exists: true });
+      for (const source of sources!.split(' '))
+        expect({ source, exists: fs.existsSync(path.join(ROOT, source)) }).toEqual({ source, exists: true });
     }
   });
 
@@ -66,14 +67,29 @@ describe('docker-compose.yml', () => {
       `#!/bin/sh\necho "$@" >> ${log}\ncase "$*" in *"search-attribute list"*) echo "OrchProject Keyword";; esac\n`,
       { mode: 0o755 },
     );
-    await promisify(execFile)('sh', [path.join(ROOT, 'temporal-config/register-search-attributes.sh'), 'temporal:7233', 'default', path.join(ROOT, 'temporal-config/search-attributes.json')], {
-      env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
-    });
+    await promisify(execFile)(
+      'sh',
+      [
+        path.join(ROOT, 'temporal-config/register-search-attributes.sh'),
+        'temporal:7233',
+        'default',
+        path.join(ROOT, 'temporal-config/search-attributes.json'),
+      ],
+      {
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+      },
+    );
     const created = fs
       .readFileSync(log, 'utf8')
       .split('\n')
       .filter((l) => l.includes('search-attribute create'))
       .map((l) => l.replace(/.*--name (\S+) --type (\S+).*/, '$1=$2'));
-    expect(created).toEqual(['OrchStage=Keyword', 'OrchTicket=Keyword', 'OrchBlocked=Bool', 'OrchAttempt=Int', 'OrchCost=Double']);
+    expect(created).toEqual([
+      'OrchStage=Keyword',
+      'OrchTicket=Keyword',
+      'OrchBlocked=Bool',
+      'OrchAttempt=Int',
+      'OrchCost=Double',
+    ]);
   });
 });

@@ -12,12 +12,24 @@ function loadedBy(module: string): string[] {
   return JSON.parse(run.stdout) as string[];
 }
 
-test.each(['cli/main.js', 'api/start.js'])('%s loads neither @temporalio/worker nor the worker-only modules', (module) => {
-  const loaded = loadedBy(module);
-  expect(loaded.length).toBeGreaterThan(10);
-  expect(loaded.filter((f) => f.includes(`${path.sep}@temporalio${path.sep}worker${path.sep}`) || f.includes(`${path.sep}dist${path.sep}worker${path.sep}`) || f.includes(`${path.sep}dist${path.sep}activities${path.sep}agent`))).toEqual([]);
-});
+test.each(['cli/main.js', 'api/start.js'])(
+  '%s loads neither @temporalio/worker nor the worker-only modules',
+  (module) => {
+    const loaded = loadedBy(module);
+    expect(loaded.length).toBeGreaterThan(10);
+    expect(
+      loaded.filter(
+        (f) =>
+          f.includes(`${path.sep}@temporalio${path.sep}worker${path.sep}`) ||
+          f.includes(`${path.sep}dist${path.sep}worker${path.sep}`) ||
+          f.includes(`${path.sep}dist${path.sep}activities${path.sep}agent`),
+      ),
+    ).toEqual([]);
+  },
+);
 
 test('the worker entry point does load the worker (the check above can fail)', () => {
-  expect(loadedBy('worker/start.js').some((f) => f.includes(`${path.sep}@temporalio${path.sep}worker${path.sep}`))).toBe(true);
+  expect(
+    loadedBy('worker/start.js').some((f) => f.includes(`${path.sep}@temporalio${path.sep}worker${path.sep}`)),
+  ).toBe(true);
 });

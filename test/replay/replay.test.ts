@@ -12,7 +12,10 @@ function recordedHistories(): { workflowId: string; history: unknown }[] {
     .readdirSync(HISTORIES)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => ({ workflowId: path.basename(f, '.json'), history: JSON.parse(fs.readFileSync(path.join(HISTORIES, f), 'utf8')) }));
+    .map((f) => ({
+      workflowId: path.basename(f, '.json'),
+      history: JSON.parse(fs.readFileSync(path.join(HISTORIES, f), 'utf8')),
+    }));
 }
 
 async function replayAll(bundle: { code: string }): Promise<Map<string, Error | undefined>> {
@@ -27,7 +30,15 @@ beforeAll(() => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
 });
 
-const SCENARIOS = ['happy-path', 'review-rejections-blocked', 'gate-failure-findings', 'approve-after-block', 'rollback-while-running', 'events-dedup', 'not-implemented-blocked'];
+const SCENARIOS = [
+  'happy-path',
+  'review-rejections-blocked',
+  'gate-failure-findings',
+  'approve-after-block',
+  'rollback-while-running',
+  'events-dedup',
+  'not-implemented-blocked',
+];
 
 // v1: before tracker sync; v2: tracker sync without gate notices; v3: before the agent runner
 // (budget check, workspace release) and the merge lease; unprefixed: current code.
@@ -35,16 +46,46 @@ const GENERATIONS = ['v1-', 'v2-', 'v3-', ''];
 
 test('the recorded scenarios are present for every generation of the workflow', () => {
   const names = recordedHistories().map((h) => h.workflowId);
-  expect(names).toEqual(expect.arrayContaining([...GENERATIONS.flatMap((g) => SCENARIOS.map((s) => `${g}${s}`)), 'budget-top-up', 'production-rollback', 'agent-run-incidents']));
+  expect(names).toEqual(
+    expect.arrayContaining([
+      ...GENERATIONS.flatMap((g) => SCENARIOS.map((s) => `${g}${s}`)),
+      'budget-top-up',
+      'production-rollback',
+      'agent-run-incidents',
+    ]),
+  );
 });
 
 test('each generation carries exactly the patch markers of its time', () => {
   const patchIds = (h: { history: unknown }): string[] =>
-    ((h.history as { events: { markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> } }[] }).events ?? [])
+    (
+      (
+        h.history as {
+          events: {
+            markerRecordedEventAttributes?: {
+              markerName: string;
+              details: Record<string, { payloads: { data: string }[] }>;
+            };
+          }[];
+        }
+      ).events ?? []
+    )
       .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
-      .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details['patch-data']!.payloads[0]!.data, 'base64').toString('utf8')).id);
+      .map(
+        (e) =>
+          JSON.parse(
+            Buffer.from(e.markerRecordedEventAttributes!.details['patch-data']!.payloads[0]!.data, 'base64').toString(
+              'utf8',
+            ),
+          ).id,
+      );
   const byName = new Map(recordedHistories().map((h) => [h.workflowId, patchIds(h)]));
-  expect(byName.get('happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices', 'merge-lease', 'workspace-release']);
+  expect(byName.get('happy-path')).toEqual([
+    'tracker-sync',
+    'tracker-gate-notices',
+    'merge-lease',
+    'workspace-release',
+  ]);
   expect(byName.get('budget-top-up')).toEqual(['tracker-sync', 'tracker-gate-notices', 'agent-budget']);
   expect(byName.get('production-rollback')).toContain('production-rollback');
   expect(byName.get('agent-run-incidents')).toContain('agent-run-incidents');

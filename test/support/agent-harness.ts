@@ -6,7 +6,11 @@ import path from 'node:path';
 import type { AppConfig } from '../../src/config';
 import { loadConfig } from '../../src/config';
 import { pipelineScript, type PipelineScenario } from '../../src/dev/scripted-model/pipeline-script';
-import { startScriptedModelServer, type ModelScript, type ScriptedModelServer } from '../../src/dev/scripted-model/server';
+import {
+  startScriptedModelServer,
+  type ModelScript,
+  type ScriptedModelServer,
+} from '../../src/dev/scripted-model/server';
 import { createRepo, type TestRepo } from './git-fixtures';
 import type { WorkItemInput } from '../../src/domain';
 
@@ -48,7 +52,10 @@ export async function startAgentRig(scenario: PipelineScenario = {}, options: Ri
   const model = await startScriptedModelServer(options.wrapScript ? options.wrapScript(script) : script);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-agent-rig-'));
   const projectsFile = path.join(dir, 'projects.yaml');
-  fs.writeFileSync(projectsFile, `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    budgetUsd: 5\n${projectYaml}`);
+  fs.writeFileSync(
+    projectsFile,
+    `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    budgetUsd: 5\n${projectYaml}`,
+  );
   const env = {
     ORCH_PROJECTS_FILE: projectsFile,
     ORCH_DATA_DIR: path.join(dir, 'data'),

@@ -1,10 +1,22 @@
 // Test doubles for the work-item activities: scripted answers, every call recorded.
 import { heartbeat, sleep as activitySleep, Context } from '@temporalio/activity';
-import type { GateInput, GateOutcome, ProductionRollbackInput, ProductionRollbackResult, StepInput, StepResult, TrackerSyncInput, WorkItemActivities } from '../../src/domain';
+import type {
+  GateInput,
+  GateOutcome,
+  ProductionRollbackInput,
+  ProductionRollbackResult,
+  StepInput,
+  StepResult,
+  TrackerSyncInput,
+  WorkItemActivities,
+} from '../../src/domain';
 
 export type StepScript = (input: StepInput, call: number) => StepResult | Promise<StepResult>;
 export type GateScript = (input: GateInput, call: number) => GateOutcome | Promise<GateOutcome>;
-export type RollbackScript = (input: ProductionRollbackInput, call: number) => ProductionRollbackResult | Promise<ProductionRollbackResult>;
+export type RollbackScript = (
+  input: ProductionRollbackInput,
+  call: number,
+) => ProductionRollbackResult | Promise<ProductionRollbackResult>;
 
 export interface ScriptedActivities {
   readonly activities: WorkItemActivities;
@@ -18,7 +30,9 @@ export interface ScriptedActivities {
 const pass: GateScript = (input) => ({ gate: input.gate, verdict: 'PASS', findings: [] });
 const done: StepScript = () => ({ costUsd: 0.25, sessionId: undefined });
 
-export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScript; rollback?: RollbackScript } = {}): ScriptedActivities {
+export function scriptedActivities(
+  scripts: { step?: StepScript; gate?: GateScript; rollback?: RollbackScript } = {},
+): ScriptedActivities {
   const stepCalls: StepInput[] = [];
   const gateCalls: GateInput[] = [];
   const trackerCalls: TrackerSyncInput[] = [];
@@ -49,11 +63,17 @@ export function scriptedActivities(scripts: { step?: StepScript; gate?: GateScri
       deployProduction: step,
       rollbackProduction: async (input) => {
         rollbackCalls.push(input);
-        return (scripts.rollback ?? (() => ({ ok: true, detail: 'rolled back by the test double' })))(input, rollbackCalls.length);
+        return (scripts.rollback ?? (() => ({ ok: true, detail: 'rolled back by the test double' })))(
+          input,
+          rollbackCalls.length,
+        );
       },
       runGate: async (input) => {
         gateCalls.push(input);
-        return (scripts.gate ?? pass)(input, gateCalls.filter((c) => c.stage === input.stage && c.gate === input.gate).length);
+        return (scripts.gate ?? pass)(
+          input,
+          gateCalls.filter((c) => c.stage === input.stage && c.gate === input.gate).length,
+        );
       },
     },
   };

@@ -14,7 +14,12 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-type Handler = (method: string, path: string, body: unknown, headers: http.IncomingHttpHeaders) => { status: number; body?: unknown; headers?: Record<string, string> };
+type Handler = (
+  method: string,
+  path: string,
+  body: unknown,
+  headers: http.IncomingHttpHeaders,
+) => { status: number; body?: unknown; headers?: Record<string, string> };
 
 async function serve(handler: Handler): Promise<FakeServer> {
   const requests: FakeServer['requests'] = [];
@@ -40,29 +45,46 @@ async function serve(handler: Handler): Promise<FakeServer> {
 export interface FakePlaneOptions {
   readonly apiKey: string;
   readonly workspace: string;
-  readonly projects: Record<string, { identifier: string; states: { id: string; name: string; group: string }[]; items: { id: string; sequence_id: number; name: string; state: string; updated_at?: string }[] }>;
+  readonly projects: Record<
+    string,
+    {
+      identifier: string;
+      states: { id: string; name: string; group: string }[];
+      items: { id: string; sequence_id: number; name: string; state: string; updated_at?: string }[];
+    }
+  >;
   /** Answer 429 to every n-th request (Retry-After: 0). */
   readonly rateLimitEvery?: number;
 }
 
-export async function fakePlane(options: FakePlaneOptions): Promise<FakeServer & { comments: { itemId: string; external_id: string; html: string }[]; stateChanges: { itemId: string; state: string }[] }> {
+export async function fakePlane(options: FakePlaneOptions): Promise<
+  FakeServer & {
+    comments: { itemId: string; external_id: string; html: string }[];
+    stateChanges: { itemId: string; state: string }[];
+  }
+> {
   const comments: { itemId: string; external_id: string; html: string }[] = [];
   const stateChanges: { itemId: string; state: string }[] = [];
   let count = 0;
   const server = await serve((method, path, body, headers) => {
     count += 1;
-    if (options.rateLimitEvery && count % options.rateLimitEvery === 0) return { status: 429, body: { detail: 'rate limited' }, headers: { 'retry-after': '0' } };
+    if (options.rateLimitEvery && count % options.rateLimitEvery === 0)
+      return { status: 429, body: { detail: 'rate limited' }, headers: { 'retry-after': '0' } };
     if (headers['x-api-key'] !== options.apiKey) return { status: 401, body: { detail: 'Invalid API key' } };
     const url = new URL(path, 'http://x');
     const byIdentifier = /^\/api\/v1\/workspaces\/([^/]+)\/work-items\/([A-Z][A-Z0-9]*)-(\d+)\/$/.exec(url.pathname);
     if (byIdentifier && method === 'GET' && byIdentifier[1] === options.workspace) {
       for (const [projectId, p] of Object.entries(options.projects)) {
-        const found = p.identifier === byIdentifier[2] ? p.items.find((i) => i.sequence_id === Number(byIdentifier[3])) : undefined;
+        const found =
+          p.identifier === byIdentifier[2] ? p.items.find((i) => i.sequence_id === Number(byIdentifier[3])) : undefined;
         if (found) return { status: 200, body: { ...found, project: projectId } };
       }
       return { status: 404, body: { detail: 'Work item not found.' } };
     }
-    const m = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/(?:(states|work-items)\/(?:([^/]+)\/(comments\/)?)?)?$/.exec(url.pathname);
+    const m =
+      /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/(?:(states|work-items)\/(?:([^/]+)\/(comments\/)?)?)?$/.exec(
+        url.pathname,
+      );
     if (!m || m[1] !== options.workspace) return { status: 404, body: { detail: 'Not found.' } };
     const project = options.projects[m[2]!];
     if (!project) return { status: 404, body: { detail: 'Project not found.' } };
@@ -80,7 +102,8 @@ export async function fakePlane(options: FakePlaneOptions): Promise<FakeServer &
     if (!item) return { status: 404, body: { detail: 'Work item not found.' } };
     if (commentsPart && method === 'POST') {
       const b = body as { comment_html: string; external_id: string };
-      if (comments.some((c) => c.itemId === item.id && c.external_id === b.external_id)) return { status: 409, body: { error: 'duplicate external_id' } };
+      if (comments.some((c) => c.itemId === item.id && c.external_id === b.external_id))
+        return { status: 409, body: { error: 'duplicate external_id' } };
       comments.push({ itemId: item.id, external_id: b.external_id, html: b.comment_html });
       return { status: 201, body: { id: `c${comments.length}` } };
     }
@@ -121,21 +144,33 @@ export interface FakePull {
 }
 
 export async function fakeGitea(options: FakeGiteaOptions): Promise<
-  FakeServer & { pulls: FakePull[]; statuses: { sha: string; state: string; context: string; description: string }[]; comments: { issue: number; body: string }[] }
+  FakeServer & {
+    pulls: FakePull[];
+    statuses: { sha: string; state: string; context: string; description: string }[];
+    comments: { issue: number; body: string }[];
+  }
 > {
   const pulls: FakePull[] = [];
   const statuses: { sha: string; state: string; context: string; description: string }[] = [];
   const comments: { issue: number; body: string }[] = [];
   let mergeRequests = 0;
-  const pullBody = (pr: FakePull) => ({ number: pr.number, state: pr.merged ? 'closed' : 'open', merged: pr.merged, merge_commit_sha: pr.mergeCommit ?? null, head: { ref: pr.head, sha: 'abc' } });
+  const pullBody = (pr: FakePull) => ({
+    number: pr.number,
+    state: pr.merged ? 'closed' : 'open',
+    merged: pr.merged,
+    merge_commit_sha: pr.mergeCommit ?? null,
+    head: { ref: pr.head, sha: 'abc' },
+  });
   const server = await serve((method, path, body, headers) => {
-    if (headers.authorization !== `token ${options.token}`) return { status: 401, body: { message: 'token is required' } };
+    if (headers.authorization !== `token ${options.token}`)
+      return { status: 401, body: { message: 'token is required' } };
     const prefix = `/api/v1/repos/${options.repo}`;
     if (!path.startsWith(prefix)) return { status: 404, body: { message: 'repository not found' } };
     const rest = path.slice(prefix.length);
     if (rest === '/pulls' && method === 'POST') {
       const b = body as { head: string; base: string; title: string };
-      if (pulls.some((p) => p.head === b.head && p.base === b.base && !p.merged)) return { status: 409, body: { message: 'pull request already exists for these targets' } };
+      if (pulls.some((p) => p.head === b.head && p.base === b.base && !p.merged))
+        return { status: 409, body: { message: 'pull request already exists for these targets' } };
       const pr: FakePull = { number: 17 + pulls.length, head: b.head, base: b.base, title: b.title, merged: false };
       pulls.push(pr);
       return { status: 201, body: pullBody(pr) };
@@ -145,12 +180,15 @@ export async function fakeGitea(options: FakeGiteaOptions): Promise<
       const pr = pulls.find((p) => p.number === Number(merge[1]));
       if (!pr) return { status: 404, body: { message: 'pull request not found' } };
       if (method === 'GET') return pr.merged ? { status: 204 } : { status: 404, body: { message: 'not merged' } };
-      if (method === 'POST') return mergePull(pr, body as { Do: string; head_commit_id?: string; MergeTitleField?: string });
+      if (method === 'POST')
+        return mergePull(pr, body as { Do: string; head_commit_id?: string; MergeTitleField?: string });
     }
     const byBranches = /^\/pulls\/([^/]+)\/([^/]+)$/.exec(rest);
     if (byBranches && method === 'GET') {
       // The newest PR for base and head, merged or not (as Gitea answers).
-      const pr = pulls.filter((p) => p.base === decodeURIComponent(byBranches[1]!) && p.head === decodeURIComponent(byBranches[2]!)).at(-1);
+      const pr = pulls
+        .filter((p) => p.base === decodeURIComponent(byBranches[1]!) && p.head === decodeURIComponent(byBranches[2]!))
+        .at(-1);
       return pr ? { status: 200, body: pullBody(pr) } : { status: 404, body: { message: 'not found' } };
     }
     const status = /^\/statuses\/([0-9a-f]+)$/.exec(rest);
@@ -162,11 +200,14 @@ export async function fakeGitea(options: FakeGiteaOptions): Promise<
     const branch = /^\/branches\/(.+)$/.exec(rest);
     if (branch && method === 'GET') {
       const sha = options.branches?.[decodeURIComponent(branch[1]!)];
-      return sha ? { status: 200, body: { name: decodeURIComponent(branch[1]!), commit: { id: sha } } } : { status: 404, body: { message: 'branch not found' } };
+      return sha
+        ? { status: 200, body: { name: decodeURIComponent(branch[1]!), commit: { id: sha } } }
+        : { status: 404, body: { message: 'branch not found' } };
     }
     const comment = /^\/issues\/(\d+)\/comments$/.exec(rest);
     if (comment && method === 'POST') {
-      if (!pulls.some((p) => p.number === Number(comment[1]))) return { status: 404, body: { message: 'issue not found' } };
+      if (!pulls.some((p) => p.number === Number(comment[1])))
+        return { status: 404, body: { message: 'issue not found' } };
       comments.push({ issue: Number(comment[1]), body: (body as { body: string }).body });
       return { status: 201, body: { id: comments.length } };
     }
@@ -174,14 +215,22 @@ export async function fakeGitea(options: FakeGiteaOptions): Promise<
   });
 
   /** Gitea's merge endpoint: its refusals (405, 409) and a real merge pushed to the bare origin. */
-  function mergePull(pr: FakePull, b: { Do: string; head_commit_id?: string; MergeTitleField?: string }): { status: number; body?: unknown } {
+  function mergePull(
+    pr: FakePull,
+    b: { Do: string; head_commit_id?: string; MergeTitleField?: string },
+  ): { status: number; body?: unknown } {
     mergeRequests += 1;
     if (!options.origin) return { status: 404, body: { message: 'the fake has no repository to merge in' } };
     if (pr.merged) return { status: 405, body: { message: '' } };
     if (options.requireApprovals) return { status: 405, body: { message: 'Does not have enough approvals' } };
-    if (mergeRequests <= (options.notMergeableYet ?? 0)) return { status: 405, body: { message: 'Please try again later' } };
+    if (mergeRequests <= (options.notMergeableYet ?? 0))
+      return { status: 405, body: { message: 'Please try again later' } };
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-gitea-merge-'));
-    const git = (...args: string[]): string => execFileSync('git', ['-C', work, '-c', 'user.name=Gitea', '-c', 'user.email=gitea@example.invalid', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-C', work, '-c', 'user.name=Gitea', '-c', 'user.email=gitea@example.invalid', ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     try {
       execFileSync('git', ['clone', '--quiet', options.origin, work], { stdio: 'ignore' });
       const head = git('rev-parse', `origin/${pr.head}`).trim();
@@ -189,8 +238,20 @@ export async function fakeGitea(options: FakeGiteaOptions): Promise<
       git('checkout', '--quiet', pr.base);
       try {
         if (b.Do === 'fast-forward-only') git('merge', '--quiet', '--ff-only', head);
-        else if (b.Do === 'merge') git('merge', '--quiet', '--no-ff', '-m', b.MergeTitleField || `Merge pull request '${pr.title}' (#${pr.number})`, head);
-        else return { status: 405, body: { message: `${b.Do} is not allowed an allowed merge style for this repository` } };
+        else if (b.Do === 'merge')
+          git(
+            'merge',
+            '--quiet',
+            '--no-ff',
+            '-m',
+            b.MergeTitleField || `Merge pull request '${pr.title}' (#${pr.number})`,
+            head,
+          );
+        else
+          return {
+            status: 405,
+            body: { message: `${b.Do} is not allowed an allowed merge style for this repository` },
+          };
       } catch {
         return { status: 409, body: { message: 'merge failed because of conflict' } };
       }

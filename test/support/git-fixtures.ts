@@ -4,7 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const ENV = { ...process.env, GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 't@example.com' };
+const ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+};
 
 export interface TestRepo {
   readonly origin: string;
@@ -14,7 +20,13 @@ export interface TestRepo {
   commit(branch: string, files: Record<string, string>, message?: string): string;
 }
 
-export function createRepo(initial: Record<string, string> = { 'README.md': '# shop\n', 'CHANGELOG.md': '# Changelog\n', 'src/index.js': 'module.exports = 1;\n' }): TestRepo {
+export function createRepo(
+  initial: Record<string, string> = {
+    'README.md': '# shop\n',
+    'CHANGELOG.md': '# Changelog\n',
+    'src/index.js': 'module.exports = 1;\n',
+  },
+): TestRepo {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-repo-'));
   const origin = path.join(root, 'origin.git');
   const work = path.join(root, 'work');

@@ -24,7 +24,12 @@ export function buildOsvDatabase(advisories: readonly Advisory[]): string {
         id: a.id,
         modified: '2026-01-01T00:00:00Z',
         summary: a.summary,
-        affected: [{ package: { ecosystem: 'npm', name: a.package }, ranges: [{ type: 'SEMVER', events: [{ introduced: a.introduced }, { fixed: a.fixed }] }] }],
+        affected: [
+          {
+            package: { ecosystem: 'npm', name: a.package },
+            ranges: [{ type: 'SEMVER', events: [{ introduced: a.introduced }, { fixed: a.fixed }] }],
+          },
+        ],
       }),
     ),
   }));

@@ -39,7 +39,8 @@ export function spawnLogged(command: string, args: string[], env: NodeJS.Process
     async waitFor(pattern, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(output)) {
-        if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}) before ${pattern}:\n${output}`);
+        if (child.exitCode !== null)
+          throw new Error(`process exited (${child.exitCode}) before ${pattern}:\n${output}`);
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -15,14 +15,31 @@ export const FAST_DISPATCH = ['--dynamic-config-value', 'history.transferProcess
 
 export async function startSharedServer(): Promise<{ address: string; pid: number }> {
   const port = await freePort();
-  const child = spawn(resolveTool('temporal'), ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', ...FAST_DISPATCH, ...searchAttributeFlags()], {
-    stdio: 'ignore',
-    detached: true,
-  });
+  const child = spawn(
+    resolveTool('temporal'),
+    [
+      'server',
+      'start-dev',
+      '--headless',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--log-level',
+      'error',
+      ...FAST_DISPATCH,
+      ...searchAttributeFlags(),
+    ],
+    {
+      stdio: 'ignore',
+      detached: true,
+    },
+  );
   child.unref();
   const deadline = Date.now() + 30_000;
   while (!(await portOpen('127.0.0.1', port))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the shared test dev server did not start on 127.0.0.1:${port}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`the shared test dev server did not start on 127.0.0.1:${port}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { address: `127.0.0.1:${port}`, pid: child.pid as number };

@@ -10,7 +10,11 @@ import { parseProjects } from '../../src/config/projects';
 const DIR = path.resolve(__dirname, '../fixtures/webhooks');
 
 export { GITEA_WEBHOOK_SECRET as GITEA_SECRET, PLANE_WEBHOOK_SECRET as PLANE_SECRET } from './test-secrets';
-import { GITEA_WEBHOOK_SECRET as GITEA_SECRET, PLANE_API_KEY, PLANE_WEBHOOK_SECRET as PLANE_SECRET } from './test-secrets';
+import {
+  GITEA_WEBHOOK_SECRET as GITEA_SECRET,
+  PLANE_API_KEY,
+  PLANE_WEBHOOK_SECRET as PLANE_SECRET,
+} from './test-secrets';
 
 export const WORLD = {
   planeProjectId: '4e8bcacf-333f-4718-ba69-1fc992453b7b',
@@ -68,7 +72,10 @@ export const FIXTURE_NAMES = [
 /** A new delivery built like the senders do: the body signed with the source's secret. */
 export function signed(source: 'plane' | 'gitea', payload: unknown, headers: Record<string, string>): Delivery {
   const body = Buffer.from(JSON.stringify(payload));
-  const hex = crypto.createHmac('sha256', source === 'plane' ? PLANE_SECRET : GITEA_SECRET).update(body).digest('hex');
+  const hex = crypto
+    .createHmac('sha256', source === 'plane' ? PLANE_SECRET : GITEA_SECRET)
+    .update(body)
+    .digest('hex');
   const signature: Record<string, string> = { [source === 'plane' ? 'X-Plane-Signature' : 'X-Gitea-Signature']: hex };
   return { name: 'built', body, headers: { 'Content-Type': 'application/json', ...headers, ...signature } };
 }

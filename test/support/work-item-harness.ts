@@ -6,7 +6,14 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
 import { resolveTool } from '../../src/config/paths';
 import { Worker } from '@temporalio/worker';
-import { DEFAULT_LIMITS, workItemWorkflowId, type WorkItemActivities, type WorkItemEvent, type WorkItemInput, type WorkItemState } from '../../src/domain';
+import {
+  DEFAULT_LIMITS,
+  workItemWorkflowId,
+  type WorkItemActivities,
+  type WorkItemEvent,
+  type WorkItemInput,
+  type WorkItemState,
+} from '../../src/domain';
 import { eventSignal, stateQuery } from '../../src/workflows/messages';
 import type { workItem } from '../../src/workflows/work-item';
 
@@ -95,7 +102,9 @@ export async function waitForState(
       if (Date.now() > deadline) throw err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`state not reached in ${timeoutMs} ms; last: stage=${last?.stage} status=${last?.status} blocked=${last?.blocked?.reason}`);
+      throw new Error(
+        `state not reached in ${timeoutMs} ms; last: stage=${last?.stage} status=${last?.status} blocked=${last?.blocked?.reason}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

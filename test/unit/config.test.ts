@@ -37,11 +37,23 @@ describe('projects file', () => {
 
   test.each([
     ['missing repository', 'projects:\n  shop:\n    ticketPrefix: SHOP\n', 'projects.yaml: projects.shop.repository:'],
-    ['bad prefix', 'projects:\n  shop:\n    ticketPrefix: shop\n    repository: x\n', 'projects.yaml: projects.shop.ticketPrefix: must be upper-case'],
-    ['bad key', 'projects:\n  Shop:\n    ticketPrefix: SHOP\n    repository: x\n', 'projects.yaml: projects.Shop: project keys are lower-case'],
+    [
+      'bad prefix',
+      'projects:\n  shop:\n    ticketPrefix: shop\n    repository: x\n',
+      'projects.yaml: projects.shop.ticketPrefix: must be upper-case',
+    ],
+    [
+      'bad key',
+      'projects:\n  Shop:\n    ticketPrefix: SHOP\n    repository: x\n',
+      'projects.yaml: projects.Shop: project keys are lower-case',
+    ],
     ['negative budget', `${valid}    budgetUsd: -1\n`, 'projects.yaml: projects.shop.budgetUsd:'],
     ['unknown field', `${valid}    colour: red\n`, 'projects.yaml: projects.shop: Unrecognized key: "colour"'],
-    ['cap type', `${valid}    limits:\n      maxGateRetries: lots\n`, 'projects.yaml: projects.shop.limits.maxGateRetries:'],
+    [
+      'cap type',
+      `${valid}    limits:\n      maxGateRetries: lots\n`,
+      'projects.yaml: projects.shop.limits.maxGateRetries:',
+    ],
     ['no projects', 'projects: {}\n', 'projects.yaml: projects: at least one project is required'],
     ['empty file', '', 'projects.yaml: projects:'],
     ['not yaml', 'projects: [unclosed', 'projects.yaml: not valid YAML'],
@@ -55,13 +67,17 @@ describe('projects file', () => {
   });
 
   test('each bad field gets its own line', () => {
-    const message = errorOf(() => parseProjects('projects:\n  shop:\n    ticketPrefix: s\n    budgetUsd: 0\n', 'p.yaml'));
+    const message = errorOf(() =>
+      parseProjects('projects:\n  shop:\n    ticketPrefix: s\n    budgetUsd: 0\n', 'p.yaml'),
+    );
     expect(message.split('\n').filter((l) => l.startsWith('  p.yaml: '))).toHaveLength(3);
   });
 
   test('a missing file is named', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-config-'));
-    expect(errorOf(() => loadConfig({ ORCH_PROJECTS_FILE: 'nope.yaml' }, dir))).toContain(`${path.join(dir, 'nope.yaml')}: cannot read the projects file: ENOENT`);
+    expect(errorOf(() => loadConfig({ ORCH_PROJECTS_FILE: 'nope.yaml' }, dir))).toContain(
+      `${path.join(dir, 'nope.yaml')}: cannot read the projects file: ENOENT`,
+    );
   });
 
   test('an observation window the gate timeout cannot hold is refused, naming both settings', () => {
@@ -77,8 +93,13 @@ describe('projects file', () => {
 describe('merging through Gitea', () => {
   test('a project that merges through the Gitea API needs its URL and token at start', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-config-'));
-    fs.writeFileSync(path.join(dir, 'projects.yaml'), `${valid}    gitea:\n      repository: acme/shop\n      mergeThroughApi: true\n`);
-    expect(errorOf(() => loadConfig({}, dir))).toBe(`${path.join(dir, 'projects.yaml')}: projects.shop.gitea.mergeThroughApi needs the Gitea API: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN`);
+    fs.writeFileSync(
+      path.join(dir, 'projects.yaml'),
+      `${valid}    gitea:\n      repository: acme/shop\n      mergeThroughApi: true\n`,
+    );
+    expect(errorOf(() => loadConfig({}, dir))).toBe(
+      `${path.join(dir, 'projects.yaml')}: projects.shop.gitea.mergeThroughApi needs the Gitea API: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN`,
+    );
     const config = loadConfig({ ORCH_GITEA_API_URL: 'http://gitea.local:3000', ORCH_GITEA_TOKEN: 'x'.repeat(20) }, dir);
     expect(config.projects.shop?.gitea).toEqual({ repository: 'acme/shop', mergeThroughApi: true });
   });
@@ -86,7 +107,11 @@ describe('merging through Gitea', () => {
 
 describe('environment', () => {
   test('defaults', () => {
-    expect(loadEnv({})).toMatchObject({ ORCH_API_PORT: 8500, TEMPORAL_ADDRESS: '127.0.0.1:7233', ORCH_TASK_QUEUE: 'orchestrator' });
+    expect(loadEnv({})).toMatchObject({
+      ORCH_API_PORT: 8500,
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      ORCH_TASK_QUEUE: 'orchestrator',
+    });
   });
 
   test.each([
@@ -114,7 +139,10 @@ describe('ticket routing', () => {
 });
 
 test('a build command without a way to read the built revision is refused when image freshness is on', () => {
-  const yaml = 'projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: /srv/shop.git\n    commands:\n      build: docker build .\n';
-  expect(() => parseProjects(yaml, 'projects.yaml')).toThrow(/projects\.shop\.commands\.builtRevision: the image-freshness gate needs commands\.builtRevision/);
+  const yaml =
+    'projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: /srv/shop.git\n    commands:\n      build: docker build .\n';
+  expect(() => parseProjects(yaml, 'projects.yaml')).toThrow(
+    /projects\.shop\.commands\.builtRevision: the image-freshness gate needs commands\.builtRevision/,
+  );
   expect(() => parseProjects(`${yaml}    gates:\n      imageFreshness: false\n`, 'projects.yaml')).not.toThrow();
 });

@@ -6,8 +6,17 @@ import type { VerdictSpec } from '../../src/domain';
 const spec: VerdictSpec = { field: 'verdict', pass: 'PASS', fail: 'FAIL' };
 
 test('a verdict is read with its body, also with CRLF line ends', () => {
-  expect(readVerdict('r.md', '---\nverdict: PASS\nnote: x\n---\n\n# Report\n', spec)).toEqual({ ok: true, value: 'PASS', body: '# Report', data: { verdict: 'PASS', note: 'x' } });
-  expect(readVerdict('r.md', '---\r\nverdict: FAIL\r\n---\r\nbody', spec)).toMatchObject({ ok: true, value: 'FAIL', body: 'body' });
+  expect(readVerdict('r.md', '---\nverdict: PASS\nnote: x\n---\n\n# Report\n', spec)).toEqual({
+    ok: true,
+    value: 'PASS',
+    body: '# Report',
+    data: { verdict: 'PASS', note: 'x' },
+  });
+  expect(readVerdict('r.md', '---\r\nverdict: FAIL\r\n---\r\nbody', spec)).toMatchObject({
+    ok: true,
+    value: 'FAIL',
+    body: 'body',
+  });
 });
 
 test.each([
@@ -15,7 +24,11 @@ test.each([
   ['unclosed', '---\nverdict: PASS\n# body\n', 'r.md: frontmatter is not closed by a --- line; verdict cannot be read'],
   ['empty', '---\n---\nbody', 'r.md: frontmatter has no verdict'],
   ['a list, not a map', '---\n- verdict: PASS\n---\n', 'r.md: frontmatter has no verdict'],
-  ['a duplicated key', '---\nverdict: PASS\nverdict: FAIL\n---\n', expect.stringMatching(/^r\.md: frontmatter is not valid YAML: /)],
+  [
+    'a duplicated key',
+    '---\nverdict: PASS\nverdict: FAIL\n---\n',
+    expect.stringMatching(/^r\.md: frontmatter is not valid YAML: /),
+  ],
   ['a value of another type', '---\nverdict: true\n---\n', 'r.md: verdict is true; expected PASS or FAIL'],
 ])('%s is a finding', (_name, text, finding) => {
   expect(readVerdict('r.md', text, spec)).toEqual({ ok: false, finding });

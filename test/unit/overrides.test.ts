@@ -16,7 +16,9 @@ function state(patch: Partial<WorkItemState>): WorkItemState {
 describe('override validation', () => {
   test('approve needs a blocked, open item and a requester', () => {
     expect(() => validateApprove(state({ status: 'active' }), { by: 'ops' })).toThrow(OverrideRejected);
-    expect(() => validateApprove(state({ status: 'blocked' }), { by: ' ' })).toThrow(/"by" \(who is asking\) is required/);
+    expect(() => validateApprove(state({ status: 'blocked' }), { by: ' ' })).toThrow(
+      /"by" \(who is asking\) is required/,
+    );
     expect(() => validateApprove(state({ status: 'blocked' }), { by: 'ops' })).not.toThrow();
     expect(() => validateApprove(state({ status: 'done' }), { by: 'ops' })).toThrow(/is done; nothing can change it/);
   });
@@ -29,7 +31,9 @@ describe('override validation', () => {
       /does not guard the edge out of stage analysis \(gates there: artifacts\)/,
     );
     const already = state({ stage: 'testing', pendingSkips: [{ gate: 'merge', by: 'a', reason: 'b' }] });
-    expect(() => validateSkipGate(already, { by: 'ops', gate: 'merge', reason: 'x' })).toThrow(/already set to be skipped/);
+    expect(() => validateSkipGate(already, { by: 'ops', gate: 'merge', reason: 'x' })).toThrow(
+      /already set to be skipped/,
+    );
   });
 
   test('rollback goes only to an earlier working stage', () => {

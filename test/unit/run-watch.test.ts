@@ -5,7 +5,14 @@ import { RunWatch, type WatchProbes } from '../../src/activities/agent/run-watch
 import { newStreamState, readStreamLine, type StreamState } from '../../src/activities/agent/stream';
 
 function probes(): WatchProbes & { time: number; cpu: number; print: string } {
-  const p = { time: 0, cpu: 0, print: 'a', now: () => p.time, toolCpuTicks: () => p.cpu, fingerprint: async () => p.print };
+  const p = {
+    time: 0,
+    cpu: 0,
+    print: 'a',
+    now: () => p.time,
+    toolCpuTicks: () => p.cpu,
+    fingerprint: async () => p.print,
+  };
   return p;
 }
 
@@ -24,7 +31,12 @@ function feed(stream: StreamState, ...lines: string[]): StreamState {
 
 test('the stream counts turns once per message, tool calls in flight and identical calls in a row', () => {
   const s = feed(newStreamState(), assistant('m1', [bash('npm test')]), assistant('m1', [{ type: 'text', text: 'x' }]));
-  expect({ turns: s.turns, pending: s.pendingTools, repeats: s.repeats, last: s.lastToolCall }).toEqual({ turns: 1, pending: 1, repeats: 1, last: 'Bash {"command":"npm test"}' });
+  expect({ turns: s.turns, pending: s.pendingTools, repeats: s.repeats, last: s.lastToolCall }).toEqual({
+    turns: 1,
+    pending: 1,
+    repeats: 1,
+    last: 'Bash {"command":"npm test"}',
+  });
   feed(s, result, assistant('m2', [bash('npm test')]), result, assistant('m3', [bash('npm test')]));
   expect({ turns: s.turns, pending: s.pendingTools, repeats: s.repeats }).toEqual({ turns: 3, pending: 1, repeats: 3 });
   feed(s, result, assistant('m4', [bash('ls')]));
@@ -40,7 +52,11 @@ test('silence past stallMs is a stall, naming the last event and the recent ones
   p.time = 999;
   expect(watch.checkStall(s)).toBeUndefined();
   p.time = 1000;
-  expect(watch.checkStall(s)).toEqual({ kind: 'stall', message: 'stalled after text: no stream event for 1 s (agents.stallMs 1000); last events: text', recentEvents: ['text'] });
+  expect(watch.checkStall(s)).toEqual({
+    kind: 'stall',
+    message: 'stalled after text: no stream event for 1 s (agents.stallMs 1000); last events: text',
+    recentEvents: ['text'],
+  });
 });
 
 test('every event restarts the clock (a slow model that keeps streaming is no stall)', async () => {
@@ -74,8 +90,13 @@ test('the same call maxRepeats times in a row is a loop, quoted in the finding',
   const watch = new RunWatch(limits, probes(), 'developer');
   const s = newStreamState();
   let verdict;
-  for (const id of ['m1', 'm2', 'm3']) verdict = await watch.onEvent(feed(s, assistant(id, [bash('npm test')]), result));
-  expect(verdict).toEqual({ kind: 'loop', finding: 'The developer agent asked for the same tool call 3 times in a row and was stopped (agents.maxRepeats 3). The repeated call: Bash {"command":"npm test"}' });
+  for (const id of ['m1', 'm2', 'm3'])
+    verdict = await watch.onEvent(feed(s, assistant(id, [bash('npm test')]), result));
+  expect(verdict).toEqual({
+    kind: 'loop',
+    finding:
+      'The developer agent asked for the same tool call 3 times in a row and was stopped (agents.maxRepeats 3). The repeated call: Bash {"command":"npm test"}',
+  });
 });
 
 test('turns without a file change is a loop; a change resets the count', async () => {
@@ -90,6 +111,7 @@ test('turns without a file change is a loop; a change resets the count', async (
   expect(await watch.onEvent(feed(s, result, assistant('m4', [bash('ls d')])))).toBeUndefined();
   expect(await watch.onEvent(feed(s, result, assistant('m5', [bash('ls e')])))).toEqual({
     kind: 'loop',
-    finding: 'The reviewer agent went 2 turns without changing a file in the workspace and was stopped (agents.maxTurnsWithoutChange 2). Its last tool call: Bash {"command":"ls e"}',
+    finding:
+      'The reviewer agent went 2 turns without changing a file in the workspace and was stopped (agents.maxTurnsWithoutChange 2). Its last tool call: Bash {"command":"ls e"}',
   });
 });

@@ -26,7 +26,16 @@ describe('bwrapArgs', () => {
   const pairs = (flag: string) => args.flatMap((a, i) => (a === flag ? [`${args[i + 1]} ${args[i + 2]}`] : []));
 
   test('unshares user (required, not -try), PID, network, IPC and UTS, and dies with its parent', () => {
-    for (const flag of ['--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--new-session']) expect(args).toContain(flag);
+    for (const flag of [
+      '--unshare-user',
+      '--unshare-pid',
+      '--unshare-net',
+      '--unshare-ipc',
+      '--unshare-uts',
+      '--die-with-parent',
+      '--new-session',
+    ])
+      expect(args).toContain(flag);
     expect(args).not.toContain('--unshare-user-try');
     expect(args).not.toContain('--share-net');
     expect(args.slice(args.indexOf('--uid'), args.indexOf('--uid') + 2)).toEqual(['--uid', '1000']);
@@ -34,15 +43,22 @@ describe('bwrapArgs', () => {
   });
 
   test('binds the system read-only, keeps merged-/usr symlinks, and never the whole of /etc', () => {
-    expect(pairs('--ro-bind')).toEqual(expect.arrayContaining(['/usr /usr', '/sbin /sbin', '/usr/bin/node /opt/orchestrator/node']));
+    expect(pairs('--ro-bind')).toEqual(
+      expect.arrayContaining(['/usr /usr', '/sbin /sbin', '/usr/bin/node /opt/orchestrator/node']),
+    );
     expect(pairs('--symlink')).toEqual(expect.arrayContaining(['usr/bin /bin', 'usr/lib /lib']));
     expect(args.filter((a) => a === '/etc')).toEqual([]);
-    expect(pairs('--ro-bind-try')).toEqual(expect.arrayContaining(['/etc/passwd /etc/passwd', '/etc/ssl /etc/ssl', '/opt/jdk /opt/jdk']));
+    expect(pairs('--ro-bind-try')).toEqual(
+      expect.arrayContaining(['/etc/passwd /etc/passwd', '/etc/ssl /etc/ssl', '/opt/jdk /opt/jdk']),
+    );
     expect(args.join(' ')).not.toMatch(/\/etc\/shadow|\/root|\/home/);
   });
 
   test('the workspace and HOME are the only writable binds; .git is read-only over the workspace', () => {
-    expect(pairs('--bind')).toEqual(['/data/workspaces/shop/SHOP-1 /data/workspaces/shop/SHOP-1', '/data/agent-homes/shop/SHOP-1 /data/agent-homes/shop/SHOP-1']);
+    expect(pairs('--bind')).toEqual([
+      '/data/workspaces/shop/SHOP-1 /data/workspaces/shop/SHOP-1',
+      '/data/agent-homes/shop/SHOP-1 /data/agent-homes/shop/SHOP-1',
+    ]);
     const ws = args.indexOf('--bind');
     const git = args.indexOf('/data/workspaces/shop/SHOP-1/.git');
     expect(git).toBeGreaterThan(ws);
@@ -65,7 +81,9 @@ test('hostAllowed: names match on 80/443, host:port exactly, case-insensitively;
 });
 
 test('withoutCredentials drops user-info from URLs and leaves other forms alone', () => {
-  expect(withoutCredentials('https://bot:s3cret-token@gitea.example/shop/app.git')).toBe('https://gitea.example/shop/app.git');
+  expect(withoutCredentials('https://bot:s3cret-token@gitea.example/shop/app.git')).toBe(
+    'https://gitea.example/shop/app.git',
+  );
   expect(withoutCredentials('git@gitea.example:shop/app.git')).toBe('git@gitea.example:shop/app.git');
   expect(withoutCredentials('/srv/git/app.git')).toBe('/srv/git/app.git');
 });
@@ -80,7 +98,11 @@ describe('egress proxy', () => {
 
   beforeAll(async () => {
     upstream = http.createServer((req, res) => {
-      seen.push({ url: req.url, apiKey: req.headers['x-api-key'] as string | undefined, authorization: req.headers.authorization });
+      seen.push({
+        url: req.url,
+        apiKey: req.headers['x-api-key'] as string | undefined,
+        authorization: req.headers.authorization,
+      });
       res.writeHead(200, { 'content-type': 'text/plain' }).end(`upstream saw ${req.url}`);
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
@@ -89,7 +111,12 @@ describe('egress proxy', () => {
     socketPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'orch-egress-')), 'egress.sock');
     proxy = await startEgressProxy(
       socketPath,
-      { modelUrl: new URL(`${upstreamUrl}/gateway`), modelHeaders: { 'x-api-key': 'sk-real-key' }, allowHosts: [`127.0.0.1:${port}`], relayAuthority: '127.0.0.1:3128' },
+      {
+        modelUrl: new URL(`${upstreamUrl}/gateway`),
+        modelHeaders: { 'x-api-key': 'sk-real-key' },
+        allowHosts: [`127.0.0.1:${port}`],
+        relayAuthority: '127.0.0.1:3128',
+      },
       (d) => denied.push(d),
     );
   });
@@ -111,16 +138,27 @@ describe('egress proxy', () => {
   }
 
   test('a model request goes to the configured endpoint with the worker key, never the sandbox one', async () => {
-    const answer = await viaSocket({ method: 'POST', path: '/v1/messages?beta=true', headers: { 'x-api-key': 'sandboxed-placeholder-credential', authorization: 'Bearer stolen' } });
+    const answer = await viaSocket({
+      method: 'POST',
+      path: '/v1/messages?beta=true',
+      headers: { 'x-api-key': 'sandboxed-placeholder-credential', authorization: 'Bearer stolen' },
+    });
     expect(answer).toEqual({ status: 200, body: 'upstream saw /gateway/v1/messages?beta=true' });
-    expect(seen.at(-1)).toEqual({ url: '/gateway/v1/messages?beta=true', apiKey: 'sk-real-key', authorization: undefined });
+    expect(seen.at(-1)).toEqual({
+      url: '/gateway/v1/messages?beta=true',
+      apiKey: 'sk-real-key',
+      authorization: undefined,
+    });
   });
 
   test('absolute-form requests pass only to allowed hosts; others are refused, reported and counted', async () => {
     expect((await viaSocket({ method: 'GET', path: `${upstreamUrl}/allowed` })).status).toBe(200);
     const refused = await viaSocket({ method: 'GET', path: 'http://127.0.0.2:7233/' });
     expect(refused.status).toBe(403);
-    expect(JSON.parse(refused.body)).toEqual({ type: 'error', error: { type: 'sandbox_egress', message: 'the agent sandbox does not allow 127.0.0.2:7233' } });
+    expect(JSON.parse(refused.body)).toEqual({
+      type: 'error',
+      error: { type: 'sandbox_egress', message: 'the agent sandbox does not allow 127.0.0.2:7233' },
+    });
     expect(denied.at(-1)).toEqual({ method: 'GET', destination: '127.0.0.2:7233' });
   });
 
@@ -128,18 +166,23 @@ describe('egress proxy', () => {
     const port = new URL(upstreamUrl).port;
     const connect = (authority: string) =>
       new Promise<string>((resolve) => {
-        const socket = net.connect(socketPath, () => socket.write(`CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\n\r\n`));
+        const socket = net.connect(socketPath, () =>
+          socket.write(`CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\n\r\n`),
+        );
         let text = '';
         socket.on('data', (c: Buffer) => {
           text += c.toString();
           if (text.includes('\r\n\r\n') && text.startsWith('HTTP/1.1 200')) {
-            if (!text.includes('upstream saw')) socket.write(`GET /tunnelled HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
+            if (!text.includes('upstream saw'))
+              socket.write(`GET /tunnelled HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
           }
         });
         socket.on('close', () => resolve(text));
         socket.on('error', () => resolve(text));
       });
-    expect(await connect(`127.0.0.1:${port}`)).toMatch(/^HTTP\/1.1 200 Connection Established[\s\S]*upstream saw \/tunnelled/);
+    expect(await connect(`127.0.0.1:${port}`)).toMatch(
+      /^HTTP\/1.1 200 Connection Established[\s\S]*upstream saw \/tunnelled/,
+    );
     expect(await connect('169.254.169.254:80')).toMatch(/^HTTP\/1.1 403/);
     expect(denied.at(-1)).toEqual({ method: 'CONNECT', destination: '169.254.169.254:80' });
   });

@@ -1,6 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { GATE_NAMES, ROLES, STAGES, STAGE_GRAPH, rollbackTargets, stageGraphMermaid, stageIndex } from '../../src/domain';
+import {
+  GATE_NAMES,
+  ROLES,
+  STAGES,
+  STAGE_GRAPH,
+  rollbackTargets,
+  stageGraphMermaid,
+  stageIndex,
+} from '../../src/domain';
 
 describe('stage graph', () => {
   test('the pipeline is one chain from created to done', () => {
@@ -25,7 +33,8 @@ describe('stage graph', () => {
   });
 
   test('review and later stages send work back to development', () => {
-    for (const stage of ['review', 'testing', 'deploy-staging', 'deploy'] as const) expect(STAGE_GRAPH[stage].onFailure).toBe('development');
+    for (const stage of ['review', 'testing', 'deploy-staging', 'deploy'] as const)
+      expect(STAGE_GRAPH[stage].onFailure).toBe('development');
   });
 
   test('security runs before merge and image freshness on the edge into deploy-staging', () => {
@@ -55,7 +64,9 @@ describe('stage graph', () => {
 
   test('the Mermaid rendering names every edge and its gates', () => {
     const chart = stageGraphMermaid();
-    expect(chart).toContain('testing[testing] -->|artifacts, security, merge, image-freshness| deploy_staging[deploy-staging]');
+    expect(chart).toContain(
+      'testing[testing] -->|artifacts, security, merge, image-freshness| deploy_staging[deploy-staging]',
+    );
     expect(chart).toContain('review -. REQUEST_CHANGES / fail .-> development');
     expect(chart).toContain('deploy -. fail .-> development');
   });

@@ -11,11 +11,14 @@ import { WORLD, delivery, fixtureConfig } from '../support/webhook-fixtures';
 const config = fixtureConfig();
 const payload = (name: string): Record<string, unknown> => JSON.parse(delivery(name).body.toString('utf8'));
 const directory: PlaneDirectory = {
-  projectIdentifier: async (id) => (id === WORLD.planeProjectId ? 'SHOP' : Promise.reject(new Error('unknown project'))),
-  stateGroup: async (_p, stateId) => ({ [WORLD.cancelledStateId]: 'cancelled', [WORLD.startedStateId]: 'started' })[stateId],
+  projectIdentifier: async (id) =>
+    id === WORLD.planeProjectId ? 'SHOP' : Promise.reject(new Error('unknown project')),
+  stateGroup: async (_p, stateId) =>
+    ({ [WORLD.cancelledStateId]: 'cancelled', [WORLD.startedStateId]: 'started' })[stateId],
   workItemSequence: async (_p, id) => (id === WORLD.workItemId ? 42 : Promise.reject(new Error('unknown item'))),
 };
-const plane = (p: unknown, botUserId?: string) => mapPlaneDelivery(p, { config, directory, botUserId, webUrl: 'https://plane.acme.dev', workspace: 'acme' });
+const plane = (p: unknown, botUserId?: string) =>
+  mapPlaneDelivery(p, { config, directory, botUserId, webUrl: 'https://plane.acme.dev', workspace: 'acme' });
 
 describe('Gitea mapping', () => {
   test('push to the item branch → push event for SHOP-42 (when not from the bot)', () => {
@@ -26,7 +29,8 @@ describe('Gitea mapping', () => {
       event: {
         source: 'gitea',
         type: 'gitea.push',
-        summary: 'orchestrator pushed 2 commit(s) to shop-42-apply-coupon-codes, head 237ca9c330222ba9adf151d943e7e9ad62fa392c',
+        summary:
+          'orchestrator pushed 2 commit(s) to shop-42-apply-coupon-codes, head 237ca9c330222ba9adf151d943e7e9ad62fa392c',
       },
     });
   });
@@ -35,39 +39,70 @@ describe('Gitea mapping', () => {
     expect(mapGiteaDelivery('pull_request', payload('gitea-pull_request-opened'), { config })).toMatchObject({
       kind: 'signal',
       ticket: 'SHOP-42',
-      event: { type: 'gitea.pull_request.opened', summary: 'PR #17 opened by orchestrator (shop-42-apply-coupon-codes → main)' },
+      event: {
+        type: 'gitea.pull_request.opened',
+        summary: 'PR #17 opened by orchestrator (shop-42-apply-coupon-codes → main)',
+      },
     });
   });
 
   test('review rejected by a human → review event carrying the reviewer and text', () => {
-    const action = mapGiteaDelivery('pull_request_review_rejected', payload('gitea-pull_request_review-rejected'), { config, botLogin: 'orchestrator' });
-    expect(action).toMatchObject({ kind: 'signal', project: 'shop', ticket: 'SHOP-42', event: { type: 'gitea.review.rejected' } });
-    expect(action.kind === 'signal' && action.event.summary).toContain('review rejected by mkowalska on PR #17 at 237ca9c330222ba9adf151d943e7e9ad62fa392c: Expired coupons');
+    const action = mapGiteaDelivery('pull_request_review_rejected', payload('gitea-pull_request_review-rejected'), {
+      config,
+      botLogin: 'orchestrator',
+    });
+    expect(action).toMatchObject({
+      kind: 'signal',
+      project: 'shop',
+      ticket: 'SHOP-42',
+      event: { type: 'gitea.review.rejected' },
+    });
+    expect(action.kind === 'signal' && action.event.summary).toContain(
+      'review rejected by mkowalska on PR #17 at 237ca9c330222ba9adf151d943e7e9ad62fa392c: Expired coupons',
+    );
   });
 
   test("the orchestrator's own push and PR come back and are ignored", () => {
-    expect(mapGiteaDelivery('push', payload('gitea-push'), { config, botLogin: 'orchestrator' })).toEqual({ kind: 'ignore', reason: 'own action by orchestrator' });
-    expect(mapGiteaDelivery('pull_request', payload('gitea-pull_request-opened'), { config, botLogin: 'orchestrator' })).toMatchObject({ kind: 'ignore' });
+    expect(mapGiteaDelivery('push', payload('gitea-push'), { config, botLogin: 'orchestrator' })).toEqual({
+      kind: 'ignore',
+      reason: 'own action by orchestrator',
+    });
+    expect(
+      mapGiteaDelivery('pull_request', payload('gitea-pull_request-opened'), { config, botLogin: 'orchestrator' }),
+    ).toMatchObject({ kind: 'ignore' });
   });
 
   test('a merge is recognised; unknown repositories, branches and event types are ignored', () => {
     const merged = payload('gitea-pull_request-opened');
     merged.action = 'closed';
     Object.assign(merged.pull_request as object, { merged: true, merge_commit_sha: 'abc123' });
-    expect(mapGiteaDelivery('pull_request', merged, { config })).toMatchObject({ event: { type: 'gitea.pull_request.merged', summary: expect.stringContaining('as abc123') } });
+    expect(mapGiteaDelivery('pull_request', merged, { config })).toMatchObject({
+      event: { type: 'gitea.pull_request.merged', summary: expect.stringContaining('as abc123') },
+    });
     const otherRepo = payload('gitea-push');
     (otherRepo.repository as Record<string, unknown>).full_name = 'acme/other';
-    expect(mapGiteaDelivery('push', otherRepo, { config })).toEqual({ kind: 'ignore', reason: 'repository acme/other is not configured' });
+    expect(mapGiteaDelivery('push', otherRepo, { config })).toEqual({
+      kind: 'ignore',
+      reason: 'repository acme/other is not configured',
+    });
     const main = payload('gitea-push');
     main.ref = 'refs/heads/main';
-    expect(mapGiteaDelivery('push', main, { config })).toEqual({ kind: 'ignore', reason: 'branch refs/heads/main belongs to no work item' });
-    expect(mapGiteaDelivery('fork', payload('gitea-push'), { config })).toEqual({ kind: 'ignore', reason: 'Gitea event type fork is not handled' });
+    expect(mapGiteaDelivery('push', main, { config })).toEqual({
+      kind: 'ignore',
+      reason: 'branch refs/heads/main belongs to no work item',
+    });
+    expect(mapGiteaDelivery('fork', payload('gitea-push'), { config })).toEqual({
+      kind: 'ignore',
+      reason: 'Gitea event type fork is not handled',
+    });
   });
 
   test('a payload missing what the mapping needs is a PayloadError naming the field', () => {
     const broken = payload('gitea-push');
     delete broken.ref;
-    expect(() => mapGiteaDelivery('push', broken, { config })).toThrow(new PayloadError('invalid Gitea push payload: ref: Invalid input: expected string, received undefined'));
+    expect(() => mapGiteaDelivery('push', broken, { config })).toThrow(
+      new PayloadError('invalid Gitea push payload: ref: Invalid input: expected string, received undefined'),
+    );
     expect(() => mapGiteaDelivery('push', [1, 2], { config })).toThrow(PayloadError);
   });
 });
@@ -83,7 +118,12 @@ describe('Plane mapping', () => {
         description: expect.stringContaining('As a shopper I want to enter a coupon code'),
         url: `https://plane.acme.dev/acme/projects/${WORLD.planeProjectId}/issues/${WORLD.workItemId}`,
       },
-      event: { source: 'plane', type: 'ticket.created', summary: 'created in the trigger state or label by priya.nair', title: 'Apply coupon codes at checkout' },
+      event: {
+        source: 'plane',
+        type: 'ticket.created',
+        summary: 'created in the trigger state or label by priya.nair',
+        title: 'Apply coupon codes at checkout',
+      },
     });
   });
 
@@ -92,7 +132,12 @@ describe('Plane mapping', () => {
       kind: 'signal',
       project: 'shop',
       ticket: 'SHOP-42',
-      event: { source: 'plane', type: 'plane.comment', summary: 'comment by priya.nair: Please also cover expired coupons — show “This coupon has expired” instead of a generic error.' },
+      event: {
+        source: 'plane',
+        type: 'plane.comment',
+        summary:
+          'comment by priya.nair: Please also cover expired coupons — show “This coupon has expired” instead of a generic error.',
+      },
     });
   });
 
@@ -111,12 +156,22 @@ describe('Plane mapping', () => {
       request: { kind: 'skip-gate', args: { gate: 'security', reason: 'scanner outage INC-7' } },
       by: 'priya.nair',
     });
-    expect(await plane(comment('<p>/approve</p>'))).toMatchObject({ kind: 'override', request: { kind: 'approve', args: {} }, by: 'priya.nair' });
+    expect(await plane(comment('<p>/approve</p>'))).toMatchObject({
+      kind: 'override',
+      request: { kind: 'approve', args: {} },
+      by: 'priya.nair',
+    });
   });
 
   test('commands from someone who is not an operator, and malformed commands, are ignored', async () => {
-    expect(await plane(comment('<p>/approve</p>', '00000000-0000-4000-8000-000000000000'))).toMatchObject({ kind: 'ignore', reason: expect.stringContaining('is not an operator of shop') });
-    expect(await plane(comment('<p>/rollback</p>'))).toEqual({ kind: 'ignore', reason: '/rollback needs <stage> [reason]' });
+    expect(await plane(comment('<p>/approve</p>', '00000000-0000-4000-8000-000000000000'))).toMatchObject({
+      kind: 'ignore',
+      reason: expect.stringContaining('is not an operator of shop'),
+    });
+    expect(await plane(comment('<p>/rollback</p>'))).toEqual({
+      kind: 'ignore',
+      reason: '/rollback needs <stage> [reason]',
+    });
   });
 
   test('events from the bot user are ignored', async () => {
@@ -136,7 +191,11 @@ describe('Plane mapping', () => {
   test('moved to the trigger state starts; moved to a cancelled-group state cancels; old "update" spelling accepted', async () => {
     expect(await plane(update('state_id', WORLD.todoStateId, 'Todo'))).toMatchObject({ kind: 'start' });
     expect(await plane(update('state', WORLD.cancelledStateId, 'Cancelled'))).toEqual({
-      kind: 'override', project: 'shop', ticket: 'SHOP-42', request: { kind: 'cancel', args: { reason: 'cancelled in Plane' } }, by: 'priya.nair',
+      kind: 'override',
+      project: 'shop',
+      ticket: 'SHOP-42',
+      request: { kind: 'cancel', args: { reason: 'cancelled in Plane' } },
+      by: 'priya.nair',
     });
     const old = update('state', WORLD.startedStateId, 'In Progress');
     old.action = 'update';
@@ -156,10 +215,14 @@ describe('Plane mapping', () => {
   });
 
   test('Plane v2 webhooks and malformed payloads are PayloadErrors', async () => {
-    await expect(plane({ version: 'v2', event: 'workitem.created', event_id: 'x', data: {} })).rejects.toThrow(/Plane v2 webhooks/);
+    await expect(plane({ version: 'v2', event: 'workitem.created', event_id: 'x', data: {} })).rejects.toThrow(
+      /Plane v2 webhooks/,
+    );
     const noSequence = payload('plane-issue-created');
     delete (noSequence.data as Record<string, unknown>).sequence_id;
-    await expect(plane(noSequence)).rejects.toThrow('invalid Plane work item payload: sequence_id: Invalid input: expected number, received undefined');
+    await expect(plane(noSequence)).rejects.toThrow(
+      'invalid Plane work item payload: sequence_id: Invalid input: expected number, received undefined',
+    );
     await expect(plane('just a string')).rejects.toThrow(PayloadError);
   });
 });
@@ -168,9 +231,18 @@ describe('comment commands', () => {
   test.each([
     ['/approve looks good', { ok: true, request: { kind: 'approve', args: { reason: 'looks good' } } }],
     ['/retry', { ok: true, request: { kind: 'retry', args: {} } }],
-    ['/rollback architecture ADR missed caching', { ok: true, request: { kind: 'rollback', args: { toStage: 'architecture', reason: 'ADR missed caching' } } }],
-    ['/cancel duplicate of SHOP-7\nmore text', { ok: true, request: { kind: 'cancel', args: { reason: 'duplicate of SHOP-7' } } }],
-    ['/top-up $5 one more review round', { ok: true, request: { kind: 'top-up', args: { amountUsd: 5, reason: 'one more review round' } } }],
+    [
+      '/rollback architecture ADR missed caching',
+      { ok: true, request: { kind: 'rollback', args: { toStage: 'architecture', reason: 'ADR missed caching' } } },
+    ],
+    [
+      '/cancel duplicate of SHOP-7\nmore text',
+      { ok: true, request: { kind: 'cancel', args: { reason: 'duplicate of SHOP-7' } } },
+    ],
+    [
+      '/top-up $5 one more review round',
+      { ok: true, request: { kind: 'top-up', args: { amountUsd: 5, reason: 'one more review round' } } },
+    ],
     ['/skip-gate merge', { ok: false, error: '/skip-gate needs <gate> <reason>' }],
     ['/top-up lots', { ok: false, error: '/top-up: "lots" is not a dollar amount above 0' }],
     ['/deploy now', { ok: false, error: 'unknown command /deploy' }],

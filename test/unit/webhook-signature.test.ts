@@ -23,14 +23,19 @@ describe('webhook signatures', () => {
     const tampered = Buffer.from(d.body);
     tampered.writeUInt8(tampered.readUInt8(tampered.length - 2) ^ 1, tampered.length - 2);
     expect(verifySignature(secret, tampered, signature)).toBe(false);
-    expect(verifySignature(secret, Buffer.from(JSON.stringify(JSON.parse(d.body.toString('utf8')))), signature)).toBe(false);
+    expect(verifySignature(secret, Buffer.from(JSON.stringify(JSON.parse(d.body.toString('utf8')))), signature)).toBe(
+      false,
+    );
     expect(verifySignature(`${secret}x`, d.body, signature)).toBe(false);
     expect(verifySignature(name.startsWith('gitea') ? PLANE_SECRET : GITEA_SECRET, d.body, signature)).toBe(false);
   });
 
-  test.each([undefined, '', 'sha256=', 'zz', 'a'.repeat(63), 'g'.repeat(64), `${'a'.repeat(64)}00`])('rejects signature %j', (signature) => {
-    expect(verifySignature(GITEA_SECRET, delivery('gitea-push').body, signature)).toBe(false);
-  });
+  test.each([undefined, '', 'sha256=', 'zz', 'a'.repeat(63), 'g'.repeat(64), `${'a'.repeat(64)}00`])(
+    'rejects signature %j',
+    (signature) => {
+      expect(verifySignature(GITEA_SECRET, delivery('gitea-push').body, signature)).toBe(false);
+    },
+  );
 
   test('the dedup key depends on source and body only', () => {
     const body = delivery('plane-issue-created').body;

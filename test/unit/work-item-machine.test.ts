@@ -1,6 +1,14 @@
 // The work item's rules without Temporal: the machine with a fake port (time, publish, patches),
 // so each rule case runs in milliseconds. The server tests keep proving the wiring.
-import { DEFAULT_LIMITS, WorkItemMachine, type BlockedInfo, type MachinePatch, type MachinePort, type Stage, type WorkItemState } from '../../src/domain';
+import {
+  DEFAULT_LIMITS,
+  WorkItemMachine,
+  type BlockedInfo,
+  type MachinePatch,
+  type MachinePort,
+  type Stage,
+  type WorkItemState,
+} from '../../src/domain';
 import { initialState } from '../../src/workflows/initial-state';
 
 interface Fake extends MachinePort {
@@ -9,7 +17,12 @@ interface Fake extends MachinePort {
   logs: string[];
 }
 
-function machineAt(stage: Stage, overrides: Partial<WorkItemState> = {}, patches: Partial<Record<MachinePatch, boolean>> = {}, limits = DEFAULT_LIMITS) {
+function machineAt(
+  stage: Stage,
+  overrides: Partial<WorkItemState> = {},
+  patches: Partial<Record<MachinePatch, boolean>> = {},
+  limits = DEFAULT_LIMITS,
+) {
   const port: Fake = {
     published: 0,
     patchesAsked: [],
@@ -21,11 +34,37 @@ function machineAt(stage: Stage, overrides: Partial<WorkItemState> = {}, patches
     warn: (m) => void port.logs.push(`warn ${m}`),
     error: (m) => void port.logs.push(`error ${m}`),
   };
-  const state: WorkItemState = { ...initialState({ project: 'shop', ticket: 'SHOP-1', title: 'Coupons', description: '', budgetUsd: 1, limits, timeouts: { agentMs: 1, gateMs: 1, deployMs: 1, heartbeatMs: 1, retryInitialIntervalMs: 1, retryMaximumAttempts: 1 } }, '2026-12-01T00:00:00.000Z'), stage, ...overrides };
+  const state: WorkItemState = {
+    ...initialState(
+      {
+        project: 'shop',
+        ticket: 'SHOP-1',
+        title: 'Coupons',
+        description: '',
+        budgetUsd: 1,
+        limits,
+        timeouts: {
+          agentMs: 1,
+          gateMs: 1,
+          deployMs: 1,
+          heartbeatMs: 1,
+          retryInitialIntervalMs: 1,
+          retryMaximumAttempts: 1,
+        },
+      },
+      '2026-12-01T00:00:00.000Z',
+    ),
+    stage,
+    ...overrides,
+  };
   return { machine: new WorkItemMachine(state, limits, port), state, port };
 }
 
-const fail = (findings: string[] = ['tests fail']) => ({ gate: 'artifacts' as const, verdict: 'FAIL' as const, findings });
+const fail = (findings: string[] = ['tests fail']) => ({
+  gate: 'artifacts' as const,
+  verdict: 'FAIL' as const,
+  findings,
+});
 const changes = { gate: 'artifacts' as const, verdict: 'REQUEST_CHANGES' as const, findings: ['validate the code'] };
 
 describe('sending work back', () => {
@@ -34,35 +73,72 @@ describe('sending work back', () => {
     for (let i = 1; i <= DEFAULT_LIMITS.maxReviewRejections; i++) {
       state.stage = 'review';
       expect(machine.applyGateOutcome('artifacts', 0, changes)).toBe(false);
-      expect({ stage: state.stage, rejections: state.reviewRejections, findings: state.findings }).toEqual({ stage: 'development', rejections: i, findings: ['validate the code'] });
+      expect({ stage: state.stage, rejections: state.reviewRejections, findings: state.findings }).toEqual({
+        stage: 'development',
+        rejections: i,
+        findings: ['validate the code'],
+      });
     }
     state.stage = 'review';
     machine.applyGateOutcome('artifacts', 0, changes);
     expect(state.status).toBe('blocked');
-    expect(state.blocked).toMatchObject({ kind: 'cap', stage: 'review', gate: 'artifacts', gateIndex: 0, reason: `review requested changes ${DEFAULT_LIMITS.maxReviewRejections + 1} times; the limit is ${DEFAULT_LIMITS.maxReviewRejections} returns to development` });
+    expect(state.blocked).toMatchObject({
+      kind: 'cap',
+      stage: 'review',
+      gate: 'artifacts',
+      gateIndex: 0,
+      reason: `review requested changes ${DEFAULT_LIMITS.maxReviewRejections + 1} times; the limit is ${DEFAULT_LIMITS.maxReviewRejections} returns to development`,
+    });
   });
 
   test('a failed gate retries up to maxGateRetries with its findings verbatim; a gate without findings says so', () => {
     const { machine, state } = machineAt('testing', {}, {}, { ...DEFAULT_LIMITS, maxGateRetries: 1 });
     machine.applyGateOutcome('security', 0, { gate: 'security', verdict: 'FAIL', findings: [] });
-    expect({ stage: state.stage, retries: state.gateRetries, findings: state.findings }).toEqual({ stage: 'development', retries: 1, findings: ['gate security returned FAIL without findings'] });
+    expect({ stage: state.stage, retries: state.gateRetries, findings: state.findings }).toEqual({
+      stage: 'development',
+      retries: 1,
+      findings: ['gate security returned FAIL without findings'],
+    });
     state.stage = 'testing';
     machine.applyGateOutcome('security', 2, fail(['leaked key in a.ts:3']));
-    expect(state.blocked).toMatchObject({ kind: 'cap', gate: 'security', gateIndex: 2, reason: 'gate security failed on stage testing after 1 retries (limit 1)' });
+    expect(state.blocked).toMatchObject({
+      kind: 'cap',
+      gate: 'security',
+      gateIndex: 2,
+      reason: 'gate security failed on stage testing after 1 retries (limit 1)',
+    });
   });
 
   test('a loop goes down the failure path like a gate, its finding recorded as an event', () => {
-    const { machine, state, port } = machineAt('development', { history: [{ stage: 'development', enteredAt: '2026-12-01T00:00:00.000Z' }] });
-    const ok = machine.applyStepResult({ activity: 'runAgent', role: 'developer' }, { costUsd: 0.2, failed: { kind: 'loop', findings: ['the same call 5 times'] } });
+    const { machine, state, port } = machineAt('development', {
+      history: [{ stage: 'development', enteredAt: '2026-12-01T00:00:00.000Z' }],
+    });
+    const ok = machine.applyStepResult(
+      { activity: 'runAgent', role: 'developer' },
+      { costUsd: 0.2, failed: { kind: 'loop', findings: ['the same call 5 times'] } },
+    );
     expect(ok).toBe(false);
-    expect({ stage: state.stage, attempt: state.attempt, retries: state.gateRetries, findings: state.findings, cost: state.costUsd }).toEqual({ stage: 'development', attempt: 2, retries: 1, findings: ['the same call 5 times'], cost: 0.2 });
-    expect(state.events.map((e) => [e.source, e.type, e.summary])).toEqual([['system', 'agent.developer', 'the same call 5 times']]);
+    expect({
+      stage: state.stage,
+      attempt: state.attempt,
+      retries: state.gateRetries,
+      findings: state.findings,
+      cost: state.costUsd,
+    }).toEqual({ stage: 'development', attempt: 2, retries: 1, findings: ['the same call 5 times'], cost: 0.2 });
+    expect(state.events.map((e) => [e.source, e.type, e.summary])).toEqual([
+      ['system', 'agent.developer', 'the same call 5 times'],
+    ]);
     expect(port.patchesAsked).toEqual(['agent-run-incidents']);
   });
 
   test('before the incidents patch a loop result is taken as a plain step (old histories replay)', () => {
     const { machine, state } = machineAt('development', {}, { 'agent-run-incidents': false });
-    expect(machine.applyStepResult({ activity: 'runAgent', role: 'developer' }, { costUsd: 0.1, failed: { kind: 'loop', findings: ['x'] } })).toBe(true);
+    expect(
+      machine.applyStepResult(
+        { activity: 'runAgent', role: 'developer' },
+        { costUsd: 0.1, failed: { kind: 'loop', findings: ['x'] } },
+      ),
+    ).toBe(true);
     expect(state.events).toEqual([]);
   });
 });
@@ -70,8 +146,14 @@ describe('sending work back', () => {
 describe('steps', () => {
   test('a stop blocks with its kind, the budget reason adding the ledger', () => {
     const { machine, state } = machineAt('analysis');
-    machine.applyStepResult({ activity: 'runAgent', role: 'analyst' }, { costUsd: 1.2, stop: { kind: 'budget', reason: 'the agent reached its dollar cap' } });
-    expect(state.blocked).toMatchObject({ kind: 'budget', reason: 'the agent reached its dollar cap; budget exhausted: spent $1.20 of $1.00; top up the budget to continue' });
+    machine.applyStepResult(
+      { activity: 'runAgent', role: 'analyst' },
+      { costUsd: 1.2, stop: { kind: 'budget', reason: 'the agent reached its dollar cap' } },
+    );
+    expect(state.blocked).toMatchObject({
+      kind: 'budget',
+      reason: 'the agent reached its dollar cap; budget exhausted: spent $1.20 of $1.00; top up the budget to continue',
+    });
   });
 
   test('the ledger refuses a run once the budget is spent, and rounds sums to a hundredth of a cent', () => {
@@ -95,8 +177,15 @@ describe('overrides on each kind of block', () => {
   test('approve on a gate block records the approval and resumes after that gate', () => {
     const { machine, state } = blockedAt({ kind: 'cap', reason: 'x', gate: 'security', gateIndex: 0 });
     machine.approve({ by: 'ana', reason: 'false positive' });
-    expect(state.gateResults.at(-1)).toMatchObject({ gate: 'security', verdict: 'APPROVED_BY_PERSON', findings: ['approved by ana: false positive'] });
-    expect({ status: state.status, resume: state.resume }).toEqual({ status: 'active', resume: { phase: 'gates', fromGate: 1 } });
+    expect(state.gateResults.at(-1)).toMatchObject({
+      gate: 'security',
+      verdict: 'APPROVED_BY_PERSON',
+      findings: ['approved by ana: false positive'],
+    });
+    expect({ status: state.status, resume: state.resume }).toEqual({
+      status: 'active',
+      resume: { phase: 'gates', fromGate: 1 },
+    });
   });
 
   test('approve on a step block goes on to the gates; retry re-runs the step', () => {
@@ -116,14 +205,22 @@ describe('overrides on each kind of block', () => {
     expect(state.resume).toEqual({ phase: 'gates', fromGate: 2 });
     machine.skipGate({ by: 'ana', reason: 'no image' }, 'image-freshness');
     expect(state.pendingSkips).toEqual([{ gate: 'image-freshness', by: 'ana', reason: 'no image' }]);
-    expect(machine.takePendingSkip('image-freshness')).toEqual({ gate: 'image-freshness', by: 'ana', reason: 'no image' });
+    expect(machine.takePendingSkip('image-freshness')).toEqual({
+      gate: 'image-freshness',
+      by: 'ana',
+      reason: 'no image',
+    });
     expect(state.pendingSkips).toEqual([]);
   });
 
   test('a top-up lifts a budget block and re-runs the step; elsewhere it only raises the budget', () => {
     const { machine, state } = blockedAt({ kind: 'budget', reason: 'spent' }, 'analysis');
     machine.topUp({ by: 'ana' }, 0.5);
-    expect({ budget: state.budgetUsd, status: state.status, resume: state.resume }).toEqual({ budget: 1.5, status: 'active', resume: { phase: 'step' } });
+    expect({ budget: state.budgetUsd, status: state.status, resume: state.resume }).toEqual({
+      budget: 1.5,
+      status: 'active',
+      resume: { phase: 'step' },
+    });
     const other = blockedAt({ kind: 'cap', reason: 'x' });
     other.machine.topUp({ by: 'ana' }, 2);
     expect({ budget: other.state.budgetUsd, status: other.state.status }).toEqual({ budget: 3, status: 'blocked' });
@@ -135,7 +232,11 @@ describe('overrides on each kind of block', () => {
     machine.applyProductionRollback(request, { ok: false, detail: 'rollback command failed' });
     expect(state.blocked).toMatchObject({ kind: 'needs-person', productionRollback: true });
     machine.approve({ by: 'ops' });
-    expect({ pending: state.pendingProductionRollback, status: state.status, resume: state.resume }).toEqual({ pending: undefined, status: 'active', resume: undefined });
+    expect({ pending: state.pendingProductionRollback, status: state.status, resume: state.resume }).toEqual({
+      pending: undefined,
+      status: 'active',
+      resume: undefined,
+    });
   });
 });
 
@@ -145,7 +246,11 @@ describe('tracker blocks', () => {
     machine.block({ kind: 'cap', reason: 'gate failed', gate: 'merge', gateIndex: 1 });
     expect(machine.noticesDeliverable()).toBe(true);
     machine.noticeFailed('Plane answered 500');
-    expect(state.blocked).toMatchObject({ kind: 'tracker', reason: 'Plane answered 500', underlying: { kind: 'cap', gate: 'merge' } });
+    expect(state.blocked).toMatchObject({
+      kind: 'tracker',
+      reason: 'Plane answered 500',
+      underlying: { kind: 'cap', gate: 'merge' },
+    });
     expect(machine.noticesDeliverable()).toBe(false);
     const notices = state.notices.length;
     machine.approve({ by: 'ana' });
@@ -183,7 +288,11 @@ describe('interrupts', () => {
   test('rollback moves to the stage with a finding; after the production deploy started it asks for a production rollback', () => {
     const { machine, state } = machineAt('deploy', { productionTouched: true });
     machine.applyInterrupt({ kind: 'rollback', toStage: 'development', by: 'ana' });
-    expect({ stage: state.stage, findings: state.findings, pending: state.pendingProductionRollback }).toEqual({ stage: 'development', findings: ['Rolled back from deploy to development by ana'], pending: { by: 'ana', reason: undefined } });
+    expect({ stage: state.stage, findings: state.findings, pending: state.pendingProductionRollback }).toEqual({
+      stage: 'development',
+      findings: ['Rolled back from deploy to development by ana'],
+      pending: { by: 'ana', reason: undefined },
+    });
     const before = machineAt('review');
     before.machine.applyInterrupt({ kind: 'rollback', toStage: 'development', by: 'ana' });
     expect(before.state.pendingProductionRollback).toBeUndefined();
@@ -198,13 +307,21 @@ test('events are deduplicated by key, bounded, and carry title changes', () => {
   machine.recordEvent({ key: 'b', source: 'gitea', type: 'push' });
   machine.recordEvent({ key: 'c', source: 'gitea', type: 'push' });
   machine.recordEvent({ key: '', source: 'gitea', type: 'push' });
-  expect({ title: state.title, dupes: state.duplicateEventsIgnored, keys: state.events.map((e) => e.key) }).toEqual({ title: 'Coupons v2', dupes: 1, keys: ['b', 'c'] });
+  expect({ title: state.title, dupes: state.duplicateEventsIgnored, keys: state.events.map((e) => e.key) }).toEqual({
+    title: 'Coupons v2',
+    dupes: 1,
+    keys: ['b', 'c'],
+  });
 });
 
 test('passing the last gate moves on and clears the findings; the last stage finishes the item', () => {
   const { machine, state, port } = machineAt('testing', { findings: ['old'] });
   machine.passStage();
-  expect({ stage: state.stage, findings: state.findings, notice: state.notices.at(-1)?.kind }).toEqual({ stage: 'deploy-staging', findings: [], notice: 'stage' });
+  expect({ stage: state.stage, findings: state.findings, notice: state.notices.at(-1)?.kind }).toEqual({
+    stage: 'deploy-staging',
+    findings: [],
+    notice: 'stage',
+  });
   machine.finish();
   expect(state.status).toBe('done');
   expect(port.published).toBe(2);

@@ -16,14 +16,17 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const LOOP = 'The developer agent asked for the same tool call 5 times in a row and was stopped (agents.maxRepeats 5). The repeated call: Bash {"command":"npm test"}';
+const LOOP =
+  'The developer agent asked for the same tool call 5 times in a row and was stopped (agents.maxRepeats 5). The repeated call: Bash {"command":"npm test"}';
 
 test('a stall on the way is an event; a loop sends the stage back with the finding, then the item goes on', async () => {
   const queue = taskQueue('incidents');
   const doubles = scriptedActivities({
     step: (input, call) => {
-      if (input.stage === 'architecture') return { costUsd: 0.1, incidents: ['stalled after tool Bash: no stream event for 600 s (attempt 1)'] };
-      if (input.stage === 'development' && call === 1) return { costUsd: 0.2, failed: { kind: 'loop', findings: [LOOP] } };
+      if (input.stage === 'architecture')
+        return { costUsd: 0.1, incidents: ['stalled after tool Bash: no stream event for 600 s (attempt 1)'] };
+      if (input.stage === 'development' && call === 1)
+        return { costUsd: 0.2, failed: { kind: 'loop', findings: [LOOP] } };
       return { costUsd: 0.1 };
     },
   });
@@ -35,7 +38,9 @@ test('a stall on the way is an event; a loop sends the stage back with the findi
     expect(state.costUsd).toBeCloseTo(0.1 * 5 + 0.2 + 0.1 * 2, 6);
     const development = doubles.stepCalls.filter((c) => c.stage === 'development');
     expect(development.map((c) => [...c.findings])).toEqual([[], [LOOP]]);
-    expect(state.history.find((v) => v.stage === 'development')?.outcome).toBe('the developer run ended in a loop: sent to development');
+    expect(state.history.find((v) => v.stage === 'development')?.outcome).toBe(
+      'the developer run ended in a loop: sent to development',
+    );
     expect(state.events.filter((e) => e.source === 'system').map((e) => [e.type, e.summary])).toEqual([
       ['agent.architect', 'stalled after tool Bash: no stream event for 600 s (attempt 1)'],
       ['agent.developer', LOOP],
@@ -46,11 +51,18 @@ test('a stall on the way is an event; a loop sends the stage back with the findi
 
 test('loops past the gate-retry cap block the item with the finding', async () => {
   const queue = taskQueue('incidents-cap');
-  const doubles = scriptedActivities({ step: (input) => (input.stage === 'development' ? { costUsd: 0.1, failed: { kind: 'loop', findings: [LOOP] } } : { costUsd: 0.1 }) });
+  const doubles = scriptedActivities({
+    step: (input) =>
+      input.stage === 'development' ? { costUsd: 0.1, failed: { kind: 'loop', findings: [LOOP] } } : { costUsd: 0.1 },
+  });
   await withWorker(env, queue, doubles.activities, async () => {
     const handle = await startItem(env, queue, testInput());
     const state = await waitForState(handle, (s) => s.status === 'blocked');
-    expect(state.blocked).toMatchObject({ kind: 'cap', stage: 'development', reason: `the developer run ended in a loop on stage development after ${DEFAULT_LIMITS.maxGateRetries} retries (limit ${DEFAULT_LIMITS.maxGateRetries}): ${LOOP}` });
+    expect(state.blocked).toMatchObject({
+      kind: 'cap',
+      stage: 'development',
+      reason: `the developer run ended in a loop on stage development after ${DEFAULT_LIMITS.maxGateRetries} retries (limit ${DEFAULT_LIMITS.maxGateRetries}): ${LOOP}`,
+    });
     expect(doubles.stepCalls.filter((c) => c.stage === 'development')).toHaveLength(DEFAULT_LIMITS.maxGateRetries + 1);
   });
 });

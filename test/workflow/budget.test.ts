@@ -28,17 +28,34 @@ test('a run stopped at its dollar cap blocks with its cost counted; a top-up let
   await withWorker(env, queue, doubles.activities, async () => {
     const handle = await startItem(env, queue, testInput({ budgetUsd: 1 }));
     const blocked = await waitForState(handle, (s) => s.status === 'blocked');
-    expect(blocked).toMatchObject({ stage: 'analysis', costUsd: 0.9, blocked: { kind: 'budget', reason: 'the agent reached its dollar cap; budget exhausted: spent $0.90 of $1.00; top up the budget to continue' } });
+    expect(blocked).toMatchObject({
+      stage: 'analysis',
+      costUsd: 0.9,
+      blocked: {
+        kind: 'budget',
+        reason:
+          'the agent reached its dollar cap; budget exhausted: spent $0.90 of $1.00; top up the budget to continue',
+      },
+    });
     expect((await handle.describe()).searchAttributes.OrchCost).toEqual([0.9]);
 
-    expect(await rejectionOf(handle.executeUpdate(topUpBudgetUpdate, { args: [{ by: 'ops', amountUsd: -5 }] }))).toMatch(/amountUsd must be a number of dollars above 0/);
+    expect(
+      await rejectionOf(handle.executeUpdate(topUpBudgetUpdate, { args: [{ by: 'ops', amountUsd: -5 }] })),
+    ).toMatch(/amountUsd must be a number of dollars above 0/);
 
     await handle.executeUpdate(topUpBudgetUpdate, { args: [{ by: 'ops', amountUsd: 0.5, reason: 'one more try' }] });
     // 0.9 + 0.4 = 1.3 < 1.5: analysis passes; architecture's run makes it 1.7, and the next
     // agent run is refused before it starts.
     const again = await waitForState(handle, (s) => s.status === 'blocked' && s.stage !== 'analysis');
-    expect(again).toMatchObject({ stage: 'development', costUsd: 1.7, budgetUsd: 1.5, blocked: { kind: 'budget', reason: 'budget exhausted: spent $1.70 of $1.50; top up the budget to continue' } });
-    expect(again.overrides).toEqual([expect.objectContaining({ kind: 'top-up', by: 'ops', amountUsd: 0.5, reason: 'one more try' })]);
+    expect(again).toMatchObject({
+      stage: 'development',
+      costUsd: 1.7,
+      budgetUsd: 1.5,
+      blocked: { kind: 'budget', reason: 'budget exhausted: spent $1.70 of $1.50; top up the budget to continue' },
+    });
+    expect(again.overrides).toEqual([
+      expect.objectContaining({ kind: 'top-up', by: 'ops', amountUsd: 0.5, reason: 'one more try' }),
+    ]);
     expect(doubles.stepCalls.map((c) => c.stage)).toEqual(['analysis', 'analysis', 'architecture']);
     expect(doubles.stepCalls[1]?.remainingBudgetUsd).toBe(0.6);
     await recordHistory(env, handle, 'budget-top-up');

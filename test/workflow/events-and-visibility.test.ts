@@ -5,7 +5,15 @@ import { eventSignal } from '../../src/workflows/messages';
 import { testConfig } from '../support/config';
 import { runUntilCancelled, scriptedActivities } from '../support/doubles';
 import { startTemporal } from '../support/temporal';
-import { recordHistory, startItem, taskQueue, testInput, waitForState, withWorker, uniqueTicketNumber } from '../support/work-item-harness';
+import {
+  recordHistory,
+  startItem,
+  taskQueue,
+  testInput,
+  waitForState,
+  withWorker,
+  uniqueTicketNumber,
+} from '../support/work-item-harness';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -31,14 +39,20 @@ describe('events', () => {
     const input = testInput({ limits: { maxReviewRejections: 3, maxGateRetries: 3, dedupKeysKept: 5, eventsKept: 3 } });
     await withWorker(env, queue, doubles.activities, async () => {
       const handle = await startItem(env, queue, input);
-      const update = { key: 'plane:abc', source: 'plane' as const, type: 'ticket.updated', title: 'Apply coupon codes at checkout' };
+      const update = {
+        key: 'plane:abc',
+        source: 'plane' as const,
+        type: 'ticket.updated',
+        title: 'Apply coupon codes at checkout',
+      };
       await handle.signal(eventSignal, update);
       await handle.signal(eventSignal, update);
       await handle.signal(eventSignal, { ...update, title: 'ignored: same key' });
       let state = await waitForState(handle, (s) => s.duplicateEventsIgnored === 2);
       expect(state.title).toBe('Apply coupon codes at checkout');
       expect(state.events.map((e) => e.key)).toEqual([`created-${input.ticket}`, 'plane:abc']);
-      for (let i = 0; i < 6; i++) await handle.signal(eventSignal, { key: `gitea:${i}`, source: 'gitea', type: 'push' });
+      for (let i = 0; i < 6; i++)
+        await handle.signal(eventSignal, { key: `gitea:${i}`, source: 'gitea', type: 'push' });
       state = await waitForState(handle, (s) => s.seenEventKeys.includes('gitea:5'));
       expect(state.seenEventKeys).toEqual(['gitea:1', 'gitea:2', 'gitea:3', 'gitea:4', 'gitea:5']);
       expect(state.events.map((e) => e.key)).toEqual(['gitea:3', 'gitea:4', 'gitea:5']);
@@ -70,7 +84,9 @@ describe('continue-as-new', () => {
     expect(final.history.filter((v) => v.stage === 'development')).toHaveLength(3);
     expect(final.seenEventKeys).toContain('gitea:push-1');
     const executions: string[] = [];
-    for await (const info of env.client.workflow.list({ query: `WorkflowId = '${`work-item/${input.project}/${input.ticket}`}'` })) {
+    for await (const info of env.client.workflow.list({
+      query: `WorkflowId = '${`work-item/${input.project}/${input.ticket}`}'`,
+    })) {
       executions.push(info.runId);
     }
     expect(executions.length).toBe(final.generation + 1);
@@ -83,15 +99,23 @@ describe('search attributes and Web UI summary', () => {
     const config = testConfig({ ORCH_TASK_QUEUE: queue });
     const doubles = scriptedActivities({
       gate: (input) =>
-        input.stage === 'review' ? { gate: input.gate, verdict: 'FAIL', findings: ['no tests'] } : { gate: input.gate, verdict: 'PASS', findings: [] },
+        input.stage === 'review'
+          ? { gate: input.gate, verdict: 'FAIL', findings: ['no tests'] }
+          : { gate: input.gate, verdict: 'PASS', findings: [] },
     });
     const ticket = `VIS-${uniqueTicketNumber()}`;
     await withWorker(env, queue, doubles.activities, async () => {
-      const { workflowId } = await submitWorkItem(env.client, config, 'visibility', { ticket, title: 'Search me', description: '', url: 'https://plane.example/VIS' }, {
-        key: `cli:${ticket}`,
-        source: 'cli',
-        type: 'ticket.created',
-      });
+      const { workflowId } = await submitWorkItem(
+        env.client,
+        config,
+        'visibility',
+        { ticket, title: 'Search me', description: '', url: 'https://plane.example/VIS' },
+        {
+          key: `cli:${ticket}`,
+          source: 'cli',
+          type: 'ticket.created',
+        },
+      );
       expect(workflowId).toBe(`work-item/visibility/${ticket}`);
       const handle = env.client.workflow.getHandle(workflowId);
       const state = await waitForState(handle, (s) => s.status === 'blocked');
@@ -102,7 +126,14 @@ describe('search attributes and Web UI summary', () => {
         (r) => r.length === 1,
       );
       expect(rows).toEqual([
-        expect.objectContaining({ ticket, project: 'visibility', stage: 'review', blocked: true, attempt: 1, costUsd: 1 }),
+        expect.objectContaining({
+          ticket,
+          project: 'visibility',
+          stage: 'review',
+          blocked: true,
+          attempt: 1,
+          costUsd: 1,
+        }),
       ]);
       expect(await listWorkItems(env.client, { project: 'visibility', stage: 'analysis' })).toEqual([]);
       const description = await handle.describe();

@@ -32,7 +32,8 @@ test('a secret fails the security gate before merge; the findings reach the deve
   const config: AppConfig = {
     env: loadEnv({ ORCH_SECURITY_GATE_SCOPE: 'shop' }),
     projectsFile: path.join(dataDir, 'projects.yaml'),
-    projects: parseProjects(`projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n`, 'p.yaml').projects,
+    projects: parseProjects(`projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n`, 'p.yaml')
+      .projects,
     dataDir,
   };
   const input = testInput({ title: 'Apply coupon codes' });
@@ -61,7 +62,10 @@ test('a secret fails the security gate before merge; the findings reach the deve
     if (step.stage === 'development') {
       developerRuns += 1;
       if (developerRuns === 1) {
-        repo.commit(branch, { 'src/coupon.js': `const key = "${AWS_KEY}";\n`, 'CHANGELOG.md': '# Changelog\n- coupons\n' });
+        repo.commit(branch, {
+          'src/coupon.js': `const key = "${AWS_KEY}";\n`,
+          'CHANGELOG.md': '# Changelog\n- coupons\n',
+        });
       } else {
         // The finding says to remove the secret from the branch history: rebuild the branch.
         const keep = ['docs'];
@@ -79,7 +83,12 @@ test('a secret fails the security gate before merge; the findings reach the deve
       }
     } else if (files[step.stage]) {
       // Each run leaves its own mark, as a real agent's rewrite would.
-      const marked = Object.fromEntries(Object.entries(files[step.stage]!).map(([f, c]) => [f, f.endsWith('.md') ? `${c}\n<!-- run ${step.attempt} -->\n` : c]));
+      const marked = Object.fromEntries(
+        Object.entries(files[step.stage]!).map(([f, c]) => [
+          f,
+          f.endsWith('.md') ? `${c}\n<!-- run ${step.attempt} -->\n` : c,
+        ]),
+      );
       repo.commit(branch, marked);
     }
     return { costUsd: 0.1 };
@@ -90,12 +99,17 @@ test('a secret fails the security gate before merge; the findings reach the deve
     const handle = await startItem(env, queue, input);
     // Every gate on the edge into deploy-staging passed for the clean branch.
     const state = await waitForState(handle, (s) => s.stage === 'deploy-staging' || s.status === 'blocked', 60_000);
-    expect({ stage: state.stage, blocked: state.blocked?.reason }).toEqual({ stage: 'deploy-staging', blocked: undefined });
+    expect({ stage: state.stage, blocked: state.blocked?.reason }).toEqual({
+      stage: 'deploy-staging',
+      blocked: undefined,
+    });
 
     const securityResults = state.gateResults.filter((g) => g.gate === 'security');
     expect(securityResults.map((g) => g.verdict)).toEqual(['FAIL', 'PASS']);
     const finding = securityResults[0]!.findings[0]!;
-    expect(finding).toMatch(/^secret: rule aws-access-token in src\/coupon\.js:1 \(commit [0-9a-f]{12}\); remove it from the branch history and rotate it$/);
+    expect(finding).toMatch(
+      /^secret: rule aws-access-token in src\/coupon\.js:1 \(commit [0-9a-f]{12}\); remove it from the branch history and rotate it$/,
+    );
     expect(JSON.stringify(state)).not.toContain(AWS_KEY);
 
     const devRuns = doubles.stepCalls.filter((c) => c.stage === 'development');
@@ -103,7 +117,14 @@ test('a secret fails the security gate before merge; the findings reach the deve
     expect(devRuns[1]!.findings).toEqual([finding]);
     // On the edge into deploy-staging: artifacts, then security, then merge.
     const testingEdge = state.gateResults.filter((g) => g.stage === 'testing').map((g) => `${g.gate}:${g.verdict}`);
-    expect(testingEdge).toEqual(['artifacts:PASS', 'security:FAIL', 'artifacts:PASS', 'security:PASS', 'merge:PASS', 'image-freshness:PASS']);
+    expect(testingEdge).toEqual([
+      'artifacts:PASS',
+      'security:FAIL',
+      'artifacts:PASS',
+      'security:PASS',
+      'merge:PASS',
+      'image-freshness:PASS',
+    ]);
     // The clean branch reached main; the secret never did.
     repo.git('fetch', '--quiet', 'origin');
     expect(repo.git('show', 'origin/main:src/coupon.js')).toBe('const key = process.env.AWS_ACCESS_KEY_ID;\n');

@@ -34,7 +34,12 @@ function atMergeGate(input: WorkItemInput): WorkItemInput {
   const start = initialState(input, new Date().toISOString());
   return {
     ...input,
-    carried: { ...start, stage: 'testing', history: [{ stage: 'testing', enteredAt: new Date().toISOString() }], resume: { phase: 'gates', fromGate: STAGE_GRAPH.testing.gates.indexOf('merge') } },
+    carried: {
+      ...start,
+      stage: 'testing',
+      history: [{ stage: 'testing', enteredAt: new Date().toISOString() }],
+      resume: { phase: 'gates', fromGate: STAGE_GRAPH.testing.gates.indexOf('merge') },
+    },
   };
 }
 
@@ -44,11 +49,26 @@ test('a worker killed while its item holds the merge lease does not lock the rep
   const held = path.join(dir, 'held');
   // The project's tests hang once, on the branch carrying HOLD: the merge gate holds the lease then.
   const testCommand = `if [ -f HOLD ] && mkdir ${held} 2>/dev/null; then sleep 600; fi`;
-  fs.writeFileSync(path.join(dir, 'projects.yaml'), `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    commands:\n      test: ${JSON.stringify(testCommand)}\n`);
+  fs.writeFileSync(
+    path.join(dir, 'projects.yaml'),
+    `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    commands:\n      test: ${JSON.stringify(testCommand)}\n`,
+  );
   const queue = taskQueue('lease-crash');
-  const workerEnv = { PATH: process.env.PATH, ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'), ORCH_DATA_DIR: path.join(dir, 'data'), TEMPORAL_ADDRESS: env.address, ORCH_TASK_QUEUE: queue, ORCH_MERGE_LEASE_CHECK_MS: '300', ORCH_LOG_LEVEL: 'info' };
+  const workerEnv = {
+    PATH: process.env.PATH,
+    ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'),
+    ORCH_DATA_DIR: path.join(dir, 'data'),
+    TEMPORAL_ADDRESS: env.address,
+    ORCH_TASK_QUEUE: queue,
+    ORCH_MERGE_LEASE_CHECK_MS: '300',
+    ORCH_LOG_LEVEL: 'info',
+  };
   const [a, b] = [testInput({ title: 'Holder' }), testInput({ title: 'Next in line' })];
-  repo.commit(itemBranch(a.ticket, a.title), { HOLD: 'x\n', 'src/a.js': 'exports.a = 1;\n' }, `feat(${a.ticket}): holder`);
+  repo.commit(
+    itemBranch(a.ticket, a.title),
+    { HOLD: 'x\n', 'src/a.js': 'exports.a = 1;\n' },
+    `feat(${a.ticket}): holder`,
+  );
   repo.commit(itemBranch(b.ticket, b.title), { 'src/b.js': 'exports.b = 1;\n' }, `feat(${b.ticket}): next`);
   const lease = env.client.workflow.getHandle(leaseWorkflowId(repo.origin));
 
@@ -58,10 +78,14 @@ test('a worker killed while its item holds the merge lease does not lock the rep
   const handleA = await startItem(env, queue, atMergeGate(a));
   await waitUntil(() => fs.existsSync(held), 60_000, 'the holder to run its tests');
   const handleB = await startItem(env, queue, atMergeGate(b));
-  await waitUntil(async () => {
-    const state: LeaseState = await lease.query(leaseStateQuery);
-    return state.holder?.ticket === a.ticket && state.queue.some((r) => r.ticket === b.ticket);
-  }, 30_000, 'B to queue behind A');
+  await waitUntil(
+    async () => {
+      const state: LeaseState = await lease.query(leaseStateQuery);
+      return state.holder?.ticket === a.ticket && state.queue.some((r) => r.ticket === b.ticket);
+    },
+    30_000,
+    'B to queue behind A',
+  );
 
   first.child.kill('SIGKILL');
   await first.exited();
@@ -70,7 +94,11 @@ test('a worker killed while its item holds the merge lease does not lock the rep
 
   const second = spawnLogged(process.execPath, [WORKER], workerEnv);
   workers.push(second);
-  const states = await Promise.all([handleA, handleB].map((h) => waitForState(h, (s) => s.stage === 'deploy-staging' || s.status === 'blocked', 90_000)));
+  const states = await Promise.all(
+    [handleA, handleB].map((h) =>
+      waitForState(h, (s) => s.stage === 'deploy-staging' || s.status === 'blocked', 90_000),
+    ),
+  );
   expect(states.map((s) => s.stage)).toEqual(['deploy-staging', 'deploy-staging']);
   const finalLease: LeaseState = await lease.query(leaseStateQuery);
   // A released the lease itself after its retried merge; nothing had to be taken back.

@@ -30,8 +30,24 @@ describe('work-item pipeline', () => {
     expect(final.stage).toBe('done');
     expect(final.history.map((v) => v.stage)).toEqual([...STAGES]);
     // Six steps (five agents and two deploys, minus none) each cost 0.25.
-    expect(doubles.stepCalls.map((c) => c.stage)).toEqual(['analysis', 'architecture', 'development', 'review', 'testing', 'deploy-staging', 'deploy']);
-    expect(doubles.stepCalls.map((c) => c.role)).toEqual(['analyst', 'architect', 'developer', 'reviewer', 'tester', undefined, undefined]);
+    expect(doubles.stepCalls.map((c) => c.stage)).toEqual([
+      'analysis',
+      'architecture',
+      'development',
+      'review',
+      'testing',
+      'deploy-staging',
+      'deploy',
+    ]);
+    expect(doubles.stepCalls.map((c) => c.role)).toEqual([
+      'analyst',
+      'architect',
+      'developer',
+      'reviewer',
+      'tester',
+      undefined,
+      undefined,
+    ]);
     expect(final.costUsd).toBeCloseTo(7 * 0.25);
     // The security gate runs before merge and image freshness on the edge into deploy-staging.
     const testingGates = doubles.gateCalls.filter((c) => c.stage === 'testing').map((c) => c.gate);
@@ -96,7 +112,9 @@ describe('work-item pipeline', () => {
     const queue = taskQueue('gatecap');
     const doubles = scriptedActivities({
       gate: (input) =>
-        input.gate === 'merge' ? { gate: 'merge', verdict: 'FAIL', findings: ['conflict in src/cart.ts'] } : { gate: input.gate, verdict: 'PASS', findings: [] },
+        input.gate === 'merge'
+          ? { gate: 'merge', verdict: 'FAIL', findings: ['conflict in src/cart.ts'] }
+          : { gate: input.gate, verdict: 'PASS', findings: [] },
     });
     const input = testInput({ limits: { ...DEFAULT_LIMITS, maxGateRetries: 2 } });
     const state = await withWorker(env, queue, doubles.activities, async () => {
@@ -114,7 +132,13 @@ describe('work-item pipeline', () => {
     // A gate the worker's registry does not know (a workflow newer than the worker) is refused.
     const realGates = createGateActivities(testConfig());
     const doubles = scriptedActivities();
-    const activities = { ...doubles.activities, runGate: (input: GateInput) => (input.gate === 'observation' ? realGates.runGate({ ...input, gate: 'canary' as GateInput['gate'] }) : doubles.activities.runGate(input)) };
+    const activities = {
+      ...doubles.activities,
+      runGate: (input: GateInput) =>
+        input.gate === 'observation'
+          ? realGates.runGate({ ...input, gate: 'canary' as GateInput['gate'] })
+          : doubles.activities.runGate(input),
+    };
     const state = await withWorker(env, queue, activities, async () => {
       const handle = await startItem(env, queue, testInput());
       const blocked = await waitForState(handle, (s) => s.status === 'blocked');
@@ -122,7 +146,11 @@ describe('work-item pipeline', () => {
       return blocked;
     });
     expect(state.stage).toBe('deploy');
-    expect(state.blocked).toMatchObject({ kind: 'not-implemented', reason: 'this worker does not know gate canary: upgrade the workers, then retry', gate: 'observation' });
+    expect(state.blocked).toMatchObject({
+      kind: 'not-implemented',
+      reason: 'this worker does not know gate canary: upgrade the workers, then retry',
+      gate: 'observation',
+    });
   });
 
   test('an activity that keeps crashing blocks after its retries with the error', async () => {
@@ -136,7 +164,10 @@ describe('work-item pipeline', () => {
       const handle = await startItem(env, queue, testInput());
       return waitForState(handle, (s) => s.status === 'blocked');
     });
-    expect(state.blocked).toMatchObject({ kind: 'activity-error', reason: 'runAgent failed: claude exited with code 1' });
+    expect(state.blocked).toMatchObject({
+      kind: 'activity-error',
+      reason: 'runAgent failed: claude exited with code 1',
+    });
     expect(doubles.stepCalls).toHaveLength(2); // retryMaximumAttempts in FAST_TIMEOUTS
   });
 });

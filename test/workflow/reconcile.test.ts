@@ -32,14 +32,26 @@ test('the schedule starts missed work items once and cancels items cancelled in 
 
   const queue = taskQueue('reconcile');
   // A short heartbeat timeout lets the cancelled agent double notice the cancellation quickly.
-  const config = fixtureConfig({ ORCH_TASK_QUEUE: queue, ORCH_RECONCILE_INTERVAL_MS: '3600000', ORCH_HEARTBEAT_TIMEOUT_MS: '2000' });
-  const planeClient = new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } });
+  const config = fixtureConfig({
+    ORCH_TASK_QUEUE: queue,
+    ORCH_RECONCILE_INTERVAL_MS: '3600000',
+    ORCH_HEARTBEAT_TIMEOUT_MS: '2000',
+  });
+  const planeClient = new PlaneClient({
+    baseUrl: plane.url,
+    apiKey: API_KEY,
+    workspace: 'acme',
+    http: { baseDelayMs: 1 },
+  });
   const doubles = scriptedActivities({ step: () => runUntilCancelled(() => undefined) });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: queue,
     workflowBundle: workflowBundle(),
-    activities: { ...doubles.activities, ...createReconcileActivities({ config, client: env.client, plane: planeClient }) },
+    activities: {
+      ...doubles.activities,
+      ...createReconcileActivities({ config, client: env.client, plane: planeClient }),
+    },
   });
   try {
     await worker.runUntil(async () => {
@@ -70,8 +82,12 @@ test('the schedule starts missed work items once and cancels items cancelled in 
       expect(await runOnce()).toEqual({ started: [], cancelled: ['SHOP-42'], skipped: [] });
       const final = await item.result();
       expect(final.status).toBe('cancelled');
-      expect(final.overrides).toEqual([expect.objectContaining({ kind: 'cancel', by: 'catch-up job', reason: 'cancelled in Plane' })]);
-      expect((await item.query(stateQuery)).events.filter((e) => e.key === `plane:reconcile:${WORLD.workItemId}`)).toHaveLength(1);
+      expect(final.overrides).toEqual([
+        expect.objectContaining({ kind: 'cancel', by: 'catch-up job', reason: 'cancelled in Plane' }),
+      ]);
+      expect(
+        (await item.query(stateQuery)).events.filter((e) => e.key === `plane:reconcile:${WORLD.workItemId}`),
+      ).toHaveLength(1);
       await schedule.delete();
     });
   } finally {

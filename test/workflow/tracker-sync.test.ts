@@ -10,7 +10,14 @@ import { fakeGitea, fakePlane } from '../support/fake-trackers';
 import { GiteaClient } from '../../src/tracker/gitea-client';
 import { startTemporal } from '../support/temporal';
 import { WORLD, fixtureConfig, fixturePlaneWorld } from '../support/webhook-fixtures';
-import { startItem, taskQueue, testInput, waitForState, withWorker, uniqueTicketNumber } from '../support/work-item-harness';
+import {
+  startItem,
+  taskQueue,
+  testInput,
+  waitForState,
+  withWorker,
+  uniqueTicketNumber,
+} from '../support/work-item-harness';
 
 import { GITEA_TOKEN, PLANE_API_KEY as API_KEY, REVOKED_PLANE_API_KEY } from '../support/test-secrets';
 let env: TestWorkflowEnvironment;
@@ -23,7 +30,15 @@ afterAll(async () => {
 
 // One ticket for the file's items (unique on the shared server), as the fake Plane knows it.
 const TICKET = `SHOP-${uniqueTicketNumber()}`;
-const world = () => fixturePlaneWorld([{ id: WORLD.workItemId, sequence_id: Number(TICKET.slice('SHOP-'.length)), name: 'Apply coupon codes', state: WORLD.todoStateId }]);
+const world = () =>
+  fixturePlaneWorld([
+    {
+      id: WORLD.workItemId,
+      sequence_id: Number(TICKET.slice('SHOP-'.length)),
+      name: 'Apply coupon codes',
+      state: WORLD.todoStateId,
+    },
+  ]);
 
 const BRANCH = `feature/${TICKET}-apply-coupon-codes`;
 const HEAD = '237ca9c330222ba9adf151d943e7e9ad62fa392c';
@@ -58,7 +73,9 @@ test('Plane hears every stage change once and moves by state group; Gitea gets t
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(ids).toHaveLength(final.history.length - 1);
     expect(plane.comments[0]?.html).toContain('moved from <code>created</code> to <code>analysis</code>');
-    expect(plane.comments.some((c) => c.html.includes('REQUEST_CHANGES from gate artifacts: sent to development'))).toBe(true);
+    expect(
+      plane.comments.some((c) => c.html.includes('REQUEST_CHANGES from gate artifacts: sent to development')),
+    ).toBe(true);
     expect(plane.comments.at(-1)?.html).toContain('is done');
     expect(plane.stateChanges).toEqual([
       { itemId: WORLD.workItemId, state: WORLD.startedStateId },
@@ -66,13 +83,25 @@ test('Plane hears every stage change once and moves by state group; Gitea gets t
     ]);
     // Gitea: one PR (opened at the first review, reused at the second), a status per gate run,
     // and the reviewer's findings verbatim on the PR.
-    expect(gitea.pulls).toEqual([{ number: 17, head: BRANCH, base: 'main', title: `${TICKET}: Apply coupon codes`, merged: false }]);
+    expect(gitea.pulls).toEqual([
+      { number: 17, head: BRANCH, base: 'main', title: `${TICKET}: Apply coupon codes`, merged: false },
+    ]);
     expect(gitea.statuses).toHaveLength(final.gateResults.length);
     expect(gitea.statuses.every((st) => st.sha === HEAD)).toBe(true);
     expect(gitea.statuses.filter((st) => st.state === 'failure')).toEqual([
-      { sha: HEAD, state: 'failure', context: 'orchestrator/artifacts', description: 'REQUEST_CHANGES: add a test for expired coupons' },
+      {
+        sha: HEAD,
+        state: 'failure',
+        context: 'orchestrator/artifacts',
+        description: 'REQUEST_CHANGES: add a test for expired coupons',
+      },
     ]);
-    expect(gitea.comments).toEqual([{ issue: 17, body: `**REQUEST_CHANGES** from gate \`artifacts\` at stage \`review\` (${TICKET}):\n\n- add a test for expired coupons` }]);
+    expect(gitea.comments).toEqual([
+      {
+        issue: 17,
+        body: `**REQUEST_CHANGES** from gate \`artifacts\` at stage \`review\` (${TICKET}):\n\n- add a test for expired coupons`,
+      },
+    ]);
   } finally {
     await plane.close();
     await gitea.close();
@@ -82,16 +111,39 @@ test('Plane hears every stage change once and moves by state group; Gitea gets t
 test('a blocked item says why and how to unblock it; a rejected token blocks the item until a person acts', async () => {
   const plane = await fakePlane(world());
   try {
-    const badKey = createTrackerActivities({ config: fixtureConfig(), plane: new PlaneClient({ baseUrl: plane.url, apiKey: REVOKED_PLANE_API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }) });
+    const badKey = createTrackerActivities({
+      config: fixtureConfig(),
+      plane: new PlaneClient({
+        baseUrl: plane.url,
+        apiKey: REVOKED_PLANE_API_KEY,
+        workspace: 'acme',
+        http: { baseDelayMs: 1 },
+      }),
+    });
     const doubles = scriptedActivities({
-      gate: (input) => (input.gate === 'security' ? { gate: 'security', verdict: 'FAIL', findings: ['aws-access-token in src/a.ts:1'] } : { gate: input.gate, verdict: 'PASS', findings: [] }),
+      gate: (input) =>
+        input.gate === 'security'
+          ? { gate: 'security', verdict: 'FAIL', findings: ['aws-access-token in src/a.ts:1'] }
+          : { gate: input.gate, verdict: 'PASS', findings: [] },
     });
     const queue = taskQueue('tracker-block');
     await withWorker(env, queue, { ...doubles.activities, ...badKey }, async () => {
-      const handle = await startItem(env, queue, testInput({ ticket: TICKET, limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 } }));
+      const handle = await startItem(
+        env,
+        queue,
+        testInput({
+          ticket: TICKET,
+          limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 },
+        }),
+      );
       const blocked = await waitForState(handle, (s) => s.status === 'blocked');
       expect(blocked.stage).toBe('analysis'); // the first notice is the move into analysis
-      expect(blocked.blocked).toMatchObject({ kind: 'tracker', reason: expect.stringMatching(new RegExp(`^tracker: Plane GET /api/v1/workspaces/acme/work-items/${TICKET}/: HTTP 401`)) });
+      expect(blocked.blocked).toMatchObject({
+        kind: 'tracker',
+        reason: expect.stringMatching(
+          new RegExp(`^tracker: Plane GET /api/v1/workspaces/acme/work-items/${TICKET}/: HTTP 401`),
+        ),
+      });
       expect(blocked.blocked?.reason).not.toContain(REVOKED_PLANE_API_KEY);
       // A person accepts that the tracker misses that notice; the next one fails the same way.
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'ops', reason: 'Plane key being rotated' }] });
@@ -100,13 +152,25 @@ test('a blocked item says why and how to unblock it; a rejected token blocks the
       await handle.terminate('test over');
     });
 
-    const good = createTrackerActivities({ config: fixtureConfig(), plane: new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }) });
+    const good = createTrackerActivities({
+      config: fixtureConfig(),
+      plane: new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }),
+    });
     const queue2 = taskQueue('tracker-block-2');
     await withWorker(env, queue2, { ...doubles.activities, ...good }, async () => {
-      const handle = await startItem(env, queue2, testInput({ ticket: TICKET, limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 } }));
+      const handle = await startItem(
+        env,
+        queue2,
+        testInput({
+          ticket: TICKET,
+          limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 },
+        }),
+      );
       await waitForState(handle, (s) => s.status === 'blocked' && s.notices.length === 0);
       const blockedComment = plane.comments.at(-1)?.html ?? '';
-      expect(blockedComment).toContain(`${TICKET} is blocked</strong> at <code>testing</code>: gate security failed on stage testing`);
+      expect(blockedComment).toContain(
+        `${TICKET} is blocked</strong> at <code>testing</code>: gate security failed on stage testing`,
+      );
       expect(blockedComment).toContain('<code>/skip-gate security &lt;reason&gt;</code>');
       expect(blockedComment).toContain(`orch approve ${TICKET}`);
       await handle.terminate('test over');
@@ -118,18 +182,30 @@ test('a blocked item says why and how to unblock it; a rejected token blocks the
 
 test('a tracker failure while telling about a block keeps that block: clearing it does not let the item run on', async () => {
   const doubles = scriptedActivities({
-    gate: (input) => (input.gate === 'security' ? { gate: 'security', verdict: 'FAIL', findings: ['aws-access-token in src/a.ts:1'] } : { gate: input.gate, verdict: 'PASS', findings: [] }),
+    gate: (input) =>
+      input.gate === 'security'
+        ? { gate: 'security', verdict: 'FAIL', findings: ['aws-access-token in src/a.ts:1'] }
+        : { gate: input.gate, verdict: 'PASS', findings: [] },
   });
   // Plane rejects only the "blocked" comment.
   const tracker = {
     syncTracker: async (input: { notice: { kind: string } }) => {
-      if (input.notice.kind === 'blocked') throw ApplicationFailure.create({ type: FAILURE_NEEDS_PERSON, nonRetryable: true, message: 'tracker: Plane POST comments: HTTP 403' });
+      if (input.notice.kind === 'blocked')
+        throw ApplicationFailure.create({
+          type: FAILURE_NEEDS_PERSON,
+          nonRetryable: true,
+          message: 'tracker: Plane POST comments: HTTP 403',
+        });
       return { summary: 'ok' };
     },
   };
   const queue = taskQueue('tracker-underlying');
   await withWorker(env, queue, { ...doubles.activities, ...tracker }, async () => {
-    const handle = await startItem(env, queue, testInput({ limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 } }));
+    const handle = await startItem(
+      env,
+      queue,
+      testInput({ limits: { maxReviewRejections: 3, maxGateRetries: 0, dedupKeysKept: 10, eventsKept: 10 } }),
+    );
     const trackerBlocked = await waitForState(handle, (s) => s.blocked?.kind === 'tracker');
     expect(trackerBlocked.blocked?.underlying).toMatchObject({ kind: 'cap', gate: 'security' });
     // Retry restores the cap block and re-sends the notice, which fails again.

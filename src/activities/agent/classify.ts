@@ -35,21 +35,38 @@ export function credentialsRejected(stream: StreamState): boolean {
 
 export function classifyRun(end: RunEnd): AgentOutcome {
   if (end.spawnErrorCode === 'ENOENT' || end.spawnErrorCode === 'EACCES') {
-    return { kind: 'binary-missing', message: `the Claude Code CLI could not be started (${end.spawnErrorCode}); install it or set ORCH_CLAUDE_BIN` };
+    return {
+      kind: 'binary-missing',
+      message: `the Claude Code CLI could not be started (${end.spawnErrorCode}); install it or set ORCH_CLAUDE_BIN`,
+    };
   }
   const result = end.stream.result;
-  if (credentialsRejected(end.stream) || (result?.isError && result.terminalReason === 'api_error' && CREDENTIAL_TEXT.test(result.text ?? ''))) {
-    return { kind: 'credentials', message: 'the model API rejected the credentials (HTTP 401/403); set a valid ANTHROPIC_API_KEY and retry' };
+  if (
+    credentialsRejected(end.stream) ||
+    (result?.isError && result.terminalReason === 'api_error' && CREDENTIAL_TEXT.test(result.text ?? ''))
+  ) {
+    return {
+      kind: 'credentials',
+      message: 'the model API rejected the credentials (HTTP 401/403); set a valid ANTHROPIC_API_KEY and retry',
+    };
   }
   if (result?.subtype === 'error_max_budget_usd') {
-    return { kind: 'budget', message: `the agent reached its dollar cap (${result.errors.join('; ') || 'max budget'})` };
+    return {
+      kind: 'budget',
+      message: `the agent reached its dollar cap (${result.errors.join('; ') || 'max budget'})`,
+    };
   }
   if (result?.subtype === 'error_max_turns') {
-    return { kind: 'max-turns', message: `the agent reached its turn limit (${result.errors.join('; ') || 'max turns'})` };
+    return {
+      kind: 'max-turns',
+      message: `the agent reached its turn limit (${result.errors.join('; ') || 'max turns'})`,
+    };
   }
   if (result && !result.isError && end.exitCode === 0) return { kind: 'success' };
   const how = end.signal ? `killed by ${end.signal}` : `exit code ${end.exitCode ?? 'unknown'}`;
-  const what = result ? `${result.subtype}${result.text ? `: ${result.text}` : ''}${result.errors.length ? ` (${result.errors.join('; ')})` : ''}` : 'no result event';
+  const what = result
+    ? `${result.subtype}${result.text ? `: ${result.text}` : ''}${result.errors.length ? ` (${result.errors.join('; ')})` : ''}`
+    : 'no result event';
   const stderr = end.stderrTail ? `; stderr: ${end.stderrTail}` : '';
   const failed = `the Claude Code CLI failed (${how}, ${what})${stderr}`;
   if (result) return { kind: 'crash', message: failed };
@@ -60,9 +77,30 @@ export function classifyRun(end: RunEnd): AgentOutcome {
 }
 
 /** Known causes of a CLI that ended without a result event; `person` ones retrying cannot fix. */
-const SILENT_EXIT_CAUSES: readonly { readonly test: (end: RunEnd) => boolean; readonly cause: string; readonly person?: true }[] = [
-  { test: (e) => /ENOSPC|no space left on device/i.test(e.stderrTail), cause: 'the disk is full: free space on the worker, then retry', person: true },
-  { test: (e) => /Cannot find module|ERR_MODULE_NOT_FOUND|GLIBC_[\d.]+' not found|exec format error/i.test(e.stderrTail) || e.exitCode === 126 || e.exitCode === 127, cause: 'the CLI installation is broken or does not fit this machine: reinstall it (npm ci) or set ORCH_CLAUDE_BIN', person: true },
-  { test: (e) => e.signal === 'SIGKILL' || e.exitCode === 137, cause: 'killed with SIGKILL (out of memory, or killed from outside)' },
-  { test: (e) => /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|socket hang up/i.test(e.stderrTail), cause: 'the model API could not be reached' },
+const SILENT_EXIT_CAUSES: readonly {
+  readonly test: (end: RunEnd) => boolean;
+  readonly cause: string;
+  readonly person?: true;
+}[] = [
+  {
+    test: (e) => /ENOSPC|no space left on device/i.test(e.stderrTail),
+    cause: 'the disk is full: free space on the worker, then retry',
+    person: true,
+  },
+  {
+    test: (e) =>
+      /Cannot find module|ERR_MODULE_NOT_FOUND|GLIBC_[\d.]+' not found|exec format error/i.test(e.stderrTail) ||
+      e.exitCode === 126 ||
+      e.exitCode === 127,
+    cause: 'the CLI installation is broken or does not fit this machine: reinstall it (npm ci) or set ORCH_CLAUDE_BIN',
+    person: true,
+  },
+  {
+    test: (e) => e.signal === 'SIGKILL' || e.exitCode === 137,
+    cause: 'killed with SIGKILL (out of memory, or killed from outside)',
+  },
+  {
+    test: (e) => /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|socket hang up/i.test(e.stderrTail),
+    cause: 'the model API could not be reached',
+  },
 ];

@@ -41,7 +41,10 @@ export interface CliRun {
   onProgress(stream: StreamState, pid: number, watch: RunWatch): void;
 }
 
-export type RunEndOutcome = AgentOutcome | { readonly kind: 'stall'; readonly message: string } | { readonly kind: 'loop'; readonly message: string };
+export type RunEndOutcome =
+  | AgentOutcome
+  | { readonly kind: 'stall'; readonly message: string }
+  | { readonly kind: 'loop'; readonly message: string };
 
 export async function runCli(run: CliRun): Promise<{ stream: StreamState; outcome: RunEndOutcome }> {
   const { execa } = await loadExeca();
@@ -75,13 +78,39 @@ export async function runCli(run: CliRun): Promise<{ stream: StreamState; outcom
     stoppedFor ??= outcome;
     stop();
   };
-  const wallTimer = setTimeout(() => stopBecause({ kind: 'limit', message: `the ${run.role} agent was stopped after its wall time of ${run.maxMinutes} minutes (agents.maxMinutes.${run.role})` }), run.maxMinutes * 60_000);
-  const stopWatch = sandbox && pid !== undefined ? sandbox.watch(pid, (breach) => stopBecause({ kind: 'limit', message: `the agent run was stopped: ${breach.detail} (agents.sandbox.${breach.limit === 'memory' ? 'memoryMb' : 'maxProcesses'})` })) : undefined;
-  const watch = new RunWatch(run.watch, { fingerprint: () => workspaceFingerprint(run.cwd), toolCpuTicks: () => cpuTicksOfSession(run.sessionId, (cmd) => isToolProcess(cmd, binary, pid)), now: Date.now }, run.role);
-  const stallTimer = setInterval(() => {
-    const stalled = watch.checkStall(stream);
-    if (stalled?.kind === 'stall') stopBecause({ kind: 'stall', message: stalled.message });
-  }, Math.max(50, Math.min(1000, Math.floor(run.watch.stallMs / 4))));
+  const wallTimer = setTimeout(
+    () =>
+      stopBecause({
+        kind: 'limit',
+        message: `the ${run.role} agent was stopped after its wall time of ${run.maxMinutes} minutes (agents.maxMinutes.${run.role})`,
+      }),
+    run.maxMinutes * 60_000,
+  );
+  const stopWatch =
+    sandbox && pid !== undefined
+      ? sandbox.watch(pid, (breach) =>
+          stopBecause({
+            kind: 'limit',
+            message: `the agent run was stopped: ${breach.detail} (agents.sandbox.${breach.limit === 'memory' ? 'memoryMb' : 'maxProcesses'})`,
+          }),
+        )
+      : undefined;
+  const watch = new RunWatch(
+    run.watch,
+    {
+      fingerprint: () => workspaceFingerprint(run.cwd),
+      toolCpuTicks: () => cpuTicksOfSession(run.sessionId, (cmd) => isToolProcess(cmd, binary, pid)),
+      now: Date.now,
+    },
+    run.role,
+  );
+  const stallTimer = setInterval(
+    () => {
+      const stalled = watch.checkStall(stream);
+      if (stalled?.kind === 'stall') stopBecause({ kind: 'stall', message: stalled.message });
+    },
+    Math.max(50, Math.min(1000, Math.floor(run.watch.stallMs / 4))),
+  );
   if (pid !== undefined) run.onProgress(stream, pid, watch);
   run.signal.addEventListener('abort', stop, { once: true });
   if (run.signal.aborted) stop();
@@ -100,7 +129,11 @@ export async function runCli(run: CliRun): Promise<{ stream: StreamState; outcom
     await killing;
     if (run.signal.aborted) throw new CancelledFailure('agent run cancelled; its process group was killed');
     const kernelBreach = sandbox?.breach();
-    if (kernelBreach) stoppedFor ??= { kind: 'limit', message: `the agent run was stopped: ${kernelBreach.detail} (agents.sandbox.memoryMb)` };
+    if (kernelBreach)
+      stoppedFor ??= {
+        kind: 'limit',
+        message: `the agent run was stopped: ${kernelBreach.detail} (agents.sandbox.memoryMb)`,
+      };
     if (stoppedFor) return { stream, outcome: stoppedFor };
     const spawnErrorCode = (result as { code?: string }).code;
     return {
@@ -109,7 +142,14 @@ export async function runCli(run: CliRun): Promise<{ stream: StreamState; outcom
         spawnErrorCode: result.failed && result.exitCode === undefined ? spawnErrorCode : undefined,
         exitCode: result.exitCode,
         signal: result.signal,
-        stderrTail: redactUrls(String(result.stderr ?? '').trim().split('\n').filter((l) => !l.startsWith('Warning:')).slice(-3).join(' | ')),
+        stderrTail: redactUrls(
+          String(result.stderr ?? '')
+            .trim()
+            .split('\n')
+            .filter((l) => !l.startsWith('Warning:'))
+            .slice(-3)
+            .join(' | '),
+        ),
         stream,
       }),
     };

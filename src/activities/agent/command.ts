@@ -52,14 +52,28 @@ export function claudeArgs(run: ClaudeInvocation): string[] {
 }
 
 /** Variables the CLI needs from the worker's environment; everything else is left out. */
-const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY'] as const;
+const PASSED_THROUGH = [
+  'PATH',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'NODE_EXTRA_CA_CERTS',
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
+  'NO_PROXY',
+] as const;
 
 /**
  * The child's whole environment: no webhook secrets or tracker tokens, only the model
  * credentials, and a HOME of its own where the CLI keeps its sessions (so a crashed run can be
  * resumed by the next worker on this machine).
  */
-export function agentEnvironment(env: EnvConfig, home: string, worker: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function agentEnvironment(
+  env: EnvConfig,
+  home: string,
+  worker: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const child: Record<string, string> = {};
   for (const name of PASSED_THROUGH) {
     const value = worker[name];

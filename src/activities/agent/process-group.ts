@@ -45,7 +45,8 @@ export function groupAlive(pid: number): boolean {
  * resolves once all are gone (or after a last bounded wait).
  */
 export async function stopAgentProcesses(sessionId: string, leader?: number, graceMs = 3000): Promise<void> {
-  const remaining = (): boolean => (leader !== undefined && groupAlive(leader)) || processesOfSession(sessionId).length > 0;
+  const remaining = (): boolean =>
+    (leader !== undefined && groupAlive(leader)) || processesOfSession(sessionId).length > 0;
   signalAll(sessionId, leader, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (remaining() && Date.now() < deadline) await sleep(50);

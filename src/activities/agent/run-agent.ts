@@ -11,7 +11,15 @@ import { assertSandboxAvailable, SandboxUnavailableError } from '../../sandbox/s
 import { heartbeatEveryMs } from '../heartbeat-interval';
 import { CancelledFailure } from '@temporalio/common';
 import { repositoryUrl, type AppConfig, type ProjectConfig } from '../../config';
-import { ARTIFACT_CONTRACT, ROLE_PERMISSIONS, itemBranch, stageCommitMessage, workItemDocsDir, type StepInput, type StepResult } from '../../domain';
+import {
+  ARTIFACT_CONTRACT,
+  ROLE_PERMISSIONS,
+  itemBranch,
+  stageCommitMessage,
+  workItemDocsDir,
+  type StepInput,
+  type StepResult,
+} from '../../domain';
 import type { Semaphore } from '../../util/semaphore';
 import { budgetExhausted, needsPerson } from '../failures';
 import { GitError } from '../git/repository';
@@ -59,8 +67,10 @@ const RESUME_PROMPT =
   'Check what is already in the workspace, then continue where you left off and finish the task.';
 
 function stalledResumePrompt(note: string): string {
-  return `Your previous run of this task was stopped because it made no progress (${note}). ` +
-    'Check what is already in the workspace, then continue where you left off and finish the task; do not wait on anything that may hang.';
+  return (
+    `Your previous run of this task was stopped because it made no progress (${note}). ` +
+    'Check what is already in the workspace, then continue where you left off and finish the task; do not wait on anything that may hang.'
+  );
 }
 
 /** Wall time of a role's run when agents.maxMinutes does not name it. */
@@ -78,7 +88,9 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
   if (!project) throw needsPerson(`project ${input.project} is not configured`);
   if (!input.role) throw needsPerson(`stage ${input.stage} has no agent role`);
   if (!hasModelCredentials(config.env)) {
-    throw needsPerson('no model credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) for the worker, then retry');
+    throw needsPerson(
+      'no model credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) for the worker, then retry',
+    );
   }
   const role = input.role;
   const sandboxMode = config.env.ORCH_AGENT_SANDBOX;
@@ -113,7 +125,9 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       const resume = sessionStored(home, sessionId);
       const incidents = readIncidents(incidentsDirOf(config, input), sessionId);
       const prompt = resume
-        ? incidents.notes.length > 0 ? stalledResumePrompt(incidents.notes.at(-1) as string) : RESUME_PROMPT
+        ? incidents.notes.length > 0
+          ? stalledResumePrompt(incidents.notes.at(-1) as string)
+          : RESUME_PROMPT
         : buildTaskPrompt({
             ticket: input.ticket,
             title: input.title,
@@ -128,7 +142,11 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
           });
       const rolePrompt = loadRolePrompt(role, promptsDir(config, project)).text;
       agentRuns.inc({ project: input.project, sandbox: sandboxMode });
-      if (sandboxMode === 'off') log.warn('agent runs UNSANDBOXED (ORCH_AGENT_SANDBOX=off): it can read the worker\'s secrets and every checkout', { ticket: input.ticket, role });
+      if (sandboxMode === 'off')
+        log.warn(
+          "agent runs UNSANDBOXED (ORCH_AGENT_SANDBOX=off): it can read the worker's secrets and every checkout",
+          { ticket: input.ticket, role },
+        );
       const run = await runCli({
         config,
         home,
@@ -140,7 +158,12 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
                   sandboxDenied.inc({ project: input.project });
                   // The context's own logger: this runs in the proxy's socket callbacks, outside
                   // the activity's async context, where the module-level `log` throws.
-                  ctx.log.warn('agent sandbox refused a connection', { ticket: input.ticket, role, destination: denied.destination, method: denied.method });
+                  ctx.log.warn('agent sandbox refused a connection', {
+                    ticket: input.ticket,
+                    role,
+                    destination: denied.destination,
+                    method: denied.method,
+                  });
                 },
               }
             : undefined,
@@ -158,7 +181,11 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
         signal: ctx.cancellationSignal,
         role,
         maxMinutes: project.agents.maxMinutes[role] ?? DEFAULT_MAX_MINUTES,
-        watch: { stallMs: project.agents.stallMs, maxRepeats: project.agents.maxRepeats, maxTurnsWithoutChange: project.agents.maxTurnsWithoutChange },
+        watch: {
+          stallMs: project.agents.stallMs,
+          maxRepeats: project.agents.maxRepeats,
+          maxTurnsWithoutChange: project.agents.maxTurnsWithoutChange,
+        },
         onProgress: (stream, pid, watch) => {
           beat = {
             phase: 'running',
@@ -183,8 +210,25 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
         beat = { ...beat, phase: 'stalled', lastEvent: run.outcome.message, stalls: incidents.stalls + 1 };
         heartbeat(beat);
       }
-      log.info('agent run ended', { ticket: input.ticket, stage: input.stage, role, outcome: run.outcome.kind, sessionId, costUsd, turns: run.stream.turns, toolUses: run.stream.toolUses });
-      const stopped = onRunEnd(run.outcome, { costUsd, sessionId, role, input, maxStalls: project.agents.maxStalls, incidentsDir: incidentsDirOf(config, input), stream: run.stream });
+      log.info('agent run ended', {
+        ticket: input.ticket,
+        stage: input.stage,
+        role,
+        outcome: run.outcome.kind,
+        sessionId,
+        costUsd,
+        turns: run.stream.turns,
+        toolUses: run.stream.toolUses,
+      });
+      const stopped = onRunEnd(run.outcome, {
+        costUsd,
+        sessionId,
+        role,
+        input,
+        maxStalls: project.agents.maxStalls,
+        incidentsDir: incidentsDirOf(config, input),
+        stream: run.stream,
+      });
       if (stopped) return stopped;
       beat = { phase: 'committing', sessionId, sandbox: sandboxMode, finishedCostUsd: costUsd };
       heartbeat(beat);
@@ -193,8 +237,12 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
     const message = stageCommitMessage(input.ticket, input.stage, role, input.attempt);
     const commit = await workspace.commit(message);
     // Only where the security gate scans this project: elsewhere nothing would ever fail on it.
-    const purge = GATE_REGISTRY.security?.disabledBecause(config, input.project, project) === undefined ? await purgeSecretHistory(workspace, project.defaultBranch, message) : { squashed: false };
-    if (purge.squashed) log.warn('item history squashed to drop a removed secret', { ticket: input.ticket, detail: purge.detail });
+    const purge =
+      GATE_REGISTRY.security?.disabledBecause(config, input.project, project) === undefined
+        ? await purgeSecretHistory(workspace, project.defaultBranch, message)
+        : { squashed: false };
+    if (purge.squashed)
+      log.warn('item history squashed to drop a removed secret', { ticket: input.ticket, detail: purge.detail });
     const head = await workspace.push();
     const missing = missingArtifacts(workspace, input);
     const incidents = readIncidents(incidentsDirOf(config, input), sessionId).notes;
@@ -205,7 +253,9 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       summary: [
         `${role} finished${sandboxMode === 'off' ? ' UNSANDBOXED (ORCH_AGENT_SANDBOX=off)' : ''} on ${branch}${commit ? ` (commit ${commit.slice(0, 12)})` : ' with no changes to commit'}; head ${head.slice(0, 12)}`,
         ...(purge.detail ? [purge.detail] : []),
-        ...(missing.length > 0 ? [`artifacts missing (the artifacts gate will send the stage back): ${missing.join(', ')}`] : []),
+        ...(missing.length > 0
+          ? [`artifacts missing (the artifacts gate will send the stage back): ${missing.join(', ')}`]
+          : []),
       ].join('; '),
     };
   } finally {
@@ -232,7 +282,9 @@ async function budgetCap(deps: AgentRunnerDeps, input: StepInput, project: Proje
     const spent = await deps.spend.spentUsd(input.project);
     const left = project.monthlyBudgetUsd - spent;
     if (left <= 0) {
-      throw budgetExhausted(`project ${input.project} has spent $${spent.toFixed(2)} of its monthly budget of $${project.monthlyBudgetUsd.toFixed(2)}; raise monthlyBudgetUsd in projects.yaml and retry`);
+      throw budgetExhausted(
+        `project ${input.project} has spent $${spent.toFixed(2)} of its monthly budget of $${project.monthlyBudgetUsd.toFixed(2)}; raise monthlyBudgetUsd in projects.yaml and retry`,
+      );
     }
     cap = Math.min(cap, left);
   }
@@ -240,7 +292,12 @@ async function budgetCap(deps: AgentRunnerDeps, input: StepInput, project: Proje
   return cap;
 }
 
-async function prepareWorkspace(config: AppConfig, input: StepInput, project: ProjectConfig, branch: string): Promise<Workspace> {
+async function prepareWorkspace(
+  config: AppConfig,
+  input: StepInput,
+  project: ProjectConfig,
+  branch: string,
+): Promise<Workspace> {
   try {
     return await Workspace.prepare({
       dataDir: config.dataDir,
@@ -252,7 +309,8 @@ async function prepareWorkspace(config: AppConfig, input: StepInput, project: Pr
     });
   } catch (err) {
     // An unreachable repository or a branch that cannot be rebased will not fix itself.
-    if (err instanceof GitError && /clone|brought up to date/.test(err.message)) throw needsPerson(`workspace of ${input.ticket}: ${err.message}`);
+    if (err instanceof GitError && /clone|brought up to date/.test(err.message))
+      throw needsPerson(`workspace of ${input.ticket}: ${err.message}`);
     throw err;
   }
 }
@@ -261,7 +319,9 @@ function missingArtifacts(workspace: Workspace, input: StepInput): string[] {
   const docs = workItemDocsDir(input.ticket);
   return ARTIFACT_CONTRACT[input.stage]
     .map((spec) => `${docs}/${spec.path}`)
-    .filter((file) => (file.endsWith('/') ? workspace.listFiles(file).length === 0 : !fs.existsSync(path.join(workspace.dir, file))));
+    .filter((file) =>
+      file.endsWith('/') ? workspace.listFiles(file).length === 0 : !fs.existsSync(path.join(workspace.dir, file)),
+    );
 }
 
 /** Fails closed: an item whose agent cannot be sandboxed blocks with what to install. */
@@ -276,9 +336,10 @@ async function ensureSandbox(config: AppConfig): Promise<void> {
 }
 
 function promptsDir(config: AppConfig, project: ProjectConfig): string | undefined {
-  return project.agents.promptsDir ? path.resolve(path.dirname(config.projectsFile), project.agents.promptsDir) : undefined;
+  return project.agents.promptsDir
+    ? path.resolve(path.dirname(config.projectsFile), project.agents.promptsDir)
+    : undefined;
 }
-
 
 function incidentsDirOf(config: AppConfig, input: StepInput): string {
   return incidentsDir(config.dataDir, input.project, input.ticket);

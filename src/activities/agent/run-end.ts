@@ -33,12 +33,23 @@ export function onRunEnd(outcome: RunEndOutcome, ctx: RunEndContext): StepResult
     case 'loop':
       // Like a failed gate: the stage's failure path, with the repeated call quoted.
       agentIncidents.inc({ ...labels, kind: 'loop' });
-      return { costUsd: ctx.costUsd, sessionId: ctx.sessionId, failed: { kind: 'loop', findings: [outcome.message] }, summary: `${ctx.role} stopped in a loop` };
+      return {
+        costUsd: ctx.costUsd,
+        sessionId: ctx.sessionId,
+        failed: { kind: 'loop', findings: [outcome.message] },
+        summary: `${ctx.role} stopped in a loop`,
+      };
     case 'stall': {
       agentIncidents.inc({ ...labels, kind: 'stall' });
-      const after = recordStall(ctx.incidentsDir, ctx.sessionId, `${outcome.message} (attempt ${activityInfo().attempt})`);
+      const after = recordStall(
+        ctx.incidentsDir,
+        ctx.sessionId,
+        `${outcome.message} (attempt ${activityInfo().attempt})`,
+      );
       if (after.stalls >= ctx.maxStalls) {
-        throw needsPerson(`the ${ctx.role} agent stalled ${after.stalls} times in stage ${ctx.input.stage} (agents.maxStalls ${ctx.maxStalls}): ${after.notes.join(' | ')}`);
+        throw needsPerson(
+          `the ${ctx.role} agent stalled ${after.stalls} times in stage ${ctx.input.stage} (agents.maxStalls ${ctx.maxStalls}): ${after.notes.join(' | ')}`,
+        );
       }
       // Retried by Temporal; the retry resumes this session and is told it stalled.
       throw ApplicationFailure.create({ type: 'AgentStalled', message: `the ${ctx.role} agent ${outcome.message}` });

@@ -54,7 +54,10 @@ export class RunWatch {
     this.lastEventAt = this.probes.now();
     this.cpuAtLastEvent = undefined;
     if (stream.repeats >= this.limits.maxRepeats && stream.lastToolCall) {
-      return { kind: 'loop', finding: `The ${this.role} agent asked for the same tool call ${stream.repeats} times in a row and was stopped (agents.maxRepeats ${this.limits.maxRepeats}). The repeated call: ${stream.lastToolCall}` };
+      return {
+        kind: 'loop',
+        finding: `The ${this.role} agent asked for the same tool call ${stream.repeats} times in a row and was stopped (agents.maxRepeats ${this.limits.maxRepeats}). The repeated call: ${stream.lastToolCall}`,
+      };
     }
     if (stream.turns === this.lastTurn) return undefined;
     this.lastTurn = stream.turns;
@@ -63,7 +66,10 @@ export class RunWatch {
     else this.turnsWithoutChange = 0;
     this.lastFingerprint = fingerprint;
     if (this.turnsWithoutChange >= this.limits.maxTurnsWithoutChange) {
-      return { kind: 'loop', finding: `The ${this.role} agent went ${this.turnsWithoutChange} turns without changing a file in the workspace and was stopped (agents.maxTurnsWithoutChange ${this.limits.maxTurnsWithoutChange}). Its last tool call: ${stream.lastToolCall ?? 'none'}` };
+      return {
+        kind: 'loop',
+        finding: `The ${this.role} agent went ${this.turnsWithoutChange} turns without changing a file in the workspace and was stopped (agents.maxTurnsWithoutChange ${this.limits.maxTurnsWithoutChange}). Its last tool call: ${stream.lastToolCall ?? 'none'}`,
+      };
     }
     return undefined;
   }

@@ -43,7 +43,17 @@ const RECENT_EVENTS = 5;
 const TOOL_CALL_QUOTE_MAX = 2000;
 
 export function newStreamState(): StreamState {
-  return { initSeen: false, toolUses: 0, lastEvent: 'starting', apiErrors: [], unparsed: 0, turns: 0, pendingTools: 0, repeats: 0, recentEvents: [] };
+  return {
+    initSeen: false,
+    toolUses: 0,
+    lastEvent: 'starting',
+    apiErrors: [],
+    unparsed: 0,
+    turns: 0,
+    pendingTools: 0,
+    repeats: 0,
+    recentEvents: [],
+  };
 }
 
 function noteEvent(state: StreamState, description: string): void {
@@ -112,7 +122,9 @@ export function readStreamLine(state: StreamState, line: string): void {
 
 function contentBlocks(event: Record<string, unknown>): { type?: unknown; name?: unknown; input?: unknown }[] {
   const message = event.message as { content?: unknown } | undefined;
-  return Array.isArray(message?.content) ? (message.content as { type?: unknown; name?: unknown; input?: unknown }[]) : [];
+  return Array.isArray(message?.content)
+    ? (message.content as { type?: unknown; name?: unknown; input?: unknown }[])
+    : [];
 }
 
 function readResult(event: Record<string, unknown>): AgentResult {
@@ -120,11 +132,14 @@ function readResult(event: Record<string, unknown>): AgentResult {
   return {
     subtype: typeof event.subtype === 'string' ? event.subtype : 'unknown',
     isError: event.is_error === true,
-    costUsd: typeof event.total_cost_usd === 'number' && Number.isFinite(event.total_cost_usd) ? event.total_cost_usd : 0,
+    costUsd:
+      typeof event.total_cost_usd === 'number' && Number.isFinite(event.total_cost_usd) ? event.total_cost_usd : 0,
     numTurns: typeof event.num_turns === 'number' ? event.num_turns : 0,
     text: typeof event.result === 'string' ? event.result : undefined,
     errors: Array.isArray(event.errors) ? event.errors.map(String) : [],
     terminalReason: typeof event.terminal_reason === 'string' ? event.terminal_reason : undefined,
-    usage: usage ? { inputTokens: Number(usage.input_tokens ?? 0), outputTokens: Number(usage.output_tokens ?? 0) } : undefined,
+    usage: usage
+      ? { inputTokens: Number(usage.input_tokens ?? 0), outputTokens: Number(usage.output_tokens ?? 0) }
+      : undefined,
   };
 }

@@ -58,7 +58,8 @@ export async function checkArtifacts(input: ArtifactCheckInput): Promise<GateOut
     }
   }
   if (breaches.length > 0) return fail([...breaches, ...verdictFindings]);
-  if (verdictFindings.length > 0) return { gate: 'artifacts', verdict: stage === 'review' ? 'REQUEST_CHANGES' : 'FAIL', findings: verdictFindings };
+  if (verdictFindings.length > 0)
+    return { gate: 'artifacts', verdict: stage === 'review' ? 'REQUEST_CHANGES' : 'FAIL', findings: verdictFindings };
 
   if (stage === 'review') {
     const missing = await docsRule(input);
@@ -79,7 +80,8 @@ function fail(findings: string[]): GateOutcome {
 async function docsRule(input: ArtifactCheckInput): Promise<string | undefined> {
   const changed = await input.mirror.changedFiles(`refs/heads/${input.defaultBranch}`, `refs/heads/${input.branch}`);
   const isWorkItemArtifact = (f: string) => f.startsWith('docs/work-items/');
-  const isDoc = (f: string) => !isWorkItemArtifact(f) && (f.startsWith('docs/') || f === 'CHANGELOG.md' || f.endsWith('.md'));
+  const isDoc = (f: string) =>
+    !isWorkItemArtifact(f) && (f.startsWith('docs/') || f === 'CHANGELOG.md' || f.endsWith('.md'));
   const code = changed.filter((f) => !isWorkItemArtifact(f) && !isDoc(f));
   if (code.length === 0 || changed.some(isDoc)) return undefined;
   return `code changed (${code.slice(0, 5).join(', ')}${code.length > 5 ? ', …' : ''}) but neither docs/ nor CHANGELOG.md: documentation travels with the code`;

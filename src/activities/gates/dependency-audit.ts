@@ -20,10 +20,16 @@ export interface DependencyAudit {
 }
 
 interface OsvOutput {
-  results?: { packages?: { package: { name: string; version: string; ecosystem: string }; vulnerabilities?: { id: string; summary?: string }[] }[] }[];
+  results?: {
+    packages?: {
+      package: { name: string; version: string; ecosystem: string };
+      vulnerabilities?: { id: string; summary?: string }[];
+    }[];
+  }[];
 }
 
-const UNREACHABLE = /dial tcp|connection refused|no such host|i\/o timeout|network is unreachable|TLS handshake|context deadline exceeded|EOF|lookup .* on/i;
+const UNREACHABLE =
+  /dial tcp|connection refused|no such host|i\/o timeout|network is unreachable|TLS handshake|context deadline exceeded|EOF|lookup .* on/i;
 
 export async function auditDependencies(
   mirror: GitMirror,
@@ -33,7 +39,10 @@ export async function auditDependencies(
   const { execa } = await loadExeca();
   const binary = options.osvScanner ?? resolveTool('osv-scanner');
   const version = await execa(binary, ['--version'], { reject: false });
-  const tool = version.exitCode === 0 ? `osv-scanner ${/\d+\.\d+\.\d+/.exec(String(version.stdout))?.[0] ?? '?'}` : 'osv-scanner (unavailable)';
+  const tool =
+    version.exitCode === 0
+      ? `osv-scanner ${/\d+\.\d+\.\d+/.exec(String(version.stdout))?.[0] ?? '?'}`
+      : 'osv-scanner (unavailable)';
   const lockfiles: [string, string][] = [];
   for (const name of LOCKFILES) {
     const text = await mirror.show(ref, name);
@@ -61,14 +70,22 @@ export async function auditDependencies(
       const output = JSON.parse(String(result.stdout) || '{}') as OsvOutput;
       const findings = (output.results ?? []).flatMap((r) =>
         (r.packages ?? []).flatMap((p) =>
-          (p.vulnerabilities ?? []).map((v) => `dependency: ${p.package.name}@${p.package.version} (${p.package.ecosystem}) has ${v.id}${v.summary ? `: ${v.summary}` : ''}`),
+          (p.vulnerabilities ?? []).map(
+            (v) =>
+              `dependency: ${p.package.name}@${p.package.version} (${p.package.ecosystem}) has ${v.id}${v.summary ? `: ${v.summary}` : ''}`,
+          ),
         ),
       );
       return { status: findings.length > 0 ? 'vulnerable' : 'clean', findings, warnings: [], tool };
     }
     const stderr = String(result.stderr).trim().split('\n').slice(-3).join(' ');
     if (result.exitCode === undefined || !UNREACHABLE.test(stderr)) {
-      return { status: 'error', findings: [`dependency audit failed (${result.exitCode ?? result.shortMessage}): ${stderr}`], warnings: [], tool };
+      return {
+        status: 'error',
+        findings: [`dependency audit failed (${result.exitCode ?? result.shortMessage}): ${stderr}`],
+        warnings: [],
+        tool,
+      };
     }
     return feedUnreachableResult(stderr, options.strict, tool);
   } finally {

@@ -7,7 +7,10 @@ import net from 'node:net';
 export const OSV_FEED = { host: 'api.osv.dev', port: 443 } as const;
 
 /** undefined when reachable, else why not (in the words osv-scanner would use). */
-export async function feedUnreachable(env: NodeJS.ProcessEnv = process.env, timeoutMs = 3000): Promise<string | undefined> {
+export async function feedUnreachable(
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 3000,
+): Promise<string | undefined> {
   const proxy = env.HTTPS_PROXY ?? env.https_proxy;
   let target: { host: string; port: number } = OSV_FEED;
   if (proxy) {
@@ -26,6 +29,10 @@ export async function feedUnreachable(env: NodeJS.ProcessEnv = process.env, time
     };
     socket.setTimeout(timeoutMs, () => done(`dial tcp ${target.host}:${target.port}: i/o timeout`));
     socket.once('connect', () => done(undefined));
-    socket.once('error', (err: NodeJS.ErrnoException) => done(`dial tcp ${target.host}:${target.port}: ${err.code ?? err.message}${proxy ? ' (through HTTPS_PROXY)' : ''}`));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done(
+        `dial tcp ${target.host}:${target.port}: ${err.code ?? err.message}${proxy ? ' (through HTTPS_PROXY)' : ''}`,
+      ),
+    );
   });
 }

@@ -13,7 +13,8 @@ import type { GateContext } from './types';
 
 export async function runImageFreshnessGate(ctx: GateContext): Promise<GateOutcome> {
   const { build, builtRevision } = ctx.project.commands;
-  if (!build || !builtRevision) return fail([`commands.build and commands.builtRevision must both be set for ${ctx.projectKey}`]);
+  if (!build || !builtRevision)
+    return fail([`commands.build and commands.builtRevision must both be set for ${ctx.projectKey}`]);
   const main = ctx.project.defaultBranch;
   // The build checkout keeps its caches between runs, which is what can go stale.
   const { dir, revision } = await buildCheckoutAt(ctx.config, ctx.projectKey, ctx.repositoryUrl, { branch: main });
@@ -23,9 +24,19 @@ export async function runImageFreshnessGate(ctx: GateContext): Promise<GateOutco
 
   const signal = Context.current().cancellationSignal;
   const buildOnce = async (rebuild: boolean): Promise<{ built?: string; failure?: string }> => {
-    const run = await runProjectCommand(build, dir, { signal, env: { ORCH_REVISION: revision, ...(rebuild ? { ORCH_REBUILD: '1' } : {}) } });
-    if (run.exitCode !== 0) return { failure: `build failed (\`${build}\` exited ${run.timedOut ? 'on timeout' : run.exitCode}); last lines:\n${run.tail}` };
-    const read = await runProjectCommand(builtRevision, dir, { signal, env: { ORCH_REVISION: revision }, tailLines: 1 });
+    const run = await runProjectCommand(build, dir, {
+      signal,
+      env: { ORCH_REVISION: revision, ...(rebuild ? { ORCH_REBUILD: '1' } : {}) },
+    });
+    if (run.exitCode !== 0)
+      return {
+        failure: `build failed (\`${build}\` exited ${run.timedOut ? 'on timeout' : run.exitCode}); last lines:\n${run.tail}`,
+      };
+    const read = await runProjectCommand(builtRevision, dir, {
+      signal,
+      env: { ORCH_REVISION: revision },
+      tailLines: 1,
+    });
     if (read.exitCode !== 0) return { failure: `\`${builtRevision}\` exited ${read.exitCode}: ${read.tail}` };
     return { built: read.tail.trim() };
   };
@@ -35,8 +46,13 @@ export async function runImageFreshnessGate(ctx: GateContext): Promise<GateOutco
   if (first.built === revision) return pass(`built from ${main} at ${short(revision)}`);
   const second = await buildOnce(true);
   if (second.failure) return fail([second.failure]);
-  if (second.built === revision) return pass(`built from ${main} at ${short(revision)} after a rebuild (the first build recorded ${first.built || 'no revision'})`);
-  return fail([`stale build: the artifact records revision ${second.built || '(none)'} but ${main} is at ${revision}, also after a rebuild without cache; check the build's cache and its revision label`]);
+  if (second.built === revision)
+    return pass(
+      `built from ${main} at ${short(revision)} after a rebuild (the first build recorded ${first.built || 'no revision'})`,
+    );
+  return fail([
+    `stale build: the artifact records revision ${second.built || '(none)'} but ${main} is at ${revision}, also after a rebuild without cache; check the build's cache and its revision label`,
+  ]);
 }
 
 function short(sha: string): string {

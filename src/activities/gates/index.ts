@@ -22,7 +22,8 @@ export function createGateActivities(config: AppConfig, deps: { gitea?: GiteaCli
       const project = config.projects[input.project];
       if (!project) throw needsPerson(`project ${input.project} is not configured`);
       const disabled = definition.disabledBecause(config, input.project, project);
-      if (disabled) return { gate: input.gate, verdict: 'PASS', findings: [`gate ${input.gate} does not apply: ${disabled}`] };
+      if (disabled)
+        return { gate: input.gate, verdict: 'PASS', findings: [`gate ${input.gate} does not apply: ${disabled}`] };
 
       const url = repositoryUrl(config, project);
       // The heartbeat carries the gate's last checkpoint, so a retry on another worker (after a
@@ -39,7 +40,17 @@ export function createGateActivities(config: AppConfig, deps: { gitea?: GiteaCli
       try {
         const mirror = await GitMirror.sync(url, mirrorDir(config.dataDir, input.project));
         const branch = input.branch ?? itemBranch(input.ticket, '');
-        return await definition.check({ config, projectKey: input.project, project, input, branch, mirror, repositoryUrl: url, gitea: deps.gitea, checkpoints });
+        return await definition.check({
+          config,
+          projectKey: input.project,
+          project,
+          input,
+          branch,
+          mirror,
+          repositoryUrl: url,
+          gitea: deps.gitea,
+          checkpoints,
+        });
       } catch (err) {
         // An unreachable or unknown repository will not fix itself by retrying.
         if (err instanceof GitError && /clone/.test(err.message)) {

@@ -22,7 +22,8 @@ export async function runMergeGate(ctx: GateContext): Promise<GateOutcome> {
   const succeeds = (...args: string[]): Promise<boolean> => gitSucceeds(['-C', dir, ...args]);
   await git('fetch', '--quiet', '--prune', 'origin');
   // A worker killed mid-rebase leaves the rebase in progress in this clone.
-  if (['rebase-merge', 'rebase-apply'].some((d) => fs.existsSync(path.join(dir, '.git', d)))) await git('rebase', '--abort');
+  if (['rebase-merge', 'rebase-apply'].some((d) => fs.existsSync(path.join(dir, '.git', d))))
+    await git('rebase', '--abort');
   await git('reset', '--quiet', '--hard');
   await git('clean', '-fdxq');
   const mergedHead = async (): Promise<string> => {
@@ -34,9 +35,12 @@ export async function runMergeGate(ctx: GateContext): Promise<GateOutcome> {
   const known = await integration.alreadyMerged();
   if (known) return pass(known);
   const remoteBranch = `refs/remotes/origin/${branch}`;
-  if (!(await succeeds('rev-parse', '--verify', '--quiet', `${remoteBranch}^{commit}`))) return fail([`branch ${branch} does not exist in the repository`]);
+  if (!(await succeeds('rev-parse', '--verify', '--quiet', `${remoteBranch}^{commit}`)))
+    return fail([`branch ${branch} does not exist in the repository`]);
   if (await succeeds('merge-base', '--is-ancestor', remoteBranch, `origin/${main}`)) {
-    return pass(`${branch} is already merged into ${main} (${(await git('rev-parse', `origin/${main}`)).trim().slice(0, 12)})`);
+    return pass(
+      `${branch} is already merged into ${main} (${(await git('rev-parse', `origin/${main}`)).trim().slice(0, 12)})`,
+    );
   }
 
   const before = (await git('rev-parse', remoteBranch)).trim();
@@ -46,24 +50,36 @@ export async function runMergeGate(ctx: GateContext): Promise<GateOutcome> {
   } catch {
     const conflicts = (await git('diff', '--name-only', '--diff-filter=U')).split('\n').filter(Boolean);
     await git('rebase', '--abort').catch(() => undefined);
-    return fail([`rebasing ${branch} onto ${main} conflicts in: ${conflicts.join(', ') || '(unknown files)'}; rebase the branch onto ${main} and resolve them`]);
+    return fail([
+      `rebasing ${branch} onto ${main} conflicts in: ${conflicts.join(', ') || '(unknown files)'}; rebase the branch onto ${main} and resolve them`,
+    ]);
   }
 
   const testCommand = project.commands.test;
   if (testCommand) {
     const run = await runProjectCommand(testCommand, dir, { signal: Context.current().cancellationSignal });
     if (run.exitCode !== 0) {
-      return fail([`tests failed after rebasing ${branch} onto ${main} (\`${testCommand}\` exited ${run.timedOut ? 'on timeout' : run.exitCode}); last lines:\n${run.tail}`]);
+      return fail([
+        `tests failed after rebasing ${branch} onto ${main} (\`${testCommand}\` exited ${run.timedOut ? 'on timeout' : run.exitCode}); last lines:\n${run.tail}`,
+      ]);
     }
   }
 
   const rebased = (await git('rev-parse', 'HEAD')).trim();
   // The item branch follows the rebase (later stages commit their logs onto it); nobody else
   // writes to it while the lease is held, and --force-with-lease refuses if someone did.
-  await git('push', '--quiet', `--force-with-lease=refs/heads/${branch}:${before}`, 'origin', `HEAD:refs/heads/${branch}`);
+  await git(
+    'push',
+    '--quiet',
+    `--force-with-lease=refs/heads/${branch}:${before}`,
+    'origin',
+    `HEAD:refs/heads/${branch}`,
+  );
   const how = await integration.merge(rebased);
   log.info('merged', { ticket: ctx.input.ticket, branch, into: main, how });
-  return pass(`merged ${branch} into ${main} ${how} (${project.mergeStyle}${testCommand ? `, \`${testCommand}\` passed` : ', no test command configured'})`);
+  return pass(
+    `merged ${branch} into ${main} ${how} (${project.mergeStyle}${testCommand ? `, \`${testCommand}\` passed` : ', no test command configured'})`,
+  );
 }
 
 /** Merge with git in the gate's clone and push the default branch. */
@@ -82,7 +98,10 @@ function localIntegration(ctx: GateContext, git: (...args: string[]) => Promise<
 }
 
 function apiIntegration(ctx: GateContext, mergedHead: () => Promise<string>): Integration {
-  if (!ctx.gitea) throw needsPerson(`${ctx.projectKey} merges through the Gitea API, which is not configured: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN`);
+  if (!ctx.gitea)
+    throw needsPerson(
+      `${ctx.projectKey} merges through the Gitea API, which is not configured: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN`,
+    );
   return giteaMerge(ctx, ctx.gitea, { title: mergeTitle(ctx), mergedHead });
 }
 

@@ -31,7 +31,12 @@ export async function runObservationGate(ctx: GateContext): Promise<GateOutcome>
   const { windowMs, probeIntervalMs } = ctx.project.observation;
   const signal = Context.current().cancellationSignal;
   const revision = await ctx.mirror.resolve(`refs/heads/${ctx.project.defaultBranch}`);
-  let seen = resumable(ctx.checkpoints.previous, revision) ?? { revision, startedAtMs: Date.now(), probeCount: 0, probes: [] };
+  let seen = resumable(ctx.checkpoints.previous, revision) ?? {
+    revision,
+    startedAtMs: Date.now(),
+    probeCount: 0,
+    probes: [],
+  };
   const end = seen.startedAtMs + windowMs;
   while (!seen.failed && (seen.probeCount === 0 || Date.now() + probeIntervalMs <= end)) {
     // The activity's sleep ends early (rejecting) when the gate is cancelled.
@@ -45,27 +50,54 @@ export async function runObservationGate(ctx: GateContext): Promise<GateOutcome>
     };
     ctx.checkpoints.save(seen);
   }
-  const rollback = seen.failed ? await runRollbackCommand(ctx.config, ctx.projectKey, ctx.project, revision, signal) : undefined;
+  const rollback = seen.failed
+    ? await runRollbackCommand(ctx.config, ctx.projectKey, ctx.project, revision, signal)
+    : undefined;
   const status = seen.failed ? 'DEGRADED' : 'HEALTHY';
   const file = `${workItemDocsDir(ctx.input.ticket)}/${OBSERVATION_REPORT.path}`;
   const report = render(status, url, windowMs, seen, rollback?.detail);
-  await ctx.mirror.commitFile(ctx.repositoryUrl, ctx.branch, file, report, `chore(${ctx.input.ticket}): post-deploy observation (${status})`);
+  await ctx.mirror.commitFile(
+    ctx.repositoryUrl,
+    ctx.branch,
+    file,
+    report,
+    `chore(${ctx.input.ticket}): post-deploy observation (${status})`,
+  );
 
   const written = await ctx.mirror.show(`refs/heads/${ctx.branch}`, file);
   const reading = written === undefined ? undefined : readVerdict(file, written, OBSERVATION_REPORT.verdict!);
-  if (!reading || !reading.ok) return { gate: 'observation', verdict: 'FAIL', findings: [reading && !reading.ok ? reading.finding : `${file} could not be read back`] };
+  if (!reading || !reading.ok)
+    return {
+      gate: 'observation',
+      verdict: 'FAIL',
+      findings: [reading && !reading.ok ? reading.finding : `${file} could not be read back`],
+    };
   if (reading.value !== 'HEALTHY' || seen.failed) {
     const failed = seen.failed;
-    return { gate: 'observation', verdict: 'FAIL', findings: [`production became unhealthy after the deploy of ${revision.slice(0, 12)}: ${failed?.detail ?? 'see the log'} at ${failed?.at ?? '?'}; ${rollback?.detail}`] };
+    return {
+      gate: 'observation',
+      verdict: 'FAIL',
+      findings: [
+        `production became unhealthy after the deploy of ${revision.slice(0, 12)}: ${failed?.detail ?? 'see the log'} at ${failed?.at ?? '?'}; ${rollback?.detail}`,
+      ],
+    };
   }
-  return { gate: 'observation', verdict: 'PASS', findings: [`healthy for ${seen.probeCount} probe(s) over ${windowMs} ms at ${url}`] };
+  return {
+    gate: 'observation',
+    verdict: 'PASS',
+    findings: [`healthy for ${seen.probeCount} probe(s) over ${windowMs} ms at ${url}`],
+  };
 }
 
 /** The previous attempt's checkpoint when it watched the same deploy; anything else starts anew. */
 export function resumable(previous: unknown, revision: string): ObservationCheckpoint | undefined {
   if (typeof previous !== 'object' || previous === null) return undefined;
   const p = previous as Partial<ObservationCheckpoint>;
-  const wellFormed = p.revision === revision && typeof p.startedAtMs === 'number' && typeof p.probeCount === 'number' && Array.isArray(p.probes);
+  const wellFormed =
+    p.revision === revision &&
+    typeof p.startedAtMs === 'number' &&
+    typeof p.probeCount === 'number' &&
+    Array.isArray(p.probes);
   return wellFormed ? (p as ObservationCheckpoint) : undefined;
 }
 
@@ -81,6 +113,9 @@ function render(status: string, url: string, windowMs: number, seen: Observation
     rollback: rollback ?? null,
   };
   const omitted = seen.probeCount - seen.probes.length;
-  const lines = [...(omitted > 0 ? [`- … ${omitted} earlier healthy probe(s)`] : []), ...seen.probes.map((p) => `- ${p.at}: ${p.ok ? 'ok' : 'FAILED'} (${p.detail})`)];
+  const lines = [
+    ...(omitted > 0 ? [`- … ${omitted} earlier healthy probe(s)`] : []),
+    ...seen.probes.map((p) => `- ${p.at}: ${p.ok ? 'ok' : 'FAILED'} (${p.detail})`),
+  ];
   return `---\n${YAML.stringify(frontmatter)}---\n\n# Post-deploy observation: ${status}\n\n${lines.join('\n')}\n${rollback ? `\n${rollback}\n` : ''}`;
 }

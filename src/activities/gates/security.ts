@@ -14,7 +14,8 @@ import { scanSecrets, type SecretScan } from './secrets-scan';
 export async function runSecurityGate(ctx: GateContext): Promise<GateOutcome> {
   const base = `refs/heads/${ctx.project.defaultBranch}`;
   const head = `refs/heads/${ctx.branch}`;
-  if (!(await ctx.mirror.hasRef(head))) return { gate: 'security', verdict: 'FAIL', findings: [`branch ${ctx.branch} does not exist in the repository`] };
+  if (!(await ctx.mirror.hasRef(head)))
+    return { gate: 'security', verdict: 'FAIL', findings: [`branch ${ctx.branch} does not exist in the repository`] };
   const strict = ctx.project.gates.dependencyAuditStrict;
   const secrets = await scanSecrets(ctx.mirror, base, head);
   const audit = await auditDependencies(ctx.mirror, head, { strict, offlineDb: ctx.config.env.ORCH_OSV_DB_DIR });
@@ -24,7 +25,13 @@ export async function runSecurityGate(ctx: GateContext): Promise<GateOutcome> {
 
   const file = `${workItemDocsDir(ctx.input.ticket)}/${SECURITY_REPORT.path}`;
   const report = renderReport({ status, secrets, audit, strict, range: `${ctx.project.defaultBranch}..${ctx.branch}` });
-  await ctx.mirror.commitFile(ctx.repositoryUrl, ctx.branch, file, report, `docs(${ctx.input.ticket}): security report (${status})`);
+  await ctx.mirror.commitFile(
+    ctx.repositoryUrl,
+    ctx.branch,
+    file,
+    report,
+    `docs(${ctx.input.ticket}): security report (${status})`,
+  );
 
   return verdictFromReport(ctx.mirror, head, file, findings, audit.warnings);
 }
@@ -33,17 +40,36 @@ export async function runSecurityGate(ctx: GateContext): Promise<GateOutcome> {
  * The gate's verdict is what the report on the branch says, read back: a report that is missing
  * or does not parse is a FAIL, whatever the scans found.
  */
-export async function verdictFromReport(mirror: GitMirror, head: string, file: string, findings: readonly string[], warnings: readonly string[]): Promise<GateOutcome> {
+export async function verdictFromReport(
+  mirror: GitMirror,
+  head: string,
+  file: string,
+  findings: readonly string[],
+  warnings: readonly string[],
+): Promise<GateOutcome> {
   const written = await mirror.show(head, file);
   const reading = written === undefined ? undefined : readVerdict(file, written, SECURITY_REPORT.verdict!);
-  if (!reading || !reading.ok) return { gate: 'security', verdict: 'FAIL', findings: [reading && !reading.ok ? reading.finding : `${file} could not be read back`] };
-  if (reading.value !== 'PASS') return { gate: 'security', verdict: 'FAIL', findings: findings.length > 0 ? [...findings] : [`${file}: security_status ${reading.value}`] };
+  if (!reading || !reading.ok)
+    return {
+      gate: 'security',
+      verdict: 'FAIL',
+      findings: [reading && !reading.ok ? reading.finding : `${file} could not be read back`],
+    };
+  if (reading.value !== 'PASS')
+    return {
+      gate: 'security',
+      verdict: 'FAIL',
+      findings: findings.length > 0 ? [...findings] : [`${file}: security_status ${reading.value}`],
+    };
   return { gate: 'security', verdict: 'PASS', findings: [...warnings] };
 }
 
 function secretFindings(scan: SecretScan): string[] {
   if (!scan.ok) return [`secret scan could not complete, failing closed: ${scan.error}`];
-  return scan.findings.map((f) => `secret: rule ${f.rule} in ${f.file}:${f.line} (commit ${f.commit}); remove it from the branch history and rotate it`);
+  return scan.findings.map(
+    (f) =>
+      `secret: rule ${f.rule} in ${f.file}:${f.line} (commit ${f.commit}); remove it from the branch history and rotate it`,
+  );
 }
 
 interface ReportInput {
@@ -60,7 +86,9 @@ function renderReport(r: ReportInput): string {
     scanned_range: r.range,
     secrets_found: r.secrets.ok ? r.secrets.findings.length : null,
     secret_scan_error: r.secrets.ok ? null : r.secrets.error,
-    secret_findings: r.secrets.ok ? r.secrets.findings.map((f) => ({ rule: f.rule, file: f.file, line: f.line, commit: f.commit })) : [],
+    secret_findings: r.secrets.ok
+      ? r.secrets.findings.map((f) => ({ rule: f.rule, file: f.file, line: f.line, commit: f.commit }))
+      : [],
     dependency_findings: r.audit.findings,
     dependency_audit: r.audit.status,
     mode: r.strict ? 'strict' : 'default',

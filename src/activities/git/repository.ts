@@ -11,7 +11,10 @@ const locks = new Map<string, Promise<unknown>>();
 function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const previous = locks.get(key) ?? Promise.resolve();
   const next = previous.then(fn, fn);
-  locks.set(key, next.catch(() => undefined));
+  locks.set(
+    key,
+    next.catch(() => undefined),
+  );
   return next;
 }
 
@@ -47,19 +50,27 @@ export class GitMirror {
   /** The file's content at `ref`, or undefined when it does not exist there. */
   async show(ref: string, file: string): Promise<string | undefined> {
     const { execa } = await loadExeca();
-    const result = await execa('git', ['-C', this.dir, 'show', `${ref}:${file}`], { reject: false, stripFinalNewline: false });
+    const result = await execa('git', ['-C', this.dir, 'show', `${ref}:${file}`], {
+      reject: false,
+      stripFinalNewline: false,
+    });
     return result.exitCode === 0 ? String(result.stdout) : undefined;
   }
 
   async listDir(ref: string, dir: string): Promise<string[]> {
     const { execa } = await loadExeca();
-    const result = await execa('git', ['-C', this.dir, 'ls-tree', '--name-only', `${ref}:${dir.replace(/\/$/, '')}`], { reject: false });
+    const result = await execa('git', ['-C', this.dir, 'ls-tree', '--name-only', `${ref}:${dir.replace(/\/$/, '')}`], {
+      reject: false,
+    });
     return result.exitCode === 0 ? String(result.stdout).split('\n').filter(Boolean) : [];
   }
 
   async hasRef(ref: string): Promise<boolean> {
     const { execa } = await loadExeca();
-    return (await execa('git', ['-C', this.dir, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { reject: false })).exitCode === 0;
+    return (
+      (await execa('git', ['-C', this.dir, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { reject: false }))
+        .exitCode === 0
+    );
   }
 
   async resolve(ref: string): Promise<string> {
@@ -82,7 +93,9 @@ export class GitMirror {
       const index = path.join(this.dir, `index-${process.pid}-${Date.now()}`);
       try {
         await runGit(['-C', this.dir, 'read-tree', parent], undefined, { GIT_INDEX_FILE: index });
-        await runGit(['-C', this.dir, 'update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], undefined, { GIT_INDEX_FILE: index });
+        await runGit(['-C', this.dir, 'update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], undefined, {
+          GIT_INDEX_FILE: index,
+        });
         const tree = (await runGit(['-C', this.dir, 'write-tree'], undefined, { GIT_INDEX_FILE: index })).trim();
         const commit = (await this.git(['commit-tree', tree, '-p', parent, '-m', message])).trim();
         await this.git(['push', '--quiet', url, `${commit}:refs/heads/${branch}`]);
@@ -117,7 +130,11 @@ export async function gitSucceeds(args: string[]): Promise<boolean> {
 
 /** Clones `url` into `dir` unless a clone is already there (a half-made one is replaced). */
 export async function ensureClone(url: string, dir: string): Promise<void> {
-  if (fs.existsSync(path.join(dir, '.git')) && (await gitSucceeds(['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD']))) return;
+  if (
+    fs.existsSync(path.join(dir, '.git')) &&
+    (await gitSucceeds(['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD']))
+  )
+    return;
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   await runGit(['clone', '--quiet', url, dir]);
@@ -129,7 +146,9 @@ export async function runGit(args: string[], input?: string, env: Record<string,
   const result = await execa('git', args, { input, reject: false, env: { ...IDENTITY, ...env } });
   if (result.exitCode !== 0) {
     const verb = gitVerb(args);
-    throw new GitError(`git ${verb} failed: ${redactUrls(String(result.stderr).trim().split('\n').slice(-2).join(' '))}`);
+    throw new GitError(
+      `git ${verb} failed: ${redactUrls(String(result.stderr).trim().split('\n').slice(-2).join(' '))}`,
+    );
   }
   return String(result.stdout);
 }

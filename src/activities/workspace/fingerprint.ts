@@ -9,7 +9,11 @@ import { loadExeca } from '../../util/execa';
 
 export async function workspaceFingerprint(dir: string): Promise<string> {
   const { execa } = await loadExeca();
-  const status = await execa('git', ['-C', dir, '-c', 'core.fsmonitor=false', 'status', '--porcelain=v1', '-z', '-uall'], { reject: false });
+  const status = await execa(
+    'git',
+    ['-C', dir, '-c', 'core.fsmonitor=false', 'status', '--porcelain=v1', '-z', '-uall'],
+    { reject: false },
+  );
   const hash = crypto.createHash('sha256');
   for (const entry of String(status.stdout).split('\0').filter(Boolean)) {
     const file = entry.slice(3);

@@ -14,12 +14,20 @@ export interface HistoryPurge {
   readonly detail?: string;
 }
 
-export async function purgeSecretHistory(workspace: Workspace, defaultBranch: string, message: string, gitleaks?: string): Promise<HistoryPurge> {
+export async function purgeSecretHistory(
+  workspace: Workspace,
+  defaultBranch: string,
+  message: string,
+  gitleaks?: string,
+): Promise<HistoryPurge> {
   const base = (await workspace.git('merge-base', 'HEAD', `refs/remotes/origin/${defaultBranch}`)).trim();
   const history = await scanSecrets(workspace, base, 'HEAD', gitleaks);
   if (!history.ok || history.findings.length === 0) return { squashed: false };
   const before = (await workspace.git('rev-parse', 'HEAD')).trim();
-  const squashed = await workspace.squashSince(base, `${message}\n\nThe item's commits are squashed into this one: an earlier one carried a secret, removed since.`);
+  const squashed = await workspace.squashSince(
+    base,
+    `${message}\n\nThe item's commits are squashed into this one: an earlier one carried a secret, removed since.`,
+  );
   const after = await scanSecrets(workspace, base, squashed, gitleaks);
   if (!after.ok || after.findings.length > 0) {
     // The secret is still in the files: history stays as it is and the gate reports it.
@@ -27,5 +35,8 @@ export async function purgeSecretHistory(workspace: Workspace, defaultBranch: st
     return { squashed: false };
   }
   const where = history.findings.map((f) => `${f.file}:${f.line} (commit ${f.commit})`).join(', ');
-  return { squashed: true, detail: `a secret removed from the files was still in the item's history (${where}): its commits were squashed into ${squashed.slice(0, 12)}; rotate that secret` };
+  return {
+    squashed: true,
+    detail: `a secret removed from the files was still in the item's history (${where}): its commits were squashed into ${squashed.slice(0, 12)}; rotate that secret`,
+  };
 }

@@ -83,7 +83,13 @@ export class Workspace {
    * (the retry prepares again). Pushing an up-to-date branch is a no-op.
    */
   async push(): Promise<string> {
-    await this.git('push', '--quiet', `--force-with-lease=refs/heads/${this.branch}:${this.remoteHead}`, this.url, `HEAD:refs/heads/${this.branch}`);
+    await this.git(
+      'push',
+      '--quiet',
+      `--force-with-lease=refs/heads/${this.branch}:${this.remoteHead}`,
+      this.url,
+      `HEAD:refs/heads/${this.branch}`,
+    );
     const head = (await this.git('rev-parse', 'HEAD')).trim();
     this.remoteHead = head;
     return head;
@@ -97,7 +103,9 @@ export class Workspace {
   /** Replaces the item's commits since `base` with one commit of the same files. */
   async squashSince(base: string, message: string): Promise<string> {
     const tree = (await this.git('rev-parse', 'HEAD^{tree}')).trim();
-    const squashed = (await runGit(['-C', this.dir, ...UNTRUSTED_CHECKOUT, 'commit-tree', tree, '-p', base, '-m', message])).trim();
+    const squashed = (
+      await runGit(['-C', this.dir, ...UNTRUSTED_CHECKOUT, 'commit-tree', tree, '-p', base, '-m', message])
+    ).trim();
     await this.git('update-ref', `refs/heads/${this.branch}`, squashed);
     return squashed;
   }
@@ -115,7 +123,8 @@ export class Workspace {
   listFiles(dir: string): string[] {
     const abs = path.join(this.dir, dir);
     if (!fs.existsSync(abs)) return [];
-    return fs.readdirSync(abs, { recursive: true, withFileTypes: true })
+    return fs
+      .readdirSync(abs, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => path.relative(this.dir, path.join(e.parentPath, e.name)))
       .sort();
@@ -138,7 +147,9 @@ export class Workspace {
       await this.git('rebase', '--quiet', '--autostash', remote);
     } catch (err) {
       await this.git('rebase', '--abort').catch(() => undefined);
-      throw new GitError(`the checkout of ${this.branch} cannot be brought up to date with origin: ${(err as Error).message}`);
+      throw new GitError(
+        `the checkout of ${this.branch} cannot be brought up to date with origin: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -178,10 +189,12 @@ export interface WorkspaceEntry {
 export function listWorkspaces(dataDir: string): WorkspaceEntry[] {
   const root = workspacesRoot(dataDir);
   if (!fs.existsSync(root)) return [];
-  return fs.readdirSync(root, { withFileTypes: true })
+  return fs
+    .readdirSync(root, { withFileTypes: true })
     .filter((p) => p.isDirectory())
     .flatMap((p) =>
-      fs.readdirSync(path.join(root, p.name), { withFileTypes: true })
+      fs
+        .readdirSync(path.join(root, p.name), { withFileTypes: true })
         .filter((t) => t.isDirectory())
         .map((t) => ({ project: p.name, ticket: t.name, dir: path.join(root, p.name, t.name) })),
     );

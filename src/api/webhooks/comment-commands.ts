@@ -4,7 +4,8 @@
 // `/top-up <usd> [reason]`.
 import { overrideSpec, parseOverride, type OverrideRequest } from '../../domain';
 
-export type CommentCommand = { readonly ok: true; readonly request: OverrideRequest } | { readonly ok: false; readonly error: string };
+export type CommentCommand =
+  { readonly ok: true; readonly request: OverrideRequest } | { readonly ok: false; readonly error: string };
 
 /**
  * The first line of the comment decides; anything that does not start with `/` is not a command.

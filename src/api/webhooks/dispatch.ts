@@ -1,6 +1,13 @@
 // Carries out a webhook action against Temporal. Answers what happened; a Temporal that cannot
 // be reached is reported as `unavailable` so the API can answer 503.
-import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, isGrpcServiceError, type Client } from '@temporalio/client';
+import {
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+  isGrpcServiceError,
+  type Client,
+} from '@temporalio/client';
 import type { AppConfig } from '../../config';
 import { submitWorkItem, workItemHandle } from '../../client/work-items';
 import { describeClientError } from '../../client/errors';
@@ -12,7 +19,12 @@ export type DispatchOutcome =
   | { readonly outcome: 'ignored' | 'rejected'; readonly reason: string }
   | { readonly outcome: 'unavailable'; readonly reason: string };
 
-export async function dispatch(client: Client, config: AppConfig, action: WebhookAction, key: string): Promise<DispatchOutcome> {
+export async function dispatch(
+  client: Client,
+  config: AppConfig,
+  action: WebhookAction,
+  key: string,
+): Promise<DispatchOutcome> {
   if (action.kind === 'ignore') return { outcome: 'ignored', reason: action.reason };
   const deadline = Date.now() + config.env.ORCH_WEBHOOK_SIGNAL_TIMEOUT_MS;
   try {
@@ -25,10 +37,18 @@ export async function dispatch(client: Client, config: AppConfig, action: Webhoo
   }
 }
 
-async function run(client: Client, config: AppConfig, action: Exclude<WebhookAction, { kind: 'ignore' }>, key: string): Promise<DispatchOutcome> {
+async function run(
+  client: Client,
+  config: AppConfig,
+  action: Exclude<WebhookAction, { kind: 'ignore' }>,
+  key: string,
+): Promise<DispatchOutcome> {
   switch (action.kind) {
     case 'start': {
-      const { workflowId } = await submitWorkItem(client, config, action.project, action.info, { ...action.event, key });
+      const { workflowId } = await submitWorkItem(client, config, action.project, action.info, {
+        ...action.event,
+        key,
+      });
       return { outcome: 'started', workflowId };
     }
     case 'signal': {

@@ -71,7 +71,9 @@ export function mapGiteaDelivery(eventType: string, payload: unknown, ctx: Gitea
   if (ctx.botLogin && common.sender.login === ctx.botLogin) return ignore(`own action by ${ctx.botLogin}`);
   const [project, projectConfig] = found;
   const signal = (ticket: string | undefined, type: string, summary: string, where: string): WebhookAction =>
-    ticket ? { kind: 'signal', project, ticket, event: { source: 'gitea', type, summary } } : ignore(`${where} belongs to no work item`);
+    ticket
+      ? { kind: 'signal', project, ticket, event: { source: 'gitea', type, summary } }
+      : ignore(`${where} belongs to no work item`);
 
   switch (kind) {
     case 'push': {
@@ -109,8 +111,15 @@ export function mapGiteaDelivery(eventType: string, payload: unknown, ctx: Gitea
     }
     case 'status': {
       const p = parsePayload(schemas.status, payload, `Gitea ${eventType}`);
-      const ticket = (p.branches ?? []).map((b) => ticketFromBranch(b.name, projectConfig)).find((t) => t !== undefined);
-      return signal(ticket, `gitea.status.${p.state}`, `status ${p.context}: ${p.state} at ${p.sha}${p.description ? ` (${p.description})` : ''}`, `commit ${p.sha}`);
+      const ticket = (p.branches ?? [])
+        .map((b) => ticketFromBranch(b.name, projectConfig))
+        .find((t) => t !== undefined);
+      return signal(
+        ticket,
+        `gitea.status.${p.state}`,
+        `status ${p.context}: ${p.state} at ${p.sha}${p.description ? ` (${p.description})` : ''}`,
+        `commit ${p.sha}`,
+      );
     }
     case 'issue_comment': {
       const p = parsePayload(schemas.issue_comment, payload, `Gitea ${eventType}`);

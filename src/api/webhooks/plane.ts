@@ -55,11 +55,18 @@ export interface PlaneContext {
 /** Plane Cloud's "v2" webhooks have another shape; say so instead of guessing. */
 export function isPlaneV2(payload: unknown): boolean {
   const p = payload as { version?: unknown; event?: unknown; event_id?: unknown } | null;
-  return typeof p === 'object' && p !== null && (p.version !== undefined || p.event_id !== undefined || (typeof p.event === 'string' && p.event.includes('.')));
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    (p.version !== undefined || p.event_id !== undefined || (typeof p.event === 'string' && p.event.includes('.')))
+  );
 }
 
 export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Promise<WebhookAction> {
-  if (isPlaneV2(payload)) throw new PayloadError('Plane v2 webhooks (workitem.*) are not supported: configure a v1 webhook in the workspace settings');
+  if (isPlaneV2(payload))
+    throw new PayloadError(
+      'Plane v2 webhooks (workitem.*) are not supported: configure a v1 webhook in the workspace settings',
+    );
   const delivery = parsePayload(envelope, payload, 'Plane webhook');
   const found = projectByPlaneId(ctx.config, delivery.data.project);
   if (!found) return ignore(`Plane project ${delivery.data.project} is not configured`);
@@ -71,7 +78,9 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Pro
   const ticketOf = async (sequence: number): Promise<string> => {
     const identifier = await ctx.directory.projectIdentifier(plane.projectId);
     if (identifier !== projectConfig.ticketPrefix) {
-      throw new ConfigError(`Plane project identifier ${identifier} differs from ticketPrefix ${projectConfig.ticketPrefix} configured for ${project}`);
+      throw new ConfigError(
+        `Plane project identifier ${identifier} differs from ticketPrefix ${projectConfig.ticketPrefix} configured for ${project}`,
+      );
     }
     return `${identifier}-${sequence}`;
   };
@@ -87,25 +96,55 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Pro
         ticket,
         title: item.name,
         description: item.description_stripped ?? htmlToText(item.description_html ?? ''),
-        url: ctx.webUrl && ctx.workspace ? `${ctx.webUrl.replace(/\/$/, '')}/${ctx.workspace}/projects/${plane.projectId}/issues/${item.id}` : undefined,
+        url:
+          ctx.webUrl && ctx.workspace
+            ? `${ctx.webUrl.replace(/\/$/, '')}/${ctx.workspace}/projects/${plane.projectId}/issues/${item.id}`
+            : undefined,
       },
       event: { source: 'plane', type: 'ticket.created', summary: `${why} by ${by}`, title: item.name },
     });
     if (action === 'created') {
-      if (isPlaneTriggered(plane, planeStateId(item.state), item.labels)) return start('created in the trigger state or label');
+      if (isPlaneTriggered(plane, planeStateId(item.state), item.labels))
+        return start('created in the trigger state or label');
       return ignore(`${ticket} is not in the trigger state or label`);
     }
-    if (action === 'deleted') return { kind: 'override', project, ticket, request: { kind: 'cancel', args: { reason: 'deleted in Plane' } }, by };
+    if (action === 'deleted')
+      return {
+        kind: 'override',
+        project,
+        ticket,
+        request: { kind: 'cancel', args: { reason: 'deleted in Plane' } },
+        by,
+      };
     if (action !== 'updated') return ignore(`Plane issue action ${delivery.action} is not handled`);
     const field = delivery.activity?.field ?? '';
-    const newId = delivery.activity?.new_identifier ?? (typeof delivery.activity?.new_value === 'string' ? delivery.activity.new_value : undefined);
+    const newId =
+      delivery.activity?.new_identifier ??
+      (typeof delivery.activity?.new_value === 'string' ? delivery.activity.new_value : undefined);
     if (field === 'state' || field === 'state_id') {
       if (newId && newId === plane.triggerState) return start('moved to the trigger state');
       const group = newId ? await ctx.directory.stateGroup(plane.projectId, newId) : undefined;
-      if (group === 'cancelled') return { kind: 'override', project, ticket, request: { kind: 'cancel', args: { reason: 'cancelled in Plane' } }, by };
-      return { kind: 'signal', project, ticket, event: { source: 'plane', type: 'plane.state_changed', summary: `state changed to ${String(delivery.activity?.new_value)} by ${by}` } };
+      if (group === 'cancelled')
+        return {
+          kind: 'override',
+          project,
+          ticket,
+          request: { kind: 'cancel', args: { reason: 'cancelled in Plane' } },
+          by,
+        };
+      return {
+        kind: 'signal',
+        project,
+        ticket,
+        event: {
+          source: 'plane',
+          type: 'plane.state_changed',
+          summary: `state changed to ${String(delivery.activity?.new_value)} by ${by}`,
+        },
+      };
     }
-    if (field === 'labels' && plane.triggerLabel !== undefined && delivery.activity?.new_value === plane.triggerLabel) return start('given the trigger label');
+    if (field === 'labels' && plane.triggerLabel !== undefined && delivery.activity?.new_value === plane.triggerLabel)
+      return start('given the trigger label');
     if (field === 'name' || field === 'description') {
       return {
         kind: 'signal',
@@ -115,7 +154,9 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Pro
           source: 'plane',
           type: 'ticket.updated',
           summary: `${field} edited by ${by}`,
-          ...(field === 'name' ? { title: item.name } : { description: item.description_stripped ?? htmlToText(item.description_html ?? '') }),
+          ...(field === 'name'
+            ? { title: item.name }
+            : { description: item.description_stripped ?? htmlToText(item.description_html ?? '') }),
         },
       };
     }
@@ -128,7 +169,13 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Pro
     const ticket = await ticketOf(await ctx.directory.workItemSequence(plane.projectId, c.issue));
     const text = htmlToText(c.comment_html) || (c.comment_stripped ?? '');
     const command = parseCommentCommand(text);
-    if (!command) return { kind: 'signal', project, ticket, event: { source: 'plane', type: 'plane.comment', summary: `comment by ${by}: ${text.slice(0, 500)}` } };
+    if (!command)
+      return {
+        kind: 'signal',
+        project,
+        ticket,
+        event: { source: 'plane', type: 'plane.comment', summary: `comment by ${by}: ${text.slice(0, 500)}` },
+      };
     if (!command.ok) return ignore(command.error);
     const actorId = who?.id ?? c.actor ?? '';
     if (!plane.operators.includes(actorId)) return ignore(`${by} is not an operator of ${project}; command ignored`);

@@ -50,10 +50,13 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router {
     };
 
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (!source.secret) return answer(401, 'unauthorized', { error: `no webhook secret is configured for ${sourceName}` });
-    if (!verifySignature(source.secret, body, source.signature(req))) return answer(401, 'unauthorized', { error: 'missing or invalid signature' });
+    if (!source.secret)
+      return answer(401, 'unauthorized', { error: `no webhook secret is configured for ${sourceName}` });
+    if (!verifySignature(source.secret, body, source.signature(req)))
+      return answer(401, 'unauthorized', { error: 'missing or invalid signature' });
     event = source.eventType(req) || 'unknown';
-    if (!req.is('application/json')) return answer(415, 'unsupported', { error: 'content type must be application/json' });
+    if (!req.is('application/json'))
+      return answer(415, 'unsupported', { error: 'content type must be application/json' });
 
     let payload: unknown;
     try {
@@ -72,7 +75,9 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router {
       }
       if (err instanceof TrackerError) {
         log.error('tracker look-up failed while mapping a webhook', { err });
-        return answer(503, 'unavailable', { error: 'the tracker API could not be reached; the catch-up job will reconcile' });
+        return answer(503, 'unavailable', {
+          error: 'the tracker API could not be reached; the catch-up job will reconcile',
+        });
       }
       throw err;
     }
@@ -85,17 +90,21 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router {
   });
 
   // Errors from reading the body (too large, aborted, bad encoding) are the sender's: never 5xx.
-  router.use((err: { type?: string; status?: number; message?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    if (err.type === 'entity.too.large') {
-      res.status(413).json({ outcome: 'too-large', error: `body larger than ${deps.config.env.ORCH_WEBHOOK_MAX_BYTES} bytes` });
-      return;
-    }
-    if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
-      res.status(err.status).json({ outcome: 'bad-request', error: err.message ?? 'bad request' });
-      return;
-    }
-    next(err);
-  });
+  router.use(
+    (err: { type?: string; status?: number; message?: string }, _req: Request, res: Response, next: NextFunction) => {
+      if (res.headersSent) return next(err);
+      if (err.type === 'entity.too.large') {
+        res
+          .status(413)
+          .json({ outcome: 'too-large', error: `body larger than ${deps.config.env.ORCH_WEBHOOK_MAX_BYTES} bytes` });
+        return;
+      }
+      if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+        res.status(err.status).json({ outcome: 'bad-request', error: err.message ?? 'bad request' });
+        return;
+      }
+      next(err);
+    },
+  );
   return router;
 }

@@ -19,7 +19,8 @@ export function giteaSource(config: AppConfig): WebhookSource {
     signature: (req) => header(req, 'x-gitea-signature') ?? header(req, 'x-hub-signature-256'),
     eventType: (req) => header(req, 'x-gitea-event-type') ?? header(req, 'x-gitea-event') ?? '',
     deliveryId: (req) => header(req, 'x-gitea-delivery'),
-    map: (eventType, payload) => mapGiteaDelivery(eventType, payload, { config, botLogin: config.env.ORCH_GITEA_BOT_LOGIN }),
+    map: (eventType, payload) =>
+      mapGiteaDelivery(eventType, payload, { config, botLogin: config.env.ORCH_GITEA_BOT_LOGIN }),
   };
 }
 

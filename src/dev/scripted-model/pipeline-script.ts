@@ -62,7 +62,9 @@ export const SAMPLE_PROJECT_COMMANDS = {
 
 /** The commands as projects.yaml lines (indented for a project entry). */
 export function sampleCommandsYaml(indent = '    '): string {
-  return `${indent}commands:\n${Object.entries(SAMPLE_PROJECT_COMMANDS).map(([k, v]) => `${indent}  ${k}: ${JSON.stringify(v)}`).join('\n')}\n`;
+  return `${indent}commands:\n${Object.entries(SAMPLE_PROJECT_COMMANDS)
+    .map(([k, v]) => `${indent}  ${k}: ${JSON.stringify(v)}`)
+    .join('\n')}\n`;
 }
 
 export const REVIEW_CHANGE_REQUEST = 'Validate the coupon code format before applying it (reject codes with spaces).';
@@ -73,7 +75,7 @@ export function pipelineScript(scenario: PipelineScenario = {}): ModelScript {
   const runs = new Map<string, number>();
   return async (request: ModelRequest) => {
     const task = readTaskMarkers(request.userText);
-    if (!task) return { text: 'This scripted model only plays the orchestrator\'s agent roles.' };
+    if (!task) return { text: "This scripted model only plays the orchestrator's agent roles." };
     const key = request.sessionHeader ?? `${task.ticket}/${task.role}`;
     let turns = conversations.get(key);
     if (!turns) {
@@ -82,7 +84,13 @@ export function pipelineScript(scenario: PipelineScenario = {}): ModelScript {
       turns = roleTurns(task, runs.get(runKey) as number, scenario);
       conversations.set(key, turns);
     }
-    await scenario.beforeTurn?.({ ticket: task.ticket, role: task.role, turnIndex: request.turnIndex, sessionId: request.sessionHeader, run: runs.get(`${task.ticket}/${task.role}`) ?? 1 });
+    await scenario.beforeTurn?.({
+      ticket: task.ticket,
+      role: task.role,
+      turnIndex: request.turnIndex,
+      sessionId: request.sessionHeader,
+      run: runs.get(`${task.ticket}/${task.role}`) ?? 1,
+    });
     return nextTurn(turns, request.toolCallsMade);
   };
 }
@@ -108,14 +116,26 @@ function roleTurns(task: TaskMarkers, run: number, scenario: PipelineScenario): 
       return [
         ...write(doc('00-business-request.md'), `# Business request\n\nScripted analysis of ${task.ticket}.\n`),
         ...write(doc('01-brd.md'), '# Business requirements\n\n- Customers can apply a coupon code at checkout.\n'),
-        ...write(doc('02-trz.md'), '# Technical specification\n\n`applyCoupon(total, code)` returns the discounted total.\n'),
-        ...write(doc('03-acceptance-criteria.md'), '# Acceptance criteria\n\n1. AC-1: a valid code reduces the total.\n'),
-        ...write(doc('04-test-plan.yaml'), 'criteria:\n  - id: AC-1\n    tests:\n      - name: applies a valid code\n        kind: unit\n'),
+        ...write(
+          doc('02-trz.md'),
+          '# Technical specification\n\n`applyCoupon(total, code)` returns the discounted total.\n',
+        ),
+        ...write(
+          doc('03-acceptance-criteria.md'),
+          '# Acceptance criteria\n\n1. AC-1: a valid code reduces the total.\n',
+        ),
+        ...write(
+          doc('04-test-plan.yaml'),
+          'criteria:\n  - id: AC-1\n    tests:\n      - name: applies a valid code\n        kind: unit\n',
+        ),
         { text: 'Analysis written.' },
       ];
     case 'architect':
       return [
-        ...write(doc('06-adr/ADR-001-coupon-module.md'), '# ADR-001: coupons in their own module\n\nDecision: src/coupon.js.\n'),
+        ...write(
+          doc('06-adr/ADR-001-coupon-module.md'),
+          '# ADR-001: coupons in their own module\n\nDecision: src/coupon.js.\n',
+        ),
         ...write(doc('07-infra-requirements.md'), '# Infrastructure\n\nNo new infrastructure.\n'),
         ...write(doc('08-data-requirements.md'), '# Data\n\nNo schema change.\n'),
         ...write(doc('10-tech-risks.md'), '# Technical risks\n\n- Rounding of discounts: low.\n'),
@@ -123,22 +143,50 @@ function roleTurns(task: TaskMarkers, run: number, scenario: PipelineScenario): 
       ];
     case 'developer':
       return [
-        ...write(path.join(task.workspace, 'src/coupon.js'), `// Coupon codes (${task.ticket}, run ${run}).\nexports.applyCoupon = (total, code) => (/^[A-Z0-9]+$/.test(code) ? Math.round(total * 90) / 100 : total);\n`),
-        { tool: 'Bash', input: { command: `printf '\\n- Coupon codes at checkout (${task.ticket}, run ${run})\\n' >> CHANGELOG.md`, description: 'Add a CHANGELOG entry' } },
+        ...write(
+          path.join(task.workspace, 'src/coupon.js'),
+          `// Coupon codes (${task.ticket}, run ${run}).\nexports.applyCoupon = (total, code) => (/^[A-Z0-9]+$/.test(code) ? Math.round(total * 90) / 100 : total);\n`,
+        ),
+        {
+          tool: 'Bash',
+          input: {
+            command: `printf '\\n- Coupon codes at checkout (${task.ticket}, run ${run})\\n' >> CHANGELOG.md`,
+            description: 'Add a CHANGELOG entry',
+          },
+        },
         ...paymentGateway(task, run, scenario.secretInDeveloperRun),
-        ...(scenario.developerCommands ?? []).map((command) => ({ tool: 'Bash', input: { command, description: 'Run a project command' } })),
+        ...(scenario.developerCommands ?? []).map((command) => ({
+          tool: 'Bash',
+          input: { command, description: 'Run a project command' },
+        })),
         { text: 'Implemented.' },
       ];
     case 'reviewer': {
       const verdict = malformed ? 'LGTM' : (scenario.reviewVerdicts?.[run - 1] ?? 'APPROVE');
-      const body = verdict === 'REQUEST_CHANGES' ? `# Review\n\n${REVIEW_CHANGE_REQUEST}\n` : '# Review\n\nThe change matches the specification.\n';
-      return [...write(doc('12-review.md'), `---\nverdict: ${verdict}\n---\n\n${body}`), { text: `Review: ${verdict}.` }];
+      const body =
+        verdict === 'REQUEST_CHANGES'
+          ? `# Review\n\n${REVIEW_CHANGE_REQUEST}\n`
+          : '# Review\n\nThe change matches the specification.\n';
+      return [
+        ...write(doc('12-review.md'), `---\nverdict: ${verdict}\n---\n\n${body}`),
+        { text: `Review: ${verdict}.` },
+      ];
     }
     case 'tester': {
       const verdict = malformed ? 'GREEN' : (scenario.testVerdicts?.[run - 1] ?? 'PASS');
       return [
-        { tool: 'Bash', input: { command: "node -e \"const c=require('./src/coupon.js'); if (c.applyCoupon(100,'SAVE10')!==90) process.exit(1)\" && echo ok", description: 'Run the acceptance check' } },
-        ...write(doc('13-test-report.md'), `---\nverdict: ${verdict}\n---\n\n# Test report\n\nAC-1: ${verdict === 'PASS' ? 'passed' : 'failed: applyCoupon(100, "SAVE10") did not return 90'}.\n`),
+        {
+          tool: 'Bash',
+          input: {
+            command:
+              "node -e \"const c=require('./src/coupon.js'); if (c.applyCoupon(100,'SAVE10')!==90) process.exit(1)\" && echo ok",
+            description: 'Run the acceptance check',
+          },
+        },
+        ...write(
+          doc('13-test-report.md'),
+          `---\nverdict: ${verdict}\n---\n\n# Test report\n\nAC-1: ${verdict === 'PASS' ? 'passed' : 'failed: applyCoupon(100, "SAVE10") did not return 90'}.\n`,
+        ),
         { text: `Tests: ${verdict}.` },
       ];
     }
@@ -154,8 +202,14 @@ function paymentGateway(task: TaskMarkers, run: number, secretRun: number | unde
   if (secretRun === undefined || run < secretRun) return [];
   const file = path.join(task.workspace, 'src/payment-gateway.js');
   return run === secretRun
-    ? write(file, `// Payment gateway client (${task.ticket}).\nconst awsAccessKeyId = "${DEMO_LEAKED_KEY}";\nexports.keyId = awsAccessKeyId;\n`)
-    : write(file, `// Payment gateway client (${task.ticket}): the key comes from the environment, never the code.\nexports.keyId = process.env.PAYMENT_GATEWAY_KEY_ID;\n`);
+    ? write(
+        file,
+        `// Payment gateway client (${task.ticket}).\nconst awsAccessKeyId = "${DEMO_LEAKED_KEY}";\nexports.keyId = awsAccessKeyId;\n`,
+      )
+    : write(
+        file,
+        `// Payment gateway client (${task.ticket}): the key comes from the environment, never the code.\nexports.keyId = process.env.PAYMENT_GATEWAY_KEY_ID;\n`,
+      );
 }
 
 /** The CLI refuses to overwrite a file it has not read in this session, as a careful agent would. */

@@ -48,7 +48,9 @@ export function turnsScript(turns: readonly ScriptedTurn[]): ModelScript {
   return ({ turnIndex }) => turns[Math.min(turnIndex, turns.length - 1)] ?? { text: 'nothing scripted' };
 }
 
-export async function startScriptedModelServer(script: ModelScript | readonly ScriptedTurn[]): Promise<ScriptedModelServer> {
+export async function startScriptedModelServer(
+  script: ModelScript | readonly ScriptedTurn[],
+): Promise<ScriptedModelServer> {
   const answer = typeof script === 'function' ? script : turnsScript(script);
   const requests: ModelRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
@@ -77,11 +79,16 @@ export async function startScriptedModelServer(script: ModelScript | readonly Sc
     const model = String(body.model ?? 'scripted');
     if (body.stream !== true) {
       // Side requests (e.g. title generation) get a short plain answer.
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(message([{ type: 'text', text: 'ok' }], 'end_turn', model)));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(message([{ type: 'text', text: 'ok' }], 'end_turn', model)));
       return;
     }
     const apiKeyHeader = req.headers['x-api-key'];
-    const request = { ...describe(body, req.headers['x-claude-code-session-id']), apiKey: typeof apiKeyHeader === 'string' ? apiKeyHeader : undefined };
+    const request = {
+      ...describe(body, req.headers['x-claude-code-session-id']),
+      apiKey: typeof apiKeyHeader === 'string' ? apiKeyHeader : undefined,
+    };
     requests.push(request);
     const turn = await answer(request);
     served += 1;
@@ -91,9 +98,13 @@ export async function startScriptedModelServer(script: ModelScript | readonly Sc
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const send = ([event, data]: [string, unknown]): boolean => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const send = ([event, data]: [string, unknown]): boolean =>
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     if ('hang' in turn) {
-      send(['message_start', { type: 'message_start', message: { ...message([], null, model), id: `msg_scripted_${served}` } }]);
+      send([
+        'message_start',
+        { type: 'message_start', message: { ...message([], null, model), id: `msg_scripted_${served}` } },
+      ]);
       await new Promise<void>((resolve) => res.once('close', () => resolve()));
       return;
     }
@@ -143,24 +154,62 @@ function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((block: { type?: string; text?: string; content?: unknown }) => (block.type === 'text' ? (block.text ?? '') : block.type === 'tool_result' ? textOf(block.content) : ''))
+    .map((block: { type?: string; text?: string; content?: unknown }) =>
+      block.type === 'text' ? (block.text ?? '') : block.type === 'tool_result' ? textOf(block.content) : '',
+    )
     .join('\n');
 }
 
 const usage = { input_tokens: 120, output_tokens: 40, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
 
 function message(content: unknown[], stopReason: string | null, model: string) {
-  return { id: 'msg_scripted', type: 'message', role: 'assistant', model, content, stop_reason: stopReason, stop_sequence: null, usage };
+  return {
+    id: 'msg_scripted',
+    type: 'message',
+    role: 'assistant',
+    model,
+    content,
+    stop_reason: stopReason,
+    stop_sequence: null,
+    usage,
+  };
 }
 
-function sse(turn: Exclude<ScriptedTurn, { error: unknown } | { hang: true }>, model: string, n: number): [string, unknown][] {
-  const events: [string, unknown][] = [['message_start', { type: 'message_start', message: { ...message([], null, model), id: `msg_scripted_${n}` } }]];
+function sse(
+  turn: Exclude<ScriptedTurn, { error: unknown } | { hang: true }>,
+  model: string,
+  n: number,
+): [string, unknown][] {
+  const events: [string, unknown][] = [
+    ['message_start', { type: 'message_start', message: { ...message([], null, model), id: `msg_scripted_${n}` } }],
+  ];
   if ('tool' in turn) {
     events.push(
-      ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: `toolu_scripted_${n}`, name: turn.tool, input: {} } }],
-      ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: JSON.stringify(turn.input) } }],
+      [
+        'content_block_start',
+        {
+          type: 'content_block_start',
+          index: 0,
+          content_block: { type: 'tool_use', id: `toolu_scripted_${n}`, name: turn.tool, input: {} },
+        },
+      ],
+      [
+        'content_block_delta',
+        {
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'input_json_delta', partial_json: JSON.stringify(turn.input) },
+        },
+      ],
       ['content_block_stop', { type: 'content_block_stop', index: 0 }],
-      ['message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 40 } }],
+      [
+        'message_delta',
+        {
+          type: 'message_delta',
+          delta: { stop_reason: 'tool_use', stop_sequence: null },
+          usage: { output_tokens: 40 },
+        },
+      ],
     );
   } else {
     const chunks = Math.max(1, turn.chunks ?? 1);
@@ -168,9 +217,19 @@ function sse(turn: Exclude<ScriptedTurn, { error: unknown } | { hang: true }>, m
     const parts = Array.from({ length: chunks }, (_, i) => turn.text.slice(i * size, (i + 1) * size));
     events.push(
       ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
-      ...parts.map((text): [string, unknown] => ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }]),
+      ...parts.map((text): [string, unknown] => [
+        'content_block_delta',
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } },
+      ]),
       ['content_block_stop', { type: 'content_block_stop', index: 0 }],
-      ['message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 12 } }],
+      [
+        'message_delta',
+        {
+          type: 'message_delta',
+          delta: { stop_reason: 'end_turn', stop_sequence: null },
+          usage: { output_tokens: 12 },
+        },
+      ],
     );
   }
   events.push(['message_stop', { type: 'message_stop' }]);
