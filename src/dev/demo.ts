@@ -7,7 +7,6 @@
 // of the sample service as local processes with health checks, and the observation window.
 // Nothing here talks to Anthropic. With --exit it stops once the item stops moving.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { submitWorkItem, workItemState } from '../client/work-items';
 import { loadConfig } from '../config';
@@ -17,6 +16,7 @@ import { STAGE_GRAPH, type WorkItemState } from '../domain';
 import { installRuntime } from '../temporal/runtime';
 import { createLogger } from '../util/logger';
 import { exitOnStartupError, onShutdownSignal } from '../util/main';
+import { freePort } from '../util/net';
 import { pipelineScript, sampleCommandsYaml } from './scripted-model/pipeline-script';
 import { startScriptedModelServer } from './scripted-model/server';
 import { startStack } from './stack';
@@ -183,17 +183,6 @@ function stopDeployedServices(root: string): void {
       // Never deployed, or gone.
     }
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** A small Node project with a bare origin, standing in for a team's repository; `seed` is its first commit. */

@@ -1,19 +1,9 @@
 // Helpers for tests that run real processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import { portOpen as isOpen } from '../../src/util/net';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort } from '../../src/util/net';
 
 export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return isOpen(host, port);

@@ -2,10 +2,9 @@
 // globalTeardown): test files share it, kept apart by task queue and workflow id as the SDK's own
 // tests do. A file that needs a server of its own asks startTemporal({ own: true }).
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { resolveTool } from '../../src/config/paths';
 import { searchAttributeFlags } from '../../src/temporal/search-attributes';
-import { portOpen } from '../../src/util/net';
+import { freePort, portOpen } from '../../src/util/net';
 
 export const SHARED_ADDRESS_VAR = 'ORCH_TEST_TEMPORAL_ADDRESS';
 export const SHARED_PID_VAR = 'ORCH_TEST_TEMPORAL_PID';
@@ -43,15 +42,4 @@ export async function startSharedServer(): Promise<{ address: string; pid: numbe
     await new Promise((r) => setTimeout(r, 100));
   }
   return { address: `127.0.0.1:${port}`, pid: child.pid as number };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
