@@ -1,5 +1,6 @@
 // The HTTP API's Express application. It stays thin: webhook intake verifies, parses, maps and
-// signals, and decides no pipeline policy; health, readiness and metrics for operators.
+// signals, and decides no pipeline policy; health and readiness for operators (metrics are served
+// on a listener of their own, src/api/start.ts).
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
@@ -37,10 +38,6 @@ export function createApp(deps: ApiDependencies): Express {
     }
   });
 
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-
   app.use(
     '/webhooks',
     createWebhookRouter({
@@ -55,5 +52,28 @@ export function createApp(deps: ApiDependencies): Express {
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
+  // The last word on any error: JSON, never Express's HTML page with a stack trace, whatever
+  // NODE_ENV says. A client error keeps its 4xx; anything else is ours, logged and counted.
+  app.use(
+    (
+      err: { status?: number; message?: string },
+      req: express.Request,
+      res: express.Response,
+      _next: express.NextFunction,
+    ) => {
+      const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+      if (status >= 500) {
+        metrics.serverErrors.inc({ route: req.route?.path ? String(req.route.path) : 'unknown' });
+        deps.logger.error('request failed', { err, method: req.method, path: req.path.slice(0, 100) });
+      }
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res
+        .status(status)
+        .json({ error: status >= 500 ? 'internal error; it is logged' : (err.message ?? 'bad request').slice(0, 200) });
+    },
+  );
   return app;
 }

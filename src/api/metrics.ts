@@ -5,6 +5,8 @@ export interface ApiMetrics {
   readonly registry: Registry;
   readonly deliveries: Counter<'source' | 'event' | 'outcome'>;
   readonly duration: Histogram<'source'>;
+  /** Answers with a 5xx status: each is a fault of ours, never the sender's. */
+  readonly serverErrors: Counter<'route'>;
 }
 
 export function createMetrics(): ApiMetrics {
@@ -25,5 +27,30 @@ export function createMetrics(): ApiMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    serverErrors: new Counter({
+      name: 'orch_api_server_errors_total',
+      help: 'API answers with a 5xx status, by route',
+      labelNames: ['route'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+/** The metrics endpoint: its own listener (loopback by default), never on the public webhook port. */
+export function metricsHandler(metrics: ApiMetrics) {
+  return (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'not found: GET /metrics' }));
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () =>
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: 'metrics unavailable' })),
+    );
   };
 }

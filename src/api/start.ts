@@ -1,10 +1,12 @@
 // Starting the HTTP API (webhooks, health, metrics) on a connected client. Used by the API entry
 // point and npm start; it never loads the worker.
+import http from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { planeDirectoryFromConfig } from '../tracker/from-config';
 import type { Logger } from '../util/logger';
 import { createApp } from './app';
+import { createMetrics, metricsHandler, type ApiMetrics } from './metrics';
 import { listen, type RunningServer } from './server';
 
 export async function startApi(config: AppConfig, client: Client, logger: Logger): Promise<RunningServer> {
@@ -16,8 +18,39 @@ export async function startApi(config: AppConfig, client: Client, logger: Logger
     if (!secret)
       apiLogger.warn(`no ${source} webhook secret configured: every ${source} delivery will be rejected with 401`);
   }
-  const app = createApp({ client, config, logger: apiLogger, planeDirectory: planeDirectoryFromConfig(config) });
-  const server = await listen(app, config.env.ORCH_API_HOST, config.env.ORCH_API_PORT);
-  logger.info('api listening', { url: server.url });
-  return server;
+  const metrics = createMetrics();
+  const app = createApp({
+    client,
+    config,
+    logger: apiLogger,
+    planeDirectory: planeDirectoryFromConfig(config),
+    metrics,
+  });
+  const metricsServer = await listenMetrics(metrics, config.env.ORCH_METRICS_HOST, config.env.ORCH_METRICS_PORT);
+  const server = await listen(app, config.env.ORCH_API_HOST, config.env.ORCH_API_PORT).catch(async (err: unknown) => {
+    await metricsServer.close();
+    throw err;
+  });
+  logger.info('api listening', { url: server.url, metrics: `${metricsServer.url}/metrics` });
+  return {
+    url: server.url,
+    async close() {
+      await server.close();
+      await metricsServer.close();
+    },
+  };
+}
+
+export function listenMetrics(metrics: ApiMetrics, host: string, port: number): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = http.createServer(metricsHandler(metrics));
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve({
+        url: `http://${host}:${typeof address === 'object' && address ? address.port : port}`,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
 }

@@ -17,6 +17,9 @@ export const envSchema = z.object({
   ORCH_API_HOST: z.string().min(1).default('127.0.0.1'),
   ORCH_API_PORT: port.default(8500),
   ORCH_UI_PORT: port.default(8233),
+  /** The API's Prometheus endpoint: its own listener, loopback unless said otherwise; 0 picks a free port. */
+  ORCH_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  ORCH_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   ORCH_DATA_DIR: z.string().min(1).default('data'),
   ORCH_PROJECTS_FILE: z.string().min(1).default('projects.yaml'),
   ORCH_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7243',
     ORCH_UI_PORT: process.env.ORCH_UI_PORT ?? '8243',
     ORCH_API_PORT: process.env.ORCH_API_PORT ?? '8510',
+    ORCH_METRICS_PORT: process.env.ORCH_METRICS_PORT ?? '9474',
     ORCH_LOG_LEVEL: process.env.ORCH_LOG_LEVEL ?? 'warn',
     ORCH_DATA_DIR: path.join(root, 'data'),
     ORCH_PROJECTS_FILE: path.join(root, 'projects.yaml'),

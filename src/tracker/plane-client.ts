@@ -46,21 +46,28 @@ export class PlaneClient {
   }
 
   async projectIdentifier(projectId: string): Promise<string> {
-    const { body } = await this.http.request<{ identifier: string }>('GET', `${this.ws}/projects/${projectId}/`);
+    const { body } = await this.http.request<{ identifier: string }>(
+      'GET',
+      `${this.ws}/projects/${segment(projectId)}/`,
+    );
     return body.identifier;
   }
 
   async states(projectId: string): Promise<PlaneState[]> {
     const { body } = await this.http.request<Page<PlaneState> | PlaneState[]>(
       'GET',
-      `${this.ws}/projects/${projectId}/states/`,
+      `${this.ws}/projects/${segment(projectId)}/states/`,
     );
     return Array.isArray(body) ? [...body] : [...body.results];
   }
 
   async workItem(projectId: string, workItemId: string): Promise<PlaneWorkItem> {
-    return (await this.http.request<PlaneWorkItem>('GET', `${this.ws}/projects/${projectId}/work-items/${workItemId}/`))
-      .body;
+    return (
+      await this.http.request<PlaneWorkItem>(
+        'GET',
+        `${this.ws}/projects/${segment(projectId)}/work-items/${segment(workItemId)}/`,
+      )
+    ).body;
   }
 
   /** Every work item of the project, page by page (for the catch-up job). */
@@ -70,7 +77,7 @@ export class PlaneClient {
       const query = `per_page=${perPage}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
       const { body } = await this.http.request<Page<PlaneWorkItem>>(
         'GET',
-        `${this.ws}/projects/${projectId}/work-items/?${query}`,
+        `${this.ws}/projects/${segment(projectId)}/work-items/?${query}`,
       );
       yield* body.results;
       if (!body.next_page_results || !body.next_cursor) return;
@@ -89,7 +96,9 @@ export class PlaneClient {
   }
 
   async setState(projectId: string, workItemId: string, stateId: string): Promise<void> {
-    await this.http.request('PATCH', `${this.ws}/projects/${projectId}/work-items/${workItemId}/`, { state: stateId });
+    await this.http.request('PATCH', `${this.ws}/projects/${segment(projectId)}/work-items/${segment(workItemId)}/`, {
+      state: stateId,
+    });
   }
 
   /** Idempotent through external_id: Plane answers 409 for a duplicate, which counts as done. */
@@ -101,10 +110,15 @@ export class PlaneClient {
   ): Promise<'created' | 'duplicate'> {
     const { status } = await this.http.request(
       'POST',
-      `${this.ws}/projects/${projectId}/work-items/${workItemId}/comments/`,
+      `${this.ws}/projects/${segment(projectId)}/work-items/${segment(workItemId)}/comments/`,
       { comment_html: html, external_source: 'temporal-orchestrator', external_id: externalId },
       [409],
     );
     return status === 409 ? 'duplicate' : 'created';
   }
+}
+
+/** An id as one path segment: encoded, so no id can climb out of its place in the URL. */
+function segment(id: string): string {
+  return encodeURIComponent(id);
 }

@@ -9,13 +9,15 @@ import { createLogger } from '../../src/util/logger';
 import { GITEA_SECRET, PLANE_SECRET, delivery, fixtureConfig, FIXTURE_NAMES } from '../support/webhook-fixtures';
 
 let api: RunningServer;
+/** Ids the mapping asked the Plane directory about: only UUIDs may ever get there. */
+const directoryCalls: string[] = [];
 beforeAll(async () => {
   // No workflow may be touched: a client to nowhere proves it (any attempt would be a 503).
   const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
   const directory = {
     projectIdentifier: async () => 'SHOP',
     stateGroup: async () => undefined,
-    workItemSequence: async () => 42,
+    workItemSequence: async (_project: string, id: string) => (directoryCalls.push(id), 42),
   };
   api = await listen(
     createApp({
@@ -127,4 +129,116 @@ test('random, truncated, mis-typed and oversized deliveries never get a 5xx', as
   expect(statuses.get(503) ?? 0).toBe(0);
   expect([...statuses.keys()].every((s) => [202, 400, 401, 413, 415, 431].includes(s))).toBe(true);
   expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
+});
+
+function rawAnswer(
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<{ status: number; type: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, api.url);
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(body.length) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function signedPlane(
+  mutate: (body: Record<string, unknown>) => unknown,
+  fixture = 'plane-issue-created',
+  event?: string,
+): [Record<string, string>, Buffer] {
+  const raw = delivery(fixture).body.toString('utf8');
+  const parsed = JSON.parse(raw) as Record<string, unknown>;
+  const changed = mutate(parsed) ?? parsed;
+  const body = Buffer.from(typeof changed === 'string' ? changed : JSON.stringify(changed));
+  return [
+    {
+      'content-type': 'application/json',
+      'x-plane-signature': sign(PLANE_SECRET, body),
+      'x-plane-event': event ?? String(parsed.event),
+    },
+    body,
+  ];
+}
+
+test('crafted requests get a clear 4xx (or 202 ignored) in JSON, never HTML, a stack trace or a call with bad ids', async () => {
+  const answers: { what: string; status: number; type: string; text: string }[] = [];
+  const ask = async (what: string, path: string, [headers, body]: [Record<string, string>, Buffer]) =>
+    answers.push({ what, ...(await rawAnswer(path, headers, body)) });
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+    await ask(`source ${name}`, `/webhooks/${name}`, [{ 'content-type': 'application/json' }, Buffer.from('{}')]);
+  }
+  await ask(
+    'huge sequence_id',
+    '/webhooks/plane',
+    signedPlane((b) => void ((b.data as Record<string, unknown>).sequence_id = 10_000_000_000)),
+  );
+  await ask(
+    'deep new_value',
+    '/webhooks/plane',
+    signedPlane((b) =>
+      JSON.stringify(b).replace(/}$/, `,"activity":{"new_value":${'['.repeat(15_000)}${']'.repeat(15_000)}}}`),
+    ),
+  );
+  await ask(
+    'path in a comment id',
+    '/webhooks/plane',
+    signedPlane(
+      (b) => void ((b.data as Record<string, unknown>).issue = '../../../../../../users/me'),
+      'plane-issue_comment-created',
+    ),
+  );
+  await ask(
+    'project event',
+    '/webhooks/plane',
+    signedPlane((b) => void (b.event = 'project'), 'plane-issue-created', 'project'),
+  );
+  await ask(
+    'header and body disagree',
+    '/webhooks/plane',
+    signedPlane(() => undefined, 'plane-issue-created', 'issue_comment'),
+  );
+
+  for (const a of answers) {
+    expect({
+      what: a.what,
+      json: a.type.startsWith('application/json'),
+      html: /<html|<pre>|at [\w.]+ \(/i.test(a.text),
+      absolutePath: a.text.includes(process.cwd()),
+    }).toEqual({ what: a.what, json: true, html: false, absolutePath: false });
+  }
+  expect(answers.map((a) => [a.what, a.status])).toEqual([
+    ['source constructor', 404],
+    ['source __proto__', 404],
+    ['source toString', 404],
+    ['source hasOwnProperty', 404],
+    ['source valueOf', 404],
+    ['huge sequence_id', 400],
+    ['deep new_value', 400],
+    ['path in a comment id', 400],
+    ['project event', 202],
+    ['header and body disagree', 400],
+  ]);
+  expect(JSON.parse(answers[8]!.text)).toMatchObject({
+    outcome: 'ignored',
+    reason: 'Plane event project is not handled',
+  });
+  expect(directoryCalls.filter((id) => !/^[0-9a-f-]{36}$/.test(id))).toEqual([]);
 });

@@ -4,6 +4,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
+import { createMetrics } from '../../src/api/metrics';
+import { listenMetrics } from '../../src/api/start';
 import { listen, type RunningServer } from '../../src/api/server';
 import type { WorkItemState } from '../../src/domain';
 import { PlaneClient } from '../../src/tracker/plane-client';
@@ -30,6 +32,8 @@ import { PLANE_API_KEY as API_KEY } from '../support/test-secrets';
 let env: TestWorkflowEnvironment;
 let plane: FakeServer;
 let api: RunningServer;
+let metricsApi: RunningServer;
+const metrics = createMetrics();
 const logLines: string[] = [];
 const queue = taskQueue('webhooks');
 let worker: Promise<void>;
@@ -57,8 +61,10 @@ beforeAll(async () => {
     config,
     logger: createLogger({ write: (l) => logLines.push(l) }),
     planeDirectory: directory,
+    metrics,
   });
   api = await listen(app, '127.0.0.1', 0);
+  metricsApi = await listenMetrics(metrics, '127.0.0.1', 0);
   // The analyst step needs a person the first time, so the item blocks and a comment can unblock it.
   let analystRuns = 0;
   const doubles = scriptedActivities({
@@ -89,6 +95,7 @@ afterAll(async () => {
     .terminate('test over')
     .catch(() => undefined);
   await api?.close();
+  await metricsApi?.close();
   await plane?.close();
   stopWorker?.();
   await worker?.catch(() => undefined);
@@ -245,8 +252,9 @@ describe('webhook intake', () => {
     expect(after.duplicateEventsIgnored).toBe(before.duplicateEventsIgnored);
   });
 
-  test('metrics count deliveries by source, event and outcome', async () => {
-    const text = await (await fetch(`${api.url}/metrics`)).text();
+  test('metrics count deliveries by source, event and outcome, on their own listener only', async () => {
+    expect((await fetch(`${api.url}/metrics`)).status).toBe(404);
+    const text = await (await fetch(`${metricsApi.url}/metrics`)).text();
     expect(text).toContain('orch_webhook_deliveries_total{source="plane",event="issue",outcome="started"} 2');
     expect(text).toContain(
       'orch_webhook_deliveries_total{source="gitea",event="pull_request_review_rejected",outcome="signalled"} 1',

@@ -120,7 +120,7 @@ test('the orchestrator deploying itself replaces its worker gracefully with a wo
       .map(([k, v]) => `${k}=${v}`)
       .join('\n'),
   );
-  const config = loadConfig({ ...settings }, dir);
+  const config = loadConfig({ ...settings, ORCH_METRICS_PORT: '0' }, dir);
   api = await startApi(config, env.client, createLogger({ level: 'error' }));
 
   // The running orchestrator: its first worker, started the same way (no previous worker).

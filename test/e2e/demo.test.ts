@@ -18,6 +18,7 @@ test('the demo takes DEMO-1 from created to done: agents, a caught secret remove
     TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
     ORCH_UI_PORT: String(await freePort()),
     ORCH_API_PORT: String(await freePort()),
+    ORCH_METRICS_PORT: '0',
   });
   const code = await demo.exited();
   const output = demo.output();

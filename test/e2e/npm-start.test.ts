@@ -26,6 +26,7 @@ test('npm start persists work items across a clean restart and registers search 
     TEMPORAL_ADDRESS: `127.0.0.1:${grpc}`,
     ORCH_UI_PORT: String(ui),
     ORCH_API_PORT: String(api),
+    ORCH_METRICS_PORT: '0',
     ORCH_DATA_DIR: dataDir,
     ORCH_PROJECTS_FILE: path.join(ROOT, 'projects.yaml'),
     ORCH_LOG_LEVEL: 'warn',

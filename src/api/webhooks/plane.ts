@@ -12,11 +12,15 @@ import { htmlToText } from '../../util/html';
 import { PayloadError, parsePayload } from './errors';
 import { projectByPlaneId } from './tickets';
 
+/** Ids that go into Plane API paths are UUIDs and nothing else (no `../users/me`). */
+const uuid = z.guid();
+/** Ticket numbers as ticket ids allow them (at most 9 digits). */
+const sequenceId = z.number().int().positive().max(999_999_999);
 const actor = z.looseObject({ id: z.string(), display_name: z.string().optional() });
 const envelope = z.looseObject({
   event: z.string(),
   action: z.string(),
-  data: z.looseObject({ project: z.string() }),
+  data: z.looseObject({ project: uuid }),
   activity: z
     .looseObject({
       field: z.string().nullish(),
@@ -28,8 +32,8 @@ const envelope = z.looseObject({
     .nullish(),
 });
 const workItem = z.looseObject({
-  id: z.string(),
-  sequence_id: z.number().int().positive(),
+  id: uuid,
+  sequence_id: sequenceId,
   name: z.string(),
   description_html: z.string().nullish(),
   description_stripped: z.string().nullish(),
@@ -37,7 +41,7 @@ const workItem = z.looseObject({
   labels: z.array(z.union([z.string(), z.looseObject({ id: z.string(), name: z.string().optional() })])).default([]),
 });
 const comment = z.looseObject({
-  issue: z.string(),
+  issue: uuid,
   comment_html: z.string().default(''),
   comment_stripped: z.string().nullish(),
   actor: z.string().nullish(),
@@ -62,11 +66,22 @@ export function isPlaneV2(payload: unknown): boolean {
   );
 }
 
-export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext): Promise<WebhookAction> {
+/** The v1 events this intake handles; any other is answered 202 `ignored`. */
+const HANDLED_EVENTS = ['issue', 'issue_comment'];
+
+export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext, eventHeader = ''): Promise<WebhookAction> {
   if (isPlaneV2(payload))
     throw new PayloadError(
       'Plane v2 webhooks (workitem.*) are not supported: configure a v1 webhook in the workspace settings',
     );
+  const event = (payload as { event?: unknown } | null)?.event;
+  if (eventHeader !== '' && typeof event === 'string' && event !== eventHeader) {
+    throw new PayloadError(
+      `X-Plane-Event ${JSON.stringify(eventHeader.slice(0, 40))} does not match the body's event ${JSON.stringify(event.slice(0, 40))}`,
+    );
+  }
+  if (typeof event === 'string' && !HANDLED_EVENTS.includes(event))
+    return ignore(`Plane event ${event.slice(0, 40)} is not handled`);
   const delivery = parsePayload(envelope, payload, 'Plane webhook');
   const found = projectByPlaneId(ctx.config, delivery.data.project);
   if (!found) return ignore(`Plane project ${delivery.data.project} is not configured`);

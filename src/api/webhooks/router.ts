@@ -11,6 +11,30 @@ import type { WebhookAction } from './actions';
 import { dispatch } from './dispatch';
 import { PayloadError } from './errors';
 import { deliveryKey, verifySignature } from './signature';
+import { InvalidIdError } from '../../domain';
+
+/** Delivery ids are the sender's choice: this much of one is logged. */
+const MAX_LOGGED_ID = 100;
+/** Real deliveries nest a few levels; a deeper body is refused before it is parsed. */
+const MAX_NESTING = 64;
+
+/** The deepest nesting of objects and arrays in a JSON text (strings skipped), without parsing it. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) deepest = Math.max(deepest, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return deepest;
+}
 
 export interface WebhookSource {
   readonly secret?: string;
@@ -34,14 +58,16 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router {
 
   router.post('/:source', rawBody, async (req: Request, res: Response) => {
     const sourceName = String(req.params.source);
-    const source = deps.sources[sourceName];
+    // An own property only: `constructor` or `__proto__` is no source.
+    const source = Object.hasOwn(deps.sources, sourceName) ? deps.sources[sourceName] : undefined;
     if (!source) {
-      res.status(404).json({ error: `unknown webhook source ${JSON.stringify(sourceName)}` });
+      res.status(404).json({ error: `unknown webhook source ${JSON.stringify(sourceName.slice(0, 40))}` });
       return;
     }
     const stopTimer = deps.metrics.duration.startTimer({ source: sourceName });
     let event = 'unknown';
-    const log = deps.logger.child({ source: sourceName, delivery: source.deliveryId(req) });
+    // The sender chooses the delivery id: what is logged of it is capped.
+    const log = deps.logger.child({ source: sourceName, delivery: source.deliveryId(req)?.slice(0, MAX_LOGGED_ID) });
     const answer = (status: number, outcome: string, body: Record<string, unknown>): void => {
       deps.metrics.deliveries.inc({ source: sourceName, event, outcome });
       stopTimer();
@@ -58,17 +84,26 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router {
     if (!req.is('application/json'))
       return answer(415, 'unsupported', { error: 'content type must be application/json' });
 
+    const text = body.toString('utf8');
+    if (nestingDepth(text) > MAX_NESTING)
+      return answer(400, 'malformed', { error: `JSON nested deeper than ${MAX_NESTING} levels` });
     let payload: unknown;
     try {
-      payload = JSON.parse(body.toString('utf8'));
+      payload = JSON.parse(text);
     } catch (err) {
-      return answer(400, 'malformed', { error: `malformed JSON: ${(err as Error).message}` });
+      return answer(400, 'malformed', { error: `malformed JSON: ${(err as Error).message.slice(0, 200)}` });
     }
     let action: WebhookAction;
     try {
       action = await source.map(event, payload);
     } catch (err) {
-      if (err instanceof PayloadError) return answer(400, 'invalid', { error: err.message });
+      if (err instanceof PayloadError || err instanceof InvalidIdError)
+        return answer(400, 'invalid', { error: err.message });
+      if (err instanceof TrackerError && err.status === 404) {
+        return answer(202, 'ignored', {
+          reason: 'the tracker does not know this work item (deleted, or not visible to the API key)',
+        });
+      }
       if (err instanceof ConfigError) {
         log.error('webhook mapping hit a configuration problem', { err });
         return answer(202, 'ignored', { reason: `configuration problem: ${err.message}` });

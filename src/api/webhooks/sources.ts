@@ -30,13 +30,17 @@ export function planeSource(config: AppConfig, directory: PlaneDirectory): Webho
     signature: (req) => header(req, 'x-plane-signature'),
     eventType: (req) => header(req, 'x-plane-event') ?? '',
     deliveryId: (req) => header(req, 'x-plane-delivery'),
-    map: (_eventType, payload) =>
-      mapPlaneDelivery(payload, {
-        config,
-        directory,
-        botUserId: config.env.ORCH_PLANE_BOT_USER_ID,
-        webUrl: config.env.ORCH_PLANE_API_URL,
-        workspace: config.env.ORCH_PLANE_WORKSPACE,
-      }),
+    map: (eventType, payload) =>
+      mapPlaneDelivery(
+        payload,
+        {
+          config,
+          directory,
+          botUserId: config.env.ORCH_PLANE_BOT_USER_ID,
+          webUrl: config.env.ORCH_PLANE_API_URL,
+          workspace: config.env.ORCH_PLANE_WORKSPACE,
+        },
+        eventType,
+      ),
   };
 }
