@@ -73,9 +73,13 @@ describe('orch', () => {
       expect(status.out).toContain('status    blocked: gate artifacts failed on stage review');
       expect(status.out).toContain('- missing tests for coupon expiry');
 
+      // Other test files have items of this project on the shared server: only this one counts.
       let rows: { ticket: string; stage: string; blocked: boolean }[] = [];
       for (let i = 0; i < 50 && rows.length === 0; i++) {
-        rows = JSON.parse((await orch(queue, 'list', '--project', 'visibility', '--blocked', '--json')).out);
+        const listed: typeof rows = JSON.parse(
+          (await orch(queue, 'list', '--project', 'visibility', '--blocked', '--json')).out,
+        );
+        rows = listed.filter((r) => r.ticket === ticket);
         if (rows.length === 0) await new Promise((r) => setTimeout(r, 100));
       }
       expect(rows).toEqual([expect.objectContaining({ ticket, stage: 'review', blocked: true })]);

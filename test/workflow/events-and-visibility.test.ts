@@ -121,8 +121,11 @@ describe('search attributes and Web UI summary', () => {
       const state = await waitForState(handle, (s) => s.status === 'blocked');
       expect(state.stage).toBe('review');
       expect(state.blocked?.reason).toMatch(/gate artifacts failed on stage review/);
+      // Other test files use the project too (one shared server): only this item's rows count.
+      const mine = async (filter: Parameters<typeof listWorkItems>[1]) =>
+        (await listWorkItems(env.client, filter)).filter((r) => r.ticket === ticket);
       const rows = await eventually(
-        () => listWorkItems(env.client, { project: 'visibility', stage: 'review', blocked: true }),
+        () => mine({ project: 'visibility', stage: 'review', blocked: true }),
         (r) => r.length === 1,
       );
       expect(rows).toEqual([
@@ -135,7 +138,7 @@ describe('search attributes and Web UI summary', () => {
           costUsd: 1,
         }),
       ]);
-      expect(await listWorkItems(env.client, { project: 'visibility', stage: 'analysis' })).toEqual([]);
+      expect(await mine({ project: 'visibility', stage: 'analysis' })).toEqual([]);
       const description = await handle.describe();
       expect(await description.staticSummary()).toBe(`${ticket}: Search me (visibility)`);
       expect(await description.staticDetails()).toBe('Ticket: https://plane.example/VIS');
