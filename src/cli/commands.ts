@@ -4,6 +4,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   STAGES,
+  isStage,
   overrideSpec,
   parseOverride,
   stageGraphMermaid,
@@ -12,11 +13,17 @@ import {
   type OverrideSpec,
 } from '../domain';
 import { projectForTicket } from '../config';
-import { listWorkItems, submitWorkItem, workItemHandle, workItemState } from '../client/work-items';
+import {
+  STATUS_QUERY_DEADLINE_MS,
+  listWorkItems,
+  submitWorkItem,
+  workItemHandle,
+  workItemStatus,
+} from '../client/work-items';
 import { OVERRIDE_UPDATES } from '../workflows/messages';
 import { workspacesCommand } from './workspaces';
 import { CliError, type CommandContext, type CommandOutput } from './context';
-import { renderRows, renderState } from './format';
+import { renderFallbackStatus, renderRows, renderState } from './format';
 import { runningSteps } from '../client/running-steps';
 
 export const USAGE = `usage: orch <command> [options]
@@ -85,13 +92,19 @@ function requester(parsed: Parsed, env: NodeJS.ProcessEnv): string {
 export async function runCommand(argv: readonly string[], ctx: CommandContext): Promise<CommandOutput> {
   const parsed = parse(argv);
   const command = parsed.positionals[0];
-  if (!command || parsed.values.help) return { json: { usage: USAGE }, text: USAGE };
+  if (parsed.values.help) return { json: { usage: USAGE }, text: USAGE };
+  // A bare `orch` is a usage error: scripts must not mistake it for a command that worked.
+  if (!command) throw new CliError(`no command given\n\n${USAGE}`);
   const args = { ...parsed, positionals: parsed.positionals.slice(1) };
   const by = requester(parsed, ctx.env);
   const reason = parsed.values.reason;
+  /** The ticket, checked before anything talks to Temporal, and the project whose prefix it has. */
   const ticketAndProject = (): { ticket: string; project: string } => {
     const ticket = positional(args, 0, 'TICKET');
-    return { ticket, project: parsed.values.project ?? projectForTicket(ctx.config, ticket) };
+    const fromPrefix = projectForTicket(ctx.config, ticket);
+    const project = parsed.values.project ?? fromPrefix;
+    if (project !== fromPrefix) throw new CliError(`${ticket} belongs to project ${fromPrefix}, not ${project}`);
+    return { ticket, project };
   };
   /** Every override of the override table: the ticket, its words, --reason; sent as its update. */
   const override = async (spec: OverrideSpec): Promise<CommandOutput> => {
@@ -124,6 +137,8 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       const ticket = positional(args, 1, 'TICKET');
       const title = parsed.values.title;
       if (!title) throw new CliError('submit needs --title');
+      const owner = projectForTicket(ctx.config, ticket);
+      if (owner !== project) throw new CliError(`${ticket} has the ticket prefix of project ${owner}, not ${project}`);
       const result = await submitWorkItem(
         await ctx.client(),
         ctx.config,
@@ -137,6 +152,13 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       if (parsed.values.blocked && parsed.values['not-blocked'])
         throw new CliError('use either --blocked or --not-blocked');
       const blocked = parsed.values.blocked ? true : parsed.values['not-blocked'] ? false : undefined;
+      const { stage, project } = parsed.values;
+      if (stage !== undefined && !isStage(stage))
+        throw new CliError(`list: unknown stage ${JSON.stringify(stage)} (stages: ${STAGES.join(', ')})`);
+      if (project !== undefined && !Object.hasOwn(ctx.config.projects, project))
+        throw new CliError(
+          `list: unknown project ${JSON.stringify(project)} (configured: ${Object.keys(ctx.config.projects).join(', ')})`,
+        );
       const rows = await listWorkItems(await ctx.client(), {
         project: parsed.values.project,
         stage: parsed.values.stage,
@@ -148,7 +170,14 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     case 'status': {
       const { ticket, project } = ticketAndProject();
       const client = await ctx.client();
-      const state = await workItemState(client, project, ticket);
+      const status = await workItemStatus(client, project, ticket);
+      if (status.answeredBy === 'search-attributes') {
+        return {
+          json: { ...status.row, answeredBy: status.answeredBy },
+          text: renderFallbackStatus(status.row, STATUS_QUERY_DEADLINE_MS),
+        };
+      }
+      const { state } = status;
       // The running step is extra: a describe that fails leaves the state to show.
       const running = state.status === 'active' ? await runningSteps(client, project, ticket).catch(() => []) : [];
       return { json: { ...state, running }, text: renderState(state, running) };

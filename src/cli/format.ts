@@ -78,3 +78,15 @@ function renderRunning(step: RunningStep, now: number): string[] {
   else if (d.sandbox === 'bwrap') lines.push('  sandbox   bwrap');
   return lines;
 }
+
+/** `orch status` when no worker answered the state query: what the search attributes say. */
+export function renderFallbackStatus(row: WorkItemRow, waitedMs: number): string {
+  return [
+    `${row.ticket ?? row.workflowId}  (no worker answered the state query within ${Math.round(waitedMs / 1000)} s: from the search attributes)`,
+    `  project   ${row.project ?? '?'}`,
+    `  stage     ${row.stage ?? '?'} (visit ${row.attempt ?? '?'})`,
+    `  status    ${row.status}${row.blocked ? ', blocked' : ''}`,
+    `  cost      $${(row.costUsd ?? 0).toFixed(2)}`,
+    '  Start a worker (npm start, or the worker container) for the full state.',
+  ].join('\n');
+}

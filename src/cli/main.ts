@@ -6,6 +6,7 @@ import { describeClientError } from '../client/errors';
 import { connectClient } from '../client/connection';
 import { parse, runCommand } from './commands';
 import { CliError } from './context';
+import { printable } from './printable';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -39,12 +40,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return client;
       },
     });
-    io.stdout(json ? JSON.stringify(output.json, null, 2) : output.text);
+    io.stdout(json ? JSON.stringify(output.json, null, 2) : printable(output.text));
     return 0;
   } catch (err) {
     const usage = err instanceof CliError || err instanceof ConfigError || err instanceof InvalidIdError;
     const message = usage ? (err as Error).message : describeClientError(err);
-    io.stderr(json ? JSON.stringify({ error: message }) : `orch: ${message}`);
+    io.stderr(json ? JSON.stringify({ error: message }) : `orch: ${printable(message)}`);
     return usage ? 2 : 1;
   } finally {
     await client?.connection.close();

@@ -113,7 +113,10 @@ export async function listWorkItems(client: Client, filter: ListFilter): Promise
   return rows;
 }
 
-function toRow(info: WorkflowExecutionInfo): WorkItemRow {
+/** A description carries the same fields a list entry does (its raw protos differ). */
+function toRow(
+  info: Pick<WorkflowExecutionInfo, 'workflowId' | 'typedSearchAttributes' | 'status' | 'startTime'>,
+): WorkItemRow {
   const sa = info.typedSearchAttributes;
   return {
     workflowId: info.workflowId,
@@ -126,4 +129,40 @@ function toRow(info: WorkflowExecutionInfo): WorkItemRow {
     status: info.status.name,
     startTime: info.startTime.toISOString(),
   };
+}
+
+/** How long `orch status` waits for the state query: a query needs a worker to answer it. */
+export const STATUS_QUERY_DEADLINE_MS = 5000;
+
+export type WorkItemStatus =
+  | { readonly answeredBy: 'worker'; readonly state: WorkItemState }
+  /** No worker answered in time: what the server knows without one (the search attributes). */
+  | { readonly answeredBy: 'search-attributes'; readonly row: WorkItemRow };
+
+export async function workItemStatus(
+  client: Client,
+  project: string,
+  ticket: string,
+  deadlineMs = STATUS_QUERY_DEADLINE_MS,
+): Promise<WorkItemStatus> {
+  const handle = workItemHandle(client, project, ticket);
+  try {
+    return {
+      answeredBy: 'worker',
+      state: await client.withDeadline(Date.now() + deadlineMs, () => handle.query(stateQuery)),
+    };
+  } catch (err) {
+    if (!noWorkerAnswered(err)) throw err;
+    return { answeredBy: 'search-attributes', row: toRow(await handle.describe()) };
+  }
+}
+
+/** gRPC DEADLINE_EXCEEDED (4), or the server saying no worker polls the queue (FAILED_PRECONDITION, 9). */
+function noWorkerAnswered(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 4 || code === 9) return true;
+    if (/deadline|no poller/i.test(String((e as { message?: unknown }).message ?? ''))) return true;
+  }
+  return false;
 }

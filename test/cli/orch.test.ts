@@ -131,6 +131,83 @@ describe('orch', () => {
     expect(down).toBe(1);
   });
 
+  test('input is checked before anything talks to Temporal: usage errors exit 2 even with the server down', async () => {
+    const offline = async (...argv: string[]) => {
+      const err: string[] = [];
+      const code = await runCli(argv, {
+        stdout: () => undefined,
+        stderr: (t) => err.push(t),
+        env: { TEMPORAL_ADDRESS: '127.0.0.1:1', ORCH_PROJECTS_FILE: projectsFile, ORCH_DATA_DIR: dataDir },
+      });
+      return { code, err: err.join('\n') };
+    };
+    expect(await offline()).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^orch: no command given\n\nusage: orch/),
+    });
+    expect(await offline('status', 'SHOP-1;id')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('invalid ticket id'),
+    });
+    expect(await offline('status', '../../etc', '--project', 'shop')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('invalid ticket id'),
+    });
+    expect(await offline('status', 'VIS-1', '--project', 'shop')).toMatchObject({
+      code: 2,
+      err: 'orch: VIS-1 belongs to project visibility, not shop',
+    });
+    expect(await offline('list', '--stage', 'nowhere')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('list: unknown stage "nowhere"'),
+    });
+    expect(await offline('submit', 'shop', 'VIS-1', '--title', 'x')).toMatchObject({
+      code: 2,
+      err: 'orch: VIS-1 has the ticket prefix of project visibility, not shop',
+    });
+    expect((await offline('--help')).code).toBe(0);
+  });
+
+  test('without a worker, status answers from the search attributes within its deadline', async () => {
+    const queue = taskQueue('cli-no-worker');
+    const ticket = `VIS-${uniqueTicketNumber()}`;
+    // Submitted, but no worker polls this queue: the workflow never runs a task.
+    expect((await orch(queue, 'submit', 'visibility', ticket, '--title', 'Nobody home')).code).toBe(0);
+    const started = Date.now();
+    const status = await orch(queue, 'status', ticket);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(status).toMatchObject({
+      code: 0,
+      out: expect.stringContaining(
+        `${ticket}  (no worker answered the state query within 5 s: from the search attributes)`,
+      ),
+    });
+    expect(status.out).toContain('status    RUNNING');
+    await env.client.workflow.getHandle(`work-item/visibility/${ticket}`).terminate('test over');
+  });
+
+  test('titles and reasons are printed without terminal control sequences; stray workspace folders are skipped', async () => {
+    const queue = taskQueue('cli-escapes');
+    const ticket = `VIS-${uniqueTicketNumber()}`;
+    const doubles = scriptedActivities({ gate: failingReview });
+    await withWorker(env, queue, doubles.activities, async () => {
+      const hostile = 'Coupons\u001b[2J\u001b]52;c;cGF5bG9hZA==\u0007 \u202eevil';
+      expect((await orch(queue, 'submit', 'visibility', ticket, '--title', hostile)).code).toBe(0);
+      await waitForState(
+        env.client.workflow.getHandle(`work-item/visibility/${ticket}`),
+        (s) => s.status === 'blocked',
+      );
+      const status = await orch(queue, 'status', ticket);
+      expect(status.out).toContain(`${ticket}  Coupons[2J]52;c;cGF5bG9hZA== evil`);
+      // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+      expect(status.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+      await orch(queue, 'cancel', ticket);
+    });
+    fs.mkdirSync(path.join(dataDir, 'workspaces', 'not a project', 'x'), { recursive: true });
+    fs.mkdirSync(path.join(dataDir, 'workspaces', 'shop', 'scratch'), { recursive: true });
+    expect(await orch(taskQueue('cli-ws'), 'workspaces')).toMatchObject({ code: 0 });
+  });
+
   test('the documented temporal CLI equivalents list, query and update a work item', async () => {
     const queue = taskQueue('temporal-cli');
     const ticket = `VIS-${uniqueTicketNumber()}`;

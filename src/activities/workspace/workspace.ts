@@ -4,6 +4,7 @@
 // checkout is brought up to date with origin before every run.
 import fs from 'node:fs';
 import path from 'node:path';
+import { PROJECT_KEY_PATTERN, TICKET_ID_PATTERN } from '../../domain/ids';
 import { GitError, ensureClone, gitSucceeds, runGit } from '../git/repository';
 
 export interface WorkspaceSpec {
@@ -185,17 +186,17 @@ export interface WorkspaceEntry {
   readonly dir: string;
 }
 
-/** Every checkout on this machine, for the cleanup command. */
+/** Every checkout on this machine, for the cleanup command; anything else found there is left alone. */
 export function listWorkspaces(dataDir: string): WorkspaceEntry[] {
   const root = workspacesRoot(dataDir);
   if (!fs.existsSync(root)) return [];
   return fs
     .readdirSync(root, { withFileTypes: true })
-    .filter((p) => p.isDirectory())
+    .filter((p) => p.isDirectory() && PROJECT_KEY_PATTERN.test(p.name))
     .flatMap((p) =>
       fs
         .readdirSync(path.join(root, p.name), { withFileTypes: true })
-        .filter((t) => t.isDirectory())
+        .filter((t) => t.isDirectory() && TICKET_ID_PATTERN.test(t.name))
         .map((t) => ({ project: p.name, ticket: t.name, dir: path.join(root, p.name, t.name) })),
     );
 }
