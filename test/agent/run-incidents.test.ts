@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
-import { readTaskMarkers } from '../../src/dev/scripted-model/pipeline-script';
+import { readTaskMarkers, type PipelineScenario } from '../../src/dev/scripted-model/pipeline-script';
 import type { ModelRequest, ModelScript } from '../../src/dev/scripted-model/server';
 import { cancelUpdate } from '../../src/workflows/messages';
 import { AGENT_TIMEOUTS, startAgentRig, type AgentRig, type RigOptions } from '../support/agent-harness';
@@ -43,11 +43,12 @@ async function withItem(
   name: string,
   options: RigOptions,
   fn: (handle: WorkItemHandle, rig: AgentRig) => Promise<void>,
+  scenario: PipelineScenario = {},
 ): Promise<void> {
-  const rig = await startAgentRig(
-    {},
-    { ...options, projectYaml: `    agents:\n      stallMs: ${STALL_MS}\n${options.projectYaml ?? ''}` },
-  );
+  const rig = await startAgentRig(scenario, {
+    ...options,
+    projectYaml: `    agents:\n      stallMs: ${STALL_MS}\n${options.projectYaml ?? ''}`,
+  });
   rigs.push(rig);
   const queue = taskQueue(name);
   await withWorker(env, queue, createActivities(rig.config, {}), async () => {
@@ -169,4 +170,18 @@ test('a slow model that keeps streaming (an event every 500 ms for 5 s, stallMs 
     });
     expect(state.events.filter((e) => e.type.startsWith('agent.'))).toEqual([]);
   });
+});
+
+test('a tool that keeps the CPU busy past stallMs (a long test run streams nothing) is not a stall', async () => {
+  const busy = `node -e "const t = Date.now(); while (Date.now() - t < 9000) {}" && echo done`;
+  await withItem(
+    'busy-tool',
+    {},
+    async (handle) => {
+      const state = await waitForState(handle, (s) => s.stage === 'review' || s.status !== 'active', 120_000);
+      expect({ stage: state.stage, blocked: state.blocked?.reason }).toEqual({ stage: 'review', blocked: undefined });
+      expect(state.events.filter((e) => e.type.startsWith('agent.'))).toEqual([]);
+    },
+    { developerCommands: [busy] },
+  );
 });

@@ -99,7 +99,7 @@ export async function runCli(run: CliRun): Promise<{ stream: StreamState; outcom
     run.watch,
     {
       fingerprint: () => workspaceFingerprint(run.cwd),
-      toolCpuTicks: () => cpuTicksOfSession(run.sessionId, (cmd) => isToolProcess(cmd, binary, pid)),
+      toolCpuTicks: () => cpuTicksOfSession(run.sessionId, (cmd) => isToolProcess(cmd, binary)),
       now: Date.now,
     },
     run.role,
@@ -185,7 +185,6 @@ function launchSandbox(run: CliRun, binary: string, env: Record<string, string>)
 }
 
 /** A process the agent's tools started: not the CLI, nor the sandbox's own relay and launcher. */
-function isToolProcess(cmdline: string, binary: string, cliPid: number | undefined): boolean {
-  if (cmdline.startsWith(INSIDE.root) || cmdline.startsWith(binary) || /^(\S*\/)?bwrap /.test(cmdline)) return false;
-  return cliPid === undefined || !cmdline.startsWith(String(cliPid));
+function isToolProcess(cmdline: string, binary: string): boolean {
+  return !(cmdline.startsWith(INSIDE.root) || cmdline.startsWith(binary) || /^(\S*\/)?bwrap /.test(cmdline));
 }
