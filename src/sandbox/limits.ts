@@ -98,16 +98,30 @@ function createV1(name: string, limits: ResourceLimits): RunCgroup {
   };
 }
 
-/** Groups of runs whose worker died before removing them; a group with members stays. */
+/**
+ * Groups of runs whose worker died before removing them. A group's name ends in
+ * `-<worker pid>-<time>`: a live worker's groups are its own to remove (one may be empty for a
+ * moment, made but not yet joined), and a group with members stays anyway.
+ */
 function removeEmptyGroups(parent: string): void {
   if (!fs.existsSync(parent)) return;
   for (const entry of fs.readdirSync(parent, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
+    const owner = /-(\d+)-\d+$/.exec(entry.name)?.[1];
+    if (!entry.isDirectory() || owner === undefined || processAlive(Number(owner))) continue;
     try {
       fs.rmdirSync(path.join(parent, entry.name));
     } catch {
-      // Still running, or not ours to remove.
+      // Still has members, or not ours to remove.
     }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

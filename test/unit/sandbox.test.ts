@@ -1,6 +1,7 @@
 // The sandbox's pure rules and its egress proxy, without bubblewrap: what the command line
 // unshares and binds, which destinations pass, and that model requests leave with the worker's
 // credentials while the sandbox's own are dropped.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -8,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { withoutCredentials } from '../../src/activities/workspace/workspace';
 import { bwrapArgs, type BwrapSpec } from '../../src/sandbox/bwrap-args';
+import { createRunCgroup, type RunCgroup } from '../../src/sandbox/limits';
 import { hostAllowed, startEgressProxy, type DeniedConnection, type EgressProxy } from '../../src/sandbox/egress-proxy';
 
 const spec: BwrapSpec = {
@@ -185,5 +187,27 @@ describe('egress proxy', () => {
     );
     expect(await connect('169.254.169.254:80')).toMatch(/^HTTP\/1.1 403/);
     expect(denied.at(-1)).toEqual({ method: 'CONNECT', destination: '169.254.169.254:80' });
+  });
+});
+
+describe('run cgroups', () => {
+  const limits = { memoryMb: 512, maxProcesses: 64 };
+  const groupDirs = (group: RunCgroup) => group.procsFiles.map((f) => path.dirname(f));
+
+  test("starting a run never sweeps a live worker's group, even while it is still empty; a dead worker's is swept", () => {
+    const deadWorker = spawnSync('true').pid as number;
+    const stale = createRunCgroup(`stale-${deadWorker}-1`, limits);
+    const mine = createRunCgroup(`mine-${process.pid}-${Date.now()}`, limits);
+    // This machine (and CI) runs as root with writable cgroups: the kernel enforces the limits.
+    expect(stale && mine).toBeDefined();
+    const other = createRunCgroup(`other-${process.pid}-${Date.now() + 1}`, limits);
+    try {
+      expect(groupDirs(mine!).every((d) => fs.existsSync(d))).toBe(true);
+      expect(groupDirs(stale!).some((d) => fs.existsSync(d))).toBe(false);
+    } finally {
+      mine?.remove();
+      other?.remove();
+    }
+    expect(groupDirs(mine!).some((d) => fs.existsSync(d))).toBe(false);
   });
 });
