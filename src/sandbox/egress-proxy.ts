@@ -13,8 +13,8 @@ import https from 'node:https';
 import net from 'node:net';
 
 export interface EgressPolicy {
-  /** The Messages API endpoint (ANTHROPIC_BASE_URL or the API's default). */
-  readonly modelUrl: URL;
+  /** The Messages API endpoint (ANTHROPIC_BASE_URL or the API's default); none for a project command. */
+  readonly modelUrl?: URL;
   /** Headers that carry the model credentials; they replace whatever the sandbox sent. */
   readonly modelHeaders: Readonly<Record<string, string>>;
   /** `host` (ports 80 and 443) or `host:port`, from projects.yaml `agents.sandbox.allowHosts`. */
@@ -68,17 +68,24 @@ export async function startEgressProxy(
     }
   };
 
+  const toModel = (req: http.IncomingMessage, res: http.ServerResponse, pathAndQuery: string): void => {
+    if (!policy.modelUrl) {
+      deny(req.method ?? 'GET', 'the model API');
+      return refuse(res, 403, 'this sandbox has no model API');
+    }
+    forward(req, res, modelTarget(policy.modelUrl, pathAndQuery), policy.modelHeaders);
+  };
+
   const server = http.createServer((req, res) => {
     const target = req.url ?? '/';
-    if (target.startsWith('/')) return forward(req, res, modelTarget(policy, target), policy.modelHeaders);
+    if (target.startsWith('/')) return toModel(req, res, target);
     let url: URL;
     try {
       url = new URL(target);
     } catch {
       return refuse(res, 400, 'not a request this proxy forwards');
     }
-    if (url.host === policy.relayAuthority)
-      return forward(req, res, modelTarget(policy, `${url.pathname}${url.search}`), policy.modelHeaders);
+    if (url.host === policy.relayAuthority) return toModel(req, res, `${url.pathname}${url.search}`);
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
     if (url.protocol !== 'http:' || !hostAllowed(policy.allowHosts, url.hostname, port)) {
       deny(req.method ?? 'GET', `${url.hostname}:${port}`);
@@ -140,8 +147,8 @@ export async function startEgressProxy(
   };
 }
 
-function modelTarget(policy: EgressPolicy, pathAndQuery: string): URL {
-  const base = policy.modelUrl.href.replace(/\/$/, '');
+function modelTarget(modelUrl: URL, pathAndQuery: string): URL {
+  const base = modelUrl.href.replace(/\/$/, '');
   return new URL(`${base}${pathAndQuery}`);
 }
 

@@ -27,8 +27,9 @@ export interface SandboxRequest {
   readonly workspace: string;
   readonly home: string;
   readonly toolchains: readonly string[];
-  /** The program to run inside (bound read-only) and its arguments. */
+  /** The program to run inside and its arguments; bound read-only unless it is a system one (`/bin/sh`). */
   readonly program: string;
+  readonly bindProgram?: boolean;
   readonly args: readonly string[];
   /** The environment inside; it must hold no secrets (bubblewrap's own process shows it too). */
   readonly env: Readonly<Record<string, string>>;
@@ -104,13 +105,20 @@ export async function prepareSandbox(request: SandboxRequest): Promise<PreparedS
       readOnly: [
         { host: process.execPath, inside: INSIDE.node },
         { host: relayScript(), inside: INSIDE.relay },
-        { host: fs.realpathSync(request.program), inside: INSIDE.claude },
+        ...(request.bindProgram === false ? [] : [{ host: fs.realpathSync(request.program), inside: INSIDE.claude }]),
         { host: socketPath, inside: INSIDE.egressSocket },
       ],
       toolchains: request.toolchains,
       cwd: request.workspace,
       uid: SANDBOX_UID,
-      command: [INSIDE.node, INSIDE.relay, String(RELAY_PORT), INSIDE.egressSocket, INSIDE.claude, ...request.args],
+      command: [
+        INSIDE.node,
+        INSIDE.relay,
+        String(RELAY_PORT),
+        INSIDE.egressSocket,
+        request.bindProgram === false ? request.program : INSIDE.claude,
+        ...request.args,
+      ],
     },
     hostLayout(),
   );

@@ -155,3 +155,32 @@ test('a rebase left in progress by a killed worker is cleared before the next at
   expect(outcome.verdict).toBe('PASS');
   expect(originLog(repo, 'main')[0]).toBe(`Merge ${BRANCH} (SHOP-42)`);
 });
+
+test("the project's tests are agent-written code: they run sandboxed and see no secret of the worker", async () => {
+  const repo = createRepo();
+  // The "tests" an injected agent wrote: print every environment they can reach, tamper with the
+  // checkout's git hooks, then fail so the output becomes the finding.
+  const hostile = [
+    'for f in /proc/*/environ; do tr "\\0" "\\n" < "$f"; done',
+    'ls /proc | grep -c "^[0-9]"',
+    '(echo "#!/bin/sh" > .git/hooks/pre-push) 2>&1',
+    'exit 1',
+  ].join('; ');
+  repo.commit(
+    BRANCH,
+    { 'run-tests.sh': `${hostile}\n`, 'CHANGELOG.md': '# Changelog\n- tests\n' },
+    'test(SHOP-42): tests',
+  );
+  process.env.ORCH_PLANTED_WORKER_SECRET = 'planted-merge-gate-secret-7731';
+  try {
+    const outcome = await merge(config(repo, '    commands:\n      test: sh run-tests.sh\n'));
+    expect(outcome.verdict).toBe('FAIL');
+    const finding = outcome.findings.join('\n');
+    expect(finding).toMatch(/tests failed after rebasing/);
+    expect(finding).toContain('CI=true');
+    expect(finding).not.toContain('planted-merge-gate-secret-7731');
+    expect(finding).toMatch(/Read-only file system/);
+  } finally {
+    delete process.env.ORCH_PLANTED_WORKER_SECRET;
+  }
+});

@@ -9,6 +9,7 @@ import { Context, log } from '@temporalio/activity';
 import type { GateOutcome } from '../../domain';
 import { ensureClone, gitSucceeds, runGit } from '../git/repository';
 import { needsPerson } from '../failures';
+import { commandSandbox } from '../command-sandbox';
 import { runProjectCommand } from '../project-command';
 import { giteaMerge } from './gitea-merge';
 import type { GateContext, Integration } from './types';
@@ -57,7 +58,11 @@ export async function runMergeGate(ctx: GateContext): Promise<GateOutcome> {
 
   const testCommand = project.commands.test;
   if (testCommand) {
-    const run = await runProjectCommand(testCommand, dir, { signal: Context.current().cancellationSignal });
+    // The tests are code the agents wrote: they run in the agent sandbox, never with the worker's access.
+    const run = await runProjectCommand(testCommand, dir, {
+      signal: Context.current().cancellationSignal,
+      sandbox: await commandSandbox(ctx),
+    });
     if (run.exitCode !== 0) {
       return fail([
         `tests failed after rebasing ${branch} onto ${main} (\`${testCommand}\` exited ${run.timedOut ? 'on timeout' : run.exitCode}); last lines:\n${run.tail}`,
