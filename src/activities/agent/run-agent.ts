@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Context, activityInfo, heartbeat, log } from '@temporalio/activity';
+import { requireSandbox } from '../command-sandbox';
 import { agentRuns, sandboxDenied } from '../metrics';
-import { assertSandboxAvailable, SandboxUnavailableError } from '../../sandbox/sandbox';
 import { heartbeatEveryMs } from '../heartbeat-interval';
 import { CancelledFailure } from '@temporalio/common';
 import { repositoryUrl, type AppConfig, type ProjectConfig } from '../../config';
@@ -94,7 +94,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
   }
   const role = input.role;
   const sandboxMode = config.env.ORCH_AGENT_SANDBOX;
-  await ensureSandbox(config);
+  await requireSandbox(config);
   const ctx = Context.current();
   const previous = activityInfo().heartbeatDetails as AgentHeartbeat | undefined;
   // Every attempt of this activity uses the same session: a retry after a crash finds the
@@ -322,17 +322,6 @@ function missingArtifacts(workspace: Workspace, input: StepInput): string[] {
     .filter((file) =>
       file.endsWith('/') ? workspace.listFiles(file).length === 0 : !fs.existsSync(path.join(workspace.dir, file)),
     );
-}
-
-/** Fails closed: an item whose agent cannot be sandboxed blocks with what to install. */
-async function ensureSandbox(config: AppConfig): Promise<void> {
-  if (config.env.ORCH_AGENT_SANDBOX === 'off') return;
-  try {
-    await assertSandboxAvailable(config.env.ORCH_BWRAP_BIN);
-  } catch (err) {
-    if (err instanceof SandboxUnavailableError) throw needsPerson(err.message);
-    throw err;
-  }
 }
 
 function promptsDir(config: AppConfig, project: ProjectConfig): string | undefined {
