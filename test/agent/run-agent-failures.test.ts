@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../src/activities';
+import { uniqueMockActivityEnvironment } from '../support/doubles';
 import { loadConfig } from '../../src/config';
 import type { StepInput } from '../../src/domain';
 import { startScriptedModelServer } from '../../src/dev/scripted-model/server';
@@ -44,10 +44,12 @@ async function failureOf(env: Record<string, string>, projectYaml = '', spend?: 
   const config = configFor(env, projectYaml);
   const client = spend === undefined ? undefined : fakeSpendClient(spend);
   const activities = createActivities(config, client ? { client } : {});
-  const error = await new MockActivityEnvironment({ heartbeatTimeoutMs: 5000 }).run(activities.runAgent, input).then(
-    () => new Error('runAgent succeeded'),
-    (err: unknown) => err,
-  );
+  const error = await uniqueMockActivityEnvironment({ heartbeatTimeoutMs: 5000 })
+    .run(activities.runAgent, input)
+    .then(
+      () => new Error('runAgent succeeded'),
+      (err: unknown) => err,
+    );
   if (!(error instanceof ApplicationFailure)) throw error;
   return error;
 }

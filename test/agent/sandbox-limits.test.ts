@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../src/activities';
+import { uniqueMockActivityEnvironment } from '../support/doubles';
 import { loadConfig } from '../../src/config';
 import type { StepInput, StepResult } from '../../src/domain';
 import {
@@ -66,7 +66,7 @@ async function runAgent(
     dir,
   );
   try {
-    return (await new MockActivityEnvironment({ heartbeatTimeoutMs: 60_000 }).run(
+    return (await uniqueMockActivityEnvironment({ heartbeatTimeoutMs: 60_000 }).run(
       createActivities(config, {}).runAgent,
       input,
     )) as StepResult;

@@ -1,4 +1,6 @@
 // Test doubles for the work-item activities: scripted answers, every call recorded.
+import crypto from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { heartbeat, sleep as activitySleep, Context } from '@temporalio/activity';
 import type {
   GateInput,
@@ -90,4 +92,22 @@ export async function runUntilCancelled(onCancel: () => void): Promise<never> {
     if (Context.current().cancellationSignal.aborted) onCancel();
     throw err;
   }
+}
+
+let mockRuns = 0;
+
+/**
+ * A MockActivityEnvironment whose activity has ids of its own: the SDK's defaults are the same for
+ * every mock, and an agent run's session (and the leftover-killer that goes by it) derives from them.
+ */
+export function uniqueMockActivityEnvironment(
+  info: Partial<import('@temporalio/activity').Info> = {},
+): MockActivityEnvironment {
+  mockRuns += 1;
+  const id = `mock-${process.pid}-${mockRuns}-${Date.now()}`;
+  return new MockActivityEnvironment({
+    activityId: id,
+    workflowExecution: { workflowId: `test/${id}`, runId: crypto.randomUUID() },
+    ...info,
+  });
 }
