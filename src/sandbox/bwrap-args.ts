@@ -75,8 +75,9 @@ export function bwrapArgs(spec: BwrapSpec, layout: HostLayout): string[] {
     else if (layout.directories.includes(dir)) args.push('--ro-bind', dir, dir);
   }
   for (const file of ETC_FILES) args.push('--ro-bind-try', file, file);
-  for (const dir of spec.toolchains) args.push('--ro-bind-try', dir, dir);
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/run', '--tmpfs', '/var/tmp');
+  // After the private /tmp and /run: a toolchain there would be hidden under them otherwise.
+  for (const dir of spec.toolchains) args.push('--ro-bind-try', dir, dir);
   for (const dir of spec.writable) args.push('--bind', dir, dir);
   for (const dir of spec.readOnlyOver) args.push('--ro-bind-try', dir, dir);
   for (const { host, inside } of spec.readOnly) args.push('--ro-bind', host, inside);

@@ -68,6 +68,8 @@ describe('bwrapArgs', () => {
     // A private /tmp, fresh /proc and /dev, and the command after `--`.
     expect(args).toEqual(expect.arrayContaining(['--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp']));
     expect(args.slice(args.indexOf('--'))).toEqual(['--', '/opt/orchestrator/node', 'relay.js']);
+    // Toolchains are bound after the private /tmp, which would otherwise hide one that lives there.
+    expect(args.indexOf('/opt/jdk')).toBeGreaterThan(args.indexOf('/tmp'));
   });
 });
 

@@ -46,12 +46,16 @@ function atMergeGate(input: WorkItemInput): WorkItemInput {
 test('a worker killed while its item holds the merge lease does not lock the repository', async () => {
   const repo = createRepo();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-lease-crash-'));
-  const held = path.join(dir, 'held');
-  // The project's tests hang once, on the branch carrying HOLD: the merge gate holds the lease then.
-  const testCommand = `if [ -f HOLD ] && mkdir ${held} 2>/dev/null; then sleep 600; fi`;
+  // The project's tests hang on the branch carrying HOLD until the test releases them: the merge
+  // gate holds the lease meanwhile. They run sandboxed, so the release is a file in a folder the
+  // project lets them read (agents.sandbox.readOnlyPaths), and the test finds the hanging process
+  // by its unusual argument.
+  const latch = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-lease-latch-'));
+  const held = `600.${process.pid % 1000}${Date.now() % 1000}`;
+  const testCommand = `if [ -f HOLD ] && [ ! -f ${latch}/released ]; then sleep ${held}; fi`;
   fs.writeFileSync(
     path.join(dir, 'projects.yaml'),
-    `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    commands:\n      test: ${JSON.stringify(testCommand)}\n`,
+    `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    commands:\n      test: ${JSON.stringify(testCommand)}\n    agents:\n      sandbox:\n        readOnlyPaths: [${JSON.stringify(latch)}]\n`,
   );
   const queue = taskQueue('lease-crash');
   const workerEnv = {
@@ -76,7 +80,7 @@ test('a worker killed while its item holds the merge lease does not lock the rep
   workers.push(first);
   await first.waitFor(/worker polling/, 60_000);
   const handleA = await startItem(env, queue, atMergeGate(a));
-  await waitUntil(() => fs.existsSync(held), 60_000, 'the holder to run its tests');
+  await waitUntil(() => pidsWithArg(held).length > 0, 60_000, 'the holder to run its tests');
   const handleB = await startItem(env, queue, atMergeGate(b));
   await waitUntil(
     async () => {
@@ -89,6 +93,7 @@ test('a worker killed while its item holds the merge lease does not lock the rep
 
   first.child.kill('SIGKILL');
   await first.exited();
+  fs.writeFileSync(path.join(latch, 'released'), 'the retried merge may run its tests\n');
   // What the killed worker's command left behind (its own process group) is a stray process, not a lock.
   for (const pid of pidsWithArg(held)) process.kill(-pid, 'SIGKILL');
 
