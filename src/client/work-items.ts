@@ -1,5 +1,5 @@
 // Client-side operations on work items, shared by the API and the CLI.
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import {
   SA_ATTEMPT,
   SA_BLOCKED,
@@ -152,17 +152,13 @@ export async function workItemStatus(
       state: await client.withDeadline(Date.now() + deadlineMs, () => handle.query(stateQuery)),
     };
   } catch (err) {
-    if (!noWorkerAnswered(err)) throw err;
-    return { answeredBy: 'search-attributes', row: toRow(await handle.describe()) };
+    // Not found is an answer; any other failure (no worker in time, no poller, a query the
+    // workflow could not run) leaves what the server itself knows.
+    if (err instanceof WorkflowNotFoundError) throw err;
+    try {
+      return { answeredBy: 'search-attributes', row: toRow(await handle.describe()) };
+    } catch {
+      throw err;
+    }
   }
-}
-
-/** gRPC DEADLINE_EXCEEDED (4), or the server saying no worker polls the queue (FAILED_PRECONDITION, 9). */
-function noWorkerAnswered(err: unknown): boolean {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 4 || code === 9) return true;
-    if (/deadline|no poller/i.test(String((e as { message?: unknown }).message ?? ''))) return true;
-  }
-  return false;
 }

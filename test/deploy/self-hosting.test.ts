@@ -112,6 +112,10 @@ test('the orchestrator deploying itself replaces its worker gracefully with a wo
     ORCH_API_PORT: String(apiPort),
     ORCH_WORKER_SHUTDOWN_GRACE_MS: '90000',
     ORCH_LOG_LEVEL: 'info',
+    // This test is about replacing a worker under a running step: its project command latches in
+    // files outside its checkout (to catch a retried step), which the sandbox rightly forbids.
+    // No agent runs here; sandboxed project commands have tests of their own (merge-gate.test.ts).
+    ORCH_AGENT_SANDBOX: 'off',
   };
   fs.mkdirSync(run, { recursive: true });
   fs.writeFileSync(
