@@ -37,25 +37,8 @@ function seeded(seed: number): () => number {
   return () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
-function rawPost(path: string, headers: Record<string, string>, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(path, api.url);
-    const req = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: { ...headers, 'content-length': String(body.length) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+async function rawPost(path: string, headers: Record<string, string>, body: Buffer): Promise<number> {
+  return (await rawAnswer(path, headers, body)).status;
 }
 
 const sign = (secret: string, body: Buffer) => crypto.createHmac('sha256', secret).update(body).digest('hex');
