@@ -35,22 +35,3 @@ export function createMetrics(): ApiMetrics {
     }),
   };
 }
-
-/** The metrics endpoint: its own listener (loopback by default), never on the public webhook port. */
-export function metricsHandler(metrics: ApiMetrics) {
-  return (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
-    if (req.method !== 'GET' || req.url !== '/metrics') {
-      res
-        .writeHead(404, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ error: 'not found: GET /metrics' }));
-      return;
-    }
-    metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-      () =>
-        res
-          .writeHead(500, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ error: 'metrics unavailable' })),
-    );
-  };
-}

@@ -1,12 +1,12 @@
 // Starting the HTTP API (webhooks, health, metrics) on a connected client. Used by the API entry
 // point and npm start; it never loads the worker.
-import http from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { planeDirectoryFromConfig } from '../tracker/from-config';
 import type { Logger } from '../util/logger';
 import { createApp } from './app';
-import { createMetrics, metricsHandler, type ApiMetrics } from './metrics';
+import { listenMetrics as listenRegistry } from '../util/metrics-listener';
+import { createMetrics, type ApiMetrics } from './metrics';
 import { listen, type RunningServer } from './server';
 
 export async function startApi(config: AppConfig, client: Client, logger: Logger): Promise<RunningServer> {
@@ -41,16 +41,7 @@ export async function startApi(config: AppConfig, client: Client, logger: Logger
   };
 }
 
+/** The API's metrics on a listener of their own (loopback by default), never the public port. */
 export function listenMetrics(metrics: ApiMetrics, host: string, port: number): Promise<RunningServer> {
-  return new Promise((resolve, reject) => {
-    const server = http.createServer(metricsHandler(metrics));
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      const address = server.address();
-      resolve({
-        url: `http://${host}:${typeof address === 'object' && address ? address.port : port}`,
-        close: () => new Promise<void>((done) => server.close(() => done())),
-      });
-    });
-  });
+  return listenRegistry(metrics.registry, host, port);
 }

@@ -17,6 +17,7 @@ import { installRuntime } from '../temporal/runtime';
 import { createLogger } from '../util/logger';
 import { exitOnStartupError, onShutdownSignal } from '../util/main';
 import { freePort } from '../util/net';
+import { SAMPLE_SERVICE } from './sample-service';
 import { pipelineScript, sampleCommandsYaml } from './scripted-model/pipeline-script';
 import { startScriptedModelServer } from './scripted-model/server';
 import { startStack } from './stack';
@@ -168,13 +169,6 @@ function demoProjectYaml(origin: string, root: string, stagingPort: number, prod
     '',
   ].join('\n');
 }
-
-/** The sample service the deploys start: it answers /health with the revision it runs. */
-const SAMPLE_SERVICE = `const http = require('http');
-require('fs').writeFileSync(process.env.PIDFILE, String(process.pid));
-http.createServer((req, res) => { res.writeHead(req.url === '/health' ? 200 : 404); res.end(process.env.ORCH_REVISION || ''); })
-  .listen(Number(process.env.PORT), '127.0.0.1');
-`;
 
 function stopDeployedServices(root: string): void {
   for (const name of ['staging', 'production']) {

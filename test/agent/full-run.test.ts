@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { workItemDocsDir } from '../../src/domain';
 import { sampleCommandsYaml } from '../../src/dev/scripted-model/pipeline-script';
+import { SAMPLE_SERVICE } from '../../src/dev/sample-service';
 import { AGENT_TIMEOUTS, originFile, startAgentRig, type AgentRig } from '../support/agent-harness';
 import { buildOsvDatabase } from '../support/osv-db';
 import { freePort } from '../support/processes';
@@ -16,12 +17,6 @@ import { startTemporal } from '../support/temporal';
 import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
 
 jest.setTimeout(300_000);
-
-const SERVER = `const http = require('http');
-require('fs').writeFileSync(process.env.PIDFILE, String(process.pid));
-http.createServer((req, res) => { res.writeHead(req.url === '/health' ? 200 : 404); res.end(process.env.ORCH_REVISION || ''); })
-  .listen(Number(process.env.PORT), '127.0.0.1');
-`;
 
 let env: TestWorkflowEnvironment;
 let rig: AgentRig;
@@ -52,7 +47,7 @@ test('an item goes from created to done: agents, security, merge, build, staging
     {},
     {
       taskQueue: queue,
-      files: { 'README.md': '# shop\n', 'CHANGELOG.md': '# Changelog\n', 'server.js': SERVER },
+      files: { 'README.md': '# shop\n', 'CHANGELOG.md': '# Changelog\n', 'server.js': SAMPLE_SERVICE },
       env: {
         ORCH_SECURITY_GATE_SCOPE: 'shop',
         ORCH_OSV_DB_DIR: buildOsvDatabase([
