@@ -10,7 +10,7 @@ function probes(): WatchProbes & { time: number; cpu: number; print: string } {
     cpu: 0,
     print: 'a',
     now: () => p.time,
-    toolCpuTicks: () => p.cpu,
+    toolCpuTicks: () => new Map([[1, p.cpu]]),
     fingerprint: async () => p.print,
   };
   return p;

@@ -74,17 +74,17 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * CPU time (user + system clock ticks) used by the session's marked processes that `isTool`
- * accepts (the commands the agent's tools started, not the CLI itself).
+ * CPU time (user + system clock ticks) used so far by each of the session's marked processes that
+ * `isTool` accepts (the commands the agent's tools started, not the CLI itself), by pid.
  */
-export function cpuTicksOfSession(sessionId: string, isTool: (cmdline: string) => boolean): number {
-  let ticks = 0;
+export function cpuTicksOfSession(sessionId: string, isTool: (cmdline: string) => boolean): Map<number, number> {
+  const ticks = new Map<number, number>();
   for (const pid of processesOfSession(sessionId)) {
     try {
       if (!isTool(fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' '))) continue;
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
     } catch {
       // Exited while we looked.
     }

@@ -19,8 +19,8 @@ export type WatchVerdict =
 export interface WatchProbes {
   /** A fingerprint of the workspace's files: equal fingerprints, nothing changed. */
   fingerprint(): Promise<string>;
-  /** CPU time (clock ticks) used so far by the processes the agent's tools started. */
-  toolCpuTicks(): number;
+  /** CPU time (clock ticks) used so far by each process the agent's tools started, by pid. */
+  toolCpuTicks(): ReadonlyMap<number, number>;
   now(): number;
 }
 
@@ -28,7 +28,7 @@ export class RunWatch {
   private lastEventAt: number;
   private lastTurn = 0;
   private lastFingerprint?: string;
-  private cpuAtLastEvent?: number;
+  private cpuAtLastEvent?: ReadonlyMap<number, number>;
   /** Model turns since a file last changed. */
   turnsWithoutChange = 0;
 
@@ -79,7 +79,7 @@ export class RunWatch {
     if (this.silentForMs() < this.limits.stallMs) return undefined;
     if (stream.pendingTools > 0) {
       const cpu = this.probes.toolCpuTicks();
-      if (this.cpuAtLastEvent === undefined || cpu > this.cpuAtLastEvent) {
+      if (this.cpuAtLastEvent === undefined || worked(this.cpuAtLastEvent, cpu)) {
         // A tool is still working: that is progress, the clock restarts.
         this.cpuAtLastEvent = cpu;
         this.lastEventAt = this.probes.now();
@@ -93,4 +93,13 @@ export class RunWatch {
       recentEvents: [...stream.recentEvents],
     };
   }
+}
+
+/**
+ * Some tool process used CPU between two looks: a new one that has, or one that has more. Judged
+ * per process, so one that exits in between does not hide the work of the others.
+ */
+function worked(before: ReadonlyMap<number, number>, now: ReadonlyMap<number, number>): boolean {
+  for (const [pid, ticks] of now) if (ticks > (before.get(pid) ?? 0)) return true;
+  return false;
 }
