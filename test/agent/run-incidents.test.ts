@@ -121,7 +121,9 @@ test('the same call six times is a loop: the run ends, the finding quotes it, an
   await withItem('loop', { wrapScript: loop }, async (handle, rig) => {
     const state = await waitForState(handle, (s) => s.stage === 'review' || s.status !== 'active', 120_000);
     expect({ stage: state.stage, blocked: state.blocked?.reason }).toEqual({ stage: 'review', blocked: undefined });
-    expect(looped).toBe(5);
+    // Stopped at the 5th identical call; the CLI may already have asked for one more turn by then.
+    expect(looped).toBeGreaterThanOrEqual(5);
+    expect(looped).toBeLessThanOrEqual(6);
     expect(state.gateRetries).toBe(1);
     const finding =
       'The developer agent asked for the same tool call 5 times in a row and was stopped (agents.maxRepeats 5). The repeated call: Bash {"command":"git status --short","description":"check again"}';
