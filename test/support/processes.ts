@@ -53,6 +53,20 @@ export function pidsWithArg(text: string): number[] {
     .map(Number);
 }
 
+/**
+ * SIGKILLs a stray process and its process group. Either may already be gone (a sandboxed command
+ * dies with its parent on its own, racing this), which is what the caller wants anyway.
+ */
+export function killStray(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+}
+
 /** Running (a zombie waiting for its parent to reap it is not). */
 export function alive(pid: number): boolean {
   try {

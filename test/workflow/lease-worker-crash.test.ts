@@ -11,7 +11,7 @@ import { STAGE_GRAPH, itemBranch, type LeaseState, type WorkItemInput } from '..
 import { initialState } from '../../src/workflows/initial-state';
 import { leaseStateQuery } from '../../src/workflows/lease-messages';
 import { createRepo } from '../support/git-fixtures';
-import { pidsWithArg, spawnLogged, type Spawned } from '../support/processes';
+import { killStray, pidsWithArg, spawnLogged, type Spawned } from '../support/processes';
 import { startTemporal } from '../support/temporal';
 import { startItem, taskQueue, testInput, waitForState } from '../support/work-item-harness';
 
@@ -95,7 +95,7 @@ test('a worker killed while its item holds the merge lease does not lock the rep
   await first.exited();
   fs.writeFileSync(path.join(latch, 'released'), 'the retried merge may run its tests\n');
   // What the killed worker's command left behind (its own process group) is a stray process, not a lock.
-  for (const pid of pidsWithArg(held)) process.kill(-pid, 'SIGKILL');
+  for (const pid of pidsWithArg(held)) killStray(pid);
 
   const second = spawnLogged(process.execPath, [WORKER], workerEnv);
   workers.push(second);
