@@ -1,53 +1,64 @@
 // The HTTP API's Express application. It stays thin: webhook intake verifies, parses, maps and
-// signals, and decides no pipeline policy; health and readiness for operators (metrics are served
-// on a listener of their own, src/api/start.ts).
+// journals (the forwarder signals), and decides no pipeline policy; health and readiness for
+// operators (metrics are served on a listener of their own, src/api/start.ts).
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
-import type { PlaneDirectory } from '../tracker/plane-directory';
 import type { Logger } from '../util/logger';
-import { createMetrics, type ApiMetrics } from './metrics';
+import type { Intake } from './intake';
+import type { ApiMetrics } from './metrics';
 import { createWebhookRouter } from './webhooks/router';
-import { giteaSource, planeSource } from './webhooks/sources';
 
 export interface ApiDependencies {
   readonly client: Client;
   readonly config: AppConfig;
   readonly logger: Logger;
-  readonly planeDirectory: PlaneDirectory;
-  readonly metrics?: ApiMetrics;
+  readonly metrics: ApiMetrics;
+  readonly intake: Intake;
 }
+
+/** /readyz asks Temporal itself, briefly: the whole answer stays well under a second. */
+const READY_PROBE_MS = 500;
 
 export function createApp(deps: ApiDependencies): Express {
   const app = express();
-  const metrics = deps.metrics ?? createMetrics();
+  const { metrics, intake } = deps;
   app.disable('x-powered-by');
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  // Ready when Temporal answers: without it no webhook can become a signal.
+  // Ready while the journal takes deliveries: with Temporal down they wait in it, nothing is
+  // lost, so the API stays in rotation (`degraded`). 503 only when the journal itself fails.
   app.get('/readyz', async (_req, res) => {
+    let stats;
     try {
-      await deps.client.withDeadline(Date.now() + 3000, () => deps.client.connection.workflowService.getSystemInfo({}));
-      res.json({ status: 'ready', namespace: deps.config.env.TEMPORAL_NAMESPACE });
+      stats = intake.journal.stats();
     } catch (err) {
-      deps.logger.warn('readiness check failed', { err });
-      res.status(503).json({ status: 'unavailable', reason: 'Temporal is not reachable' });
+      deps.logger.error('readiness check: the intake journal cannot be read', { err });
+      res.status(503).json({ status: 'unavailable', reason: 'the intake journal cannot be read' });
+      return;
     }
+    const temporal = await deps.client
+      .withDeadline(Date.now() + READY_PROBE_MS, () => deps.client.connection.workflowService.getSystemInfo({}))
+      .then(
+        () => 'reachable',
+        () => 'unreachable',
+      );
+    res.json({
+      status: temporal === 'reachable' ? 'ready' : 'degraded',
+      namespace: deps.config.env.TEMPORAL_NAMESPACE,
+      temporal,
+      intake: {
+        backlog: stats.backlog,
+        oldestAgeSeconds: stats.oldestReceivedAt === undefined ? 0 : (Date.now() - stats.oldestReceivedAt) / 1000,
+        deadLetters: stats.deadLetters,
+      },
+    });
   });
 
-  app.use(
-    '/webhooks',
-    createWebhookRouter({
-      client: deps.client,
-      config: deps.config,
-      logger: deps.logger,
-      metrics,
-      sources: { plane: planeSource(deps.config, deps.planeDirectory), gitea: giteaSource(deps.config) },
-    }),
-  );
+  app.use('/webhooks', createWebhookRouter({ config: deps.config, logger: deps.logger, metrics, intake }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

@@ -1,5 +1,7 @@
-// Prometheus metrics of the API: deliveries by source, event and outcome, and their latency.
+// Prometheus metrics of the API: deliveries by source, event and outcome, their latency, and the
+// intake journal's backlog and forwarding.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createIntakeMetrics, type IntakeMetrics } from '../intake/metrics';
 
 export interface ApiMetrics {
   readonly registry: Registry;
@@ -7,6 +9,7 @@ export interface ApiMetrics {
   readonly duration: Histogram<'source'>;
   /** Answers with a 5xx status: each is a fault of ours, never the sender's. */
   readonly serverErrors: Counter<'route'>;
+  readonly intake: IntakeMetrics;
 }
 
 export function createMetrics(): ApiMetrics {
@@ -14,6 +17,7 @@ export function createMetrics(): ApiMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'orch_api_' });
   return {
     registry,
+    intake: createIntakeMetrics(registry),
     deliveries: new Counter({
       name: 'orch_webhook_deliveries_total',
       help: 'Webhook deliveries by source, event type and outcome',

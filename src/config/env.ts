@@ -41,8 +41,25 @@ export const envSchema = z.object({
     .min(1024)
     .max(50 * 1024 * 1024)
     .default(1024 * 1024),
-  /** Deadline for turning a delivery into a signal: Gitea gives up after 5 s. */
+  /** Deadline for one forwarding call to Temporal (a signal, a start, an update's acceptance). */
   ORCH_WEBHOOK_SIGNAL_TIMEOUT_MS: positiveMs.default(4000),
+  /** How long a delivery's answer may wait for the tracker look-up (Plane); then it is journalled unresolved. */
+  ORCH_INTAKE_RESOLVE_MS: positiveMs.max(500).default(300),
+  /** How long an answer waits for Temporal to take the delivery, to report what happened; then `queued`. */
+  ORCH_INTAKE_ANSWER_WAIT_MS: z.coerce.number().int().min(0).max(500).default(400),
+  /** 'full': a journalled delivery survives a power cut; 'normal': a crash of the process. */
+  ORCH_INTAKE_SYNC: z.enum(['full', 'normal']).default('full'),
+  /** Pending deliveries at most; past it new ones are refused with 503 rather than the disk filled. */
+  ORCH_INTAKE_MAX_BACKLOG: z.coerce.number().int().min(100).default(100_000),
+  /** Lanes (work items) forwarded at once. */
+  ORCH_INTAKE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Longest pause between forwarding attempts while Temporal cannot be reached. */
+  ORCH_INTAKE_MAX_BACKOFF_MS: positiveMs.default(30 * 1000),
+  /** Forwarded deliveries are kept this long (redeliveries within it are recognised), then pruned. */
+  ORCH_INTAKE_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(7 * 24),
   ORCH_PLANE_WEBHOOK_SECRET: optionalSecret,
   ORCH_GITEA_WEBHOOK_SECRET: optionalSecret,
   ORCH_PLANE_API_URL: z.url().optional(),

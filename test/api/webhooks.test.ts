@@ -3,10 +3,9 @@ import { createHmac } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
-import { createApp } from '../../src/api/app';
 import { createMetrics } from '../../src/api/metrics';
 import { listenMetrics } from '../../src/api/start';
-import { listen, type RunningServer } from '../../src/api/server';
+import type { RunningServer } from '../../src/api/server';
 import type { WorkItemState } from '../../src/domain';
 import { PlaneClient } from '../../src/tracker/plane-client';
 import { cachedPlaneDirectory } from '../../src/tracker/plane-directory';
@@ -17,6 +16,7 @@ import { runUntilCancelled, scriptedActivities } from '../support/doubles';
 import { fakePlane, type FakeServer } from '../support/fake-trackers';
 import { Worker } from '@temporalio/worker';
 import { startTemporal, workflowBundle } from '../support/temporal';
+import { startTestApi, type TestApi } from '../support/api-harness';
 import { taskQueue, waitForState } from '../support/work-item-harness';
 import {
   GITEA_SECRET,
@@ -31,7 +31,7 @@ import {
 import { PLANE_API_KEY as API_KEY } from '../support/test-secrets';
 let env: TestWorkflowEnvironment;
 let plane: FakeServer;
-let api: RunningServer;
+let api: TestApi;
 let metricsApi: RunningServer;
 const metrics = createMetrics();
 const logLines: string[] = [];
@@ -56,14 +56,13 @@ beforeAll(async () => {
   const directory = cachedPlaneDirectory(
     new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }),
   );
-  const app = createApp({
+  api = await startTestApi({
     client: env.client,
     config,
     logger: createLogger({ write: (l) => logLines.push(l) }),
     planeDirectory: directory,
     metrics,
   });
-  api = await listen(app, '127.0.0.1', 0);
   metricsApi = await listenMetrics(metrics, '127.0.0.1', 0);
   // The analyst step needs a person the first time, so the item blocks and a comment can unblock it.
   let analystRuns = 0;
@@ -121,19 +120,24 @@ const item = () => env.client.workflow.getHandle('work-item/shop/SHOP-42');
 describe('webhook intake', () => {
   test('a Plane "created" delivery starts SHOP-42; a Plane retry of it (new delivery id) has no second effect', async () => {
     const created = delivery('plane-issue-created');
-    expect(await post('/webhooks/plane', created)).toEqual({
+    const first = await post('/webhooks/plane', created);
+    expect(first).toEqual({
       status: 202,
-      body: { outcome: 'started', workflowId: 'work-item/shop/SHOP-42' },
+      body: { outcome: 'started', workflowId: 'work-item/shop/SHOP-42', entry: expect.any(Number) },
     });
     const retry = {
       ...created,
       headers: { ...created.headers, 'X-Plane-Delivery': '11111111-2222-4333-8444-555555555555' },
     };
-    expect((await post('/webhooks/plane', retry)).status).toBe(202);
+    // The journal knows the body: the retry is answered from it and never reaches the workflow.
+    expect(await post('/webhooks/plane', retry)).toEqual({
+      status: 202,
+      body: { outcome: 'duplicate', entry: first.body.entry, state: 'done', reason: 'this body was received before' },
+    });
     const state = await waitForState(item(), (s) => s.status === 'blocked');
     expect(state).toMatchObject({
       title: 'Apply coupon codes at checkout',
-      duplicateEventsIgnored: 1,
+      duplicateEventsIgnored: 0,
       blocked: { kind: 'needs-person' },
     });
     expect(state.events.filter((e) => e.type === 'ticket.created')).toHaveLength(1);
@@ -162,7 +166,7 @@ describe('webhook intake', () => {
     const approve = await post('/webhooks/plane', approveDelivery);
     expect(approve).toEqual({
       status: 202,
-      body: { outcome: 'override-accepted', workflowId: 'work-item/shop/SHOP-42' },
+      body: { outcome: 'override-accepted', workflowId: 'work-item/shop/SHOP-42', entry: expect.any(Number) },
     });
     const state = await waitForState(item(), (s) => s.stage === 'development');
     expect(state.overrides).toEqual([
@@ -186,7 +190,7 @@ describe('webhook intake', () => {
   test("Gitea: a human review is signalled to the item; the bot's own push and PR are ignored", async () => {
     expect(await post('/webhooks/gitea', delivery('gitea-pull_request_review-rejected'))).toEqual({
       status: 202,
-      body: { outcome: 'signalled', workflowId: 'work-item/shop/SHOP-42' },
+      body: { outcome: 'signalled', workflowId: 'work-item/shop/SHOP-42', entry: expect.any(Number) },
     });
     expect(await post('/webhooks/gitea', delivery('gitea-push'))).toEqual({
       status: 202,
@@ -255,7 +259,11 @@ describe('webhook intake', () => {
   test('metrics count deliveries by source, event and outcome, on their own listener only', async () => {
     expect((await fetch(`${api.url}/metrics`)).status).toBe(404);
     const text = await (await fetch(`${metricsApi.url}/metrics`)).text();
-    expect(text).toContain('orch_webhook_deliveries_total{source="plane",event="issue",outcome="started"} 2');
+    expect(text).toContain('orch_webhook_deliveries_total{source="plane",event="issue",outcome="started"} 1');
+    expect(text).toContain('orch_webhook_deliveries_total{source="plane",event="issue",outcome="duplicate"} 1');
+    expect(text).toMatch(/orch_intake_forward_attempts_total\{result="done"\} \d+/);
+    expect(text).toContain('orch_intake_backlog 0');
+    expect(text).toContain('orch_intake_dead_letters 0');
     expect(text).toContain(
       'orch_webhook_deliveries_total{source="gitea",event="pull_request_review_rejected",outcome="signalled"} 1',
     );
@@ -270,28 +278,35 @@ describe('webhook intake', () => {
     expect(logLines.some((l) => JSON.parse(l).msg === 'webhook delivery')).toBe(true);
   });
 
-  test('503 when Temporal is unreachable, so the sender records a failure', async () => {
+  test('with Temporal unreachable a delivery is journalled and answered 202 at once; readiness says degraded', async () => {
     const deadClient = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-    const config = fixtureConfig({ ORCH_TASK_QUEUE: queue, ORCH_WEBHOOK_SIGNAL_TIMEOUT_MS: '1500' });
+    const config = fixtureConfig({ ORCH_TASK_QUEUE: queue, ORCH_WEBHOOK_SIGNAL_TIMEOUT_MS: '300' });
     const directory = cachedPlaneDirectory(
       new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }),
     );
-    const down = await listen(
-      createApp({
-        client: deadClient,
-        config,
-        logger: createLogger({ write: () => undefined }),
-        planeDirectory: directory,
-      }),
-      '127.0.0.1',
-      0,
-    );
+    const down = await startTestApi({ client: deadClient, config, planeDirectory: directory });
     try {
-      expect(await post('/webhooks/plane', delivery('plane-issue-created'), down.url)).toEqual({
-        status: 503,
-        body: { outcome: 'unavailable', error: 'Temporal is not reachable' },
+      const answer = await post('/webhooks/plane', delivery('plane-issue-created'), down.url);
+      expect(answer).toEqual({
+        status: 202,
+        body: {
+          outcome: 'queued',
+          entry: expect.any(Number),
+          resolved: true,
+          reason: 'journalled; it is forwarded to the work item as soon as Temporal takes it',
+        },
       });
-      expect((await fetch(`${down.url}/readyz`)).status).toBe(503);
+      const ready = await fetch(`${down.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({
+        status: 'degraded',
+        temporal: 'unreachable',
+        intake: { backlog: 1, deadLetters: 0 },
+      });
+      expect(down.intake.journal.get(answer.body.entry as number)).toMatchObject({
+        state: 'pending',
+        lane: `plane:${WORLD.workItemId}`,
+      });
       expect((await fetch(`${down.url}/healthz`)).status).toBe(200);
     } finally {
       await down.close();

@@ -1,18 +1,20 @@
 // POST /webhooks/:source. Order of checks: size (413), signature over the raw bytes (401),
-// content type (415), JSON (400), schema (400), mapping; then the signal, answered with 202 once
-// Temporal accepted it, or 503 when Temporal cannot be reached. Bad input never touches a workflow.
+// content type (415), JSON (400), schema (400), mapping (the tracker asked within a short
+// deadline); then the delivery is written to the intake journal and answered 202. Bad input is
+// never journalled and never touches a workflow. The answer waits briefly for the forwarder, to
+// say what happened; past that it is `queued` (ADR-0016). Every answer comes within 1 s.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { Client } from '@temporalio/client';
-import { ConfigError, type AppConfig } from '../../config';
-import { TrackerError } from '../../tracker/http';
+import type { AppConfig } from '../../config';
+import { JournalFullError, type AppendResult } from '../../intake/journal';
 import type { Logger } from '../../util/logger';
+import type { Intake } from '../intake';
 import type { ApiMetrics } from '../metrics';
 import type { WebhookAction } from './actions';
-import { dispatch } from './dispatch';
-import { PayloadError } from './errors';
+import { mapWithin, mappingFailure, type MappingFailure } from './mapping';
 import { deliveryKey, verifySignature } from './signature';
-import { InvalidIdError } from '../../domain';
 
+/** What an answer may take at most, whatever happens behind it. */
+const ANSWER_BUDGET_MS = 800;
 /** Delivery ids are the sender's choice: this much of one is logged. */
 const MAX_LOGGED_ID = 100;
 /** Real deliveries nest a few levels; a deeper body is refused before it is parsed. */
@@ -42,36 +44,46 @@ export interface WebhookSource {
   eventType(req: Request): string;
   deliveryId(req: Request): string | undefined;
   map(eventType: string, payload: unknown): Promise<WebhookAction> | WebhookAction;
+  /** The work item a delivery belongs to, known without the tracker (deliveries of one are kept in order). */
+  lane?(eventType: string, payload: unknown): string | undefined;
 }
 
 export interface WebhookRouterDeps {
-  readonly client: Client;
   readonly config: AppConfig;
   readonly logger: Logger;
   readonly metrics: ApiMetrics;
-  readonly sources: Readonly<Record<string, WebhookSource>>;
+  readonly intake: Intake;
+}
+
+/** The lane of a mapped action: its work item. */
+function actionLane(action: Exclude<WebhookAction, { kind: 'ignore' }>): string {
+  return `item:${action.project}/${action.kind === 'start' ? action.info.ticket : action.ticket}`;
 }
 
 export function createWebhookRouter(deps: WebhookRouterDeps): Router {
   const router = express.Router();
   const rawBody = express.raw({ type: () => true, limit: deps.config.env.ORCH_WEBHOOK_MAX_BYTES });
+  const { journal, forwarder, sources } = deps.intake;
+  const env = deps.config.env;
 
   router.post('/:source', rawBody, async (req: Request, res: Response) => {
+    const receivedAt = Date.now();
     const sourceName = String(req.params.source);
     // An own property only: `constructor` or `__proto__` is no source.
-    const source = Object.hasOwn(deps.sources, sourceName) ? deps.sources[sourceName] : undefined;
+    const source = Object.hasOwn(sources, sourceName) ? sources[sourceName] : undefined;
     if (!source) {
       res.status(404).json({ error: `unknown webhook source ${JSON.stringify(sourceName.slice(0, 40))}` });
       return;
     }
     const stopTimer = deps.metrics.duration.startTimer({ source: sourceName });
     let event = 'unknown';
-    // The sender chooses the delivery id: what is logged of it is capped.
-    const log = deps.logger.child({ source: sourceName, delivery: source.deliveryId(req)?.slice(0, MAX_LOGGED_ID) });
+    // The sender chooses the delivery id: what is logged (and journalled) of it is capped.
+    const deliveryId = source.deliveryId(req)?.slice(0, MAX_LOGGED_ID);
+    const log = deps.logger.child({ source: sourceName, delivery: deliveryId });
     const answer = (status: number, outcome: string, body: Record<string, unknown>): void => {
       deps.metrics.deliveries.inc({ source: sourceName, event, outcome });
       stopTimer();
-      log.info('webhook delivery', { event, status, outcome, reason: body.reason ?? body.error });
+      log.info('webhook delivery', { event, status, outcome, entry: body.entry, reason: body.reason ?? body.error });
       res.status(status).json({ outcome, ...body });
     };
 
@@ -93,37 +105,69 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router {
     } catch (err) {
       return answer(400, 'malformed', { error: `malformed JSON: ${(err as Error).message.slice(0, 200)}` });
     }
-    let action: WebhookAction;
+    let action: WebhookAction | undefined;
+    let failure: MappingFailure | undefined;
     try {
-      action = await source.map(event, payload);
+      action = await mapWithin(env.ORCH_INTAKE_RESOLVE_MS, () => source.map(event, payload));
     } catch (err) {
-      if (err instanceof PayloadError || err instanceof InvalidIdError)
-        return answer(400, 'invalid', { error: err.message });
-      if (err instanceof TrackerError && err.status === 404) {
-        return answer(202, 'ignored', {
-          reason: 'the tracker does not know this work item (deleted, or not visible to the API key)',
-        });
-      }
-      if (err instanceof ConfigError) {
-        log.error('webhook mapping hit a configuration problem', { err });
-        return answer(202, 'ignored', { reason: `configuration problem: ${err.message}` });
-      }
-      if (err instanceof TrackerError) {
-        log.error('tracker look-up failed while mapping a webhook', { err });
-        return answer(503, 'unavailable', {
-          error: 'the tracker API could not be reached; the catch-up job will reconcile',
-        });
-      }
-      throw err;
+      failure = mappingFailure(err);
+      if (!failure) throw err;
     }
-    const result = await dispatch(deps.client, deps.config, action, deliveryKey(sourceName, body));
-    if (result.outcome === 'unavailable') {
-      log.error('Temporal unreachable; delivery not accepted', { event });
-      return answer(503, 'unavailable', { error: result.reason });
-    }
-    return answer(202, result.outcome, { ...result });
-  });
+    if (failure?.kind === 'invalid') return answer(400, 'invalid', { error: failure.reason });
+    if (failure?.kind === 'unknown-item') return answer(202, 'ignored', { reason: failure.reason });
+    if (action?.kind === 'ignore') return answer(202, 'ignored', { reason: action.reason });
+    if (failure?.kind === 'config')
+      log.error('webhook mapping hit a configuration problem', { reason: failure.reason });
+    if (failure?.kind === 'tracker-unavailable')
+      log.warn('tracker slow or unreachable; delivery journalled unresolved', { reason: failure.reason });
 
+    const key = deliveryKey(sourceName, body);
+    let appended: AppendResult;
+    try {
+      appended = journal.append({
+        key,
+        lane: source.lane?.(event, payload) ?? (action ? actionLane(action) : `delivery:${key}`),
+        source: sourceName,
+        event,
+        deliveryId,
+        payload: text,
+        action: action ? JSON.stringify(action) : undefined,
+        deadReason: failure?.kind === 'config' ? failure.reason : undefined,
+      });
+    } catch (err) {
+      if (err instanceof JournalFullError) {
+        log.error('intake journal full; delivery refused', { reason: err.message });
+        return answer(503, 'unavailable', { error: `${err.message}; the delivery was not accepted` });
+      }
+      log.error('intake journal write failed; delivery refused', { err });
+      deps.metrics.serverErrors.inc({ route: '/webhooks/:source' });
+      return answer(503, 'unavailable', { error: 'the intake journal could not record the delivery' });
+    }
+    const entry = appended.entry;
+    if (appended.kind === 'duplicate')
+      return answer(202, 'duplicate', { entry: entry.id, state: entry.state, reason: 'this body was received before' });
+    if (entry.state === 'dead') return answer(202, 'dead-lettered', { entry: entry.id, reason: entry.lastError });
+
+    // Wait a little for Temporal to take it, unless forwarding is paused by an outage.
+    const wait = forwarder.paused()
+      ? 0
+      : Math.min(env.ORCH_INTAKE_ANSWER_WAIT_MS, ANSWER_BUDGET_MS - (Date.now() - receivedAt));
+    const settled = wait > 0 ? forwarder.settled(entry.id, wait) : Promise.resolve(undefined);
+    forwarder.offer(entry);
+    const result = await settled;
+    if (!result)
+      return answer(202, 'queued', {
+        entry: entry.id,
+        resolved: action !== undefined,
+        reason: 'journalled; it is forwarded to the work item as soon as Temporal takes it',
+      });
+    if (result.kind === 'dead') return answer(202, 'dead-lettered', { entry: entry.id, reason: result.reason });
+    return answer(202, result.outcome, {
+      entry: entry.id,
+      ...(result.workflowId ? { workflowId: result.workflowId } : {}),
+      ...(result.reason ? { reason: result.reason } : {}),
+    });
+  });
   // Errors from reading the body (too large, aborted, bad encoding) are the sender's: never 5xx.
   router.use(
     (err: { type?: string; status?: number; message?: string }, _req: Request, res: Response, next: NextFunction) => {

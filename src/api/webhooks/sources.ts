@@ -30,6 +30,12 @@ export function planeSource(config: AppConfig, directory: PlaneDirectory): Webho
     signature: (req) => header(req, 'x-plane-signature'),
     eventType: (req) => header(req, 'x-plane-event') ?? '',
     deliveryId: (req) => header(req, 'x-plane-delivery'),
+    // Plane's work item UUID: on a work item event its id, on a comment its issue.
+    lane(_eventType, payload) {
+      const p = payload as { event?: unknown; data?: { id?: unknown; issue?: unknown } } | null;
+      const id = p?.event === 'issue_comment' ? p.data?.issue : p?.data?.id;
+      return typeof id === 'string' ? `plane:${id}` : undefined;
+    },
     map: (eventType, payload) =>
       mapPlaneDelivery(
         payload,
