@@ -81,7 +81,14 @@ export class Forwarder {
 
   /** A new entry is in the journal: forward it now when its lane and a slot are free. */
   offer(entry: JournalEntry): void {
-    if (this.canStart(entry.lane) && !this.journal.hasOlderPending(entry.lane, entry.id)) this.begin(entry);
+    const now = Date.now();
+    if (
+      !this.paused() &&
+      now >= this.pausedUntil &&
+      this.laneFree(entry.lane) &&
+      !this.journal.hasOlderPending(entry.lane, entry.id)
+    )
+      this.begin(entry);
     else this.kick();
   }
 
@@ -116,13 +123,8 @@ export class Forwarder {
     return { reachable: this.lastContactAt === undefined ? undefined : true, since: this.lastContactAt };
   }
 
-  private canStart(lane: string): boolean {
-    return (
-      this.running &&
-      Date.now() >= this.pausedUntil &&
-      !this.inFlight.has(lane) &&
-      this.inFlight.size < this.concurrency
-    );
+  private laneFree(lane: string): boolean {
+    return this.running && !this.inFlight.has(lane) && this.inFlight.size < this.concurrency;
   }
 
   private kick(): void {
@@ -138,14 +140,16 @@ export class Forwarder {
     if (!this.running) return;
     const now = Date.now();
     if (now < this.pausedUntil) return this.schedule(this.pausedUntil - now);
-    const free = this.concurrency - this.inFlight.size;
+    // While Temporal is known to be down, one entry at a time probes it; the rest wait.
+    const free = this.paused() ? (this.inFlight.size === 0 ? 1 : 0) : this.concurrency - this.inFlight.size;
     if (free > 0) {
       // Lanes in flight still show their head: ask for enough to fill the free slots anyway.
+      let started = 0;
       for (const entry of this.journal.dueHeads(free + this.inFlight.size)) {
-        if (!this.canStart(entry.lane)) continue;
+        if (started === free) break;
+        if (!this.laneFree(entry.lane)) continue;
         this.begin(entry);
-        // An outage found meanwhile: the rest waits for the next probe.
-        if (Date.now() < this.pausedUntil) break;
+        started++;
       }
     }
     const due = this.journal.nextDueAt();
