@@ -19,7 +19,7 @@ type Handler = (
   path: string,
   body: unknown,
   headers: http.IncomingHttpHeaders,
-) => { status: number; body?: unknown; headers?: Record<string, string> };
+) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number };
 
 async function serve(handler: Handler): Promise<FakeServer> {
   const requests: FakeServer['requests'] = [];
@@ -30,8 +30,10 @@ async function serve(handler: Handler): Promise<FakeServer> {
       const body = raw ? JSON.parse(raw) : undefined;
       requests.push({ method: req.method ?? '', path: req.url ?? '', body });
       const answer = handler(req.method ?? '', req.url ?? '', body, req.headers);
-      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-      res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+      setTimeout(() => {
+        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+        res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+      }, answer.delayMs ?? 0);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -55,6 +57,8 @@ export interface FakePlaneOptions {
   >;
   /** Answer 429 to every n-th request (Retry-After: 0). */
   readonly rateLimitEvery?: number;
+  /** How long to sit on a request before answering it (a slow Plane), asked per request. */
+  readonly delayFor?: (method: string, path: string) => number;
 }
 
 export async function fakePlane(options: FakePlaneOptions): Promise<
@@ -67,6 +71,15 @@ export async function fakePlane(options: FakePlaneOptions): Promise<
   const stateChanges: { itemId: string; state: string }[] = [];
   let count = 0;
   const server = await serve((method, path, body, headers) => {
+    const answer = planeAnswer(method, path, body, headers);
+    return { ...answer, delayMs: options.delayFor?.(method, path) ?? 0 };
+  });
+  function planeAnswer(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: http.IncomingHttpHeaders,
+  ): { status: number; body?: unknown; headers?: Record<string, string> } {
     count += 1;
     if (options.rateLimitEvery && count % options.rateLimitEvery === 0)
       return { status: 429, body: { detail: 'rate limited' }, headers: { 'retry-after': '0' } };
@@ -116,7 +129,7 @@ export async function fakePlane(options: FakePlaneOptions): Promise<
       return { status: 200, body: item };
     }
     return { status: 405, body: { detail: 'Method not allowed' } };
-  });
+  }
   return Object.assign(server, { comments, stateChanges });
 }
 
