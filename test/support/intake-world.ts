@@ -25,17 +25,21 @@ export interface IntakeWorld {
   plane(): FakePlaneOptions;
 }
 
-/** `projects` projects (keys and prefixes given) with `perProject` work items each. */
-export function intakeWorld(projects: readonly [key: string, prefix: string][], perProject: number): IntakeWorld {
+/** `projects` projects (keys and prefixes given) with `perProject` work items each, numbered from `first`. */
+export function intakeWorld(
+  projects: readonly [key: string, prefix: string][],
+  perProject: number,
+  first = 1,
+): IntakeWorld {
   const ps = projects.map(([key, prefix]) => ({ key, prefix, planeProjectId: crypto.randomUUID() }));
   const items = ps.flatMap((p) =>
     Array.from({ length: perProject }, (_, i) => ({
       project: p.key,
       planeProjectId: p.planeProjectId,
       id: crypto.randomUUID(),
-      sequence: i + 1,
-      ticket: `${p.prefix}-${i + 1}`,
-      workflowId: `work-item/${p.key}/${p.prefix}-${i + 1}`,
+      sequence: first + i,
+      ticket: `${p.prefix}-${first + i}`,
+      workflowId: `work-item/${p.key}/${p.prefix}-${first + i}`,
     })),
   );
   const projectsYaml = `projects:\n${ps
