@@ -22,6 +22,7 @@ import {
 } from '../client/work-items';
 import { OVERRIDE_UPDATES } from '../workflows/messages';
 import { workspacesCommand } from './workspaces';
+import { intakeCommand } from './intake';
 import { CliError, type CommandContext, type CommandOutput } from './context';
 import { renderFallbackStatus, renderRows, renderState } from './format';
 import { runningSteps } from '../client/running-steps';
@@ -39,6 +40,8 @@ export const USAGE = `usage: orch <command> [options]
   top-up <TICKET> <USD> [--reason R]                                  raise the item's budget (lifts a budget block)
   workspaces [clean [TICKET]]                                         the agents' checkouts on this machine; clean
                                                                       removes those of closed items (or one item's)
+  intake [show ID | retry ID...|--all | discard ID... --reason R]      the API's webhook journal on this machine:
+                                                                      backlog and dead letters
   stages                                                              the stage graph (Mermaid)
 
 common options: --json (machine-readable output), --by NAME (who asks; default: $USER), --project P
@@ -184,6 +187,8 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     }
     case 'workspaces':
       return workspacesCommand(args.positionals, ctx);
+    case 'intake':
+      return intakeCommand(args.positionals, { all: parsed.values.all, reason, by }, ctx);
     case 'stages': {
       const chart = stageGraphMermaid();
       return { json: { stages: STAGES, mermaid: chart }, text: chart };

@@ -90,6 +90,8 @@ export interface JournalOptions {
   readonly sync?: 'full' | 'normal';
   /** Pending entries at most; past it deliveries are refused (503) rather than the disk filled. */
   readonly maxBacklog?: number;
+  /** Open an existing journal only (`orch intake`): never create one where the API keeps none. */
+  readonly mustExist?: boolean;
   readonly now?: () => number;
 }
 
@@ -103,8 +105,8 @@ export class IntakeJournal {
     readonly file: string,
     options: JournalOptions = {},
   ) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
+    if (!options.mustExist) fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file, { fileMustExist: options.mustExist === true });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
     // The CLI and the API may write at once: wait for the other's lock instead of failing.
@@ -146,7 +148,9 @@ export class IntakeJournal {
       revive: db.prepare(
         `UPDATE entries SET state = 'pending', next_at = ?, done_at = NULL WHERE id = ? AND state = 'dead'`,
       ),
-      discard: db.prepare(`UPDATE entries SET state = 'discarded', done_at = ? WHERE id = ? AND state = 'dead'`),
+      discard: db.prepare(
+        `UPDATE entries SET state = 'discarded', outcome = ?, done_at = ? WHERE id = ? AND state = 'dead'`,
+      ),
       listDead: db.prepare(`SELECT ${COLUMNS} FROM entries WHERE state = 'dead' ORDER BY id LIMIT ?`),
       listPending: db.prepare(`SELECT ${COLUMNS} FROM entries WHERE state = 'pending' ORDER BY id LIMIT ?`),
       prune: db.prepare(`DELETE FROM entries WHERE state IN ('done', 'discarded') AND done_at < ?`),
@@ -223,9 +227,9 @@ export class IntakeJournal {
     return this.statements.revive.run(this.now(), id).changes === 1;
   }
 
-  /** A dead letter is dropped on a person's word (kept until pruned, for the record). */
-  discard(id: number): boolean {
-    return this.statements.discard.run(this.now(), id).changes === 1;
+  /** A dead letter is dropped on a person's word, noted as the outcome (kept until pruned, for the record). */
+  discard(id: number, note = 'discarded'): boolean {
+    return this.statements.discard.run(note.slice(0, 500), this.now(), id).changes === 1;
   }
 
   deadLetters(limit = 100): JournalEntry[] {

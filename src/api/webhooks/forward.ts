@@ -73,8 +73,16 @@ async function resolve(
   }
 }
 
+/** The error and its causes in one line: the gRPC status is in the cause of the SDK's error. */
+function describeChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e && parts.length < 4; e = (e as { cause?: unknown }).cause)
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  return parts.join(' ← ');
+}
+
 function failed(err: unknown): ForwardResult {
-  const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const reason = describeChain(err);
   if (err instanceof ConfigError || err instanceof InvalidIdError) return { kind: 'poison', reason };
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
     if (isGrpcServiceError(e) && REFUSED_FOR_GOOD.has(e.code)) return { kind: 'poison', reason };
