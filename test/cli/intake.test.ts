@@ -82,7 +82,7 @@ test('a poison delivery is dead-lettered, its lane moves on, and orch intake sho
   const overview = await orch('intake');
   expect(overview.code).toBe(0);
   expect(overview.out).toMatch(
-    /^backlog: 0\ndead letters: 1\n {2}#\d+ {2}plane issue {2}\S+ {2}.*INVALID_ARGUMENT|size/m,
+    /^backlog: 0\ndead letters: 1\n {2}#\d+ {2}plane issue {2}\S+ {2}ServiceError: .*INVALID_ARGUMENT: Blob data size exceeds limit/m,
   );
   const json = JSON.parse((await orch('intake', '--json')).out);
   expect(json).toMatchObject({ backlog: 0, deadLetters: 1, deadLetterEntries: [{ id: dead, state: 'dead' }] });
