@@ -22,6 +22,9 @@ export type ForwardResult =
 
 export type ForwardEntry = (entry: JournalEntry) => Promise<ForwardResult>;
 
+/** Lane heads read from the journal per scan. */
+const SCAN_BATCH = 256;
+
 export interface ForwarderOptions {
   /** Lanes forwarded at once. */
   readonly concurrency?: number;
@@ -45,6 +48,10 @@ export class Forwarder {
   private readonly maxAttempts: number;
   private readonly pollMs: number;
   private pausedUntil = 0;
+  /** Lane heads from the last scan, not yet started. */
+  private candidates: JournalEntry[] = [];
+  /** When the soonest entry waiting out a backoff falls due (to look again then). */
+  private earliestRetryAt: number | undefined;
   private outageFailures = 0;
   private pumpQueued = false;
   private timer: NodeJS.Timeout | undefined;
@@ -141,19 +148,33 @@ export class Forwarder {
     const now = Date.now();
     if (now < this.pausedUntil) return this.schedule(this.pausedUntil - now);
     // While Temporal is known to be down, one entry at a time probes it; the rest wait.
-    const free = this.paused() ? (this.inFlight.size === 0 ? 1 : 0) : this.concurrency - this.inFlight.size;
-    if (free > 0) {
-      // Lanes in flight still show their head: ask for enough to fill the free slots anyway.
-      let started = 0;
-      for (const entry of this.journal.dueHeads(free + this.inFlight.size)) {
-        if (started === free) break;
-        if (!this.laneFree(entry.lane)) continue;
-        this.begin(entry);
-        started++;
+    let free = this.paused() ? (this.inFlight.size === 0 ? 1 : 0) : this.concurrency - this.inFlight.size;
+    let scanned = false;
+    while (free > 0) {
+      if (this.candidates.length === 0) {
+        // One scan of the lane heads per pump at most, in batches: a backlog of thousands is
+        // not read again for every entry forwarded.
+        if (scanned) break;
+        this.candidates = this.journal.dueHeads(SCAN_BATCH);
+        scanned = true;
+        if (this.candidates.length === 0) break;
       }
+      const candidate = this.candidates.shift()!;
+      if (!this.laneFree(candidate.lane)) continue; // its lane's next entry follows when it finishes
+      const entry = this.journal.get(candidate.id);
+      if (entry?.state !== 'pending' || entry.nextAt > now) continue;
+      this.begin(entry);
+      free--;
     }
-    const due = this.journal.nextDueAt();
-    this.schedule(due === undefined ? this.pollMs : Math.min(this.pollMs, Math.max(10, due - Date.now())));
+    const retryIn = this.earliestRetryAt === undefined ? this.pollMs : this.earliestRetryAt - Date.now();
+    this.schedule(Math.max(10, Math.min(this.pollMs, retryIn)));
+  }
+
+  /** After an entry of `lane` is done or dead: the lane's next entry, at once when it is due. */
+  private continueLane(lane: string): void {
+    if (this.paused() || Date.now() < this.pausedUntil || !this.laneFree(lane)) return;
+    const next = this.journal.laneHead(lane);
+    if (next && next.nextAt <= Date.now()) this.begin(next);
   }
 
   private schedule(ms: number): void {
@@ -165,13 +186,21 @@ export class Forwarder {
 
   private begin(entry: JournalEntry): void {
     this.inFlight.add(entry.lane);
-    void this.attempt(entry).finally(() => {
-      this.inFlight.delete(entry.lane);
-      this.kick();
-    });
+    void this.attempt(entry).then(
+      (settled) => {
+        this.inFlight.delete(entry.lane);
+        if (settled) this.continueLane(entry.lane);
+        this.kick();
+      },
+      () => {
+        this.inFlight.delete(entry.lane);
+        this.kick();
+      },
+    );
   }
 
-  private async attempt(entry: JournalEntry): Promise<void> {
+  /** Forwards one entry; true when it is settled (done or dead), false when it waits for a retry. */
+  private async attempt(entry: JournalEntry): Promise<boolean> {
     let result: ForwardResult;
     try {
       result = await this.forward(entry);
@@ -189,35 +218,33 @@ export class Forwarder {
           workflowId: result.workflowId,
           reason: result.reason,
         });
-        return this.settle(entry.id, result);
+        this.settle(entry.id, result);
+        return true;
       case 'unavailable': {
         this.contact(false);
         this.metrics.forwardFailures.inc({ reason: 'unavailable' });
         const wait = this.backoff(this.outageFailures++);
         this.pausedUntil = Math.max(this.pausedUntil, Date.now() + wait);
-        this.journal.markRetry(entry.id, wait, result.reason);
         log.warn('forwarding paused: not reachable', { reason: result.reason, retryInMs: wait });
-        return;
+        return this.retryLater(entry, wait, result.reason);
       }
       case 'deferred': {
         this.metrics.forwardFailures.inc({ reason: 'deferred' });
         const wait = this.backoff(entry.attempts);
-        this.journal.markRetry(entry.id, wait, result.reason);
         log.warn('delivery not resolved yet; will retry', { reason: result.reason, retryInMs: wait });
-        return;
+        return this.retryLater(entry, wait, result.reason);
       }
       case 'retry': {
         this.metrics.forwardFailures.inc({ reason: 'retry' });
         if (entry.attempts + 1 >= this.maxAttempts)
           return this.bury(entry, `after ${entry.attempts + 1} attempts: ${result.reason}`, log);
         const wait = this.backoff(entry.attempts);
-        this.journal.markRetry(entry.id, wait, result.reason);
         log.warn('delivery forwarding failed; will retry', {
           reason: result.reason,
           attempt: entry.attempts + 1,
           retryInMs: wait,
         });
-        return;
+        return this.retryLater(entry, wait, result.reason);
       }
       case 'poison':
         this.contact(true);
@@ -226,10 +253,19 @@ export class Forwarder {
     }
   }
 
-  private bury(entry: JournalEntry, reason: string, log: Logger): void {
+  private retryLater(entry: JournalEntry, waitMs: number, reason: string): false {
+    this.journal.markRetry(entry.id, waitMs, reason);
+    const at = Date.now() + waitMs;
+    if (this.earliestRetryAt === undefined || this.earliestRetryAt <= Date.now() || at < this.earliestRetryAt)
+      this.earliestRetryAt = at;
+    return false;
+  }
+
+  private bury(entry: JournalEntry, reason: string, log: Logger): true {
     this.journal.markDead(entry.id, reason);
     log.error('delivery moved to the dead letters (orch intake)', { reason });
     this.settle(entry.id, { kind: 'dead', reason });
+    return true;
   }
 
   private contact(reachable: boolean): void {

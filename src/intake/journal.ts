@@ -100,6 +100,7 @@ export class IntakeJournal {
   private readonly now: () => number;
   private readonly maxBacklog: number;
   private readonly statements;
+  private counted = { at: Number.NEGATIVE_INFINITY, backlog: 0 };
 
   constructor(
     readonly file: string,
@@ -130,10 +131,7 @@ export class IntakeJournal {
            (SELECT MIN(id) FROM entries WHERE state = 'pending' GROUP BY lane)
          AND next_at <= ? ORDER BY id LIMIT ?`,
       ),
-      nextDue: db.prepare(
-        `SELECT MIN(next_at) AS at FROM entries WHERE id IN
-           (SELECT MIN(id) FROM entries WHERE state = 'pending' GROUP BY lane)`,
-      ),
+      laneHead: db.prepare(`SELECT ${COLUMNS} FROM entries WHERE state = 'pending' AND lane = ? ORDER BY id LIMIT 1`),
       olderPending: db.prepare(`SELECT 1 FROM entries WHERE state = 'pending' AND lane = ? AND id < ? LIMIT 1`),
       done: db.prepare(
         `UPDATE entries SET state = 'done', outcome = ?, attempts = attempts + 1, done_at = ? WHERE id = ? AND state = 'pending'`,
@@ -161,7 +159,7 @@ export class IntakeJournal {
   append(entry: NewEntry): AppendResult {
     const existing = this.byKey(entry.key);
     if (existing) return { kind: 'duplicate', entry: existing };
-    if (entry.deadReason === undefined && this.stats().backlog >= this.maxBacklog)
+    if (entry.deadReason === undefined && this.approximateBacklog() >= this.maxBacklog)
       throw new JournalFullError(`the intake journal holds ${this.maxBacklog} pending deliveries`);
     const receivedAt = this.now();
     const result = this.statements.insert.run({
@@ -176,9 +174,19 @@ export class IntakeJournal {
       state: entry.deadReason === undefined ? 'pending' : 'dead',
       lastError: entry.deadReason ?? null,
     });
+    if (result.changes === 1 && entry.deadReason === undefined) this.counted.backlog++;
     // A concurrent writer (another process on the same file) may have won the key meanwhile.
     const stored = result.changes === 1 ? this.get(Number(result.lastInsertRowid)) : this.byKey(entry.key);
     return { kind: result.changes === 1 ? 'appended' : 'duplicate', entry: stored! };
+  }
+
+  /**
+   * The backlog for the cap, counted at most once a second: counting is a scan, and a write
+   * per delivery must not scan a backlog of thousands. New entries are added as they come.
+   */
+  private approximateBacklog(): number {
+    if (this.now() - this.counted.at >= 1000) this.counted = { at: this.now(), backlog: this.stats().backlog };
+    return this.counted.backlog;
   }
 
   get(id: number): JournalEntry | undefined {
@@ -194,10 +202,9 @@ export class IntakeJournal {
     return this.statements.heads.all(this.now(), limit) as JournalEntry[];
   }
 
-  /** When the earliest lane head falls due (undefined: nothing pending). */
-  nextDueAt(): number | undefined {
-    const row = this.statements.nextDue.get() as { at: number | null };
-    return row.at ?? undefined;
+  /** The oldest pending entry of one lane. */
+  laneHead(lane: string): JournalEntry | undefined {
+    return this.statements.laneHead.get(lane) as JournalEntry | undefined;
   }
 
   /** True when an older entry of the same lane is still pending (the new one must wait for it). */
