@@ -27,14 +27,14 @@ export function summarize(values: readonly number[]): Summary {
 }
 
 /** Runs `a` and `b` alternately `rounds` times (after one warm-up each), so drift hits both. */
-export async function interleaved(
+export async function interleaved<T = number>(
   rounds: number,
-  a: () => Promise<number>,
-  b: () => Promise<number>,
-): Promise<{ a: number[]; b: number[] }> {
+  a: () => Promise<T>,
+  b: () => Promise<T>,
+): Promise<{ a: T[]; b: T[] }> {
   await a();
   await b();
-  const out = { a: [] as number[], b: [] as number[] };
+  const out = { a: [] as T[], b: [] as T[] };
   for (let i = 0; i < rounds; i++) {
     if (i % 2 === 0) {
       out.a.push(await a());
