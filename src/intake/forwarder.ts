@@ -50,6 +50,8 @@ export class Forwarder {
   private pausedUntil = 0;
   /** Lane heads from the last scan, not yet started. */
   private candidates: JournalEntry[] = [];
+  /** Something may wait in the journal that no lane will pick up by itself (an entry not started at once). */
+  private scanNeeded = true;
   /** When the soonest entry waiting out a backoff falls due (to look again then). */
   private earliestRetryAt: number | undefined;
   private outageFailures = 0;
@@ -96,7 +98,10 @@ export class Forwarder {
       !this.journal.hasOlderPending(entry.lane, entry.id)
     )
       this.begin(entry);
-    else this.kick();
+    else {
+      this.scanNeeded = true;
+      this.kick();
+    }
   }
 
   /** Resolves when the entry is done or dead, or with undefined after `timeoutMs`. */
@@ -134,7 +139,8 @@ export class Forwarder {
     return this.running && !this.inFlight.has(lane) && this.inFlight.size < this.concurrency;
   }
 
-  private kick(): void {
+  private kick(scan = false): void {
+    if (scan) this.scanNeeded = true;
     if (this.pumpQueued || !this.running) return;
     this.pumpQueued = true;
     setImmediate(() => {
@@ -152,11 +158,12 @@ export class Forwarder {
     let scanned = false;
     while (free > 0) {
       if (this.candidates.length === 0) {
-        // One scan of the lane heads per pump at most, in batches: a backlog of thousands is
-        // not read again for every entry forwarded.
-        if (scanned) break;
+        // One scan of the lane heads per pump at most, in batches, and only when something may
+        // wait: a backlog of thousands is not read again for every entry forwarded.
+        if (scanned || !this.scanNeeded) break;
         this.candidates = this.journal.dueHeads(SCAN_BATCH);
         scanned = true;
+        this.scanNeeded = this.candidates.length === SCAN_BATCH;
         if (this.candidates.length === 0) break;
       }
       const candidate = this.candidates.shift()!;
@@ -180,7 +187,8 @@ export class Forwarder {
   private schedule(ms: number): void {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.kick(), ms);
+    // The timer looks at the journal itself: entries due after a backoff, or revived by a person.
+    this.timer = setTimeout(() => this.kick(true), ms);
     this.timer.unref?.();
   }
 

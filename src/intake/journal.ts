@@ -97,6 +97,7 @@ export interface JournalOptions {
 
 export class IntakeJournal {
   private readonly db: Database.Database;
+  private readonly bookkeeping: Database.Database;
   private readonly now: () => number;
   private readonly maxBacklog: number;
   private readonly statements;
@@ -113,9 +114,17 @@ export class IntakeJournal {
     // The CLI and the API may write at once: wait for the other's lock instead of failing.
     this.db.pragma('busy_timeout = 2000');
     this.db.exec(SCHEMA);
+    // Bookkeeping after an append (done, retry, resolved, dead) goes through a second connection
+    // that does not wait for the disk: if a crash loses such a write, the entry is forwarded
+    // again under the same idempotency key, to the same effect. Only the append must be on disk
+    // before the sender hears 202.
+    this.bookkeeping = new Database(file, { fileMustExist: true });
+    this.bookkeeping.pragma('synchronous = NORMAL');
+    this.bookkeeping.pragma('busy_timeout = 2000');
     this.now = options.now ?? Date.now;
     this.maxBacklog = options.maxBacklog ?? 100_000;
     const db = this.db;
+    const lazy = this.bookkeeping;
     this.statements = {
       insert: db.prepare(
         `INSERT INTO entries (key, lane, source, event, delivery_id, received_at, payload, action, state, next_at, last_error)
@@ -133,14 +142,14 @@ export class IntakeJournal {
       ),
       laneHead: db.prepare(`SELECT ${COLUMNS} FROM entries WHERE state = 'pending' AND lane = ? ORDER BY id LIMIT 1`),
       olderPending: db.prepare(`SELECT 1 FROM entries WHERE state = 'pending' AND lane = ? AND id < ? LIMIT 1`),
-      done: db.prepare(
+      done: lazy.prepare(
         `UPDATE entries SET state = 'done', outcome = ?, attempts = attempts + 1, done_at = ? WHERE id = ? AND state = 'pending'`,
       ),
-      resolve: db.prepare(`UPDATE entries SET action = ? WHERE id = ? AND state = 'pending'`),
-      retry: db.prepare(
+      resolve: lazy.prepare(`UPDATE entries SET action = ? WHERE id = ? AND state = 'pending'`),
+      retry: lazy.prepare(
         `UPDATE entries SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ? AND state = 'pending'`,
       ),
-      dead_: db.prepare(
+      dead_: lazy.prepare(
         `UPDATE entries SET state = 'dead', attempts = attempts + 1, last_error = ?, done_at = ? WHERE id = ? AND state = 'pending'`,
       ),
       revive: db.prepare(
@@ -263,6 +272,7 @@ export class IntakeJournal {
   }
 
   close(): void {
+    if (this.bookkeeping.open) this.bookkeeping.close();
     if (this.db.open) this.db.close();
   }
 }
