@@ -10,6 +10,10 @@ FROM golang:1.24-bookworm AS osv-scanner
 RUN GOBIN=/out go install -trimpath github.com/google/osv-scanner/v2/cmd/osv-scanner@v2.2.4
 
 FROM node:20-bookworm-slim AS build
+# better-sqlite3 (the API's intake journal) is a native module, compiled here by node-gyp.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -28,6 +32,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json projects.yaml .gitleaks.toml ./
 COPY temporal-config ./temporal-config
+# The data directory exists and belongs to the runtime user, so a named volume mounted on it
+# (the worker's checkouts, the API's intake journal) is writable by that user.
+RUN mkdir -p /app/data && chown node:node /app/data
 ENV NODE_ENV=production ORCH_GITLEAKS_BIN=/usr/local/bin/gitleaks ORCH_OSV_SCANNER_BIN=/usr/local/bin/osv-scanner
 USER node
 ENTRYPOINT ["/usr/bin/tini", "--"]
