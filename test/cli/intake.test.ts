@@ -5,11 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { runCli } from '../../src/cli/main';
 import { journalFile } from '../../src/intake/journal';
 import { PlaneClient } from '../../src/tracker/plane-client';
 import { cachedPlaneDirectory } from '../../src/tracker/plane-directory';
 import { startTestApi, type TestApi } from '../support/api-harness';
+import { runOrch } from '../support/run-orch';
 import { fakePlane, type FakeServer } from '../support/fake-trackers';
 import { intakeConfig, intakeWorld, planeComment, planeCreated, postDelivery } from '../support/intake-world';
 import { startTemporal } from '../support/temporal';
@@ -48,21 +48,13 @@ afterAll(async () => {
     .catch(() => undefined);
 });
 
-async function orch(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env: {
-      ORCH_PROJECTS_FILE: projectsFile,
-      ORCH_DATA_DIR: dataDir,
-      USER: 'cli-tester',
-      TEMPORAL_ADDRESS: '127.0.0.1:1',
-    },
+const orch = (...argv: string[]) =>
+  runOrch(argv, {
+    ORCH_PROJECTS_FILE: projectsFile,
+    ORCH_DATA_DIR: dataDir,
+    USER: 'cli-tester',
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
   });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 test('a poison delivery is dead-lettered, its lane moves on, and orch intake shows, retries and discards it', async () => {
   const item = world.items[0]!;
@@ -132,13 +124,8 @@ test('orch intake checks its words before it opens anything, and never creates a
   expect(await orch('intake', 'retry')).toMatchObject({ code: 2, err: expect.stringContaining('--all') });
   expect(await orch('intake', 'show', '999999')).toMatchObject({ code: 1, err: 'orch: intake: no entry #999999' });
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-intake-none-'));
-  const out: string[] = [];
-  const code = await runCli(['intake'], {
-    stdout: () => undefined,
-    stderr: (t) => out.push(t),
-    env: { ORCH_PROJECTS_FILE: projectsFile, ORCH_DATA_DIR: empty },
-  });
-  expect(code).toBe(2);
-  expect(out.join('')).toContain('no journal at');
+  const none = await runOrch(['intake'], { ORCH_PROJECTS_FILE: projectsFile, ORCH_DATA_DIR: empty });
+  expect(none.code).toBe(2);
+  expect(none.err).toContain('no journal at');
   expect(fs.readdirSync(empty)).toEqual([]);
 });

@@ -10,6 +10,7 @@ import { resolveTool } from '../../src/config/paths';
 import type { GateOutcome, WorkItemState } from '../../src/domain';
 import { scriptedActivities } from '../support/doubles';
 import { TEST_PROJECTS_YAML } from '../support/config';
+import { runOrch } from '../support/run-orch';
 import { startTemporal } from '../support/temporal';
 import { taskQueue, waitForState, withWorker, uniqueTicketNumber } from '../support/work-item-harness';
 
@@ -26,21 +27,14 @@ afterAll(async () => {
 });
 
 async function orch(queue: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env: {
-      TEMPORAL_ADDRESS: env.address,
-      ORCH_TASK_QUEUE: queue,
-      ORCH_PROJECTS_FILE: projectsFile,
-      ORCH_ACTIVITY_RETRY_INITIAL_MS: '10',
-      ORCH_DATA_DIR: dataDir,
-      USER: 'cli-tester',
-    },
+  return runOrch(argv, {
+    TEMPORAL_ADDRESS: env.address,
+    ORCH_TASK_QUEUE: queue,
+    ORCH_PROJECTS_FILE: projectsFile,
+    ORCH_ACTIVITY_RETRY_INITIAL_MS: '10',
+    ORCH_DATA_DIR: dataDir,
+    USER: 'cli-tester',
   });
-  return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 // Asynchronous on purpose: the worker answering the query runs in this same process.
