@@ -74,6 +74,8 @@ test('npm start persists work items across a clean restart and registers search 
   expect(await (await fetch(`http://127.0.0.1:${api}/readyz`)).json()).toEqual({
     status: 'ready',
     namespace: 'default',
+    temporal: 'reachable',
+    intake: { backlog: 0, oldestAgeSeconds: 0, deadLetters: 0 },
   });
   const { stdout: attributes } = await promisify(execFile)(resolveTool('temporal'), [
     'operator',
