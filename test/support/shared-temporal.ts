@@ -3,14 +3,12 @@
 // tests do. A file that needs a server of its own asks startTemporal({ own: true }).
 import { spawn } from 'node:child_process';
 import { resolveTool } from '../../src/config/paths';
+import { ONE_MACHINE_DISPATCH } from '../../src/temporal/dev-server';
 import { searchAttributeFlags } from '../../src/temporal/search-attributes';
 import { freePort, portOpen } from '../../src/util/net';
 
 export const SHARED_ADDRESS_VAR = 'ORCH_TEST_TEMPORAL_ADDRESS';
 export const SHARED_PID_VAR = 'ORCH_TEST_TEMPORAL_PID';
-
-/** Dispatch settings for one machine: an activity round trip in ~20 ms instead of ~100 ms. */
-export const FAST_DISPATCH = ['--dynamic-config-value', 'history.transferProcessorMaxPollRPS=10000'];
 
 export async function startSharedServer(): Promise<{ address: string; pid: number }> {
   const port = await freePort();
@@ -26,7 +24,7 @@ export async function startSharedServer(): Promise<{ address: string; pid: numbe
       String(port),
       '--log-level',
       'error',
-      ...FAST_DISPATCH,
+      ...ONE_MACHINE_DISPATCH,
       ...searchAttributeFlags(),
     ],
     {
