@@ -1,6 +1,6 @@
 // `npm run bench`: each figure measures the project path against a baseline written here, in
 // the same run, interleaved and repeated; prints a table and writes JSON to bench/results/.
-// `--quick` repeats less; `--only sandbox|intake` runs one group. Never part of `npm test`: timings do not belong in assertions.
+// `--quick` repeats less; `--only sandbox|item|intake` runs one group. Never part of `npm test`: timings do not belong in assertions.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../config/paths';
 import { renderTable, ratio, type Figure } from './figure';
 import { sandboxFigure } from './sandbox-figure';
 import { intakeFigures } from './intake-figure';
+import { itemFigures } from './item-figure';
 
 async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
@@ -17,11 +18,12 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(
     `bench: ${quick ? 'quick' : 'full'} run, ${rounds} rounds per figure, on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'})\n`,
   );
-  // `--only sandbox` or `--only intake` runs one group (while working on it); the default runs all.
+  // `--only sandbox|item|intake` runs one group (while working on it); the default runs all.
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-  if (only !== undefined && !['sandbox', 'intake'].includes(only))
-    throw new Error(`--only sandbox|intake, not ${only}`);
+  if (only !== undefined && !['sandbox', 'item', 'intake'].includes(only))
+    throw new Error(`--only sandbox|item|intake, not ${only}`);
   if (only === undefined || only === 'sandbox') figures.push(await sandboxFigure(rounds));
+  if (only === undefined || only === 'item') figures.push(...(await itemFigures(rounds)));
   if (only === undefined || only === 'intake') figures.push(...(await intakeFigures(rounds, quick)));
   process.stdout.write(`\n${renderTable(figures)}\n`);
   for (const f of figures) if (f.notes) process.stdout.write(`  ${f.name}: ${f.notes}\n`);

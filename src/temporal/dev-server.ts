@@ -24,6 +24,8 @@ export interface DevServerOptions {
   readonly namespace: string;
   readonly logger: Logger;
   readonly startTimeoutMs?: number;
+  /** Temporal's default dispatch settings instead of ONE_MACHINE_DISPATCH (the bench compares both). */
+  readonly defaultDispatch?: boolean;
 }
 
 export interface DevServer {
@@ -64,7 +66,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'json',
     '--log-level',
     'warn',
-    ...ONE_MACHINE_DISPATCH,
+    ...(options.defaultDispatch ? [] : ONE_MACHINE_DISPATCH),
     ...(freshDatabase ? searchAttributeFlags() : []),
   ];
   const [file, ...prefixArgs] = [...dieWithParentPrefix(), options.binary, ...args] as [string, ...string[]];

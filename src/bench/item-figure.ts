@@ -1,0 +1,170 @@
+// One work item from created to done, with activities that answer at once, against the bare
+// chain of the same step and gate activities (src/bench/workflows/minimal-chain.ts): wall time
+// and history events. The difference is what the item costs beyond its work: tracker notices,
+// the lease request, workspace release, search attributes, state. Also the same item on a dev
+// server with Temporal's default dispatch settings, to show what ONE_MACHINE_DISPATCH buys.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { buildWorkItemInput } from '../client/work-items';
+import { loadConfig } from '../config';
+import { resolveTool } from '../config/paths';
+import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { createLogger } from '../util/logger';
+import { freePort } from '../util/net';
+import type { Figure } from './figure';
+import { instantActivities, type InstantActivities } from './instant-activities';
+import { interleaved, summarize } from './stats';
+import type { ChainCall } from './workflows/minimal-chain';
+
+interface Bench {
+  readonly client: Client;
+  readonly queue: string;
+  stop(): Promise<void>;
+}
+
+export async function itemFigures(rounds: number): Promise<Figure[]> {
+  // The workflows' own log lines are not the bench's output.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-bench-item-'));
+  fs.writeFileSync(
+    path.join(dir, 'projects.yaml'),
+    'projects:\n  bench:\n    ticketPrefix: BENCH\n    repository: /nonexistent\n',
+  );
+  const config = loadConfig({ ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'), ORCH_DATA_DIR: dir }, dir);
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never,
+  });
+  const activities = instantActivities();
+  const fast = await benchServer(path.join(dir, 'fast'), bundle, activities, true);
+  const slow = await benchServer(path.join(dir, 'default'), bundle, activities, false);
+  let n = 0;
+  try {
+    let lastCounts = new Map<string, number>();
+    const item = (bench: Bench) => async (): Promise<{ ms: number; events: number; chain: ChainCall[] }> => {
+      activities.take();
+      const ticket = `BENCH-${++n}`;
+      const started = performance.now();
+      const handle = await bench.client.workflow.start('workItem', {
+        workflowId: `bench-item-${n}`,
+        taskQueue: bench.queue,
+        args: [buildWorkItemInput(config, 'bench', { ticket, title: `Bench ${n}`, description: '' })],
+      });
+      const state = (await handle.result()) as { status: string };
+      const ms = performance.now() - started;
+      if (state.status !== 'done') throw new Error(`bench item ended ${state.status}`);
+      lastCounts = new Map(activities.counts);
+      return { ms, events: await historyLength(bench.client, handle.workflowId), chain: activities.take() };
+    };
+    // The chain replays the steps and gates of the item just before it.
+    let lastChain: ChainCall[] = (await item(fast)()).chain;
+    const chain = async (): Promise<{ ms: number; events: number; chain: ChainCall[] }> => {
+      const started = performance.now();
+      const handle = await fast.client.workflow.start('minimalChain', {
+        workflowId: `bench-chain-${++n}`,
+        taskQueue: fast.queue,
+        args: [lastChain],
+      });
+      await handle.result();
+      return {
+        ms: performance.now() - started,
+        events: await historyLength(fast.client, handle.workflowId),
+        chain: [],
+      };
+    };
+    const itemFast = item(fast);
+    const runs = await interleaved(
+      rounds,
+      async () => {
+        const r = await itemFast();
+        lastChain = r.chain;
+        return r;
+      },
+      chain,
+    );
+    const slowRuns = await interleaved(rounds, item(fast), item(slow));
+    const all = [...lastCounts.values()].reduce((a, b) => a + b, 0);
+    const counts = `${all} activities (${[...lastCounts].map(([k, v]) => `${v} ${k}`).join(', ')}) where its steps and gates are ${lastChain.length}`;
+    const wall = { project: summarize(runs.a.map((r) => r.ms)), baseline: summarize(runs.b.map((r) => r.ms)) };
+    const events = {
+      project: summarize(runs.a.map((r) => r.events)),
+      baseline: summarize(runs.b.map((r) => r.events)),
+    };
+    return [
+      {
+        name: 'item wall time vs minimal chain',
+        unit: 'ms',
+        ...wall,
+        target: '<= 1.2x',
+        met: wall.project.median <= 1.2 * wall.baseline.median,
+        notes: `the item ran ${counts}`,
+      },
+      {
+        name: 'item history events vs minimal chain',
+        unit: 'events',
+        ...events,
+        target: '<= 1.3x',
+        met: events.project.median <= 1.3 * events.baseline.median,
+      },
+      {
+        name: 'item wall time, one-machine vs default dispatch',
+        unit: 'ms',
+        project: summarize(slowRuns.a.map((r) => r.ms)),
+        baseline: summarize(slowRuns.b.map((r) => r.ms)),
+        target: 'faster',
+        met: summarize(slowRuns.a.map((r) => r.ms)).median < summarize(slowRuns.b.map((r) => r.ms)).median,
+        notes: 'baseline: the same item on a dev server with Temporal default dispatch settings',
+      },
+    ];
+  } finally {
+    await fast.stop();
+    await slow.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function historyLength(client: Client, workflowId: string): Promise<number> {
+  return (await client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+}
+
+async function benchServer(
+  dataDir: string,
+  bundle: { code: string },
+  activities: InstantActivities,
+  oneMachineDispatch: boolean,
+): Promise<Bench> {
+  const server: DevServer = await startDevServer({
+    binary: resolveTool('temporal'),
+    dataDir,
+    ip: '127.0.0.1',
+    port: await freePort(),
+    uiPort: await freePort(),
+    namespace: 'default',
+    logger: createLogger({ write: () => undefined }),
+    defaultDispatch: !oneMachineDispatch,
+  });
+  const queue = 'bench-item';
+  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const connection = await NativeConnection.connect({ address: server.address });
+  const worker = await Worker.create({
+    connection,
+    taskQueue: queue,
+    workflowBundle: bundle,
+    activities: activities.activities,
+  });
+  const running = worker.run();
+  return {
+    client,
+    queue,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await client.connection.close();
+      await server.stop();
+    },
+  };
+}
