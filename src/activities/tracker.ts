@@ -4,8 +4,9 @@
 // completed state, matched by state group, never by name.
 // Gitea: the pull request opened when review starts, a commit status per gate on the branch
 // head, and the findings of a failed gate commented on the pull request.
+import { ApplicationFailure } from '@temporalio/activity';
 import type { AppConfig, ProjectConfig } from '../config';
-import type { TrackerNotice, TrackerSyncInput, TrackerSyncResult } from '../domain';
+import type { TrackerNotice, TrackerNoticesInput, TrackerSyncInput, TrackerSyncResult } from '../domain';
 import type { CommitState, GiteaClient } from '../tracker/gitea-client';
 import { TrackerError } from '../tracker/http';
 import type { PlaneClient } from '../tracker/plane-client';
@@ -28,22 +29,54 @@ const STATUS_FOR: Record<NonNullable<TrackerNotice['verdict']>, CommitState> = {
 };
 
 export function createTrackerActivities(deps: TrackerActivityDeps) {
+  const tell = async (input: TrackerSyncInput): Promise<string> => {
+    const project = deps.config.projects[input.project];
+    if (!project) throw needsPerson(`project ${input.project} is no longer configured`);
+    try {
+      const plane = await tellPlane(deps, project, input);
+      const gitea = await tellGitea(deps, project, input);
+      return `plane: ${plane}; gitea: ${gitea}`;
+    } catch (err) {
+      if (err instanceof TrackerError && err.personMustFix) {
+        throw needsPerson(`tracker: ${err.message}`);
+      }
+      throw err;
+    }
+  };
   return {
     async syncTracker(input: TrackerSyncInput): Promise<TrackerSyncResult> {
-      const project = deps.config.projects[input.project];
-      if (!project) throw needsPerson(`project ${input.project} is no longer configured`);
-      try {
-        const plane = await tellPlane(deps, project, input);
-        const gitea = await tellGitea(deps, project, input);
-        return { summary: `plane: ${plane}; gitea: ${gitea}` };
-      } catch (err) {
-        if (err instanceof TrackerError && err.personMustFix) {
-          throw needsPerson(`tracker: ${err.message}`);
+      return { summary: await tell(input) };
+    },
+    /**
+     * In order. A failure stops there; the activity's retry sends the batch again (each notice
+     * is idempotent: Plane comments by external_id, Gitea statuses and the PR by their keys). A
+     * final failure says how many were delivered before it (details[0].delivered), so the
+     * workflow keeps only the rest, the failing notice first.
+     */
+    async syncTrackerNotices(input: TrackerNoticesInput): Promise<TrackerSyncResult> {
+      const { notices, ...item } = input;
+      const told: string[] = [];
+      for (const [delivered, notice] of notices.entries()) {
+        try {
+          told.push(`#${notice.seq} ${await tell({ ...item, notice })}`);
+        } catch (err) {
+          throw withDelivered(err, delivered);
         }
-        throw err;
       }
+      return { summary: told.join(' | ') };
     },
   };
+}
+
+/** The same failure (type, message, retryability), saying how many notices went out before it. */
+function withDelivered(err: unknown, delivered: number): ApplicationFailure {
+  const known = err instanceof ApplicationFailure ? err : undefined;
+  return ApplicationFailure.create({
+    type: known?.type ?? (err instanceof Error ? err.name : 'Error'),
+    message: err instanceof Error ? err.message : String(err),
+    nonRetryable: known?.nonRetryable ?? false,
+    details: [{ delivered }],
+  });
 }
 
 async function tellPlane(deps: TrackerActivityDeps, project: ProjectConfig, input: TrackerSyncInput): Promise<string> {

@@ -42,6 +42,7 @@ export function instantActivities(): InstantActivities {
       },
       rollbackProduction: async () => ({ ok: true, detail: 'not used by the bench' }),
       syncTracker: async () => (count('syncTracker'), { summary: 'bench: nothing to tell' }),
+      syncTrackerNotices: async () => (count('syncTrackerNotices'), { summary: 'bench: nothing to tell' }),
       requestMergeLease: async () => (count('requestMergeLease'), {}),
       releaseWorkspace: async () => void count('releaseWorkspace'),
     },

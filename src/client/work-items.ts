@@ -37,6 +37,8 @@ export function buildWorkItemInput(config: AppConfig, project: string, info: Tic
     budgetUsd: p.budgetUsd,
     limits: { ...p.limits, ...DEFAULT_EVENT_LIMITS },
     timeouts: workItemTimeouts(config.env),
+    // Without a tracker the item's notices need no activity at all.
+    trackers: Boolean(p.plane || p.gitea),
   };
 }
 

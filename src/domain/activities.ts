@@ -8,6 +8,7 @@ import type {
   ProductionRollbackResult,
   StepInput,
   StepResult,
+  TrackerNoticesInput,
   TrackerSyncInput,
   TrackerSyncResult,
 } from './work-item';
@@ -19,8 +20,10 @@ export interface WorkItemActivities {
   /** Runs the project's rollback command against production (a person rolled the item back from deploy). */
   rollbackProduction(input: ProductionRollbackInput): Promise<ProductionRollbackResult>;
   runGate(input: GateInput): Promise<GateOutcome>;
-  /** Tells the tracker about a stage change or a block (comment, state move); idempotent. */
+  /** Tells the tracker about a stage change or a block (comment, state move); idempotent. Kept for histories before `tracker-courier`. */
   syncTracker(input: TrackerSyncInput): Promise<TrackerSyncResult>;
+  /** Delivers several notices in order, each idempotently: one round trip for all that are pending. */
+  syncTrackerNotices(input: TrackerNoticesInput): Promise<TrackerSyncResult>;
   /** Files the item's request for its repository's merge lease (starting the lease workflow). */
   requestMergeLease(input: LeaseTicket): Promise<LeaseFiled>;
   /** Removes the item's checkout once it is delivered; idempotent. */

@@ -332,6 +332,17 @@ export class WorkItemMachine {
     }
   }
 
+  /** The item is closed and its last notices could not be delivered: logged, and dropped. */
+  dropUndeliveredNotices(reason: string): void {
+    const { state } = this;
+    this.port.error('final tracker notices not delivered', {
+      ticket: state.ticket,
+      reason,
+      notices: state.notices.map((n) => n.seq),
+    });
+    state.notices.splice(0);
+  }
+
   notify(notice: Omit<TrackerNotice, 'seq' | 'at'>): void {
     this.state.noticeSeq += 1;
     this.state.notices.push({ ...notice, seq: this.state.noticeSeq, at: this.port.now() });

@@ -40,6 +40,11 @@ export interface WorkItemInput {
   readonly continueAsNewAfterEvents?: number;
   /** State carried over by continue-as-new; absent on the first run. */
   readonly carried?: WorkItemState;
+  /**
+   * False when the project has no tracker (neither Plane nor Gitea): its notices are dropped
+   * without an activity. Absent (items started before it existed) means they are delivered.
+   */
+  readonly trackers?: boolean;
 }
 
 export type WorkItemStatus = 'active' | 'blocked' | 'done' | 'cancelled';
@@ -129,6 +134,15 @@ export interface TrackerSyncInput {
   /** The item's branch in the project's repository. */
   readonly branch: string;
   readonly notice: TrackerNotice;
+}
+
+/** Several notices of one item, delivered in order by one activity (each idempotently). */
+export interface TrackerNoticesInput {
+  readonly project: string;
+  readonly ticket: string;
+  readonly title: string;
+  readonly branch: string;
+  readonly notices: readonly TrackerNotice[];
 }
 
 export interface TrackerSyncResult {

@@ -13,3 +13,11 @@ export function blockFromActivityError(err: unknown, activity: string): Omit<Blo
   const message = cause instanceof Error ? cause.message : String(cause);
   return { kind: 'activity-error', reason: `${activity} failed: ${message}` };
 }
+
+/** How many of a batch went out before the activity failed (its failure's details), else 0. */
+export function deliveredBefore(err: unknown): number {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const details =
+    cause instanceof ApplicationFailure ? (cause.details?.[0] as { delivered?: unknown } | undefined) : undefined;
+  return typeof details?.delivered === 'number' && details.delivered >= 0 ? details.delivered : 0;
+}

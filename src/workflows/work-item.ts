@@ -37,7 +37,7 @@ import type {
   WorkItemInput,
   WorkItemState,
 } from '../domain';
-import { blockFromActivityError } from './activity-errors';
+import { blockFromActivityError, deliveredBefore } from './activity-errors';
 import { workItemProxies } from './activity-proxies';
 import { renderDetails } from './details';
 import { initialState, upgradeCarriedState } from './initial-state';
@@ -74,6 +74,14 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   let interrupt: Interrupt | undefined;
   /** The last answer of patched('tracker-sync'), asked where notices are delivered. */
   let trackerSyncOn: boolean | undefined;
+  /** Delivers notices beside the running work (`tracker-courier`); set while it runs. */
+  let courier: Promise<void> | undefined;
+  /** Why the courier's last delivery failed, for the main loop to block on between steps. */
+  let courierFailure: string | undefined;
+  /** patched('coalesced-publish'), asked once per run: search attributes upserted once per task. */
+  let coalescePublish: boolean | undefined;
+  let publishQueued = false;
+  let lastSearchAttributes: string | undefined;
   /** Merge-lease grants received (request ids); a grant is used once. */
   const leaseGrants = new Set<string>();
   const leaseWait = {
@@ -139,25 +147,38 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       continue;
     }
     if (continueAsNewDue()) {
-      // Let running update handlers finish first; an interrupt arriving meanwhile is applied first.
-      await condition(() => allHandlersFinished() || interrupt !== undefined);
+      // Let running update handlers (and the courier) finish first; an interrupt arriving
+      // meanwhile is applied first.
+      await condition(() => (allHandlersFinished() && !courier) || interrupt !== undefined);
       if (interrupt) continue;
       state.generation += 1;
       await continueAsNew<typeof workItem>({ ...input, carried: state });
     }
-    if (machine.noticesDeliverable() && (trackerSyncOn = patched('tracker-sync'))) {
-      await deliverNotices();
+    if (courierFailure !== undefined) {
+      machine.noticeFailed(courierFailure);
+      courierFailure = undefined;
       continue;
+    }
+    if (machine.noticesDeliverable() && (trackerSyncOn = patched('tracker-sync'))) {
+      // Since `tracker-courier` notices travel beside the work, batched; before it, one by one
+      // ahead of the next step.
+      if (patched('tracker-courier')) startCourier();
+      else {
+        await deliverNotices();
+        continue;
+      }
     }
     if (state.status === 'blocked') {
       // Wakes for deliverable notices only when tracker sync is on: replaying a history from
-      // before the patch must not spin on notices it will never send.
+      // before the patch must not spin on notices it will never send. With the courier, only
+      // once it is idle (it is already delivering what is pending).
       await condition(
         () =>
           state.status !== 'blocked' ||
           interrupt !== undefined ||
           continueAsNewDue() ||
-          (machine.noticesDeliverable() && trackerSyncOn !== false),
+          courierFailure !== undefined ||
+          (machine.noticesDeliverable() && trackerSyncOn !== false && !courier),
       );
       continue;
     }
@@ -169,7 +190,15 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   }
 
   // The last word (done or cancelled) still reaches the tracker; nothing can block any more.
-  if (machine.noticesDeliverable() && patched('tracker-sync')) await deliverNotices();
+  if (courier) await courier;
+  if (machine.noticesDeliverable() && patched('tracker-sync')) {
+    if (patched('tracker-courier')) {
+      courierFailure = undefined; // the last word gets its own try
+      startCourier();
+      await courier;
+      if (courierFailure !== undefined) machine.dropUndeliveredNotices(courierFailure);
+    } else await deliverNotices();
+  }
   // A delivered item's checkout is removed; a cancelled one is kept for inspection
   // (`orch workspaces clean` removes it). Added with the agent runner.
   if (state.status === 'done' && patched('workspace-release')) await releaseWorkspace();
@@ -196,6 +225,42 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       }
       state.notices.shift();
     }
+  }
+
+  /**
+   * Starts delivering the pending notices beside the running work, if not already: one activity
+   * per batch, in order. Started from the main loop only, so it runs in the workflow's root scope
+   * (a rollback cancelling the stage does not cancel it). A failure is left for the main loop,
+   * which blocks the item between steps. An item without trackers needs no activity at all.
+   */
+  function startCourier(): void {
+    if (courier) return;
+    courier = (async () => {
+      while (machine.noticesDeliverable() && courierFailure === undefined) {
+        if (input.trackers === false) {
+          state.notices.splice(0);
+          break;
+        }
+        const batch = state.notices.slice(0, NOTICE_BATCH);
+        try {
+          await noticeCalls.syncTrackerNotices({
+            project: state.project,
+            ticket: state.ticket,
+            title: state.title,
+            branch: state.branch,
+            notices: batch,
+          });
+        } catch (err) {
+          // What went out before the failure is not sent again; the failing notice leads.
+          state.notices.splice(0, Math.min(deliveredBefore(err), batch.length));
+          courierFailure = blockFromActivityError(err, 'syncTrackerNotices').reason;
+          break;
+        }
+        state.notices.splice(0, batch.length);
+      }
+    })().finally(() => {
+      courier = undefined;
+    });
   }
 
   async function releaseWorkspace(): Promise<void> {
@@ -323,10 +388,28 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   // ---- visibility -----------------------------------------------------------------------------
 
-  /** Search attributes and Web UI details follow every state change. */
+  /**
+   * Search attributes and Web UI details follow every state change. Since `coalesced-publish`
+   * the upsert waits for the end of the current workflow task (a microtask) and is skipped when
+   * nothing it carries changed: one upsert per task at most, not one per state change.
+   */
   function publish(): void {
-    upsertSearchAttributes([...workItemSearchAttributes(state)]);
     setCurrentDetails(renderDetails(state));
+    coalescePublish ??= patched('coalesced-publish');
+    if (!coalescePublish) {
+      upsertSearchAttributes([...workItemSearchAttributes(state)]);
+      return;
+    }
+    if (publishQueued) return;
+    publishQueued = true;
+    void Promise.resolve().then(() => {
+      publishQueued = false;
+      const attributes = [...workItemSearchAttributes(state)];
+      const fingerprint = JSON.stringify(attributes.map((a) => [a.key.name, a.value]));
+      if (fingerprint === lastSearchAttributes) return;
+      lastSearchAttributes = fingerprint;
+      upsertSearchAttributes(attributes);
+    });
   }
 
   function continueAsNewDue(): boolean {
@@ -335,6 +418,9 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
   }
 }
+
+/** Notices per courier activity: a backlog after a long tracker outage goes in a few calls. */
+const NOTICE_BATCH = 20;
 
 function now(): string {
   // Date is deterministic inside the workflow sandbox (it is the workflow task's time).

@@ -41,8 +41,10 @@ const SCENARIOS = [
 ];
 
 // v1: before tracker sync; v2: tracker sync without gate notices; v3: before the agent runner
-// (budget check, workspace release) and the merge lease; unprefixed: current code.
-const GENERATIONS = ['v1-', 'v2-', 'v3-', ''];
+// (budget check, workspace release) and the merge lease; v4: before the tracker courier
+// (notices one by one ahead of the next step) and coalesced search-attribute upserts;
+// unprefixed: current code.
+const GENERATIONS = ['v1-', 'v2-', 'v3-', 'v4-', ''];
 
 test('the recorded scenarios are present for every generation of the workflow', () => {
   const names = recordedHistories().map((h) => h.workflowId);
@@ -52,6 +54,9 @@ test('the recorded scenarios are present for every generation of the workflow', 
       'budget-top-up',
       'production-rollback',
       'agent-run-incidents',
+      'v4-budget-top-up',
+      'v4-production-rollback',
+      'v4-agent-run-incidents',
     ]),
   );
 });
@@ -81,12 +86,26 @@ test('each generation carries exactly the patch markers of its time', () => {
       );
   const byName = new Map(recordedHistories().map((h) => [h.workflowId, patchIds(h)]));
   expect(byName.get('happy-path')).toEqual([
+    'coalesced-publish',
+    'tracker-sync',
+    'tracker-courier',
+    'tracker-gate-notices',
+    'merge-lease',
+    'workspace-release',
+  ]);
+  expect(byName.get('v4-happy-path')).toEqual([
     'tracker-sync',
     'tracker-gate-notices',
     'merge-lease',
     'workspace-release',
   ]);
-  expect(byName.get('budget-top-up')).toEqual(['tracker-sync', 'tracker-gate-notices', 'agent-budget']);
+  expect(byName.get('budget-top-up')).toEqual([
+    'coalesced-publish',
+    'tracker-sync',
+    'tracker-courier',
+    'tracker-gate-notices',
+    'agent-budget',
+  ]);
   expect(byName.get('production-rollback')).toContain('production-rollback');
   expect(byName.get('agent-run-incidents')).toContain('agent-run-incidents');
   expect(byName.get('v3-happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices']);

@@ -60,6 +60,11 @@ export function scriptedActivities(
         trackerCalls.push(input);
         return { summary: 'recorded by the test double' };
       },
+      // One call per batch; each notice is recorded as the single-notice activity would have been.
+      syncTrackerNotices: async ({ notices, ...item }) => {
+        for (const notice of notices) trackerCalls.push({ ...item, notice });
+        return { summary: 'recorded by the test double' };
+      },
       runAgent: step,
       deployStaging: step,
       deployProduction: step,

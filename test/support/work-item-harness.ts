@@ -127,3 +127,13 @@ export async function recordHistory(env: TestWorkflowEnvironment, handle: Workfl
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
   fs.writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), json);
 }
+
+/** Past the gates into deploy-staging (it may already be further: the test doubles deploy at once), or blocked. */
+export function stagingOrBlocked(s: WorkItemState): boolean {
+  return reachedStaging(s) || s.status === 'blocked';
+}
+
+/** The item entered deploy-staging at some point: every gate before it passed. */
+export function reachedStaging(s: WorkItemState): boolean {
+  return s.history.some((h) => h.stage === 'deploy-staging');
+}

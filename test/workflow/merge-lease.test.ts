@@ -20,7 +20,15 @@ import { leaseWorkflowId } from '../../src/activities/lease';
 import { runUntilCancelled, scriptedActivities, type StepScript } from '../support/doubles';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
 import { startTemporal } from '../support/temporal';
-import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
+import {
+  startItem,
+  taskQueue,
+  testInput,
+  waitForState,
+  withWorker,
+  reachedStaging,
+  stagingOrBlocked,
+} from '../support/work-item-harness';
 
 jest.setTimeout(120_000);
 
@@ -85,10 +93,8 @@ test('two items of one repository merge one after the other, the second rebased 
   const merges: { ticket: string; start: number; end: number }[] = [];
   await withWorker(env, queue, activitiesFor(config, merges), async () => {
     const handles = await Promise.all([startItem(env, queue, a), startItem(env, queue, b)]);
-    const states = await Promise.all(
-      handles.map((h) => waitForState(h, (s) => s.stage === 'deploy-staging' || s.status === 'blocked', 60_000)),
-    );
-    expect(states.map((s) => s.stage)).toEqual(['deploy-staging', 'deploy-staging']);
+    const states = await Promise.all(handles.map((h) => waitForState(h, stagingOrBlocked, 60_000)));
+    expect(states.map(reachedStaging)).toEqual([true, true]);
     const lease = await env.client.workflow.getHandle(leaseWorkflowId(repo.origin)).query(leaseStateQuery);
     expect(lease).toMatchObject({ queue: [], grants: 2, expired: [] });
     expect(lease.holder).toBeUndefined();
@@ -135,8 +141,8 @@ test('a holder that disappears without releasing loses the lease; the next item 
     }
     // A vanishes without releasing (an operator terminated it, or it timed out).
     await handleA.terminate('test: holder disappears');
-    const stateB = await waitForState(handleB, (s) => s.stage === 'deploy-staging' || s.status === 'blocked', 60_000);
-    expect(stateB.stage).toBe('deploy-staging');
+    const stateB = await waitForState(handleB, stagingOrBlocked, 60_000);
+    expect(reachedStaging(stateB)).toBe(true);
     const lease: LeaseState = await leaseHandle.query(leaseStateQuery);
     expect(lease.expired).toEqual([
       expect.objectContaining({ ticket: a.ticket, why: 'its workflow is no longer running' }),
@@ -186,14 +192,8 @@ test('the second item of a conflicting pair goes back to development with the fi
     }
     return { costUsd: 0.1 };
   };
-  const { states } = await raceToMerge(
-    config,
-    queue,
-    items,
-    developer,
-    (s) => s.stage === 'deploy-staging' || s.status === 'blocked',
-  );
-  expect(states.map((s) => s.stage)).toEqual(['deploy-staging', 'deploy-staging']);
+  const { states } = await raceToMerge(config, queue, items, developer, stagingOrBlocked);
+  expect(states.map(reachedStaging)).toEqual([true, true]);
   const second = states.find((s) => s.history.some((v) => v.outcome === 'FAIL from gate merge: sent to development'));
   expect(second).toBeDefined();
   expect(states.filter((s) => s !== second).every((s) => s.history.every((v) => !v.outcome?.startsWith('FAIL')))).toBe(
@@ -228,15 +228,9 @@ test('tests that fail only on top of the other item send the second back to deve
       { [`src/flags/${item.ticket}`]: 'on\n' },
       `feat(${item.ticket}): flag`,
     );
-  const { states } = await raceToMerge(
-    config,
-    queue,
-    items,
-    () => ({ costUsd: 0.1 }),
-    (s) => s.stage === 'deploy-staging' || s.status === 'blocked',
-  );
+  const { states } = await raceToMerge(config, queue, items, () => ({ costUsd: 0.1 }), stagingOrBlocked);
   const [passed, failed] = states[0]!.status === 'blocked' ? [states[1]!, states[0]!] : [states[0]!, states[1]!];
-  expect(passed.stage).toBe('deploy-staging');
+  expect(reachedStaging(passed)).toBe(true);
   // Sent back once with the output, then blocked at the retry cap: nothing about it was merged.
   expect(failed).toMatchObject({ status: 'blocked', stage: 'testing', blocked: { kind: 'cap', gate: 'merge' } });
   expect(failed.history.filter((v) => v.outcome === 'FAIL from gate merge: sent to development')).toHaveLength(1);

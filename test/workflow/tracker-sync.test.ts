@@ -137,7 +137,8 @@ test('a blocked item says why and how to unblock it; a rejected token blocks the
         }),
       );
       const blocked = await waitForState(handle, (s) => s.status === 'blocked');
-      expect(blocked.stage).toBe('analysis'); // the first notice is the move into analysis
+      // The first notice (the move into analysis) failed; the item stopped at the next step boundary.
+      expect(blocked.notices[0]?.seq).toBe(1);
       expect(blocked.blocked).toMatchObject({
         kind: 'tracker',
         reason: expect.stringMatching(
@@ -188,14 +189,30 @@ test('a tracker failure while telling about a block keeps that block: clearing i
         : { gate: input.gate, verdict: 'PASS', findings: [] },
   });
   // Plane rejects only the "blocked" comment.
+  const tell = (notice: { kind: string }) => {
+    if (notice.kind === 'blocked')
+      throw ApplicationFailure.create({
+        type: FAILURE_NEEDS_PERSON,
+        nonRetryable: true,
+        message: 'tracker: Plane POST comments: HTTP 403',
+      });
+  };
   const tracker = {
-    syncTracker: async (input: { notice: { kind: string } }) => {
-      if (input.notice.kind === 'blocked')
-        throw ApplicationFailure.create({
-          type: FAILURE_NEEDS_PERSON,
-          nonRetryable: true,
-          message: 'tracker: Plane POST comments: HTTP 403',
-        });
+    syncTracker: async (input: { notice: { kind: string } }) => (tell(input.notice), { summary: 'ok' }),
+    syncTrackerNotices: async (input: { notices: readonly { kind: string }[] }) => {
+      for (const [delivered, notice] of input.notices.entries()) {
+        try {
+          tell(notice);
+        } catch (err) {
+          const failure = err as ApplicationFailure;
+          throw ApplicationFailure.create({
+            type: failure.type ?? undefined,
+            message: failure.message,
+            nonRetryable: failure.nonRetryable ?? undefined,
+            details: [{ delivered }],
+          });
+        }
+      }
       return { summary: 'ok' };
     },
   };
