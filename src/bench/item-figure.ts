@@ -6,41 +6,21 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { buildWorkItemInput } from '../client/work-items';
 import { loadConfig } from '../config';
-import { resolveTool } from '../config/paths';
-import { startDevServer, type DevServer } from '../temporal/dev-server';
-import { createLogger } from '../util/logger';
-import { freePort } from '../util/net';
+import { benchTemporal, type BenchTemporal as Bench } from './bench-temporal';
 import type { Figure } from './figure';
-import { instantActivities, type InstantActivities } from './instant-activities';
+import { instantActivities } from './instant-activities';
 import { interleaved, summarize } from './stats';
 import type { ChainCall } from './workflows/minimal-chain';
 
-interface Bench {
-  readonly client: Client;
-  readonly queue: string;
-  stop(): Promise<void>;
-}
-
 export async function itemFigures(rounds: number): Promise<Figure[]> {
-  // The workflows' own log lines are not the bench's output.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-bench-item-'));
-  fs.writeFileSync(
-    path.join(dir, 'projects.yaml'),
-    'projects:\n  bench:\n    ticketPrefix: BENCH\n    repository: /nonexistent\n',
-  );
-  const config = loadConfig({ ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'), ORCH_DATA_DIR: dir }, dir);
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('./workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never,
-  });
+  const config = benchConfig(dir);
   const activities = instantActivities();
-  const fast = await benchServer(path.join(dir, 'fast'), bundle, activities, true);
-  const slow = await benchServer(path.join(dir, 'default'), bundle, activities, false);
+  const fast = await benchTemporal(path.join(dir, 'fast'), activities);
+  const slow = await benchTemporal(path.join(dir, 'default'), activities, { oneMachineDispatch: false });
   let n = 0;
   try {
     let lastCounts = new Map<string, number>();
@@ -126,45 +106,15 @@ export async function itemFigures(rounds: number): Promise<Figure[]> {
   }
 }
 
-async function historyLength(client: Client, workflowId: string): Promise<number> {
-  return (await client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+/** One project without trackers, as the bench's items need: its notices cost nothing. */
+export function benchConfig(dir: string) {
+  fs.writeFileSync(
+    path.join(dir, 'projects.yaml'),
+    'projects:\n  bench:\n    ticketPrefix: BENCH\n    repository: /nonexistent\n',
+  );
+  return loadConfig({ ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'), ORCH_DATA_DIR: dir }, dir);
 }
 
-async function benchServer(
-  dataDir: string,
-  bundle: { code: string },
-  activities: InstantActivities,
-  oneMachineDispatch: boolean,
-): Promise<Bench> {
-  const server: DevServer = await startDevServer({
-    binary: resolveTool('temporal'),
-    dataDir,
-    ip: '127.0.0.1',
-    port: await freePort(),
-    uiPort: await freePort(),
-    namespace: 'default',
-    logger: createLogger({ write: () => undefined }),
-    defaultDispatch: !oneMachineDispatch,
-  });
-  const queue = 'bench-item';
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-  const connection = await NativeConnection.connect({ address: server.address });
-  const worker = await Worker.create({
-    connection,
-    taskQueue: queue,
-    workflowBundle: bundle,
-    activities: activities.activities,
-  });
-  const running = worker.run();
-  return {
-    client,
-    queue,
-    async stop() {
-      worker.shutdown();
-      await running;
-      await connection.close();
-      await client.connection.close();
-      await server.stop();
-    },
-  };
+async function historyLength(client: Client, workflowId: string): Promise<number> {
+  return (await client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
 }

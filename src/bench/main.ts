@@ -1,6 +1,6 @@
 // `npm run bench`: each figure measures the project path against a baseline written here, in
 // the same run, interleaved and repeated; prints a table and writes JSON to bench/results/.
-// `--quick` repeats less; `--only sandbox|item|intake` runs one group. Never part of `npm test`: timings do not belong in assertions.
+// `--quick` repeats less; `--only sandbox|item|fleet|intake` runs one group. Never part of `npm test`: timings do not belong in assertions.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,8 @@ import { renderTable, ratio, type Figure } from './figure';
 import { sandboxFigure } from './sandbox-figure';
 import { intakeFigures } from './intake-figure';
 import { itemFigures } from './item-figure';
+import { fleetFigures } from './fleet-figure';
+import { testTimesByFolder } from './test-times';
 
 async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
@@ -18,15 +20,17 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(
     `bench: ${quick ? 'quick' : 'full'} run, ${rounds} rounds per figure, on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'})\n`,
   );
-  // `--only sandbox|item|intake` runs one group (while working on it); the default runs all.
+  // `--only sandbox|item|fleet|intake` runs one group (while working on it); the default runs all.
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-  if (only !== undefined && !['sandbox', 'item', 'intake'].includes(only))
-    throw new Error(`--only sandbox|item|intake, not ${only}`);
+  if (only !== undefined && !['sandbox', 'item', 'fleet', 'intake'].includes(only))
+    throw new Error(`--only sandbox|item|fleet|intake, not ${only}`);
   if (only === undefined || only === 'sandbox') figures.push(await sandboxFigure(rounds));
   if (only === undefined || only === 'item') figures.push(...(await itemFigures(rounds)));
+  if (only === undefined || only === 'fleet') figures.push(...(await fleetFigures(quick)));
   if (only === undefined || only === 'intake') figures.push(...(await intakeFigures(rounds, quick)));
   process.stdout.write(`\n${renderTable(figures)}\n`);
   for (const f of figures) if (f.notes) process.stdout.write(`  ${f.name}: ${f.notes}\n`);
+  process.stdout.write(`\n${testTimesByFolder()}\n`);
   const dir = path.join(PROJECT_ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -32,6 +32,8 @@ export interface DevServer {
   readonly address: string;
   readonly uiUrl: string;
   readonly dbFile: string;
+  /** The server process (the bench reads its CPU time and memory). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     address,
     uiUrl: `http://${options.ip}:${options.uiPort}`,
     dbFile,
+    pid: child.pid,
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
