@@ -36,6 +36,8 @@ export async function benchTemporal(
   activities: InstantActivities,
   options: { oneMachineDispatch?: boolean; maxCachedWorkflows?: number } = {},
 ): Promise<BenchTemporal> {
+  // Before any connection: installing the quiet runtime must come first.
+  const workflowBundle = await benchBundle();
   const server = await startDevServer({
     binary: resolveTool('temporal'),
     dataDir,
@@ -52,7 +54,7 @@ export async function benchTemporal(
   const worker = await Worker.create({
     connection,
     taskQueue: queue,
-    workflowBundle: await benchBundle(),
+    workflowBundle,
     activities: activities.activities,
     ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
