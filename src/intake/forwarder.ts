@@ -58,7 +58,6 @@ export class Forwarder {
   private pumpQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private lastContactAt: number | undefined;
   private unreachableSince: number | undefined;
 
   constructor(
@@ -127,12 +126,6 @@ export class Forwarder {
   /** True while Temporal is known to be unreachable: a new entry waits for the next probe. */
   paused(): boolean {
     return this.unreachableSince !== undefined;
-  }
-
-  /** What /readyz says about Temporal, from what forwarding saw (no call of its own). */
-  temporalContact(): { readonly reachable: boolean | undefined; readonly since?: number } {
-    if (this.unreachableSince !== undefined) return { reachable: false, since: this.unreachableSince };
-    return { reachable: this.lastContactAt === undefined ? undefined : true, since: this.lastContactAt };
   }
 
   private laneFree(lane: string): boolean {
@@ -279,7 +272,6 @@ export class Forwarder {
   private contact(reachable: boolean): void {
     if (reachable) {
       if (this.unreachableSince !== undefined) this.logger.info('Temporal reachable again; forwarding resumes');
-      this.lastContactAt = Date.now();
       this.unreachableSince = undefined;
       this.outageFailures = 0;
       this.pausedUntil = 0;

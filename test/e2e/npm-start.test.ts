@@ -11,11 +11,23 @@ import type { WorkItemState } from '../../src/domain';
 import { pidFileOf, stopLeftoverServer } from '../../src/temporal/dev-server-leftover';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { createLogger } from '../../src/util/logger';
-import { freePort, portOpen, spawnLogged } from '../support/processes';
+import { freePort, portOpen, spawnLogged as spawnProcess, type Spawned } from '../support/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const START = path.join(ROOT, 'dist/dev/start.js');
 jest.setTimeout(180_000);
+
+// A failed expectation must not leave an `npm start` (and its dev server) running after the test.
+const started: Spawned[] = [];
+const spawnLogged = (...args: Parameters<typeof spawnProcess>): Spawned => {
+  const spawned = spawnProcess(...args);
+  started.push(spawned);
+  return spawned;
+};
+afterEach(() => {
+  for (const p of started.splice(0))
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+});
 
 test('npm start persists work items across a clean restart and registers search attributes on an existing database', async () => {
   expect({ built: fs.existsSync(START) }).toEqual({ built: true }); // `npm test` builds first (pretest)

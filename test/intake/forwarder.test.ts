@@ -123,12 +123,10 @@ test('an outage pauses all forwarding (one probe at a time) and nothing is lost 
   const probesBefore = calls;
   await new Promise((r) => setTimeout(r, 200));
   expect(calls - probesBefore).toBeLessThanOrEqual(200 / 40 + 2);
-  expect(f.temporalContact().reachable).toBe(false);
   up = true;
   await until(() => j.stats().backlog === 0, 'the backlog to drain after the outage');
   expect(done.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `k${i}`).sort());
   expect(f.paused()).toBe(false);
-  expect(f.temporalContact().reachable).toBe(true);
 });
 
 test('a poison entry goes to the dead letters without holding up its lane; a person can revive or discard it', async () => {
