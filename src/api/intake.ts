@@ -1,9 +1,12 @@
 // The API's durable intake: the journal under the data directory, the forwarder that hands its
 // entries to Temporal, and the webhook sources both share (ADR-0016).
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { Forwarder, type ForwarderOptions } from '../intake/forwarder';
 import { IntakeJournal, journalFile } from '../intake/journal';
+import { claimJournal } from '../intake/journal-owner';
 import type { PlaneDirectory } from '../tracker/plane-directory';
 import type { Logger } from '../util/logger';
 import type { ApiMetrics } from './metrics';
@@ -33,10 +36,16 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export function openIntake(deps: IntakeDeps): Intake {
   const env = deps.config.env;
-  const journal = new IntakeJournal(deps.file ?? journalFile(deps.config.dataDir), {
-    sync: env.ORCH_INTAKE_SYNC,
-    maxBacklog: env.ORCH_INTAKE_MAX_BACKLOG,
-  });
+  const file = deps.file ?? journalFile(deps.config.dataDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const release = claimJournal(file);
+  let journal: IntakeJournal;
+  try {
+    journal = new IntakeJournal(file, { sync: env.ORCH_INTAKE_SYNC, maxBacklog: env.ORCH_INTAKE_MAX_BACKLOG });
+  } catch (err) {
+    release();
+    throw err;
+  }
   const sources = { plane: planeSource(deps.config, deps.planeDirectory), gitea: giteaSource(deps.config) };
   const logger = deps.logger.child({ component: 'intake' });
   deps.metrics.intake.watch(journal);
@@ -66,6 +75,7 @@ export function openIntake(deps: IntakeDeps): Intake {
       clearInterval(pruning);
       await forwarder.stop();
       journal.close();
+      release();
     },
   };
 }

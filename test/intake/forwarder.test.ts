@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { Forwarder, type ForwardResult, type ForwarderOptions } from '../../src/intake/forwarder';
 import { IntakeJournal, JournalFullError, type JournalEntry, type NewEntry } from '../../src/intake/journal';
 import { createIntakeMetrics } from '../../src/intake/metrics';
+import { JournalInUseError, claimJournal } from '../../src/intake/journal-owner';
 import { createLogger } from '../../src/util/logger';
 
 const journals: IntakeJournal[] = [];
@@ -216,4 +217,20 @@ test('the journal: one entry per body, a capped backlog, pruning of finished ent
   const reopened = new IntakeJournal(file, { now: () => now });
   expect(reopened.stats()).toEqual({ backlog: 2, oldestReceivedAt: 1_000_000, deadLetters: 1 });
   reopened.close();
+});
+
+test('one API per journal: a live owner refuses a second claim; the claim of a dead owner is taken over', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-journal-owner-'));
+  const file = path.join(dir, 'journal.sqlite');
+  const release = claimJournal(file);
+  // This test process runs node: as far as another process is concerned, a live owner.
+  expect(() => claimJournal(file, process.pid + 1_000_000)).toThrow(JournalInUseError);
+  expect(() => claimJournal(file, process.pid + 1_000_000)).toThrow(/already forwarded by process \d+/);
+  release();
+  expect(fs.existsSync(`${file}.owner`)).toBe(false);
+  // A claim left by a process that is gone (a killed API).
+  fs.writeFileSync(`${file}.owner`, '999999999\n');
+  const again = claimJournal(file);
+  expect(fs.readFileSync(`${file}.owner`, 'utf8').trim()).toBe(String(process.pid));
+  again();
 });
