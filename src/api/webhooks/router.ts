@@ -11,6 +11,7 @@ import type { Intake } from '../intake';
 import type { ApiMetrics } from '../metrics';
 import type { WebhookAction } from './actions';
 import { mapWithin, mappingFailure, type MappingFailure } from './mapping';
+import { journalledAnswer } from './journalled-answer';
 import { deliveryKey, verifySignature } from './signature';
 
 /** What an answer may take at most, whatever happens behind it. */
@@ -143,31 +144,12 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router {
       deps.metrics.serverErrors.inc({ route: '/webhooks/:source' });
       return answer(503, 'unavailable', { error: 'the intake journal could not record the delivery' });
     }
-    const entry = appended.entry;
-    if (appended.kind === 'duplicate')
-      return answer(202, 'duplicate', { entry: entry.id, state: entry.state, reason: 'this body was received before' });
-    if (entry.state === 'dead') return answer(202, 'dead-lettered', { entry: entry.id, reason: entry.lastError });
-
-    // Wait a little for Temporal to take it, unless forwarding is paused by an outage.
-    const wait = forwarder.paused()
-      ? 0
-      : Math.min(env.ORCH_INTAKE_ANSWER_WAIT_MS, ANSWER_BUDGET_MS - (Date.now() - receivedAt));
-    const settled = wait > 0 ? forwarder.settled(entry.id, wait) : Promise.resolve(undefined);
-    forwarder.offer(entry);
-    const result = await settled;
-    if (!result)
-      return answer(202, 'queued', {
-        entry: entry.id,
-        resolved: action !== undefined,
-        reason: 'journalled; it is forwarded to the work item as soon as Temporal takes it',
-      });
-    if (result.kind === 'dead') return answer(202, 'dead-lettered', { entry: entry.id, reason: result.reason });
-    return answer(202, result.outcome, {
-      entry: entry.id,
-      ...(result.workflowId ? { workflowId: result.workflowId } : {}),
-      ...(result.reason ? { reason: result.reason } : {}),
-    });
+    // Wait a little for Temporal to take it, within the answer's budget.
+    const waitMs = Math.min(env.ORCH_INTAKE_ANSWER_WAIT_MS, ANSWER_BUDGET_MS - (Date.now() - receivedAt));
+    const reply = await journalledAnswer(forwarder, appended, waitMs, action !== undefined);
+    return answer(202, reply.outcome, reply.body);
   });
+
   // Errors from reading the body (too large, aborted, bad encoding) are the sender's: never 5xx.
   router.use(
     (err: { type?: string; status?: number; message?: string }, _req: Request, res: Response, next: NextFunction) => {
