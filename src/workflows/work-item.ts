@@ -207,18 +207,17 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   // ---- tracker --------------------------------------------------------------------------------
 
+  /** What a tracker notice is about: the item as the tracker knows it. */
+  function noticeItem() {
+    return { project: state.project, ticket: state.ticket, title: state.title, branch: state.branch };
+  }
+
   /** Delivers pending notices in order; a failure blocks the item (kind `tracker`) while it is open. */
   async function deliverNotices(): Promise<void> {
     while (state.notices.length > 0) {
       const notice = state.notices[0] as TrackerNotice;
       try {
-        await noticeCalls.syncTracker({
-          project: state.project,
-          ticket: state.ticket,
-          title: state.title,
-          branch: state.branch,
-          notice,
-        });
+        await noticeCalls.syncTracker({ ...noticeItem(), notice });
       } catch (err) {
         machine.noticeFailed(blockFromActivityError(err, 'syncTracker').reason);
         return;
@@ -243,13 +242,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
         }
         const batch = state.notices.slice(0, NOTICE_BATCH);
         try {
-          await noticeCalls.syncTrackerNotices({
-            project: state.project,
-            ticket: state.ticket,
-            title: state.title,
-            branch: state.branch,
-            notices: batch,
-          });
+          await noticeCalls.syncTrackerNotices({ ...noticeItem(), notices: batch });
         } catch (err) {
           // What went out before the failure is not sent again; the failing notice leads.
           state.notices.splice(0, Math.min(deliveredBefore(err), batch.length));
