@@ -15,6 +15,7 @@ import { benchConfig } from './item-figure';
 import { summarize } from './stats';
 import type { ChainCall } from './workflows/minimal-chain';
 import { readyQuery } from './workflows/waiting';
+import { cpuMs, rssBytes } from './proc';
 
 export async function fleetFigures(quick: boolean): Promise<Figure[]> {
   const many = quick ? 60 : 200;
@@ -127,21 +128,8 @@ async function memoryOf(bench: BenchTemporal, work: () => Promise<void>): Promis
     await new Promise((r) => setTimeout(r, 500));
   };
   await settle();
-  const [worker, server] = [process.memoryUsage().rss, rssOf(bench.server.pid)];
+  const [worker, server] = [process.memoryUsage().rss, rssBytes(bench.server.pid)];
   await work();
   await settle();
-  return { worker: process.memoryUsage().rss - worker, server: rssOf(bench.server.pid) - server };
-}
-
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
+  return { worker: process.memoryUsage().rss - worker, server: rssBytes(bench.server.pid) - server };
 }

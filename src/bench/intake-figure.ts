@@ -19,6 +19,7 @@ import { startDevServer } from '../temporal/dev-server';
 import { createLogger } from '../util/logger';
 import { freePort, portOpen } from '../util/net';
 import { ratio, type Figure } from './figure';
+import { cpuMs } from './proc';
 import { interleaved, summarize } from './stats';
 
 /** Deliveries in flight at once, from the bench's side (a busy Plane and Gitea together). */
@@ -224,12 +225,6 @@ function post(url: string, body: Buffer, secret: string): Promise<void> {
   });
 }
 
-function processCpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
-}
-
 async function drained(journal: IntakeJournal): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (journal.stats().backlog > 0) {
@@ -262,7 +257,7 @@ async function benchApi(env: NodeJS.ProcessEnv): Promise<BenchApi> {
   const journal = new IntakeJournal(journalFile(env.ORCH_DATA_DIR!), { mustExist: true });
   return {
     url: `http://127.0.0.1:${port}`,
-    cpuSeconds: () => processCpuSeconds(child.pid!),
+    cpuSeconds: () => cpuMs(child.pid) / 1000,
     journal,
     async close() {
       journal.close();

@@ -11,7 +11,7 @@ import type { IntakeJournal, JournalEntry } from './journal';
 export type ForwardResult =
   /** Temporal took it (or it turned out to need nothing): the entry is done. */
   | { readonly kind: 'done'; readonly outcome: string; readonly workflowId?: string; readonly reason?: string }
-  /** Temporal (or the tracker, for an unresolved entry) cannot be reached: pause, then again. */
+  /** Temporal cannot be reached: all forwarding pauses, then one entry probes again. */
   | { readonly kind: 'unavailable'; readonly reason: string }
   /** The tracker cannot be asked yet (an unresolved entry): this entry again after its backoff. */
   | { readonly kind: 'deferred'; readonly reason: string }
@@ -58,7 +58,8 @@ export class Forwarder {
   private pumpQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private unreachableSince: number | undefined;
+  /** Temporal is known to be down: forwarding waits for the next probe. */
+  private unreachable = false;
 
   constructor(
     private readonly journal: IntakeJournal,
@@ -125,7 +126,7 @@ export class Forwarder {
 
   /** True while Temporal is known to be unreachable: a new entry waits for the next probe. */
   paused(): boolean {
-    return this.unreachableSince !== undefined;
+    return this.unreachable;
   }
 
   private laneFree(lane: string): boolean {
@@ -271,11 +272,11 @@ export class Forwarder {
 
   private contact(reachable: boolean): void {
     if (reachable) {
-      if (this.unreachableSince !== undefined) this.logger.info('Temporal reachable again; forwarding resumes');
-      this.unreachableSince = undefined;
+      if (this.unreachable) this.logger.info('Temporal reachable again; forwarding resumes');
+      this.unreachable = false;
       this.outageFailures = 0;
       this.pausedUntil = 0;
-    } else this.unreachableSince ??= Date.now();
+    } else this.unreachable = true;
   }
 
   private settle(id: number, settled: Settled): void {

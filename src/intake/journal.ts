@@ -149,7 +149,7 @@ export class IntakeJournal {
       retry: lazy.prepare(
         `UPDATE entries SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ? AND state = 'pending'`,
       ),
-      dead_: lazy.prepare(
+      bury: lazy.prepare(
         `UPDATE entries SET state = 'dead', attempts = attempts + 1, last_error = ?, done_at = ? WHERE id = ? AND state = 'pending'`,
       ),
       revive: db.prepare(
@@ -235,7 +235,7 @@ export class IntakeJournal {
   }
 
   markDead(id: number, error: string): void {
-    this.statements.dead_.run(error.slice(0, 2000), this.now(), id);
+    this.statements.bury.run(error.slice(0, 2000), this.now(), id);
   }
 
   /** A dead letter goes back to its lane, due now. False when it is not a dead letter. */

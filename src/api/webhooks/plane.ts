@@ -123,14 +123,14 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext, even
         return start('created in the trigger state or label');
       return ignore(`${ticket} is not in the trigger state or label`);
     }
-    if (action === 'deleted')
-      return {
-        kind: 'override',
-        project,
-        ticket,
-        request: { kind: 'cancel', args: { reason: 'deleted in Plane' } },
-        by,
-      };
+    const cancel = (reason: string): WebhookAction => ({
+      kind: 'override',
+      project,
+      ticket,
+      request: { kind: 'cancel', args: { reason } },
+      by,
+    });
+    if (action === 'deleted') return cancel('deleted in Plane');
     if (action !== 'updated') return ignore(`Plane issue action ${delivery.action} is not handled`);
     const field = delivery.activity?.field ?? '';
     const newId =
@@ -139,14 +139,7 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext, even
     if (field === 'state' || field === 'state_id') {
       if (newId && newId === plane.triggerState) return start('moved to the trigger state');
       const group = newId ? await ctx.directory.stateGroup(plane.projectId, newId) : undefined;
-      if (group === 'cancelled')
-        return {
-          kind: 'override',
-          project,
-          ticket,
-          request: { kind: 'cancel', args: { reason: 'cancelled in Plane' } },
-          by,
-        };
+      if (group === 'cancelled') return cancel('cancelled in Plane');
       return {
         kind: 'signal',
         project,
