@@ -1,12 +1,13 @@
 // `npm run bench`: each figure measures the project path against a baseline written here, in
 // the same run, interleaved and repeated; prints a table and writes JSON to bench/results/.
-// `--quick` repeats less; `--only sandbox|item|fleet|intake` runs one group. Never part of `npm test`: timings do not belong in assertions.
+// `--quick` repeats less; `--only wrapper|sandbox|item|fleet|intake` runs one group. Never part of `npm test`: timings do not belong in assertions.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config/paths';
 import { renderTable, ratio, type Figure } from './figure';
 import { sandboxFigure } from './sandbox-figure';
+import { agentWrapperFigure } from './agent-wrapper-figure';
 import { intakeFigures } from './intake-figure';
 import { itemFigures } from './item-figure';
 import { fleetFigures } from './fleet-figure';
@@ -20,10 +21,11 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(
     `bench: ${quick ? 'quick' : 'full'} run, ${rounds} rounds per figure, on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'})\n`,
   );
-  // `--only sandbox|item|fleet|intake` runs one group (while working on it); the default runs all.
+  // `--only wrapper|sandbox|item|fleet|intake` runs one group (while working on it); the default runs all.
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-  if (only !== undefined && !['sandbox', 'item', 'fleet', 'intake'].includes(only))
-    throw new Error(`--only sandbox|item|fleet|intake, not ${only}`);
+  const groups = ['wrapper', 'sandbox', 'item', 'fleet', 'intake'];
+  if (only !== undefined && !groups.includes(only)) throw new Error(`--only ${groups.join('|')}, not ${only}`);
+  if (only === undefined || only === 'wrapper') figures.push(await agentWrapperFigure(rounds));
   if (only === undefined || only === 'sandbox') figures.push(await sandboxFigure(rounds));
   if (only === undefined || only === 'item') figures.push(...(await itemFigures(rounds)));
   if (only === undefined || only === 'fleet') figures.push(...(await fleetFigures(quick)));

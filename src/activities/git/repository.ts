@@ -129,15 +129,17 @@ export async function gitSucceeds(args: string[]): Promise<boolean> {
 }
 
 /** Clones `url` into `dir` unless a clone is already there (a half-made one is replaced). */
-export async function ensureClone(url: string, dir: string): Promise<void> {
+/** Clones `url` into `dir` unless a usable clone is there; true when it cloned just now. */
+export async function ensureClone(url: string, dir: string): Promise<boolean> {
   if (
     fs.existsSync(path.join(dir, '.git')) &&
     (await gitSucceeds(['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD']))
   )
-    return;
+    return false;
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   await runGit(['clone', '--quiet', url, dir]);
+  return true;
 }
 
 /** Runs git with the orchestrator's identity; a failure's message never repeats credentials. */

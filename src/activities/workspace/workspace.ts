@@ -51,18 +51,20 @@ export class Workspace {
   static async prepare(spec: WorkspaceSpec): Promise<Workspace> {
     const dir = workspaceDir(spec.dataDir, spec.project, spec.ticket);
     // A clone interrupted by a crash leaves a directory that is not a repository: made again.
-    await ensureClone(spec.repositoryUrl, dir);
+    const cloned = await ensureClone(spec.repositoryUrl, dir);
     const ws = new Workspace(dir, spec.branch, spec.repositoryUrl);
     // The agent reads this checkout's .git/config: the stored origin carries no credentials.
     await ws.git('remote', 'set-url', 'origin', withoutCredentials(spec.repositoryUrl));
-    await ws.git('fetch', '--quiet', '--prune', ws.url, '+refs/heads/*:refs/remotes/origin/*');
+    // A clone made just now holds origin as it is; an older one is brought up to date.
+    if (!cloned) await ws.git('fetch', '--quiet', '--prune', ws.url, '+refs/heads/*:refs/remotes/origin/*');
     const remote = `refs/remotes/origin/${spec.branch}`;
     const local = `refs/heads/${spec.branch}`;
-    ws.remoteHead = (await ws.hasRef(remote)) ? (await ws.git('rev-parse', remote)).trim() : '';
-    if (await ws.hasRef(local)) {
+    const heads = await ws.commitsAt([remote, local]);
+    ws.remoteHead = heads.get(remote) ?? '';
+    if (heads.has(local)) {
       await ws.git('checkout', '--quiet', spec.branch);
-      if (await ws.hasRef(remote)) await ws.catchUp(remote);
-    } else if (await ws.hasRef(remote)) {
+      if (heads.has(remote)) await ws.catchUp(remote);
+    } else if (heads.has(remote)) {
       await ws.git('checkout', '--quiet', '-b', spec.branch, remote);
     } else {
       await ws.git('checkout', '--quiet', '-b', spec.branch, `refs/remotes/origin/${spec.defaultBranch}`);
@@ -154,8 +156,16 @@ export class Workspace {
     }
   }
 
-  private async hasRef(ref: string): Promise<boolean> {
-    return this.succeeds('rev-parse', '--verify', '--quiet', `${ref}^{commit}`);
+  /** The commit each of `refs` points at, for those that exist: one git call for all of them. */
+  private async commitsAt(refs: readonly string[]): Promise<Map<string, string>> {
+    const out = await this.git('for-each-ref', '--format=%(refname) %(objectname) %(objecttype)', ...refs);
+    const found = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [name, sha, type] = line.split(' ');
+      // for-each-ref matches prefixes too (refs/heads/a matches refs/heads/a/b): exact names only.
+      if (name && sha && type === 'commit' && refs.includes(name)) found.set(name, sha);
+    }
+    return found;
   }
 
   private succeeds(...args: string[]): Promise<boolean> {
