@@ -35,7 +35,10 @@ export async function agentWrapperFigure(rounds: number): Promise<Figure> {
   const origin = path.join(dir, 'origin.git');
   seedOrigin(dir, origin);
   const projects = path.join(dir, 'projects.yaml');
-  fs.writeFileSync(projects, `projects:\n  bench:\n    ticketPrefix: BENCH\n    repository: ${origin}\n    budgetUsd: 5\n`);
+  fs.writeFileSync(
+    projects,
+    `projects:\n  bench:\n    ticketPrefix: BENCH\n    repository: ${origin}\n    budgetUsd: 5\n`,
+  );
   const config = loadConfig(
     {
       ORCH_PROJECTS_FILE: projects,
@@ -66,7 +69,10 @@ export async function agentWrapperFigure(rounds: number): Promise<Figure> {
       remainingBudgetUsd: 5,
     };
     const started = process.hrtime.bigint();
-    const result = (await new MockActivityEnvironment({ activityId: `bench-${n}` }, { logger: SILENT }).run(runAgent, input)) as StepResult;
+    const result = (await new MockActivityEnvironment({ activityId: `bench-${n}` }, { logger: SILENT }).run(
+      runAgent,
+      input,
+    )) as StepResult;
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (result.stop || result.failed) throw new Error(`bench runAgent did not succeed: ${JSON.stringify(result)}`);
     assertPushed(origin, itemBranch(input.ticket, input.title));
@@ -124,7 +130,17 @@ function seedOrigin(dir: string, origin: string): void {
   execFileSync('git', ['init', '-q', '-b', 'main', seed]);
   fs.writeFileSync(path.join(seed, 'README.md'), '# bench\n');
   execFileSync('git', ['-C', seed, 'add', '.']);
-  execFileSync('git', ['-C', seed, '-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-qm', 'seed']);
+  execFileSync('git', [
+    '-C',
+    seed,
+    '-c',
+    'user.name=bench',
+    '-c',
+    'user.email=bench@localhost',
+    'commit',
+    '-qm',
+    'seed',
+  ]);
   execFileSync('git', ['clone', '-q', '--bare', seed, origin]);
 }
 
