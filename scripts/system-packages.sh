@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Debian packages the orchestrator needs on the worker's host: bubblewrap (bwrap) for the agent
-# sandbox. Installed with apt-get when missing and this runs as root; otherwise it says what to
-# install. Agents never run unsandboxed by accident: without bwrap an agent step blocks its item.
+# Debian packages the orchestrator needs on its hosts, installed with apt-get when missing and this
+# runs as root; otherwise it says what to install.
+#   always:        bubblewrap (bwrap) for the agent sandbox. Agents never run unsandboxed by
+#                  accident: without bwrap an agent step blocks its item.
+#   --production:  postgresql (initdb, pg_ctl, postgres), for the private PostgreSQL that
+#                  scripts/production-temporal.sh starts under the production Temporal server.
 set -euo pipefail
 log() { printf '[system] %s\n' "$*"; }
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+if [ "${1:-}" = "--production" ] && ! bash "$root/scripts/postgres-bin.sh" initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
   log "bubblewrap $(bwrap --version | awk '{print $2}') found"
+  [ "${1:-}" = "--production" ] && log "PostgreSQL $("$(bash "$root/scripts/postgres-bin.sh" postgres)" --version | awk '{print $3}') found"
   exit 0
 fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -22,5 +30,11 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   log "installed ${missing[*]}"
 else
   log "WARNING: ${missing[*]} is not installed and cannot be installed from here (needs root and apt-get)."
-  log "Install it (Debian/Ubuntu: sudo apt-get install bubblewrap): until then every agent step blocks its item."
+  log "Install it (Debian/Ubuntu: sudo apt-get install ${missing[*]})."
+  for p in "${missing[@]}"; do
+    case "$p" in
+      bubblewrap) log "Until bubblewrap is installed every agent step blocks its item." ;;
+      postgresql) log "Until PostgreSQL is installed the production server cannot start."; exit 1 ;;
+    esac
+  done
 fi

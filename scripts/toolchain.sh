@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Makes the external tools the orchestrator and its tests need available, pinned:
 #   temporal (the Temporal CLI, which embeds the dev server) and gitleaks (secret scanner).
+# With --server it also builds the production Temporal server and its SQL schema tool
+# (temporal-server, temporal-sql-tool), which only `npm run test:production` and the native
+# production scripts need: a plain `npm start` does not wait for them.
 # Resolution order for each tool: a copy on PATH that is at least the pinned version,
 # then a cached build outside the clone, then `go install` into that cache.
 # The result is a set of symlinks in .tools/bin/ that every script and test uses.
@@ -11,6 +14,8 @@ GITLEAKS_VERSION="8.30.1"
 # Dependency auditor (reads lockfiles; works against an offline OSV database). v2.2.4 is the
 # newest release that builds with Go < 1.27.
 OSV_SCANNER_VERSION="2.2.4"
+# The production Temporal server and its schema tool (ADR-0018); docker-compose.yml pins the same.
+TEMPORAL_SERVER_VERSION="1.29.1"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${ORCH_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/temporal-orchestrator/tools}"
@@ -102,7 +107,30 @@ install_osv-scanner() {
   go_install_with_progress osv-scanner "$1" "$module"
 }
 
+# go install names a binary after its package's folder (server, sql): built in a scratch folder,
+# then moved into the cache under the name the scripts use.
+install_server_command() {
+  local name="$1" package="$2" target="$3" scratch="$cache/.build-$1"
+  local module="go.temporal.io/server/$package@v$TEMPORAL_SERVER_VERSION"
+  command -v go >/dev/null 2>&1 || go_missing_help "$name" "$module"
+  rm -rf "$scratch"
+  go_install_with_progress "$name" "$scratch" "$module"
+  mkdir -p "$target"
+  mv "$scratch/$(basename "$package")" "$target/$name"
+  rm -rf "$scratch"
+}
+install_temporal-server() { install_server_command temporal-server cmd/server "$1"; }
+install_temporal-sql-tool() { install_server_command temporal-sql-tool cmd/tools/sql "$1"; }
+
 ensure_tool temporal "$TEMPORAL_VERSION" --version
 ensure_tool gitleaks "$GITLEAKS_VERSION" version
 ensure_tool osv-scanner "$OSV_SCANNER_VERSION" --version
+if [ "${1:-}" = "--server" ]; then
+  # Neither prints a version we could compare against a copy on PATH: always the cached build.
+  for tool in temporal-server temporal-sql-tool; do
+    dir="$cache/$tool-v$TEMPORAL_SERVER_VERSION"
+    if [ -x "$dir/$tool" ]; then log "$tool $TEMPORAL_SERVER_VERSION found in cache ($dir/$tool)"; else "install_$tool" "$dir"; fi
+    ln -sfn "$dir/$tool" "$bin_dir/$tool"
+  done
+fi
 log "tools ready in $bin_dir: temporal $(version_of "$bin_dir/temporal" --version), gitleaks $(version_of "$bin_dir/gitleaks" version), osv-scanner $(version_of "$bin_dir/osv-scanner" --version)"
