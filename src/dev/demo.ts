@@ -17,8 +17,8 @@ import { installRuntime } from '../temporal/runtime';
 import { createLogger } from '../util/logger';
 import { exitOnStartupError, onShutdownSignal } from '../util/main';
 import { freePort } from '../util/net';
-import { SAMPLE_SERVICE } from './sample-service';
-import { pipelineScript, sampleCommandsYaml } from './scripted-model/pipeline-script';
+import { createSampleRepository, sampleProjectYaml, stopSampleServices } from './sample-project';
+import { pipelineScript } from './scripted-model/pipeline-script';
 import { startScriptedModelServer } from './scripted-model/server';
 import { startStack } from './stack';
 
@@ -33,7 +33,10 @@ async function main(): Promise<void> {
   fs.mkdirSync(root, { recursive: true });
   const { origin, seed } = await createSampleRepository(root);
   const [stagingPort, productionPort] = [await freePort(), await freePort()];
-  fs.writeFileSync(path.join(root, 'projects.yaml'), demoProjectYaml(origin, root, stagingPort, productionPort));
+  fs.writeFileSync(
+    path.join(root, 'projects.yaml'),
+    `projects:\n${sampleProjectYaml({ key: PROJECT, ticketPrefix: 'DEMO', origin, root, stagingPort, productionPort })}`,
+  );
   // Review sends the first change back; the developer's second run leaves a key in the code.
   const model = await startScriptedModelServer(
     pipelineScript({ reviewVerdicts: ['REQUEST_CHANGES', 'APPROVE'], secretInDeveloperRun: 2 }),
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
   const stop = async (): Promise<void> => {
     await stack.stop();
     await model.close();
-    stopDeployedServices(root);
+    stopSampleServices(root);
   };
   onShutdownSignal(async () => stop());
 
@@ -140,66 +143,6 @@ async function follow(client: import('@temporalio/client').Client): Promise<Work
 function agentOf(stage: WorkItemState['stage']): string {
   const step = STAGE_GRAPH[stage].step;
   return step?.activity === 'runAgent' ? `the ${step.role} agent works` : (step?.activity ?? 'nothing to run');
-}
-
-/** The demo project: the sample's commands, its service deployed as local processes, the observation window. */
-function demoProjectYaml(origin: string, root: string, stagingPort: number, productionPort: number): string {
-  const start = (port: number, name: string) =>
-    JSON.stringify(
-      `PORT=${port} PIDFILE=${path.join(root, `${name}.pid`)} setsid node server.js > /dev/null 2>&1 < /dev/null &`,
-    );
-  return [
-    'projects:',
-    `  ${PROJECT}:`,
-    '    ticketPrefix: DEMO',
-    `    repository: ${JSON.stringify(origin)}`,
-    '    budgetUsd: 5',
-    sampleCommandsYaml().trimEnd(),
-    `      deployStaging: ${start(stagingPort, 'staging')}`,
-    `      deployProduction: ${start(productionPort, 'production')}`,
-    '      rollback: "echo rolled back"',
-    '    health:',
-    `      stagingUrl: http://127.0.0.1:${stagingPort}/health`,
-    `      productionUrl: http://127.0.0.1:${productionPort}/health`,
-    '      timeoutMs: 15000',
-    '      intervalMs: 200',
-    '    observation:',
-    '      windowMs: 3000',
-    '      probeIntervalMs: 500',
-    '',
-  ].join('\n');
-}
-
-function stopDeployedServices(root: string): void {
-  for (const name of ['staging', 'production']) {
-    try {
-      process.kill(Number(fs.readFileSync(path.join(root, `${name}.pid`), 'utf8')), 'SIGTERM');
-    } catch {
-      // Never deployed, or gone.
-    }
-  }
-}
-
-/** A small Node project with a bare origin, standing in for a team's repository; `seed` is its first commit. */
-async function createSampleRepository(root: string): Promise<{ origin: string; seed: string }> {
-  const origin = path.join(root, 'shop.git');
-  const seed = path.join(root, 'seed');
-  await runGit(['init', '--quiet', '--bare', '--initial-branch=main', origin]);
-  await runGit(['init', '--quiet', '--initial-branch=main', seed]);
-  fs.mkdirSync(path.join(seed, 'src'));
-  fs.writeFileSync(path.join(seed, 'README.md'), '# Shop\n\nA sample shop for the orchestrator demo.\n');
-  fs.writeFileSync(path.join(seed, 'CHANGELOG.md'), '# Changelog\n');
-  fs.writeFileSync(
-    path.join(seed, 'src', 'cart.js'),
-    'exports.total = (items) => items.reduce((sum, i) => sum + i.price, 0);\n',
-  );
-  fs.writeFileSync(path.join(seed, 'server.js'), SAMPLE_SERVICE);
-  await runGit(['-C', seed, 'add', '--all']);
-  await runGit(['-C', seed, 'commit', '--quiet', '-m', 'chore: sample shop']);
-  await runGit(['-C', seed, 'push', '--quiet', origin, 'main']);
-  const first = (await runGit(['-C', seed, 'rev-parse', 'HEAD'])).trim();
-  fs.rmSync(seed, { recursive: true, force: true });
-  return { origin, seed: first };
 }
 
 function say(...lines: string[]): void {

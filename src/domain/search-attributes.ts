@@ -1,6 +1,5 @@
-// Custom search attributes of work-item workflows. This list is the source of truth; the dev
-// server start-up, the tests and temporal-config/search-attributes.json (read by the production
-// setup container) all follow it, and a unit test keeps the JSON in step.
+// Custom search attributes of work-item workflows: the one list that the worker registers in
+// every namespace it serves (src/temporal/search-attributes.ts), on any server.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const SA_PROJECT = defineSearchAttributeKey('OrchProject', SearchAttributeType.KEYWORD);
@@ -11,17 +10,6 @@ export const SA_ATTEMPT = defineSearchAttributeKey('OrchAttempt', SearchAttribut
 export const SA_COST = defineSearchAttributeKey('OrchCost', SearchAttributeType.DOUBLE);
 
 export const WORK_ITEM_SEARCH_ATTRIBUTES = [SA_PROJECT, SA_STAGE, SA_TICKET, SA_BLOCKED, SA_ATTEMPT, SA_COST] as const;
-
-/** The type names the `temporal` CLI accepts (`--search-attribute Name=Keyword`). */
-export const CLI_TYPE_NAMES: Readonly<Record<string, string>> = {
-  [SearchAttributeType.KEYWORD]: 'Keyword',
-  [SearchAttributeType.BOOL]: 'Bool',
-  [SearchAttributeType.INT]: 'Int',
-  [SearchAttributeType.DOUBLE]: 'Double',
-  [SearchAttributeType.TEXT]: 'Text',
-  [SearchAttributeType.DATETIME]: 'Datetime',
-  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
-};
 
 /** The attribute values a work item publishes after every state change. */
 export function workItemSearchAttributes(state: {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Logger } from '../util/logger';
 import { loadExeca } from '../util/execa';
 import { portOpen } from '../util/net';
-import { ensureSearchAttributes, searchAttributeFlags } from './search-attributes';
+import { Connection } from '@temporalio/client';
+import { ensureSearchAttributes } from './search-attributes';
 import { dieWithParentPrefix, pidFileOf, recordServerPid, stopLeftoverServer } from './dev-server-leftover';
 
 /**
@@ -69,7 +70,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--log-level',
     'warn',
     ...(options.defaultDispatch ? [] : ONE_MACHINE_DISPATCH),
-    ...(freshDatabase ? searchAttributeFlags() : []),
   ];
   const [file, ...prefixArgs] = [...dieWithParentPrefix(), options.binary, ...args] as [string, ...string[]];
   const child = execa(file, prefixArgs, {
@@ -92,10 +92,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  if (!freshDatabase) {
-    const created = await ensureSearchAttributes(options.binary, address, options.namespace);
-    if (created.length > 0) options.logger.info('registered search attributes on the existing database', { created });
-  }
+  const created = await registerSearchAttributes(address, options.namespace);
+  if (created.length > 0) options.logger.info('registered the work items\' search attributes', { created });
   options.logger.info('temporal dev server ready', { address, dbFile, freshDatabase });
 
   return {
@@ -112,4 +110,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       fs.rmSync(pidFileOf(dbFile), { force: true });
     },
   };
+}
+
+/** The worker's own registration (it runs again at the worker's start), so items can be listed before one starts. */
+export async function registerSearchAttributes(address: string, namespace: string): Promise<string[]> {
+  const connection = await Connection.connect({ address });
+  try {
+    return await ensureSearchAttributes(connection, namespace);
+  } finally {
+    await connection.close();
+  }
 }

@@ -1,40 +1,61 @@
-// Registers the work items' search attributes on a server that already has a database:
-// `temporal server start-dev --search-attribute` only applies when the database file is new.
-import { CLI_TYPE_NAMES, WORK_ITEM_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
-import { loadExeca } from '../util/execa';
+// Registers the work items' search attributes (src/domain/search-attributes.ts) in a namespace
+// through the SDK's operator service, adding only those it lacks. One code path for every
+// server: the worker runs it at start for each namespace it serves (production, staging), and
+// the dev server's start-up runs it too, so tests that list items before a worker starts work.
+import type { ConnectionLike } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { WORK_ITEM_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
-export function searchAttributeFlags(): string[] {
-  return WORK_ITEM_SEARCH_ATTRIBUTES.flatMap((key) => [
-    '--search-attribute',
-    `${key.name}=${CLI_TYPE_NAMES[key.type]}`,
-  ]);
-}
+const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 
-/** Creates the attributes the namespace lacks, through `temporal operator search-attribute`. Returns the names created. */
-export async function ensureSearchAttributes(binary: string, address: string, namespace: string): Promise<string[]> {
-  const { execa } = await loadExeca();
-  const common = ['--address', address, '--namespace', namespace];
-  const listed = await execa(binary, ['operator', 'search-attribute', 'list', ...common, '--output', 'json']);
-  const existing = new Set(Object.keys(customAttributes(JSON.parse(listed.stdout))));
-  const created: string[] = [];
-  for (const key of WORK_ITEM_SEARCH_ATTRIBUTES) {
-    if (existing.has(key.name)) continue;
-    await execa(binary, [
-      'operator',
-      'search-attribute',
-      'create',
-      ...common,
-      '--name',
-      key.name,
-      '--type',
-      CLI_TYPE_NAMES[key.type] as string,
-    ]);
-    created.push(key.name);
+const INDEXED_TYPE: Readonly<Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType>> = {
+  [SearchAttributeType.TEXT]: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  [SearchAttributeType.DOUBLE]: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  [SearchAttributeType.BOOL]: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  [SearchAttributeType.DATETIME]: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  [SearchAttributeType.KEYWORD_LIST]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+/** Adds the attributes `namespace` lacks; returns the names added (none when all were there). */
+export async function ensureSearchAttributes(connection: ConnectionLike, namespace: string): Promise<string[]> {
+  const listed = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = WORK_ITEM_SEARCH_ATTRIBUTES.filter((key) => !(key.name in (listed.customAttributes ?? {})));
+  if (missing.length === 0) return [];
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_TYPE[key.type]])),
+    });
+  } catch (err) {
+    // Another worker starting at the same moment added them first: that is the wanted outcome.
+    if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
   }
-  return created;
+  await untilListed(connection, namespace, missing.map((key) => key.name));
+  return missing.map((key) => key.name);
 }
 
-function customAttributes(listing: unknown): Record<string, unknown> {
-  const l = listing as { customAttributes?: Record<string, unknown> };
-  return l?.customAttributes ?? {};
+/**
+ * A server on SQL visibility keeps new attributes in the namespace's record, which its services
+ * read from a cache refreshed every ~10 s: until they see them, an item's upsert would fail its
+ * workflow task. So registration ends when the frontend lists them (once per namespace's life).
+ */
+async function untilListed(connection: ConnectionLike, namespace: string, names: readonly string[]): Promise<void> {
+  const deadline = Date.now() + LISTED_WITHIN_MS;
+  for (;;) {
+    const listed = await connection.operatorService.listSearchAttributes({ namespace });
+    if (names.every((name) => name in (listed.customAttributes ?? {}))) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `the search attributes ${names.join(', ')} were added to namespace ${namespace} but the server does not list them after ${LISTED_WITHIN_MS / 1000} s`,
+      );
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
+
+const LISTED_WITHIN_MS = 60_000;
+
+/** gRPC status ALREADY_EXISTS. */
+const ALREADY_EXISTS = 6;

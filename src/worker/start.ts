@@ -7,6 +7,7 @@ import { connectClient } from '../client/connection';
 import type { AppConfig } from '../config';
 import { assertSandboxAvailable } from '../sandbox/sandbox';
 import { ensureReconcileSchedule } from '../temporal/schedules';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeConfigured } from '../tracker/from-config';
 import type { Logger } from '../util/logger';
 import { createWorker } from './create-worker';
@@ -24,6 +25,9 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
   const client = await connectClient(config);
   const plane = planeConfigured(config) ? planeClientFromConfig(config) : undefined;
   const gitea = giteaConfigured(config) ? giteaClientFromConfig(config) : undefined;
+  const added = await ensureSearchAttributes(client.connection, config.env.TEMPORAL_NAMESPACE);
+  if (added.length > 0)
+    logger.info("registered the work items' search attributes", { namespace: config.env.TEMPORAL_NAMESPACE, added });
   const worker = await createWorker({
     connection,
     namespace: config.env.TEMPORAL_NAMESPACE,

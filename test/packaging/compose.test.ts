@@ -8,6 +8,21 @@ import { promisify } from 'node:util';
 import YAML from 'yaml';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** The compose file's services, as far as these checks read them. */
+type Services = Record<
+  string,
+  {
+    image?: string;
+    command?: string[];
+    entrypoint?: string[];
+    environment?: Record<string, string>;
+    volumes?: string[];
+    profiles?: string[];
+    healthcheck?: { test?: string[] };
+    depends_on?: Record<string, { condition: string }>;
+  }
+>;
+
 const DCLINT = path.join(ROOT, 'node_modules', '.bin', 'dclint');
 
 async function dclint(file: string): Promise<{ code: number; output: string }> {
@@ -35,61 +50,93 @@ describe('docker-compose.yml', () => {
     expect(result.output).toContain('invalid-schema');
   });
 
-  test('runs Temporal on PostgreSQL with the Web UI, API, worker, search-attribute setup and a staging profile', () => {
+  test("follows Temporal's layout: postgres, schema job, server, namespaces job, UI, then the orchestrator", () => {
     const compose = YAML.parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
-    const services = compose.services as Record<string, Record<string, unknown>>;
-    expect(services.temporal?.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
-    expect(services['temporal-ui']?.image).toMatch(/^temporalio\/ui:\d/);
+    const services = compose.services as Services;
+    const after = (name: string) => services[name]?.depends_on;
+    expect(services.postgresql?.healthcheck?.test).toEqual(['CMD-SHELL', 'pg_isready -U temporal']);
+    expect(after('temporal-schema')).toEqual({ postgresql: { condition: 'service_healthy' } });
+    expect(after('temporal')).toEqual({ 'temporal-schema': { condition: 'service_completed_successfully' } });
+    expect(after('temporal-namespaces')).toEqual({ temporal: { condition: 'service_healthy' } });
+    expect(after('temporal-ui')).toMatchObject({ temporal: { condition: 'service_healthy' } });
+    for (const name of [
+      'orchestrator-api',
+      'orchestrator-worker',
+      'orchestrator-staging-api',
+      'orchestrator-staging-worker',
+    ])
+      expect(after(name)).toMatchObject({ 'temporal-namespaces': { condition: 'service_completed_successfully' } });
     expect(services['orchestrator-api']?.command).toEqual(['node', 'dist/api/main.js']);
     expect(services['orchestrator-worker']?.command).toEqual(['node', 'dist/worker/main.js']);
-    expect(services['temporal-setup']?.command).toEqual(
-      expect.arrayContaining(['/config/register-search-attributes.sh', '/config/search-attributes.json']),
-    );
     for (const name of ['orchestrator-staging-api', 'orchestrator-staging-worker']) {
       expect(services[name]?.profiles).toEqual(['staging']);
       expect(services[name]?.environment).toMatchObject({ TEMPORAL_NAMESPACE: 'staging' });
     }
-    // Every file the compose file and Dockerfile mount or copy exists in the repository.
-    expect(fs.existsSync(path.join(ROOT, 'temporal-config/dynamicconfig/production.yaml'))).toBe(true);
+    expect(services['temporal-namespaces']?.environment).toMatchObject({ TEMPORAL_NAMESPACES: 'default staging' });
+    expect(compose.services['temporal-setup']).toBeUndefined();
+    expect(JSON.stringify(compose)).not.toContain('auto-setup');
+  });
+
+  test('its jobs and server run the scripts and config that scripts/production-temporal.sh and the tests run', () => {
+    const compose = YAML.parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
+    const services = compose.services as Services;
+    const mountedConfig = (name: string) => {
+      const volume = (services[name]?.volumes ?? []).find((v) => v.startsWith('./temporal-config:'));
+      return volume?.split(':')[1] as string;
+    };
+    const inRepo = (name: string, file: string) =>
+      path.join(ROOT, 'temporal-config', path.relative(mountedConfig(name), file));
+    const native = fs.readFileSync(path.join(ROOT, 'scripts/production-temporal.sh'), 'utf8');
+    for (const [job, script] of [
+      ['temporal-schema', 'setup-schema.sh'],
+      ['temporal-namespaces', 'create-namespaces.sh'],
+    ] as const) {
+      const command = services[job]?.command ?? [];
+      expect(inRepo(job, command[0] as string)).toBe(path.join(ROOT, 'temporal-config', script));
+      expect(native).toContain(`temporal-config/${script}`);
+    }
+    // The server: the project's config file, and every variable compose sets is one it reads.
+    const entry = services.temporal?.entrypoint ?? [];
+    const configDir = path.join(
+      entry[entry.indexOf('--root') + 1] as string,
+      entry[entry.indexOf('--config') + 1] as string,
+    );
+    const env = entry[entry.indexOf('--env') + 1] as string;
+    const config = inRepo('temporal', path.join(configDir, `${env}.yaml`));
+    expect(config).toBe(path.join(ROOT, 'temporal-config/server/production.yaml'));
+    expect(native).toContain('--config temporal-config/server --env production');
+    const read = new Set([...fs.readFileSync(config, 'utf8').matchAll(/env "([A-Z_]+)"/g)].map((m) => m[1]));
+    for (const name of Object.keys(services.temporal?.environment ?? {}))
+      expect({ name, read: read.has(name) }).toEqual({ name, read: true });
+    // Its default dynamic config path is where compose mounts the project's file.
+    expect(fs.readFileSync(config, 'utf8')).toContain(`${mountedConfig('temporal')}/dynamicconfig/production.yaml`);
+  });
+
+  test('pins the server version the toolchain builds, and Node 22 LTS', () => {
+    const compose = YAML.parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
+    const pinned = /TEMPORAL_SERVER_VERSION="([\d.]+)"/.exec(
+      fs.readFileSync(path.join(ROOT, 'scripts/toolchain.sh'), 'utf8'),
+    )?.[1];
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(compose.services.temporal.image).toBe(`temporalio/server:${pinned}`);
+    for (const job of ['temporal-schema', 'temporal-namespaces'])
+      expect(compose.services[job].image).toMatch(new RegExp(`^temporalio/admin-tools:${pinned}-`));
     const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    expect([...dockerfile.matchAll(/^FROM (node:\S+)/gm)].map((m) => m[1])).toEqual([
+      'node:22-bookworm-slim',
+      'node:22-bookworm-slim',
+    ]);
+    // Every file the Dockerfile copies exists in the repository.
     for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
       for (const source of sources!.split(' '))
         expect({ source, exists: fs.existsSync(path.join(ROOT, source)) }).toEqual({ source, exists: true });
     }
   });
 
-  test('the setup script registers exactly the attributes of search-attributes.json', async () => {
-    // Run the production script against a fake `temporal` that records its calls.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sa-setup-'));
-    const log = path.join(dir, 'calls.log');
-    fs.writeFileSync(
-      path.join(dir, 'temporal'),
-      `#!/bin/sh\necho "$@" >> ${log}\ncase "$*" in *"search-attribute list"*) echo "OrchProject Keyword";; esac\n`,
-      { mode: 0o755 },
+  test('the production dynamic config only says what differs from the defaults', () => {
+    const dynamic = YAML.parse(
+      fs.readFileSync(path.join(ROOT, 'temporal-config/dynamicconfig/production.yaml'), 'utf8'),
     );
-    await promisify(execFile)(
-      'sh',
-      [
-        path.join(ROOT, 'temporal-config/register-search-attributes.sh'),
-        'temporal:7233',
-        'default',
-        path.join(ROOT, 'temporal-config/search-attributes.json'),
-      ],
-      {
-        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
-      },
-    );
-    const created = fs
-      .readFileSync(log, 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('search-attribute create'))
-      .map((l) => l.replace(/.*--name (\S+) --type (\S+).*/, '$1=$2'));
-    expect(created).toEqual([
-      'OrchStage=Keyword',
-      'OrchTicket=Keyword',
-      'OrchBlocked=Bool',
-      'OrchAttempt=Int',
-      'OrchCost=Double',
-    ]);
+    expect(Object.keys(dynamic)).toEqual(['limit.maxIDLength']);
   });
 });

@@ -3,8 +3,7 @@
 // tests do. A file that needs a server of its own asks startTemporal({ own: true }).
 import { spawn } from 'node:child_process';
 import { resolveTool } from '../../src/config/paths';
-import { ONE_MACHINE_DISPATCH } from '../../src/temporal/dev-server';
-import { searchAttributeFlags } from '../../src/temporal/search-attributes';
+import { ONE_MACHINE_DISPATCH, registerSearchAttributes } from '../../src/temporal/dev-server';
 import { freePort, portOpen } from '../../src/util/net';
 
 export const SHARED_ADDRESS_VAR = 'ORCH_TEST_TEMPORAL_ADDRESS';
@@ -25,7 +24,6 @@ export async function startSharedServer(): Promise<{ address: string; pid: numbe
       '--log-level',
       'error',
       ...ONE_MACHINE_DISPATCH,
-      ...searchAttributeFlags(),
     ],
     {
       stdio: 'ignore',
@@ -39,5 +37,6 @@ export async function startSharedServer(): Promise<{ address: string; pid: numbe
       throw new Error(`the shared test dev server did not start on 127.0.0.1:${port}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  await registerSearchAttributes(`127.0.0.1:${port}`, 'default');
   return { address: `127.0.0.1:${port}`, pid: child.pid as number };
 }
