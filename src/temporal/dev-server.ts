@@ -93,7 +93,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await new Promise((r) => setTimeout(r, 200));
   }
   const created = await registerSearchAttributes(address, options.namespace);
-  if (created.length > 0) options.logger.info('registered the work items\' search attributes', { created });
+  if (created.length > 0) options.logger.info("registered the work items' search attributes", { created });
   options.logger.info('temporal dev server ready', { address, dbFile, freshDatabase });
 
   return {

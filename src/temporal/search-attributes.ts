@@ -33,7 +33,11 @@ export async function ensureSearchAttributes(connection: ConnectionLike, namespa
     // Another worker starting at the same moment added them first: that is the wanted outcome.
     if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
   }
-  await untilListed(connection, namespace, missing.map((key) => key.name));
+  await untilListed(
+    connection,
+    namespace,
+    missing.map((key) => key.name),
+  );
   return missing.map((key) => key.name);
 }
 

@@ -139,7 +139,15 @@ test('an item walks the whole pipeline on the production server, through a serve
   });
   expect(final.stage).toBe('done');
   expect(final.history.map((v) => v.stage)).toEqual(
-    expect.arrayContaining(['analysis', 'architecture', 'development', 'review', 'testing', 'deploy-staging', 'deploy']),
+    expect.arrayContaining([
+      'analysis',
+      'architecture',
+      'development',
+      'review',
+      'testing',
+      'deploy-staging',
+      'deploy',
+    ]),
   );
   expect(final.gateResults.find((g) => g.gate === 'merge')?.verdict).toBe('PASS');
   expect(final.gateResults.find((g) => g.gate === 'observation')?.verdict).toBe('PASS');
