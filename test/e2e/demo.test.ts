@@ -68,7 +68,7 @@ test('the demo takes DEMO-1 from created to done: agents, a caught secret remove
   ).not.toContain(DEMO_LEAKED_KEY);
   // The deployed sample services were stopped with the demo.
   const deployed = ['staging', 'production'].map((name) =>
-    Number(fs.readFileSync(path.join(dir, `${name}.pid`), 'utf8')),
+    Number(fs.readFileSync(path.join(dir, `demo-${name}.pid`), 'utf8')),
   );
   expect(deployed.every((pid) => pid > 0)).toBe(true);
   await new Promise((r) => setTimeout(r, 500));
