@@ -1,6 +1,6 @@
 // API process entry point (production: the webhook receiver container).
 import { loadConfig } from '../config';
-import { lazyClient } from '../client/connection';
+import { checkTlsSettings, lazyClient } from '../client/connection';
 import { startApi } from './start';
 import { createLogger } from '../util/logger';
 import { exitOnStartupError, onShutdownSignal } from '../util/main';
@@ -8,6 +8,7 @@ import { exitOnStartupError, onShutdownSignal } from '../util/main';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.env.ORCH_LOG_LEVEL, base: { component: 'api' } });
+  await checkTlsSettings(config);
   // The API starts without Temporal: deliveries wait in its journal until Temporal answers.
   const client = lazyClient(config);
   const server = await startApi(config, client, logger);

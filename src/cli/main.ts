@@ -31,11 +31,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       env: io.env,
       client: async () => {
         if (!client) {
-          try {
-            client = await connectClient(config);
-          } catch (err) {
-            throw new Error(`cannot reach Temporal at ${config.env.TEMPORAL_ADDRESS}: ${(err as Error).message}`);
-          }
+          client = await connectClient(config);
         }
         return client;
       },

@@ -2,9 +2,14 @@
 // worker so `orch` and the API never load @temporalio/worker and its native core.
 import { Client, Connection } from '@temporalio/client';
 import type { AppConfig } from '../config';
+import { TlsSettingsError, connectFailure, connectionOptions } from '../temporal/connection-settings';
 
 export async function connectClient(config: AppConfig): Promise<Client> {
-  const connection = await Connection.connect({ address: config.env.TEMPORAL_ADDRESS, connectTimeout: '5s' });
+  const connection = await Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '5s' }).catch(
+    async (err: unknown) => {
+      throw await connectFailure(config.temporal, err);
+    },
+  );
   return new Client({ connection, namespace: config.env.TEMPORAL_NAMESPACE });
 }
 
@@ -13,6 +18,24 @@ export async function connectClient(config: AppConfig): Promise<Client> {
  * the API journals deliveries meanwhile and forwards them once Temporal answers.
  */
 export function lazyClient(config: AppConfig): Client {
-  const connection = Connection.lazy({ address: config.env.TEMPORAL_ADDRESS, connectTimeout: '5s' });
+  const connection = Connection.lazy({ ...connectionOptions(config.temporal), connectTimeout: '5s' });
   return new Client({ connection, namespace: config.env.TEMPORAL_NAMESPACE });
+}
+
+/**
+ * Connects once, to find settings that can never work (a CA that did not sign the server's
+ * certificate): those stop the API at start. A server that is only unreachable does not (the
+ * journal takes deliveries until it answers).
+ */
+export async function checkTlsSettings(config: AppConfig): Promise<void> {
+  if (!config.temporal.tls && !config.temporal.apiKey) return;
+  const probe = await Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '5s' }).catch(
+    (err: unknown) => err,
+  );
+  if (probe instanceof Connection) {
+    await probe.close();
+    return;
+  }
+  const failure = await connectFailure(config.temporal, probe);
+  if (failure instanceof TlsSettingsError) throw failure;
 }

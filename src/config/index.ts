@@ -7,6 +7,7 @@ import { loadEnv, type EnvConfig } from './env';
 import { ConfigError } from './errors';
 import { loadProjects, type ProjectConfig, type ProjectsFile } from './projects';
 import { PROJECT_ROOT } from './paths';
+import { loadTemporalSettings, type TemporalSettings } from '../temporal/connection-settings';
 
 export { ConfigError } from './errors';
 export type { ProjectConfig } from './projects';
@@ -16,15 +17,18 @@ export interface AppConfig {
   readonly projectsFile: string;
   readonly projects: ProjectsFile['projects'];
   readonly dataDir: string;
+  /** How to reach Temporal (the temporal CLI's variables and profiles); env's address and namespace follow it. */
+  readonly temporal: TemporalSettings;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = PROJECT_ROOT): AppConfig {
-  const parsed = loadEnv(env);
+  const temporal = loadTemporalSettings(env);
+  const parsed = { ...loadEnv(env), TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace };
   const projectsFile = path.resolve(cwd, parsed.ORCH_PROJECTS_FILE);
   const projects = loadProjects(projectsFile).projects;
   assertObservationFitsGateTimeout(projects, parsed, projectsFile);
   assertGiteaApiForMerges(projects, parsed, projectsFile);
-  return { env: parsed, projectsFile, projects, dataDir: path.resolve(cwd, parsed.ORCH_DATA_DIR) };
+  return { env: parsed, projectsFile, projects, dataDir: path.resolve(cwd, parsed.ORCH_DATA_DIR), temporal };
 }
 
 /** A project that merges through Gitea's API cannot merge at all without its credentials. */

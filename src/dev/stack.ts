@@ -1,7 +1,7 @@
 // The whole orchestrator on one machine: a Temporal dev server whose state persists in
 // <data>/temporal.db, a worker and the HTTP API. Used by `npm start` and `npm run demo`.
 import type { Client } from '@temporalio/client';
-import type { AppConfig } from '../config';
+import { ConfigError, type AppConfig } from '../config';
 import { resolveTool } from '../config/paths';
 import { connectClient } from '../client/connection';
 import { startApi } from '../api/start';
@@ -21,6 +21,12 @@ export interface RunningStack {
 }
 
 export async function startStack(config: AppConfig, logger: Logger): Promise<RunningStack> {
+  if (config.temporal.tls || config.temporal.apiKey) {
+    // The dev server speaks plain gRPC on loopback; these settings are for a cluster.
+    throw new ConfigError(
+      `npm start runs its own Temporal dev server without TLS, but TLS or an API key is configured (${config.temporal.tlsSources.join(', ')}): unset those, or run dist/worker/main.js and dist/api/main.js against your cluster (docs/operations/production.md)`,
+    );
+  }
   const [host, portText] = splitAddress(config.env.TEMPORAL_ADDRESS);
   const server = await startDevServer({
     binary: resolveTool('temporal'),

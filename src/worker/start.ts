@@ -8,6 +8,7 @@ import type { AppConfig } from '../config';
 import { assertSandboxAvailable } from '../sandbox/sandbox';
 import { ensureReconcileSchedule } from '../temporal/schedules';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { connectFailure, connectionOptions } from '../temporal/connection-settings';
 import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeConfigured } from '../tracker/from-config';
 import type { Logger } from '../util/logger';
 import { createWorker } from './create-worker';
@@ -21,7 +22,9 @@ export interface RunningWorker {
 }
 
 export async function startWorker(config: AppConfig, logger: Logger): Promise<RunningWorker> {
-  const connection = await NativeConnection.connect({ address: config.env.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(connectionOptions(config.temporal)).catch(async (err: unknown) => {
+    throw await connectFailure(config.temporal, err);
+  });
   const client = await connectClient(config);
   const plane = planeConfigured(config) ? planeClientFromConfig(config) : undefined;
   const gitea = giteaConfigured(config) ? giteaClientFromConfig(config) : undefined;

@@ -8,6 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDeployActivities } from '../../src/activities/deploy';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings';
 import { parseProjects } from '../../src/config/projects';
 import type { StepInput, StepResult } from '../../src/domain';
 import { FAILURE_NEEDS_PERSON } from '../../src/domain/failures';
@@ -65,6 +66,7 @@ async function setup(
     repo,
     port,
     config: {
+      temporal: loadTemporalSettings({}),
       env: loadEnv({}),
       projectsFile: path.join(dataDir, 'projects.yaml'),
       projects: parseProjects(yaml, 'p.yaml').projects,

@@ -9,6 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createGateActivities } from '../../src/activities/gates';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings';
 import { parseProjects } from '../../src/config/projects';
 import type { GateInput, GateOutcome } from '../../src/domain';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
@@ -43,6 +44,7 @@ function config(
   fs.mkdirSync(path.join(dataDir, 'build', 'shop'), { recursive: true });
   const yaml = `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    commands:\n      rollback: ${JSON.stringify(`echo "rolled back from $ORCH_REVISION" > ${rollbackMarker}`)}\n    health:\n      productionUrl: ${url}\n    observation:\n      windowMs: ${window.windowMs}\n      probeIntervalMs: ${window.probeIntervalMs}\n`;
   return {
+    temporal: loadTemporalSettings({}),
     env: loadEnv({}),
     projectsFile: path.join(dataDir, 'projects.yaml'),
     projects: parseProjects(yaml, 'p.yaml').projects,

@@ -8,6 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createProductionRollbackActivities } from '../../src/activities/production-rollback';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings';
 import { parseProjects } from '../../src/config/projects';
 import type { ProductionRollbackInput, ProductionRollbackResult } from '../../src/domain';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
@@ -53,6 +54,7 @@ async function setup(
   return {
     repo,
     config: {
+      temporal: loadTemporalSettings({}),
       env: loadEnv({}),
       projectsFile: path.join(dataDir, 'projects.yaml'),
       projects: parseProjects(yaml, 'p.yaml').projects,

@@ -7,6 +7,7 @@ import { createGateActivities } from '../../src/activities/gates';
 import { readVerdict } from '../../src/activities/gates/frontmatter';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings';
 import { parseProjects } from '../../src/config/projects';
 import type { GateInput, GateOutcome, Stage } from '../../src/domain';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
@@ -17,6 +18,7 @@ const DIR = 'docs/work-items/SHOP-42';
 function config(repo: TestRepo): AppConfig {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-data-'));
   return {
+    temporal: loadTemporalSettings({}),
     env: loadEnv({}),
     projectsFile: path.join(dataDir, 'projects.yaml'),
     projects: parseProjects(`projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n`, 'p.yaml')

@@ -10,6 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createGateActivities } from '../../src/activities/gates';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings';
 import { parseProjects } from '../../src/config/projects';
 import type { GateInput, GateOutcome } from '../../src/domain';
 import { GiteaClient } from '../../src/tracker/gitea-client';
@@ -38,6 +39,7 @@ async function setup(style: 'merge-commit' | 'fast-forward', fake: Partial<FakeG
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-gitea-merge-'));
   const yaml = `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    mergeStyle: ${style}\n    commands:\n      test: test -f src/other.js && test -f src/coupon.js\n    gitea:\n      repository: acme/shop\n      mergeThroughApi: true\n`;
   const config: AppConfig = {
+    temporal: loadTemporalSettings({}),
     env: loadEnv({}),
     projectsFile: path.join(dataDir, 'projects.yaml'),
     projects: parseProjects(yaml, 'p.yaml').projects,
@@ -172,6 +174,7 @@ test('a rejected token blocks the item with the host named, never the token', as
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-gitea-merge-'));
   const yaml = `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    gitea:\n      repository: acme/shop\n      mergeThroughApi: true\n`;
   const config: AppConfig = {
+    temporal: loadTemporalSettings({}),
     env: loadEnv({}),
     projectsFile: path.join(dataDir, 'projects.yaml'),
     projects: parseProjects(yaml, 'p.yaml').projects,

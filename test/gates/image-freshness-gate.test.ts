@@ -8,6 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createGateActivities } from '../../src/activities/gates';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings';
 import { parseProjects } from '../../src/config/projects';
 import type { GateInput, GateOutcome } from '../../src/domain';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
@@ -26,6 +27,7 @@ function config(repo: TestRepo, build: string): AppConfig {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-build-'));
   const yaml = `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    commands:\n      build: ${JSON.stringify(build)}\n      builtRevision: cat out/REVISION\n`;
   return {
+    temporal: loadTemporalSettings({}),
     env: loadEnv({}),
     projectsFile: path.join(dataDir, 'projects.yaml'),
     projects: parseProjects(yaml, 'p.yaml').projects,

@@ -8,6 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createGateActivities } from '../../src/activities/gates';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings';
 import { parseProjects } from '../../src/config/projects';
 import type { GateInput, GateOutcome } from '../../src/domain';
 import { createRepo, type TestRepo } from '../support/git-fixtures';
@@ -25,6 +26,7 @@ const input: GateInput = {
 function config(repo: TestRepo, extra = ''): AppConfig {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-merge-'));
   return {
+    temporal: loadTemporalSettings({}),
     env: loadEnv({}),
     projectsFile: path.join(dataDir, 'projects.yaml'),
     projects: parseProjects(

@@ -8,6 +8,7 @@ import { verdictFromReport } from '../../src/activities/gates/security';
 import { GitMirror } from '../../src/activities/git/repository';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings';
 import { parseProjects } from '../../src/config/projects';
 import type { GateInput, GateOutcome } from '../../src/domain';
 import { buildOsvDatabase } from '../support/osv-db';
@@ -34,6 +35,7 @@ const lockfile = (leftPad: string) =>
 function config(repo: TestRepo, env: Record<string, string> = {}, strict = false): AppConfig {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-data-'));
   return {
+    temporal: loadTemporalSettings({}),
     env: loadEnv({ ORCH_SECURITY_GATE_SCOPE: 'shop', ...env }),
     projectsFile: path.join(dataDir, 'projects.yaml'),
     projects: parseProjects(

@@ -164,10 +164,13 @@ test('worker, API and orch connect with the client certificate; without it the s
   expect(listed.code).toBe(0);
 
   // No client certificate: the handshake fails, and orch says so with the settings to check.
-  const { TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME } = clientTls();
-  const anonymous = await runOrch(['list'], baseEnv({ TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME }));
+  const anonymous = await runOrch(
+    ['list'],
+    baseEnv({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.ca, TEMPORAL_TLS_SERVER_NAME: 'localhost' }),
+  );
   expect(anonymous.code).not.toBe(0);
-  expect(anonymous.err).toContain(`Temporal at ${temporal.address}`);
+  expect(anonymous.err).toContain(`cannot connect to Temporal at ${temporal.address} over TLS`);
+  expect(anonymous.err).toContain('the server requires a client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH');
 });
 
 test('a temporal.toml profile carries the same settings', async () => {

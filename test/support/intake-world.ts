@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings';
 import { parseProjects } from '../../src/config/projects';
 import { deliveryKey } from '../../src/api/webhooks/signature';
 import type { FakePlaneOptions } from './fake-trackers';
@@ -73,6 +74,7 @@ export function intakeWorld(
 
 export function intakeConfig(world: IntakeWorld, env: Record<string, string>): AppConfig {
   return {
+    temporal: loadTemporalSettings({}),
     env: loadEnv({
       ORCH_PLANE_WEBHOOK_SECRET: PLANE_SECRET,
       ORCH_GITEA_WEBHOOK_SECRET: GITEA_SECRET,

@@ -22,12 +22,23 @@ export interface ProductionTemporal {
   close(): Promise<void>;
 }
 
-async function script(command: string, stateDir: string): Promise<string> {
-  const { stdout } = await promisify(execFile)('bash', [SCRIPT, command, stateDir], { maxBuffer: 16 * 1024 * 1024 });
+async function script(command: string, stateDir: string, env: Record<string, string> = {}): Promise<string> {
+  const { stdout } = await promisify(execFile)('bash', [SCRIPT, command, stateDir], {
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, ...env },
+  });
   return stdout;
 }
 
-export async function startProductionTemporal(): Promise<ProductionTemporal> {
+export interface ProductionTemporalOptions {
+  /** The server's own environment (its TLS: TEMPORAL_SERVER_TLS_*). */
+  readonly server?: Record<string, string>;
+  /** What a client needs to reach it (the temporal CLI's TEMPORAL_TLS_* variables). */
+  readonly client?: Record<string, string>;
+}
+
+export async function startProductionTemporal(options: ProductionTemporalOptions = {}): Promise<ProductionTemporal> {
+  const client = options.client ?? {};
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-production-'));
   await script('init', stateDir);
   await script('postgres', stateDir);
@@ -38,10 +49,13 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
 
   const start = async (): Promise<void> => {
     const out = fs.openSync(log, 'a');
-    server = spawn('bash', [SCRIPT, 'server', stateDir], { stdio: ['ignore', out, out] });
+    server = spawn('bash', [SCRIPT, 'server', stateDir], {
+      stdio: ['ignore', out, out],
+      env: { ...process.env, ...options.server },
+    });
     fs.closeSync(out);
     const deadline = Date.now() + 90_000;
-    while (!(await healthy(address))) {
+    while (!(await healthy(address, client))) {
       if (server.exitCode !== null || Date.now() > deadline)
         throw new Error(`the Temporal server did not start:\n${fs.readFileSync(log, 'utf8').slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 500));
@@ -55,7 +69,7 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
     await exited;
   };
   await start();
-  await script('namespaces', stateDir);
+  await script('namespaces', stateDir, client);
   return {
     address,
     stateDir,
@@ -68,9 +82,11 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
   };
 }
 
-async function healthy(address: string): Promise<boolean> {
+async function healthy(address: string, client: Record<string, string>): Promise<boolean> {
   try {
-    await promisify(execFile)(resolveTool('temporal'), ['operator', 'cluster', 'health', '--address', address]);
+    await promisify(execFile)(resolveTool('temporal'), ['operator', 'cluster', 'health', '--address', address], {
+      env: { ...process.env, ...client },
+    });
     return true;
   } catch {
     return false;

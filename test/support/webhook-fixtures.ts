@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings';
 import { parseProjects } from '../../src/config/projects';
 
 const DIR = path.resolve(__dirname, '../fixtures/webhooks');
@@ -97,6 +98,7 @@ projects:
 
 export function fixtureConfig(env: Record<string, string> = {}): AppConfig {
   return {
+    temporal: loadTemporalSettings({}),
     env: loadEnv({
       ORCH_PLANE_WEBHOOK_SECRET: PLANE_SECRET,
       ORCH_GITEA_WEBHOOK_SECRET: GITEA_SECRET,

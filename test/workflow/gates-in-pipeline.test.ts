@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createGateActivities } from '../../src/activities/gates';
 import type { AppConfig } from '../../src/config';
 import { loadEnv } from '../../src/config/env';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings';
 import { parseProjects } from '../../src/config/projects';
 import { itemBranch, type StepInput } from '../../src/domain';
 import { scriptedActivities } from '../support/doubles';
@@ -38,6 +39,7 @@ test('a secret fails the security gate before merge; the findings reach the deve
   const repo = createRepo();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-data-'));
   const config: AppConfig = {
+    temporal: loadTemporalSettings({}),
     env: loadEnv({ ORCH_SECURITY_GATE_SCOPE: 'shop' }),
     projectsFile: path.join(dataDir, 'projects.yaml'),
     projects: parseProjects(`projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n`, 'p.yaml')
