@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     ORCH_SECURITY_GATE_SCOPE: PROJECT,
   });
   const logger = createLogger({ level: config.env.ORCH_LOG_LEVEL, base: { component: 'demo' } });
-  installRuntime(logger);
+  await installRuntime(logger);
   const stack = await startStack(config, logger);
   const stop = async (): Promise<void> => {
     await stack.stop();

@@ -8,7 +8,7 @@ import { startStack } from './stack';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.env.ORCH_LOG_LEVEL, base: { component: 'start' } });
-  installRuntime(logger);
+  await installRuntime(logger, { sdkMetrics: config.env.ORCH_WORKER_METRICS_PORT !== undefined });
   const stack = await startStack(config, logger);
   onShutdownSignal(async (signal) => {
     logger.info('shutting down', { signal });

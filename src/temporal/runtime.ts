@@ -1,8 +1,19 @@
-// Routes the Temporal SDK's own logs (worker, workflow sandbox, core) into our structured logger.
+// Routes the Temporal SDK's own logs (worker, workflow sandbox, core) into our structured logger,
+// and turns on the SDK's Prometheus exporter (task slots, schedule-to-start latency, polls) on a
+// loopback address when asked; the worker's /metrics serves that text next to its own.
 import { Runtime, type LogLevel as SdkLogLevel, type LogMetadata, type Logger as SdkLogger } from '@temporalio/worker';
 import type { Logger } from '../util/logger';
+import { freePort } from '../util/net';
 
-export function installRuntime(logger: Logger): void {
+/** Where the SDK's exporter serves, once installRuntime turned it on (the Runtime is one per process). */
+let sdkMetrics: string | undefined;
+
+export function sdkMetricsUrl(): string | undefined {
+  return sdkMetrics;
+}
+
+export async function installRuntime(logger: Logger, options: { readonly sdkMetrics?: boolean } = {}): Promise<void> {
+  const address = options.sdkMetrics ? `127.0.0.1:${await freePort()}` : undefined;
   const forward = (level: SdkLogLevel, message: string, meta?: LogMetadata): void => {
     const fields = { ...(meta as Record<string, unknown>), component: 'temporal-sdk' };
     if (level === 'ERROR') logger.error(message, fields);
@@ -18,5 +29,11 @@ export function installRuntime(logger: Logger): void {
     warn: (m, meta) => forward('WARN', m, meta),
     error: (m, meta) => forward('ERROR', m, meta),
   };
-  Runtime.install({ logger: sdkLogger });
+  Runtime.install({
+    logger: sdkLogger,
+    ...(address
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: address, useSecondsForDurations: true } } } }
+      : {}),
+  });
+  if (address) sdkMetrics = `http://${address}/metrics`;
 }

@@ -1,5 +1,6 @@
 // A Prometheus registry served on GET /metrics by a listener of its own (never a public port):
-// the API's and the worker's metrics both go through here.
+// the API's and the worker's metrics both go through here. More text can be appended per scrape
+// (the worker appends the Temporal SDK's own exporter), so one endpoint has it all.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -10,7 +11,12 @@ export interface MetricsListener {
   close(): Promise<void>;
 }
 
-export async function listenMetrics(registry: Registry, host: string, port: number): Promise<MetricsListener> {
+export async function listenMetrics(
+  registry: Registry,
+  host: string,
+  port: number,
+  more: () => Promise<string> = async () => '',
+): Promise<MetricsListener> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || req.url !== '/metrics') {
       res
@@ -18,8 +24,8 @@ export async function listenMetrics(registry: Registry, host: string, port: numb
         .end(JSON.stringify({ error: 'not found: GET /metrics' }));
       return;
     }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+    Promise.all([registry.metrics(), more()]).then(
+      ([own, extra]) => res.writeHead(200, { 'content-type': registry.contentType }).end(`${own}${extra}`),
       () =>
         res
           .writeHead(500, { 'content-type': 'application/json' })

@@ -8,7 +8,7 @@ import { exitOnStartupError, onShutdownSignal } from '../util/main';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.env.ORCH_LOG_LEVEL, base: { component: 'worker' } });
-  installRuntime(logger);
+  await installRuntime(logger, { sdkMetrics: config.env.ORCH_WORKER_METRICS_PORT !== undefined });
   const running = await startWorker(config, logger);
   onShutdownSignal(async (signal) => {
     logger.info('stopping worker', { signal });

@@ -8,10 +8,12 @@ import type { AppConfig } from '../config';
 import { assertSandboxAvailable } from '../sandbox/sandbox';
 import { ensureReconcileSchedule } from '../temporal/schedules';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { sdkMetricsUrl } from '../temporal/runtime';
 import { connectFailure, connectionOptions } from '../temporal/connection-settings';
 import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeConfigured } from '../tracker/from-config';
 import type { Logger } from '../util/logger';
 import { createWorker } from './create-worker';
+import { prebuiltBundle } from './workflow-bundle';
 import { startWorkerMetrics } from './metrics-server';
 
 export interface RunningWorker {
@@ -31,8 +33,12 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
   const added = await ensureSearchAttributes(client.connection, config.env.TEMPORAL_NAMESPACE);
   if (added.length > 0)
     logger.info("registered the work items' search attributes", { namespace: config.env.TEMPORAL_NAMESPACE, added });
+  const bundle = prebuiltBundle();
+  if (bundle) logger.info('workflow bundle loaded', { hash: bundle.hash, bytes: bundle.bytes });
+  else logger.warn('no prebuilt workflow bundle (npm run build makes dist/workflow-bundle.js): bundling at start');
   const worker = await createWorker({
     connection,
+    ...(bundle ? { workflowBundle: { codePath: bundle.codePath } } : {}),
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.ORCH_TASK_QUEUE,
     shutdownGraceTimeMs: config.env.ORCH_WORKER_SHUTDOWN_GRACE_MS,
@@ -49,7 +55,11 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
   }
   await announceSandbox(config, logger);
   const metrics = config.env.ORCH_WORKER_METRICS_PORT
-    ? await startWorkerMetrics(config.env.ORCH_WORKER_METRICS_HOST, config.env.ORCH_WORKER_METRICS_PORT)
+    ? await startWorkerMetrics(
+        config.env.ORCH_WORKER_METRICS_HOST,
+        config.env.ORCH_WORKER_METRICS_PORT,
+        sdkMetricsUrl(),
+      )
     : undefined;
   if (metrics) logger.info('worker metrics listening', { url: metrics.url });
   const done = worker.run().finally(async () => {

@@ -14,7 +14,7 @@ import { resolveTool } from '../../src/config/paths';
 import { createSampleRepository, sampleProjectYaml, stopSampleServices } from '../../src/dev/sample-project';
 import { pipelineScript } from '../../src/dev/scripted-model/pipeline-script';
 import { startScriptedModelServer, type ScriptedModelServer } from '../../src/dev/scripted-model/server';
-import { workItemWorkflowId, type WorkItemState } from '../../src/domain';
+import { WORK_ITEM_SEARCH_ATTRIBUTES, workItemWorkflowId, type WorkItemState } from '../../src/domain';
 import { startProductionTemporal, type ProductionTemporal } from '../support/production-temporal';
 import { freePort, spawnLogged, type Spawned } from '../support/processes';
 import { runOrch } from '../support/run-orch';
@@ -109,10 +109,22 @@ test('an item walks the whole pipeline on the production server, through a serve
   });
   running.push(api);
   await api.waitFor(/"msg":"api listening"|api listening/, 30_000);
-  let worker = startWorker('worker');
+  const metricsPort = await freePort();
+  let worker = startWorker('worker', { ORCH_WORKER_METRICS_PORT: String(metricsPort) });
   await worker.waitFor(/worker polling/, 60_000);
+  // It runs the workflow code `npm run build` bundled, named by its hash; no bundling at start.
+  expect(worker.output()).toMatch(/"msg":"workflow bundle loaded".*"hash":"[0-9a-f]{16}"/);
+  expect(worker.output()).not.toContain('bundling at start');
   // The worker registered the work items' search attributes itself (no setup script).
-  expect((await temporalCli(['operator', 'search-attribute', 'list'])).out).toMatch(/OrchProject[\s\S]*OrchBlocked/);
+  // The server's caches make it visible to every caller within seconds, not at once.
+  await waitFor(
+    'the search attributes listed',
+    async () => {
+      const listed = (await temporalCli(['operator', 'search-attribute', 'list'])).out;
+      return WORK_ITEM_SEARCH_ATTRIBUTES.every((key) => listed.includes(key.name)) ? true : undefined;
+    },
+    30_000,
+  );
 
   expect((await runOrch(['submit', 'shop', 'SHOP-1', '--title', 'Apply coupon codes at checkout'], env)).code).toBe(0);
 
@@ -128,7 +140,7 @@ test('an item walks the whole pipeline on the production server, through a serve
   await waitFor('SHOP-1 in review', async () => ((await stateOf('SHOP-1'))?.stage === 'review' ? true : undefined));
   worker.child.kill('SIGKILL');
   await worker.exited();
-  worker = startWorker('worker');
+  worker = startWorker('worker', { ORCH_WORKER_METRICS_PORT: String(metricsPort) });
 
   const final = await waitFor('SHOP-1 done', async () => {
     const state = await stateOf('SHOP-1');
@@ -161,6 +173,13 @@ test('an item walks the whole pipeline on the production server, through a serve
   const blocked = await runOrch(['list', '--blocked', '--json'], env);
   expect(blocked.code).toBe(0);
   expect(blocked.out).not.toContain('SHOP-1');
+  // One scrape has the worker's own metrics and the SDK's: slots, schedule-to-start latency.
+  const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  expect(scraped).toContain('orch_agent_runs_total');
+  expect(scraped).toMatch(/^temporal_worker_task_slots_used\{/m);
+  expect(scraped).toMatch(/^temporal_activity_schedule_to_start_latency(_seconds)?_bucket\{/m);
+  expect(scraped).toMatch(/^temporal_workflow_task_schedule_to_start_latency(_seconds)?_bucket\{/m);
+
   // The API, started before the server crash, answers for the production server again.
   expect(await (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).json()).toMatchObject({
     status: 'ready',
