@@ -6,12 +6,20 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   setCurrentDetails,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { GateOutcome, LeaseFiled, LeaseTicket } from '../domain';
 import { leaseReleaseSignal } from './lease-messages';
+import { leaseWaitSummary } from './summaries';
+
+/**
+ * How long one timer of the lease wait runs before it is set again. The timer only shows the wait
+ * (with its summary) in the Web UI and the history; the grant ends it at any time.
+ */
+const LEASE_WAIT_MARK_MS = 60 * 60 * 1000;
 
 export interface LeaseWait {
   readonly project: string;
@@ -31,7 +39,15 @@ export async function underMergeLease(wait: LeaseWait, merge: () => Promise<Gate
   if (!leaseId) return merge();
   try {
     setCurrentDetails(`${wait.details()}\n\nWaiting for the merge lease (${leaseId}).`);
-    await condition(() => wait.grants.has(requestId));
+    const granted = () => wait.grants.has(requestId);
+    if (patched('lease-wait-timer')) {
+      const summary = { summary: leaseWaitSummary(wait.ticket, leaseId) };
+      while (!(await condition(granted, LEASE_WAIT_MARK_MS, summary))) {
+        // Still queued behind another item: wait another hour, visibly.
+      }
+    } else {
+      await condition(granted);
+    }
     setCurrentDetails(wait.details());
     return await merge();
   } finally {

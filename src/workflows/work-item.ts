@@ -40,6 +40,7 @@ import type {
 import { blockFromActivityError, deliveredBefore } from './activity-errors';
 import { workItemProxies } from './activity-proxies';
 import { renderDetails } from './details';
+import { gateSummary, stepSummary } from './summaries';
 import { initialState, upgradeCarriedState } from './initial-state';
 import { leaseGrantedSignal } from './lease-messages';
 import { underMergeLease } from './merge-lease-wait';
@@ -94,24 +95,36 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   // ---- messages -------------------------------------------------------------------------------
 
-  setHandler(stateQuery, () => state);
-  setHandler(eventSignal, (event) => machine.recordEvent(event));
-  setHandler(leaseGrantedSignal, (grant) => {
-    leaseGrants.add(grant.requestId);
+  setHandler(stateQuery, () => state, {
+    description: "The item's whole state: stage, status, history, gate results, costs (what `orch status` shows).",
   });
+  setHandler(eventSignal, (event) => machine.recordEvent(event), {
+    description: 'A tracker or operator event (comment, label, ticket change), deduplicated by its key.',
+  });
+  setHandler(
+    leaseGrantedSignal,
+    (grant) => {
+      leaseGrants.add(grant.requestId);
+    },
+    { description: "The repository's merge lease workflow grants this item's request: the merge may run." },
+  );
   const noInterruptPending = (): void => {
     if (interrupt) throw new Error(`another ${interrupt.kind} is being applied to ${state.ticket}; try again`);
   };
   setHandler(approveUpdate, (args) => machine.approve(args), {
+    description: 'Approve a blocked item as it is and move it on ({"by", "reason"?}).',
     validator: (args) => void (noInterruptPending(), validateApprove(state, args)),
   });
   setHandler(retryUpdate, (args) => machine.retry(args), {
+    description: 'Run the blocked step again ({"by", "reason"?}).',
     validator: (args) => void (noInterruptPending(), validateRetry(state, args)),
   });
   setHandler(skipGateUpdate, (args) => machine.skipGate(args, validateSkipGate(state, args)), {
+    description: 'Skip one gate of the current stage, recorded with who and why ({"by", "gate", "reason"}).',
     validator: (args) => void (noInterruptPending(), validateSkipGate(state, args)),
   });
   setHandler(topUpBudgetUpdate, (args) => machine.topUp(args, validateTopUp(state, args)), {
+    description: 'Add to the item\'s budget, which unblocks an item stopped by it ({"by", "amountUsd", "reason"?}).',
     validator: (args) => void (noInterruptPending(), validateTopUp(state, args)),
   });
   /** Rollback and cancel stop the running work first (interruptOrApply). */
@@ -129,9 +142,13 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     rollbackUpdate,
     (args) =>
       interruptBy({ kind: 'rollback', toStage: validateRollback(state, args), by: args.by, reason: args.reason }),
-    { validator: (args) => void (noInterruptPending(), validateRollback(state, args)) },
+    {
+      description: 'Stop the running work and go back to an earlier stage ({"by", "toStage", "reason"?}).',
+      validator: (args) => void (noInterruptPending(), validateRollback(state, args)),
+    },
   );
   setHandler(cancelUpdate, (args) => interruptBy({ kind: 'cancel', by: args.by, reason: args.reason }), {
+    description: 'Stop the running work and end the item as cancelled ({"by", "reason"?}).',
     validator: (args) => void (noInterruptPending(), validateCancel(state, args)),
   });
 
@@ -303,12 +320,14 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     }
     let outcome: StepResult;
     try {
-      if (step.activity === 'runAgent') outcome = await agentSteps.runAgent(stepInput);
-      else if (step.activity === 'deployStaging') outcome = await deploySteps.deployStaging(stepInput);
+      const summary = { summary: stepSummary(step.activity, stepInput) };
+      if (step.activity === 'runAgent') outcome = await agentSteps.runAgent.executeWithOptions(summary, [stepInput]);
+      else if (step.activity === 'deployStaging')
+        outcome = await deploySteps.deployStaging.executeWithOptions(summary, [stepInput]);
       else {
         // From here on production may run this item's code: a rollback override must undo it.
         state.productionTouched = true;
-        outcome = await deploySteps.deployProduction(stepInput);
+        outcome = await deploySteps.deployProduction.executeWithOptions(summary, [stepInput]);
       }
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -329,11 +348,10 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       let outcome: GateOutcome;
       try {
         const gateInput = machine.gateInput(gate);
+        const runGate = () => gateCalls.runGate.executeWithOptions({ summary: gateSummary(gateInput) }, [gateInput]);
         // Two items of one repository never merge at once (added with the merge gate).
         outcome =
-          gate === 'merge' && patched('merge-lease')
-            ? await underMergeLease(leaseWait, () => gateCalls.runGate(gateInput))
-            : await gateCalls.runGate(gateInput);
+          gate === 'merge' && patched('merge-lease') ? await underMergeLease(leaseWait, runGate) : await runGate();
       } catch (err) {
         if (isCancellation(err)) throw err;
         machine.block({ ...blockFromActivityError(err, `runGate(${gate})`), gate, gateIndex: i });

@@ -42,9 +42,10 @@ const SCENARIOS = [
 
 // v1: before tracker sync; v2: tracker sync without gate notices; v3: before the agent runner
 // (budget check, workspace release) and the merge lease; v4: before the tracker courier
-// (notices one by one ahead of the next step) and coalesced search-attribute upserts;
-// unprefixed: current code.
-const GENERATIONS = ['v1-', 'v2-', 'v3-', 'v4-', ''];
+// (notices one by one ahead of the next step) and coalesced search-attribute upserts; v5: before
+// command summaries and the lease wait's timer (lease-pair: two items contending for the merge
+// lease, one waits); unprefixed: current code.
+const GENERATIONS = ['v1-', 'v2-', 'v3-', 'v4-', 'v5-', ''];
 
 test('the recorded scenarios are present for every generation of the workflow', () => {
   const names = recordedHistories().map((h) => h.workflowId);
@@ -57,6 +58,13 @@ test('the recorded scenarios are present for every generation of the workflow', 
       'v4-budget-top-up',
       'v4-production-rollback',
       'v4-agent-run-incidents',
+      ...['v5-', ''].flatMap((g) => [
+        `${g}budget-top-up`,
+        `${g}production-rollback`,
+        `${g}agent-run-incidents`,
+        `${g}lease-pair-1`,
+        `${g}lease-pair-2`,
+      ]),
     ]),
   );
 });
@@ -106,6 +114,12 @@ test('each generation carries exactly the patch markers of its time', () => {
     'tracker-gate-notices',
     'agent-budget',
   ]);
+  // Both items of the pair waited behind the lease's queue at least once or were granted at once;
+  // only the current code marks the wait with a timer.
+  for (const n of ['1', '2']) {
+    expect(byName.get(`lease-pair-${n}`)).toContain('lease-wait-timer');
+    expect(byName.get(`v5-lease-pair-${n}`)).not.toContain('lease-wait-timer');
+  }
   expect(byName.get('production-rollback')).toContain('production-rollback');
   expect(byName.get('agent-run-incidents')).toContain('agent-run-incidents');
   expect(byName.get('v3-happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices']);

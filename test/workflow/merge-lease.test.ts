@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { loadConfig, type AppConfig } from '../../src/config';
@@ -27,6 +28,7 @@ import {
   waitForState,
   withWorker,
   reachedStaging,
+  recordHistory,
   stagingOrBlocked,
 } from '../support/work-item-harness';
 
@@ -98,6 +100,9 @@ test('two items of one repository merge one after the other, the second rebased 
     const lease = await env.client.workflow.getHandle(leaseWorkflowId(repo.origin)).query(leaseStateQuery);
     expect(lease).toMatchObject({ queue: [], grants: 2, expired: [] });
     expect(lease.holder).toBeUndefined();
+    // Whichever came second waited for the lease: both histories go to the replay test.
+    await recordHistory(env, handles[0] as WorkflowHandle, 'lease-pair-1');
+    await recordHistory(env, handles[1] as WorkflowHandle, 'lease-pair-2');
   });
   // One merge run per item: a retried merge (e.g. a heartbeat timeout) would show here first.
   expect(merges.map((m) => m.ticket).sort()).toEqual([a.ticket, b.ticket].sort());
