@@ -4,7 +4,8 @@
 #   always:        bubblewrap (bwrap) for the agent sandbox. Agents never run unsandboxed by
 #                  accident: without bwrap an agent step blocks its item.
 #   --production:  postgresql (initdb, pg_ctl, postgres), for the private PostgreSQL that
-#                  scripts/production-temporal.sh starts under the production Temporal server.
+#                  scripts/production-temporal.sh starts under the production Temporal server;
+#                  chromium, for `npm run test:production`'s check of the Web UI (headless).
 set -euo pipefail
 log() { printf '[system] %s\n' "$*"; }
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,10 +15,11 @@ command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 if [ "${1:-}" = "--production" ] && ! bash "$root/scripts/postgres-bin.sh" initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
+if [ "${1:-}" = "--production" ] && ! command -v chromium >/dev/null 2>&1; then missing+=(chromium); fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
   log "bubblewrap $(bwrap --version | awk '{print $2}') found"
-  [ "${1:-}" = "--production" ] && log "PostgreSQL $("$(bash "$root/scripts/postgres-bin.sh" postgres)" --version | awk '{print $3}') found"
+  [ "${1:-}" = "--production" ] && log "PostgreSQL $("$(bash "$root/scripts/postgres-bin.sh" postgres)" --version | awk '{print $3}') and $(chromium --version 2>/dev/null | head -n1) found"
   exit 0
 fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -35,6 +37,7 @@ else
     case "$p" in
       bubblewrap) log "Until bubblewrap is installed every agent step blocks its item." ;;
       postgresql) log "Until PostgreSQL is installed the production server cannot start."; exit 1 ;;
+      chromium) log "Until Chromium is installed the Web UI check of npm run test:production cannot run."; exit 1 ;;
     esac
   done
 fi

@@ -6,6 +6,7 @@ import { WORK_ITEM_SEARCH_ATTRIBUTES } from '../../src/domain';
 import { ONE_MACHINE_DISPATCH } from '../../src/temporal/dev-server';
 import { resolveTool } from '../../src/config/paths';
 import { SHARED_ADDRESS_VAR } from './shared-temporal';
+import { prebuiltBundle } from '../../src/worker/workflow-bundle';
 
 let runtimeInstalled = false;
 
@@ -36,8 +37,10 @@ export async function startTemporal(options: { own?: boolean } = {}): Promise<Te
   });
 }
 
+/** The run's bundle (jest globalSetup), else the one `npm run build` made (test:production). */
 export function workflowBundle(): { code: string } {
-  const file = process.env.ORCH_TEST_WORKFLOW_BUNDLE;
-  if (!file) throw new Error('ORCH_TEST_WORKFLOW_BUNDLE is not set: the jest globalSetup did not run');
+  const file = process.env.ORCH_TEST_WORKFLOW_BUNDLE ?? prebuiltBundle()?.codePath;
+  if (!file)
+    throw new Error('no workflow bundle: ORCH_TEST_WORKFLOW_BUNDLE is not set and dist/ has none (npm run build)');
   return { code: fs.readFileSync(file, 'utf8') };
 }
