@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -18,6 +17,7 @@ import { IntakeJournal, journalFile } from '../intake/journal';
 import { startDevServer } from '../temporal/dev-server';
 import { createLogger } from '../util/logger';
 import { freePort, portOpen } from '../util/net';
+import { planeWorld } from '../dev/plane-world';
 import { ratio, type Figure } from './figure';
 import { cpuMs } from './proc';
 import { interleaved, summarize } from './stats';
@@ -46,7 +46,7 @@ export async function intakeFigures(rounds: number, quick: boolean): Promise<Fig
     namespace: 'default',
     logger,
   });
-  const world = benchWorld();
+  const world = planeWorld({ key: 'bench', prefix: 'BENCH' });
   const plane = await world.plane();
   fs.writeFileSync(path.join(dir, 'projects.yaml'), world.projectsYaml);
   const env = (name: string, temporal: string): NodeJS.ProcessEnv => ({
@@ -269,43 +269,3 @@ async function benchApi(env: NodeJS.ProcessEnv): Promise<BenchApi> {
 }
 
 /** One Plane project whose work items are created in the trigger state, and its Plane API. */
-function benchWorld() {
-  const secret = crypto.randomBytes(24).toString('hex');
-  const planeProjectId = crypto.randomUUID();
-  const triggerState = crypto.randomUUID();
-  return {
-    secret,
-    projectsYaml: `projects:\n  bench:\n    ticketPrefix: BENCH\n    repository: /nonexistent\n    plane:\n      projectId: ${planeProjectId}\n      triggerState: ${triggerState}\n`,
-    /** The one look-up a "created" delivery needs: the project's identifier (cached after it). */
-    async plane(): Promise<{ url: string; close(): Promise<void> }> {
-      const server = http.createServer((req, res) => {
-        res.writeHead(req.url?.endsWith(`/projects/${planeProjectId}/`) ? 200 : 404, {
-          'content-type': 'application/json',
-        });
-        res.end(JSON.stringify({ id: planeProjectId, identifier: 'BENCH' }));
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      return {
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => new Promise((r) => server.close(() => r())),
-      };
-    },
-    created: (n: number): Buffer =>
-      Buffer.from(
-        JSON.stringify({
-          event: 'issue',
-          action: 'created',
-          data: {
-            id: crypto.randomUUID(),
-            project: planeProjectId,
-            sequence_id: n,
-            name: `Bench ${n}`,
-            description_stripped: 'A work item of the intake bench.',
-            state: { id: triggerState, name: 'Todo', group: 'unstarted' },
-            labels: [],
-          },
-          activity: { field: null, actor: { id: crypto.randomUUID(), display_name: 'bench' } },
-        }),
-      ),
-  };
-}

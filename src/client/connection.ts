@@ -3,6 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { TlsSettingsError, connectFailure, connectionOptions } from '../temporal/connection-settings';
+import { tracingClientInterceptors } from '../telemetry/tracing';
 
 export async function connectClient(config: AppConfig): Promise<Client> {
   const connection = await Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '5s' }).catch(
@@ -10,7 +11,11 @@ export async function connectClient(config: AppConfig): Promise<Client> {
       throw await connectFailure(config.temporal, err);
     },
   );
-  return new Client({ connection, namespace: config.env.TEMPORAL_NAMESPACE });
+  return new Client({
+    connection,
+    namespace: config.env.TEMPORAL_NAMESPACE,
+    interceptors: tracingClientInterceptors(),
+  });
 }
 
 /**
@@ -19,7 +24,11 @@ export async function connectClient(config: AppConfig): Promise<Client> {
  */
 export function lazyClient(config: AppConfig): Client {
   const connection = Connection.lazy({ ...connectionOptions(config.temporal), connectTimeout: '5s' });
-  return new Client({ connection, namespace: config.env.TEMPORAL_NAMESPACE });
+  return new Client({
+    connection,
+    namespace: config.env.TEMPORAL_NAMESPACE,
+    interceptors: tracingClientInterceptors(),
+  });
 }
 
 /**

@@ -4,11 +4,14 @@ import { installRuntime } from '../temporal/runtime';
 import { createLogger } from '../util/logger';
 import { exitOnStartupError, onShutdownSignal } from '../util/main';
 import { startStack } from './stack';
+import { setupTracing } from '../telemetry/tracing';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.env.ORCH_LOG_LEVEL, base: { component: 'start' } });
   await installRuntime(logger, { sdkMetrics: config.env.ORCH_WORKER_METRICS_PORT !== undefined });
+  // One service name for the whole single-process orchestrator.
+  setupTracing('orchestrator');
   const stack = await startStack(config, logger);
   onShutdownSignal(async (signal) => {
     logger.info('shutting down', { signal });

@@ -30,6 +30,8 @@ export interface JournalEntry {
   readonly lastError: string | null;
   readonly outcome: string | null;
   readonly doneAt: number | null;
+  /** The delivery's trace context (src/telemetry/trace-context.ts), when it was traced. */
+  readonly traceContext: string | null;
 }
 
 export interface NewEntry {
@@ -42,6 +44,7 @@ export interface NewEntry {
   readonly action?: string;
   /** Journalled straight to the dead letters (a configuration problem found while mapping). */
   readonly deadReason?: string;
+  readonly traceContext?: string;
 }
 
 export type AppendResult =
@@ -76,14 +79,16 @@ CREATE TABLE IF NOT EXISTS entries (
   next_at INTEGER NOT NULL,
   last_error TEXT,
   outcome TEXT,
-  done_at INTEGER
+  done_at INTEGER,
+  trace_context TEXT
 );
 CREATE INDEX IF NOT EXISTS entries_by_state_lane ON entries (state, lane, id);
 CREATE INDEX IF NOT EXISTS entries_done_at ON entries (state, done_at);
 `;
 
 const COLUMNS = `id, key, lane, source, event, delivery_id AS deliveryId, received_at AS receivedAt, payload, action,
-  state, attempts, next_at AS nextAt, last_error AS lastError, outcome, done_at AS doneAt`;
+  state, attempts, next_at AS nextAt, last_error AS lastError, outcome, done_at AS doneAt,
+  trace_context AS traceContext`;
 
 export interface JournalOptions {
   /** 'full' survives a power cut (an fsync per write); 'normal' survives a crash of the process. */
@@ -114,6 +119,7 @@ export class IntakeJournal {
     // The CLI and the API may write at once: wait for the other's lock instead of failing.
     this.db.pragma('busy_timeout = 2000');
     this.db.exec(SCHEMA);
+    addMissingColumns(this.db);
     // Bookkeeping after an append (done, retry, resolved, dead) goes through a second connection
     // that does not wait for the disk: if a crash loses such a write, the entry is forwarded
     // again under the same idempotency key, to the same effect. Only the append must be on disk
@@ -127,8 +133,8 @@ export class IntakeJournal {
     const lazy = this.bookkeeping;
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO entries (key, lane, source, event, delivery_id, received_at, payload, action, state, next_at, last_error)
-         VALUES (@key, @lane, @source, @event, @deliveryId, @receivedAt, @payload, @action, @state, @receivedAt, @lastError)
+        `INSERT INTO entries (key, lane, source, event, delivery_id, received_at, payload, action, state, next_at, last_error, trace_context)
+         VALUES (@key, @lane, @source, @event, @deliveryId, @receivedAt, @payload, @action, @state, @receivedAt, @lastError, @traceContext)
          ON CONFLICT (key) DO NOTHING`,
       ),
       byKey: db.prepare(`SELECT ${COLUMNS} FROM entries WHERE key = ?`),
@@ -182,6 +188,7 @@ export class IntakeJournal {
       action: entry.action ?? null,
       state: entry.deadReason === undefined ? 'pending' : 'dead',
       lastError: entry.deadReason ?? null,
+      traceContext: entry.traceContext ?? null,
     });
     if (result.changes === 1 && entry.deadReason === undefined) this.counted.backlog++;
     // A concurrent writer (another process on the same file) may have won the key meanwhile.
@@ -280,4 +287,10 @@ export class IntakeJournal {
 /** Where the API keeps its journal under the data directory. */
 export function journalFile(dataDir: string): string {
   return path.join(dataDir, 'intake', 'journal.sqlite');
+}
+
+/** Columns added since the first journals were written: an older file gets them on open. */
+function addMissingColumns(db: Database.Database): void {
+  const columns = new Set((db.pragma('table_info(entries)') as { name: string }[]).map((c) => c.name));
+  if (!columns.has('trace_context')) db.exec('ALTER TABLE entries ADD COLUMN trace_context TEXT');
 }

@@ -1,5 +1,11 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  makeWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry/lib/worker';
 import type { WorkItemActivities } from '../domain';
+import type { Tracing } from '../telemetry/tracing';
 
 export interface CreateWorkerOptions {
   readonly connection: NativeConnection;
@@ -11,7 +17,13 @@ export interface CreateWorkerOptions {
   readonly identity?: string;
   /** How long running activities may finish after shutdown starts before they are cancelled. */
   readonly shutdownGraceTimeMs?: number;
+  /** Where activity and workflow spans go (src/telemetry/tracing.ts); none: not traced. */
+  readonly tracing?: Tracing;
 }
+
+/** The OpenTelemetry workflow interceptors: in the prebuilt bundle, or bundled at start with the rest. */
+export const WORKFLOW_TRACING_MODULE =
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
 export function workflowsPath(): string {
   return require.resolve('../workflows');
@@ -26,5 +38,22 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.shutdownGraceTimeMs !== undefined ? { shutdownGraceTime: options.shutdownGraceTimeMs } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+    ...(options.tracing ? tracingOptions(options.tracing, options.workflowBundle === undefined) : {}),
   });
+}
+
+function tracingOptions(tracing: Tracing, bundlingAtStart: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  return {
+    interceptors: {
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+      ...(bundlingAtStart ? { workflowModules: [WORKFLOW_TRACING_MODULE] } : {}),
+    },
+    // The workflow interceptors hand their spans out of the sandbox through this sink.
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+  };
 }

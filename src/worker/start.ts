@@ -14,6 +14,7 @@ import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeCon
 import type { Logger } from '../util/logger';
 import { createWorker } from './create-worker';
 import { prebuiltBundle } from './workflow-bundle';
+import { setupTracing } from '../telemetry/tracing';
 import { startWorkerMetrics } from './metrics-server';
 
 export interface RunningWorker {
@@ -33,12 +34,14 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
   const added = await ensureSearchAttributes(client.connection, config.env.TEMPORAL_NAMESPACE);
   if (added.length > 0)
     logger.info("registered the work items' search attributes", { namespace: config.env.TEMPORAL_NAMESPACE, added });
+  const tracing = setupTracing('worker');
   const bundle = prebuiltBundle();
   if (bundle) logger.info('workflow bundle loaded', { hash: bundle.hash, bytes: bundle.bytes });
   else logger.warn('no prebuilt workflow bundle (npm run build makes dist/workflow-bundle.js): bundling at start');
   const worker = await createWorker({
     connection,
     ...(bundle ? { workflowBundle: { codePath: bundle.codePath } } : {}),
+    tracing,
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.ORCH_TASK_QUEUE,
     shutdownGraceTimeMs: config.env.ORCH_WORKER_SHUTDOWN_GRACE_MS,
@@ -63,6 +66,7 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
     : undefined;
   if (metrics) logger.info('worker metrics listening', { url: metrics.url });
   const done = worker.run().finally(async () => {
+    await tracing.spanProcessor.forceFlush();
     await metrics?.close();
     await client.connection.close();
     await connection.close();

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../config/paths';
+import { WORKFLOW_TRACING_MODULE } from './create-worker';
 
 export const WORKFLOW_BUNDLE_FILE = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 
@@ -31,6 +32,9 @@ export function prebuiltBundle(file = WORKFLOW_BUNDLE_FILE): PrebuiltBundle | un
 export async function buildWorkflowBundle(workflowsPath: string, file = WORKFLOW_BUNDLE_FILE): Promise<PrebuiltBundle> {
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    // The OpenTelemetry workflow interceptors: a workflow's spans continue the trace its start
+    // carried in its headers, and go out through the worker's `exporter` sink.
+    workflowInterceptorModules: [WORKFLOW_TRACING_MODULE],
     // Webpack's own report is not what a build should print.
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });

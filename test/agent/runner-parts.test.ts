@@ -25,6 +25,23 @@ test('the child environment carries the model credentials and nothing secret bes
   });
 });
 
+test("the worker's OpenTelemetry settings reach the CLI, which exports its own telemetry; exporter headers do not", () => {
+  const child = agentEnvironment(loadEnv({}), '/data/agent-home', {
+    PATH: '/usr/bin',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.internal:4318',
+    OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer collector-secret',
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-api-key=collector-secret',
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=production',
+    CLAUDE_CODE_ENABLE_TELEMETRY: '1',
+  });
+  expect(child).toMatchObject({
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.internal:4318',
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=production',
+    CLAUDE_CODE_ENABLE_TELEMETRY: '1',
+  });
+  expect(JSON.stringify(child)).not.toContain('collector-secret');
+});
+
 test('a new run fixes its session id, a resumed one names it; the budget is a dollar cap', () => {
   const common = {
     rolePrompt: '# Role',

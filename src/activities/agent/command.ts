@@ -85,6 +85,12 @@ export function agentEnvironment(
   if (env.ANTHROPIC_API_KEY) child.ANTHROPIC_API_KEY = env.ANTHROPIC_API_KEY;
   if (env.ANTHROPIC_AUTH_TOKEN) child.ANTHROPIC_AUTH_TOKEN = env.ANTHROPIC_AUTH_TOKEN;
   if (env.ANTHROPIC_BASE_URL) child.ANTHROPIC_BASE_URL = env.ANTHROPIC_BASE_URL;
+  // Claude Code exports its own telemetry (OpenTelemetry) where the worker's goes; exporter
+  // headers stay behind, since they often carry the collector's credentials.
+  for (const [name, value] of Object.entries(worker)) {
+    const telemetry = name.startsWith('OTEL_') || name === 'CLAUDE_CODE_ENABLE_TELEMETRY';
+    if (value && telemetry && !name.endsWith('_HEADERS')) child[name] = value;
+  }
   return child;
 }
 

@@ -1,6 +1,8 @@
 // How the forwarder carries out one journal entry: map it if it was journalled unresolved, then
 // dispatch it to Temporal with the delivery's dedup key as the idempotency key (a replay after a
 // crash has one effect), and say what came of it.
+import { context } from '@opentelemetry/api';
+import { storedTraceContext } from '../../telemetry/trace-context';
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import type { AppConfig } from '../../config';
 import { ConfigError } from '../../config';
@@ -31,7 +33,10 @@ export function temporalForwarding(deps: ForwardingDeps): ForwardEntry {
     const { action } = resolved;
     if (action.kind === 'ignore') return { kind: 'done', outcome: 'ignored', reason: action.reason };
     try {
-      const result = await dispatch(deps.client, deps.config, action, entry.key);
+      // Under the delivery's own trace: the Temporal client's interceptor carries it on.
+      const result = await context.with(storedTraceContext(entry.traceContext), () =>
+        dispatch(deps.client, deps.config, action, entry.key),
+      );
       if (result.outcome === 'unavailable') return { kind: 'unavailable', reason: result.reason };
       return {
         kind: 'done',

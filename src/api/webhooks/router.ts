@@ -3,6 +3,9 @@
 // deadline); then the delivery is written to the intake journal and answered 202. Bad input is
 // never journalled and never touches a workflow. The answer waits briefly for the forwarder, to
 // say what happened; past that it is `queued` (ADR-0016). Every answer comes within 1 s.
+import { SpanKind } from '@opentelemetry/api';
+import { orchestratorTracer } from '../../telemetry/tracing';
+import { serializeTraceContext } from '../../telemetry/trace-context';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AppConfig } from '../../config';
 import { JournalFullError, type AppendResult } from '../../intake/journal';
@@ -77,6 +80,8 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router {
       return;
     }
     const stopTimer = deps.metrics.duration.startTimer({ source: sourceName });
+    // The delivery's trace starts here; its context is journalled with it (forwarded later).
+    const span = orchestratorTracer().startSpan(`webhook ${sourceName}`, { kind: SpanKind.SERVER });
     let event = 'unknown';
     // The sender chooses the delivery id: what is logged (and journalled) of it is capped.
     const deliveryId = source.deliveryId(req)?.slice(0, MAX_LOGGED_ID);
@@ -85,6 +90,8 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router {
       deps.metrics.deliveries.inc({ source: sourceName, event, outcome });
       stopTimer();
       log.info('webhook delivery', { event, status, outcome, entry: body.entry, reason: body.reason ?? body.error });
+      span.setAttributes({ 'webhook.event': event, 'webhook.outcome': outcome, 'http.response.status_code': status });
+      span.end();
       res.status(status).json({ outcome, ...body });
     };
 
@@ -134,6 +141,7 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router {
         payload: text,
         action: action ? JSON.stringify(action) : undefined,
         deadReason: failure?.kind === 'config' ? failure.reason : undefined,
+        traceContext: serializeTraceContext(span),
       });
     } catch (err) {
       if (err instanceof JournalFullError) {
