@@ -100,9 +100,6 @@ test('a hostile agent cannot reach secrets, other items, the orchestrator, the n
   commands.push(...hostile());
 
   const handle = await startItem(env, queue, input);
-  // Right after the developer's run, before the merge gate merges the item for real.
-  await waitForState(handle, (s) => s.stage === 'review' || s.status !== 'active', 120_000);
-  const mainAfterDevelopment = rig.repo.git('ls-remote', rig.repo.origin, 'refs/heads/main').split(/\s/)[0];
   const state = await waitForState(
     handle,
     (s) => ['deploy-staging', 'deploy', 'done'].includes(s.stage) || s.status !== 'active',
@@ -150,7 +147,12 @@ test('a hostile agent cannot reach secrets, other items, the orchestrator, the n
   expect(worker.output()).not.toContain('FORGED-LOG-LINE');
 
   expect(seen('push.txt')).not.toMatch(/push rc=0/);
-  expect(mainAfterDevelopment).toBe(mainBefore);
+  // Main moved only by the merge gate's own merge of the item (if it got that far), never by a
+  // push of the agent. (Sampling main "right after development" raced a fast pipeline.)
+  rig.repo.git('fetch', '--quiet', 'origin');
+  const onMain = rig.repo.git('log', '--first-parent', '--format=%s', `${mainBefore}..origin/main`).trim();
+  for (const subject of onMain ? onMain.split('\n') : [])
+    expect(subject).toBe(`Merge ${state.branch} (${input.ticket})`);
 
   expect(seen('leftovers.txt')).toContain('left');
   expect([...pidsWithArg('777.7'), ...pidsWithArg('778.8'), ...pidsWithArg('779.9')].filter(alive)).toEqual([]);
