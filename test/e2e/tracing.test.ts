@@ -54,14 +54,19 @@ async function otlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; clo
 }
 
 const running: Spawned[] = [];
-afterAll(() => {
+/** Servers the test opens, closed even when it fails (an open one keeps jest from exiting). */
+const closers: (() => Promise<void>)[] = [];
+afterAll(async () => {
   for (const p of running) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  for (const close of closers) await close();
 });
 
 test('one delivery is one trace: API → signal-with-start → workflow → activity', async () => {
   const receiver = await otlpReceiver();
+  closers.push(receiver.close);
   const world = planeWorld({ key: 'traced', prefix: 'TRC' });
   const plane = await world.plane();
+  closers.push(plane.close);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-tracing-'));
   fs.writeFileSync(path.join(dir, 'projects.yaml'), world.projectsYaml);
   const apiPort = await freePort();
@@ -131,6 +136,4 @@ test('one delivery is one trace: API → signal-with-start → workflow → acti
   expect(named('SignalWithStartWorkflow:workItem')?.parentSpanId).toBe(webhook.spanId);
   expect(named('RunActivity:runAgent')?.parentSpanId).toBe(named('StartActivity:runAgent')?.spanId);
   expect(webhook.parentSpanId ?? '').toBe('');
-  await plane.close();
-  await receiver.close();
 });
