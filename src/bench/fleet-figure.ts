@@ -1,14 +1,16 @@
 // Many items at once, with activities that answer at once: items through the pipeline per
 // second (and the worker's and server's CPU per item) against as many bare chains of the same
-// steps and gates; and the memory a waiting item holds in the worker and the server against a
-// bare waiting workflow.
+// steps and gates; and the memory a waiting item holds in a worker process (a fresh one per
+// kind, src/bench/waiting-worker.ts) and in the server against a bare waiting workflow.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import type { Client } from '@temporalio/client';
 import { buildWorkItemInput } from '../client/work-items';
 import { stateQuery } from '../workflows/messages';
-import { benchTemporal, type BenchTemporal } from './bench-temporal';
+import { benchBundle, benchTemporal, type BenchTemporal } from './bench-temporal';
 import type { Figure } from './figure';
 import { instantActivities } from './instant-activities';
 import { benchConfig } from './item-figure';
@@ -24,13 +26,13 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
   const config = benchConfig(dir);
   const activities = instantActivities();
   const bench = await benchTemporal(path.join(dir, 'temporal'), activities, {
-    maxCachedWorkflows: waitingCount * 2 + many * 2 + 100,
+    maxCachedWorkflows: many * 2 + 100,
   });
   let n = 0;
-  const startItem = (client: Client) =>
+  const startItem = (client: Client, taskQueue = bench.queue) =>
     client.workflow.start('workItem', {
       workflowId: `bench-fleet-${++n}`,
-      taskQueue: bench.queue,
+      taskQueue,
       args: [buildWorkItemInput(config, 'bench', { ticket: `BENCH-${n}`, title: `Bench ${n}`, description: '' })],
     });
   try {
@@ -56,18 +58,20 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
       await Promise.all(handles.map((h) => h.result()));
     });
 
-    // Waiting: bare workflows first, then items blocked at analysis; each loaded in the cache.
-    const bareMemory = await memoryOf(bench, async () => {
+    // Waiting: bare workflows, then items blocked at analysis, each kind in a fresh worker
+    // process of its own, loaded in its cache; that process's memory is what is measured.
+    const bundleFile = path.join(dir, 'bench-bundle.js');
+    fs.writeFileSync(bundleFile, (await benchBundle()).code);
+    const bareMemory = await memoryOf(bench, bundleFile, waitingCount, async (queue) => {
       const handles = await Promise.all(
         Array.from({ length: waitingCount }, () =>
-          bench.client.workflow.start('waiting', { workflowId: `bench-waiting-${++n}`, taskQueue: bench.queue }),
+          bench.client.workflow.start('waiting', { workflowId: `bench-waiting-${++n}`, taskQueue: queue }),
         ),
       );
       for (const h of handles) await h.query(readyQuery);
     });
-    activities.blockAgents = true;
-    const itemMemory = await memoryOf(bench, async () => {
-      const handles = await Promise.all(Array.from({ length: waitingCount }, () => startItem(bench.client)));
+    const itemMemory = await memoryOf(bench, bundleFile, waitingCount, async (queue) => {
+      const handles = await Promise.all(Array.from({ length: waitingCount }, () => startItem(bench.client, queue)));
       for (const h of handles) {
         while ((await h.query(stateQuery)).status !== 'blocked') await new Promise((r) => setTimeout(r, 20));
       }
@@ -121,15 +125,54 @@ async function measured(bench: BenchTemporal, work: () => Promise<void>): Promis
   };
 }
 
-/** Resident memory added to the worker (this process, after a GC when exposed) and the server by `work`. */
-async function memoryOf(bench: BenchTemporal, work: () => Promise<void>): Promise<{ worker: number; server: number }> {
-  const settle = async () => {
-    (globalThis as { gc?: () => void }).gc?.();
+/**
+ * Resident memory that loading workflows adds to a fresh worker process (after a full GC in it)
+ * and to the server: `load` starts them on that worker's own queue and waits until each is loaded.
+ */
+async function memoryOf(
+  bench: BenchTemporal,
+  bundleFile: string,
+  count: number,
+  load: (queue: string) => Promise<void>,
+): Promise<{ worker: number; server: number }> {
+  const queue = `bench-waiting-${process.hrtime.bigint()}`;
+  const child = spawn(
+    process.execPath,
+    [
+      '--expose-gc',
+      path.join(__dirname, 'waiting-worker.js'),
+      bench.server.address,
+      queue,
+      bundleFile,
+      String(count * 2),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines = readline.createInterface({ input: child.stdout });
+  const next = (expected: string) =>
+    new Promise<void>((resolve, reject) => {
+      const onLine = (line: string) => {
+        if (line !== expected) return;
+        lines.off('line', onLine);
+        resolve();
+      };
+      lines.on('line', onLine);
+      child.once('exit', (code) => reject(new Error(`the bench's waiting worker exited (${code})`)));
+    });
+  const settled = async () => {
+    child.stdin.write('gc\n');
+    await next('gc done');
     await new Promise((r) => setTimeout(r, 500));
   };
-  await settle();
-  const [worker, server] = [process.memoryUsage().rss, rssBytes(bench.server.pid)];
-  await work();
-  await settle();
-  return { worker: process.memoryUsage().rss - worker, server: rssBytes(bench.server.pid) - server };
+  try {
+    await next('ready');
+    await settled();
+    const [worker, server] = [rssBytes(child.pid), rssBytes(bench.server.pid)];
+    await load(queue);
+    await settled();
+    return { worker: rssBytes(child.pid) - worker, server: rssBytes(bench.server.pid) - server };
+  } finally {
+    child.stdin.end();
+    child.kill('SIGTERM');
+  }
 }

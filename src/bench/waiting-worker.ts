@@ -1,0 +1,39 @@
+// A worker process of its own for the bench's memory figure: its resident memory before and after
+// it loads N waiting workflows is measured by the bench from outside, in a fresh process per
+// measurement, so garbage of earlier figures (or of the other kind) never counts.
+// Protocol: argv = address, task queue, bundle file, max cached workflows; it prints "ready" once
+// polling; each line "gc" on stdin runs a full GC and answers "gc done".
+import readline from 'node:readline';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { instantActivities } from './instant-activities';
+
+async function main(): Promise<void> {
+  const [address, taskQueue, bundleFile, maxCached] = process.argv.slice(2) as [string, string, string, string];
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const activities = instantActivities();
+  // Every agent step needs a person: items block at analysis and wait there.
+  activities.blockAgents = true;
+  const connection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: { codePath: bundleFile },
+    activities: activities.activities,
+    maxCachedWorkflows: Number(maxCached),
+  });
+  const running = worker.run();
+  readline.createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.trim() !== 'gc') return;
+    (globalThis as { gc?: () => void }).gc?.();
+    process.stdout.write('gc done\n');
+  });
+  process.stdin.on('end', () => worker.shutdown());
+  process.stdout.write('ready\n');
+  await running;
+  await connection.close();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`waiting worker failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
