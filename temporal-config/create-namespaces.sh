@@ -29,3 +29,17 @@ for ns in $namespaces; do
     echo "[namespaces] $ns created (retention $retention)"
   fi
 done
+# A new namespace reaches the frontend's namespace cache only at its next refresh (~10 s): until
+# then a worker starting against it is told "namespace not found". Done means usable.
+for ns in $namespaces; do
+  tries=0
+  until "$cli" operator search-attribute list --namespace "$ns" >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 60 ]; then
+      echo "[namespaces] $ns was created but is not usable after 60 s" >&2
+      exit 1
+    fi
+    sleep 1
+  done
+  echo "[namespaces] $ns ready"
+done

@@ -12,7 +12,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { claudeArgs, claudeBinary, agentEnvironment } from '../activities/agent/command';
 import { createAgentActivities } from '../activities/agent/run-agent';
 import { loadRolePrompt } from '../activities/agent/prompt';
-import { loadConfig } from '../config';
+import { agentBenchConfig } from './agent-bench-config';
 import { ROLE_PERMISSIONS, itemBranch, type StepInput, type StepResult } from '../domain';
 import { startScriptedModelServer } from '../dev/scripted-model/server';
 import { nameBasedUuid } from '../activities/agent/session';
@@ -34,23 +34,10 @@ export async function agentWrapperFigure(rounds: number): Promise<Figure> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-bench-wrapper-'));
   const origin = path.join(dir, 'origin.git');
   seedOrigin(dir, origin);
-  const projects = path.join(dir, 'projects.yaml');
-  fs.writeFileSync(
-    projects,
-    `projects:\n  bench:\n    ticketPrefix: BENCH\n    repository: ${origin}\n    budgetUsd: 5\n`,
-  );
-  const config = loadConfig(
-    {
-      ORCH_PROJECTS_FILE: projects,
-      ORCH_DATA_DIR: path.join(dir, 'data'),
-      ANTHROPIC_API_KEY: 'sk-ant-bench-scripted-key',
-      ANTHROPIC_BASE_URL: model.url,
-      ORCH_AGENT_MODEL: MODEL,
-      ORCH_AGENT_SANDBOX: 'off',
-      ORCH_LOG_LEVEL: 'error',
-    },
-    dir,
-  );
+  const config = agentBenchConfig(dir, model.url, {
+    repository: origin,
+    env: { ORCH_AGENT_MODEL: MODEL, ORCH_AGENT_SANDBOX: 'off' },
+  });
   const { runAgent } = createAgentActivities({ config, slots: new Semaphore(1) });
   const rolePrompt = loadRolePrompt('developer').text;
   let n = 0;

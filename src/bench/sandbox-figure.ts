@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../activities/agent/cli-process';
 import { claudeArgs } from '../activities/agent/command';
-import { loadConfig } from '../config';
+import { agentBenchConfig } from './agent-bench-config';
 import { ROLE_PERMISSIONS } from '../domain';
 import { startScriptedModelServer } from '../dev/scripted-model/server';
 import { nameBasedUuid } from '../activities/agent/session';
@@ -22,18 +22,7 @@ export async function sandboxFigure(rounds: number): Promise<Figure> {
       : { text: 'done' },
   );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-bench-sandbox-'));
-  const projects = path.join(dir, 'projects.yaml');
-  fs.writeFileSync(projects, 'projects:\n  bench:\n    ticketPrefix: BENCH\n    repository: /nonexistent\n');
-  const config = loadConfig(
-    {
-      ORCH_PROJECTS_FILE: projects,
-      ORCH_DATA_DIR: path.join(dir, 'data'),
-      ANTHROPIC_API_KEY: 'sk-ant-bench-scripted-key',
-      ANTHROPIC_BASE_URL: model.url,
-      ORCH_LOG_LEVEL: 'error',
-    },
-    dir,
-  );
+  const config = agentBenchConfig(dir, model.url);
   const bench = config.projects.bench?.agents;
   if (!bench) throw new Error('bench project missing');
   const settings = bench.sandbox;

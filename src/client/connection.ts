@@ -5,12 +5,12 @@ import type { AppConfig } from '../config';
 import { TlsSettingsError, connectFailure, connectionOptions } from '../temporal/connection-settings';
 import { tracingClientInterceptors } from '../telemetry/tracing';
 
-export async function connectClient(config: AppConfig): Promise<Client> {
-  const connection = await Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '5s' }).catch(
-    async (err: unknown) => {
-      throw await connectFailure(config.temporal, err);
-    },
-  );
+/** How every client of an entry point connects: the resolved settings, a 5-s connect deadline. */
+function clientConnectionOptions(config: AppConfig) {
+  return { ...connectionOptions(config.temporal), connectTimeout: '5s' };
+}
+
+function clientOn(config: AppConfig, connection: Connection): Client {
   return new Client({
     connection,
     namespace: config.env.TEMPORAL_NAMESPACE,
@@ -18,17 +18,19 @@ export async function connectClient(config: AppConfig): Promise<Client> {
   });
 }
 
+export async function connectClient(config: AppConfig): Promise<Client> {
+  const connection = await Connection.connect(clientConnectionOptions(config)).catch(async (err: unknown) => {
+    throw await connectFailure(config.temporal, err);
+  });
+  return clientOn(config, connection);
+}
+
 /**
  * A client whose connection is made on first use, so its owner starts while Temporal is down:
  * the API journals deliveries meanwhile and forwards them once Temporal answers.
  */
 export function lazyClient(config: AppConfig): Client {
-  const connection = Connection.lazy({ ...connectionOptions(config.temporal), connectTimeout: '5s' });
-  return new Client({
-    connection,
-    namespace: config.env.TEMPORAL_NAMESPACE,
-    interceptors: tracingClientInterceptors(),
-  });
+  return clientOn(config, Connection.lazy(clientConnectionOptions(config)));
 }
 
 /**
@@ -38,13 +40,9 @@ export function lazyClient(config: AppConfig): Client {
  */
 export async function checkTlsSettings(config: AppConfig): Promise<void> {
   if (!config.temporal.tls && !config.temporal.apiKey) return;
-  const probe = await Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '5s' }).catch(
-    (err: unknown) => err,
-  );
-  if (probe instanceof Connection) {
-    await probe.close();
-    return;
+  try {
+    await (await connectClient(config)).connection.close();
+  } catch (err) {
+    if (err instanceof TlsSettingsError) throw err;
   }
-  const failure = await connectFailure(config.temporal, probe);
-  if (failure instanceof TlsSettingsError) throw failure;
 }
