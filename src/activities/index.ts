@@ -4,7 +4,6 @@ import type { WorkItemActivities } from '../domain';
 import type { AppConfig } from '../config';
 import type { GiteaClient } from '../tracker/gitea-client';
 import type { PlaneClient } from '../tracker/plane-client';
-import { Semaphore } from '../util/semaphore';
 import { createAgentActivities } from './agent/run-agent';
 import { projectSpendFromClient } from './agent/project-spend';
 import { createDeployActivities } from './deploy';
@@ -31,7 +30,6 @@ export function createActivities(config: AppConfig, deps: ActivityDeps): AllActi
     ...createProductionRollbackActivities(config),
     ...createAgentActivities({
       config,
-      slots: new Semaphore(config.env.ORCH_AGENT_MAX_CONCURRENT),
       spend: deps.client ? projectSpendFromClient(deps.client) : undefined,
     }),
     ...createGateActivities(config, { gitea: deps.gitea }),

@@ -1,6 +1,6 @@
 // The worker's Prometheus metrics (agent runs, sandbox refusals and limits, run incidents),
 // served by src/worker/metrics-server.ts.
-import { Counter, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 
 export const workerRegistry = new Registry();
 
@@ -29,5 +29,12 @@ export const agentIncidents = new Counter({
   name: 'orch_agent_incidents_total',
   help: 'Agent runs that stalled, looped or exited without a result, by project, role and kind',
   labelNames: ['project', 'role', 'kind'] as const,
+  registers: [workerRegistry],
+});
+
+export const hostSlots = new Gauge({
+  name: 'orch_host_slots',
+  help: "This host's slots by pool (agents, builds) and state: capacity, held (claimed, run not started), running",
+  labelNames: ['pool', 'state'] as const,
   registers: [workerRegistry],
 });

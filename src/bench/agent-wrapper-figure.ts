@@ -16,7 +16,6 @@ import { agentBenchConfig } from './agent-bench-config';
 import { ROLE_PERMISSIONS, itemBranch, type StepInput, type StepResult } from '../domain';
 import { startScriptedModelServer } from '../dev/scripted-model/server';
 import { nameBasedUuid } from '../activities/agent/session';
-import { Semaphore } from '../util/semaphore';
 import { interleaved, summarize } from './stats';
 import { ratio, type Figure } from './figure';
 
@@ -38,7 +37,7 @@ export async function agentWrapperFigure(rounds: number): Promise<Figure> {
     repository: origin,
     env: { ORCH_AGENT_MODEL: MODEL, ORCH_AGENT_SANDBOX: 'off' },
   });
-  const { runAgent } = createAgentActivities({ config, slots: new Semaphore(1) });
+  const { runAgent } = createAgentActivities({ config });
   const rolePrompt = loadRolePrompt('developer').text;
   let n = 0;
 

@@ -8,6 +8,8 @@ import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createLogger } from '../util/logger';
 import { freePort } from '../util/net';
 import type { InstantActivities } from './instant-activities';
+import { createHostWorkers } from '../worker/host-workers';
+import { scaleRouting as benchRouting } from './scale-routing';
 
 export interface BenchTemporal {
   readonly client: Client;
@@ -58,13 +60,24 @@ export async function benchTemporal(
     activities: activities.activities,
     ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
-  const running = worker.run();
+  // Items carry host routing (ADR-0021): one host serves the claim queues, as `npm start` does.
+  const host = await createHostWorkers({
+    connection,
+    namespace: 'default',
+    mainQueue: queue,
+    routing: benchRouting(queue),
+    host: 'bench-host',
+    pools: { agents: 64, builds: 64 },
+    activities: activities.activities,
+  });
+  const workers = [worker, ...host.workers];
+  const running = Promise.all(workers.map((w) => w.run()));
   return {
     client,
     queue,
     server,
     async stop() {
-      worker.shutdown();
+      for (const w of workers) w.shutdown();
       await running;
       await connection.close();
       await client.connection.close();

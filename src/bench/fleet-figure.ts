@@ -18,6 +18,7 @@ import { summarize } from './stats';
 import type { ChainCall } from './workflows/minimal-chain';
 import { readyQuery } from './workflows/waiting';
 import { cpuMs, rssBytes } from './proc';
+import { scaleRouting } from './scale-routing';
 
 export async function fleetFigures(quick: boolean): Promise<Figure[]> {
   const many = quick ? 60 : 200;
@@ -33,7 +34,13 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
     client.workflow.start('workItem', {
       workflowId: `bench-fleet-${++n}`,
       taskQueue,
-      args: [buildWorkItemInput(config, 'bench', { ticket: `BENCH-${n}`, title: `Bench ${n}`, description: '' })],
+      args: [
+        {
+          ...buildWorkItemInput(config, 'bench', { ticket: `BENCH-${n}`, title: `Bench ${n}`, description: '' }),
+          // Claimed on the claim queues of the worker that serves `taskQueue`.
+          hosts: scaleRouting(taskQueue),
+        },
+      ],
     });
   try {
     // The chain of one item's steps and gates, for the baseline.

@@ -112,7 +112,11 @@ export function benchConfig(dir: string) {
     path.join(dir, 'projects.yaml'),
     'projects:\n  bench:\n    ticketPrefix: BENCH\n    repository: /nonexistent\n',
   );
-  return loadConfig({ ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'), ORCH_DATA_DIR: dir }, dir);
+  // The queue benchTemporal's worker serves: items' claim queues are named after it.
+  return loadConfig(
+    { ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'), ORCH_DATA_DIR: dir, ORCH_TASK_QUEUE: 'bench-item' },
+    dir,
+  );
 }
 
 async function historyLength(client: Client, workflowId: string): Promise<number> {

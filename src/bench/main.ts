@@ -1,6 +1,6 @@
 // `npm run bench`: each figure measures the project path against a baseline written here, in
 // the same run, interleaved and repeated; prints a table and writes JSON to bench/results/.
-// `--quick` repeats less; `--only wrapper|sandbox|item|fleet|intake` runs one group. Never part of `npm test`: timings do not belong in assertions.
+// `--quick` repeats less; `--only wrapper|sandbox|item|fleet|scale|intake` runs one group. Never part of `npm test`: timings do not belong in assertions.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { agentWrapperFigure } from './agent-wrapper-figure';
 import { intakeFigures } from './intake-figure';
 import { itemFigures } from './item-figure';
 import { fleetFigures } from './fleet-figure';
+import { scaleFigures } from './scale-figure';
 import { testTimesByFolder } from './test-times';
 
 async function main(argv: string[]): Promise<void> {
@@ -21,14 +22,15 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(
     `bench: ${quick ? 'quick' : 'full'} run, ${rounds} rounds per figure, on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'})\n`,
   );
-  // `--only wrapper|sandbox|item|fleet|intake` runs one group (while working on it); the default runs all.
+  // `--only wrapper|sandbox|item|fleet|scale|intake` runs one group (while working on it); the default runs all.
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-  const groups = ['wrapper', 'sandbox', 'item', 'fleet', 'intake'];
+  const groups = ['wrapper', 'sandbox', 'item', 'fleet', 'scale', 'intake'];
   if (only !== undefined && !groups.includes(only)) throw new Error(`--only ${groups.join('|')}, not ${only}`);
   if (only === undefined || only === 'wrapper') figures.push(await agentWrapperFigure(rounds));
   if (only === undefined || only === 'sandbox') figures.push(await sandboxFigure(rounds));
   if (only === undefined || only === 'item') figures.push(...(await itemFigures(rounds)));
   if (only === undefined || only === 'fleet') figures.push(...(await fleetFigures(quick)));
+  if (only === undefined || only === 'scale') figures.push(...(await scaleFigures(quick)));
   if (only === undefined || only === 'intake') figures.push(...(await intakeFigures(rounds, quick)));
   process.stdout.write(`\n${renderTable(figures)}\n`);
   for (const f of figures) if (f.notes) process.stdout.write(`  ${f.name}: ${f.notes}\n`);

@@ -7,6 +7,7 @@ import {
   isStage,
   overrideSpec,
   parseOverride,
+  priorityKeyOf,
   stageGraphMermaid,
   type OverrideKind,
   type OverrideRequest,
@@ -29,7 +30,9 @@ import { runningSteps } from '../client/running-steps';
 
 export const USAGE = `usage: orch <command> [options]
 
-  submit <project> <TICKET> --title T [--description D] [--url U]   start a work item (as a Plane webhook would)
+  submit <project> <TICKET> --title T [--description D] [--url U] [--priority P]
+                                          start a work item (as a Plane webhook would); P is 1 (first)
+                                          to 5 (last) or urgent/high/medium/low/none
   list [--project P] [--stage S] [--blocked | --not-blocked] [--all]  work items, from search attributes
   status <TICKET>                                                     the item's state (the 'state' query)
   approve <TICKET> [--reason R]                                       unblock: accept the blocked step or gate
@@ -65,6 +68,7 @@ const OPTIONS = {
   title: { type: 'string' },
   description: { type: 'string' },
   url: { type: 'string' },
+  priority: { type: 'string' },
   stage: { type: 'string' },
   blocked: { type: 'boolean' },
   'not-blocked': { type: 'boolean' },
@@ -146,7 +150,13 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
         await ctx.client(),
         ctx.config,
         project,
-        { ticket, title, description: parsed.values.description ?? '', url: parsed.values.url },
+        {
+          ticket,
+          title,
+          description: parsed.values.description ?? '',
+          url: parsed.values.url,
+          priority: cliPriority(parsed.values.priority),
+        },
         { key: `cli:submit:${ticket}`, source: 'cli', type: 'ticket.created', summary: `submitted by ${by}` },
       );
       return { json: result, text: `submitted ${ticket} as ${result.workflowId}` };
@@ -195,5 +205,13 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     }
     default:
       throw new CliError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  }
+}
+
+function cliPriority(value: string | undefined): number | undefined {
+  try {
+    return priorityKeyOf(value);
+  } catch (err) {
+    throw new CliError((err as Error).message);
   }
 }

@@ -18,6 +18,14 @@ export function renderState(state: WorkItemState, running: readonly RunningStep[
     '  history',
     ...state.history.map((v) => `    ${v.enteredAt}  ${v.stage}${v.outcome ? `  -> ${v.outcome}` : ''}`),
   );
+  if (state.lostRuns && state.lostRuns.length > 0) {
+    lines.push(
+      '  lost runs',
+      ...state.lostRuns.map(
+        (l) => `    ${l.at}  ${l.work} at ${l.stage} on ${l.host}: ${l.reason}; run again elsewhere`,
+      ),
+    );
+  }
   if (state.overrides.length > 0) {
     lines.push(
       '  overrides',

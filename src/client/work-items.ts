@@ -12,11 +12,12 @@ import {
   assertTicketId,
   isStage,
   workItemWorkflowId,
+  type ItemPriority,
   type WorkItemEvent,
   type WorkItemInput,
   type WorkItemState,
 } from '../domain';
-import { DEFAULT_EVENT_LIMITS, projectConfig, workItemTimeouts, type AppConfig } from '../config';
+import { DEFAULT_EVENT_LIMITS, hostRouting, projectConfig, workItemTimeouts, type AppConfig } from '../config';
 import { eventSignal, stateQuery } from '../workflows/messages';
 
 export interface TicketInfo {
@@ -24,6 +25,8 @@ export interface TicketInfo {
   readonly title: string;
   readonly description: string;
   readonly url?: string;
+  /** 1 (first) to 5 (last), from the ticket's priority or `orch submit --priority`; absent: the default. */
+  readonly priority?: number;
 }
 
 export function buildWorkItemInput(config: AppConfig, project: string, info: TicketInfo): WorkItemInput {
@@ -39,7 +42,14 @@ export function buildWorkItemInput(config: AppConfig, project: string, info: Tic
     timeouts: workItemTimeouts(config.env),
     // Without a tracker the item's notices need no activity at all.
     trackers: Boolean(p.plane || p.gitea),
+    hosts: hostRouting(config.env),
+    priority: itemPriority(project, p.fairnessWeight, info.priority),
   };
+}
+
+/** Temporal's priority for the item: its priority key, and its project as the fairness key. */
+export function itemPriority(project: string, fairnessWeight: number, priorityKey?: number): ItemPriority {
+  return { fairnessKey: project, fairnessWeight, ...(priorityKey !== undefined ? { priorityKey } : {}) };
 }
 
 /**
@@ -56,12 +66,15 @@ export async function submitWorkItem(
   assertProjectKey(project);
   assertTicketId(info.ticket);
   const workflowId = workItemWorkflowId(project, info.ticket);
+  const input = buildWorkItemInput(config, project, info);
   const handle = await client.workflow.signalWithStart('workItem', {
     workflowId,
     taskQueue: config.env.ORCH_TASK_QUEUE,
-    args: [buildWorkItemInput(config, project, info)],
+    args: [input],
     signal: eventSignal,
     signalArgs: [event],
+    // Workflow tasks get the item's place too (activities take their own: the claims').
+    priority: input.priority,
     staticSummary: `${info.ticket}: ${info.title} (${project})`,
     staticDetails: info.url ? `Ticket: ${info.url}` : undefined,
   });

@@ -108,8 +108,46 @@ export const envSchema = z.object({
   ORCH_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** The bubblewrap binary. */
   ORCH_BWRAP_BIN: z.string().min(1).default('bwrap'),
-  /** Agent runs one worker carries at once; more wait (heartbeating) for a free slot. */
-  ORCH_AGENT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * Agent runs this host carries at once (ADR-0021). A host takes a claim from the agent queue
+   * only while it has a free slot: more runs wait in Temporal's queue. `ORCH_AGENT_MAX_CONCURRENT`
+   * is its older name, still read when this one is unset.
+   */
+  ORCH_AGENT_SLOTS: z.coerce.number().int().min(1).max(64).default(2),
+  /** Build-checkout work (merge and image-freshness gates, deploys, rollbacks) this host carries at once. */
+  ORCH_BUILD_SLOTS: z.coerce.number().int().min(1).max(64).default(2),
+  /** The claim queue of agent runs; default `<ORCH_TASK_QUEUE>-agents`. */
+  ORCH_AGENT_TASK_QUEUE: z.string().min(1).optional(),
+  /** The claim queue of build-checkout work; default `<ORCH_TASK_QUEUE>-builds`. */
+  ORCH_BUILD_TASK_QUEUE: z.string().min(1).optional(),
+  /**
+   * What this worker process serves: `main` (workflows and short activities), `agents` and
+   * `builds` (claims and runs on this host's own queue). Default all three.
+   */
+  ORCH_WORKER_QUEUES: z
+    .string()
+    .default('main,agents,builds')
+    .transform((v, ctx) => {
+      const roles = v
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean);
+      const unknown = roles.filter((r) => !WORKER_ROLES.includes(r as WorkerRole));
+      if (unknown.length > 0 || roles.length === 0)
+        ctx.addIssue({ code: 'custom', message: `expected a comma list of ${WORKER_ROLES.join(', ')}` });
+      return new Set(roles as WorkerRole[]) as ReadonlySet<WorkerRole>;
+    }),
+  /**
+   * This host's name in the fleet: its own queue is `<ORCH_TASK_QUEUE>@<id>`. Keep it stable
+   * across restarts (a restarted host picks up the retries of its runs). Default: the host name
+   * and a digest of the data directory.
+   */
+  ORCH_HOST_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits, dot, colon, dash and underscore, at most 100')
+    .optional(),
+  /** A host that takes no task from its own queue for this long is gone: its work moves to another host. */
+  ORCH_HOST_START_TIMEOUT_MS: positiveMs.default(5 * 60 * 1000),
   /** Turn limit of one agent run (`--max-turns`); unset leaves the CLI's own. */
   ORCH_AGENT_MAX_TURNS: z.coerce.number().int().min(1).max(10_000).optional(),
   /** How often the merge lease checks that its holder still runs. */
@@ -122,8 +160,13 @@ export const envSchema = z.object({
 
 export type EnvConfig = z.infer<typeof envSchema>;
 
+export const WORKER_ROLES = ['main', 'agents', 'builds'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
+
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
-  const parsed = envSchema.safeParse(env);
+  // The slot count's older name, from before agent runs waited in Temporal's queue.
+  const slots = env.ORCH_AGENT_SLOTS ?? env.ORCH_AGENT_MAX_CONCURRENT;
+  const parsed = envSchema.safeParse(slots === undefined ? env : { ...env, ORCH_AGENT_SLOTS: slots });
   if (!parsed.success) throw new ConfigError(formatIssues('environment', parsed.error));
   return parsed.data;
 }

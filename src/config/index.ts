@@ -1,5 +1,8 @@
 // The whole configuration, loaded once at start of every entry point.
+import crypto from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
+import type { HostRouting } from '../domain/hosts';
 import { DEFAULT_LIMITS } from '../domain/limits';
 import { assertTicketId, InvalidIdError } from '../domain/ids';
 import type { WorkItemTimeouts } from '../domain/work-item';
@@ -88,6 +91,27 @@ export function workItemTimeouts(env: EnvConfig): WorkItemTimeouts {
     retryInitialIntervalMs: env.ORCH_ACTIVITY_RETRY_INITIAL_MS,
     retryMaximumAttempts: env.ORCH_ACTIVITY_MAX_ATTEMPTS,
   };
+}
+
+/** Where host-bound work is claimed and how long a host may leave its own queue untouched (ADR-0021). */
+export function hostRouting(env: EnvConfig): HostRouting {
+  return {
+    agentQueue: env.ORCH_AGENT_TASK_QUEUE ?? `${env.ORCH_TASK_QUEUE}-agents`,
+    buildQueue: env.ORCH_BUILD_TASK_QUEUE ?? `${env.ORCH_TASK_QUEUE}-builds`,
+    hostStartMs: env.ORCH_HOST_START_TIMEOUT_MS,
+  };
+}
+
+/** This host's id in the fleet: ORCH_HOST_ID, else the host name and a digest of the data directory. */
+export function hostId(config: Pick<AppConfig, 'env' | 'dataDir'>): string {
+  if (config.env.ORCH_HOST_ID) return config.env.ORCH_HOST_ID;
+  const digest = crypto.createHash('sha256').update(config.dataDir).digest('hex').slice(0, 8);
+  const name =
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9._:-]/g, '-')
+      .slice(0, 80) || 'host';
+  return `${name}-${digest}`;
 }
 
 export const DEFAULT_EVENT_LIMITS = {

@@ -161,6 +161,11 @@ export const projectSchema = z
     budgetUsd: z.number().positive().max(10_000).default(20),
     /** Spend cap of the project's work items that are running or closed in this calendar month (UTC). */
     monthlyBudgetUsd: z.number().positive().max(1_000_000).optional(),
+    /**
+     * The project's share of the agent and build slots against other projects' (Temporal task
+     * queue fairness, ADR-0021): 2 gets twice the dispatches of 1 while both have work waiting.
+     */
+    fairnessWeight: z.number().positive().max(1000).default(1),
     agents: agentsSchema.default(() => agentsSchema.parse({})),
     limits: limitsSchema.default(() => limitsSchema.parse({})),
     gates: gatesSchema.default(() => gatesSchema.parse({})),

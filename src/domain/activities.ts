@@ -1,6 +1,7 @@
 // The activity interface the work-item workflow calls. Implementations live in src/activities;
 // the workflow sees only these signatures.
 import type { GateOutcome } from './gates';
+import type { HostClaim, HostClaimRequest } from './hosts';
 import type { LeaseFiled, LeaseTicket } from './lease';
 import type {
   GateInput,
@@ -28,6 +29,12 @@ export interface WorkItemActivities {
   requestMergeLease(input: LeaseTicket): Promise<LeaseFiled>;
   /** Removes the item's checkout once it is delivered; idempotent. */
   releaseWorkspace(input: WorkspaceRef): Promise<void>;
+}
+
+/** Served on the claim queues by hosts with a free slot (ADR-0021), not by the main worker. */
+export interface HostClaimActivities {
+  /** Takes one slot of this host's pool for the run that follows on the host's own queue. */
+  claimHost(input: HostClaimRequest): Promise<HostClaim>;
 }
 
 export interface WorkspaceRef {

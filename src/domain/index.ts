@@ -12,3 +12,4 @@ export * from './lease';
 export * from './work-item-machine';
 export * from './failures';
 export * from './override-table';
+export * from './hosts';

@@ -6,6 +6,7 @@
 // milliseconds. Every method does exactly what the workflow did inline before: recorded
 // histories replay unchanged.
 import type { GateName, GateOutcome } from './gates';
+import type { LostRun } from './hosts';
 import { pushBounded } from './limits';
 import { STAGE_GRAPH, type Stage, type StageSpec, type StageStep } from './stages';
 import type {
@@ -446,6 +447,43 @@ export class WorkItemMachine {
     );
     if (event.title) state.title = event.title;
     if (event.description !== undefined) state.description = event.description;
+  }
+
+  /** A run was lost with its host (ADR-0021): recorded, and started again on another host. */
+  recordLostRun(work: string, lost: LostRun): void {
+    const { state } = this;
+    const at = this.port.now();
+    (state.lostRuns ??= []).push({
+      stage: state.stage,
+      attempt: state.attempt,
+      work,
+      host: lost.host,
+      reason: lost.reason,
+      at,
+    });
+    pushBounded(
+      state.events,
+      {
+        key: `host-lost:${state.stage}:${state.attempt}:${state.lostRuns.length}`,
+        source: 'system',
+        type: 'host.lost',
+        summary: `${work} was lost with host ${lost.host} (${lost.reason}); it starts again on another host${lost.changedFiles.length > 0 ? `; unpushed changes lost: ${lost.changedFiles.join(', ')}` : ''}`,
+        receivedAt: at,
+      },
+      this.limits.eventsKept,
+    );
+    this.port.warn('work lost with its host; moving it to another host', {
+      ticket: state.ticket,
+      work,
+      host: lost.host,
+    });
+    this.port.publish();
+  }
+
+  /** A host queue that ran this item's work. */
+  recordHostQueue(queue: string): void {
+    const queues = (this.state.hostQueues ??= []);
+    if (!queues.includes(queue)) queues.push(queue);
   }
 
   recordRunIncident(step: StageStep, summary: string): void {

@@ -1,6 +1,7 @@
 // The work item's input and state. The state is plain JSON (no Map/Set/Date) because it is
 // carried across continue-as-new and returned by the `state` query.
 import type { GateName, GateVerdict } from './gates';
+import type { HostRouting, ItemPriority, LostRun } from './hosts';
 import type { Role, Stage } from './stages';
 
 export interface WorkItemLimits {
@@ -45,6 +46,14 @@ export interface WorkItemInput {
    * without an activity. Absent (items started before it existed) means they are delivered.
    */
   readonly trackers?: boolean;
+  /**
+   * Host-bound work (agent runs, build-checkout gates, deploys) claims a host first and runs on
+   * its own queue (ADR-0021). Absent (items started before it existed, and tests of the rules):
+   * everything runs on the workflow's own task queue.
+   */
+  readonly hosts?: HostRouting;
+  /** The item's place in the claim queues; set at start with `hosts`. */
+  readonly priority?: ItemPriority;
 }
 
 export type WorkItemStatus = 'active' | 'blocked' | 'done' | 'cancelled';
@@ -192,6 +201,20 @@ export interface WorkItemState {
   productionTouched?: boolean;
   /** A person rolled the item back after its production deploy started: production is rolled back next. */
   pendingProductionRollback?: ProductionRollbackRequest;
+  /** The host queues that ran this item's work (its checkouts are removed there when it is done). */
+  hostQueues?: string[];
+  /** Runs lost with their host and started again elsewhere in a new session. */
+  lostRuns?: LostRunRecord[];
+}
+
+export interface LostRunRecord {
+  readonly stage: Stage;
+  readonly attempt: number;
+  /** `runAgent`, a deploy, or `runGate(<gate>)`. */
+  readonly work: string;
+  readonly host: string;
+  readonly reason: string;
+  readonly at: string;
 }
 
 export interface ProductionRollbackRequest {
@@ -204,6 +227,8 @@ export interface ProductionRollbackInput extends ProductionRollbackRequest {
   readonly project: string;
   readonly ticket: string;
   readonly branch: string;
+  /** The host slot claimed for the rollback, when it was routed to a host. */
+  readonly hostSlot?: string;
 }
 
 export interface ProductionRollbackResult {
@@ -227,6 +252,10 @@ export interface StepInput {
   readonly remainingBudgetUsd: number;
   /** The item's branch; absent in inputs recorded before branches were tracked. */
   readonly branch?: string;
+  /** The host slot claimed for this run (HostClaim.token), when it was routed to a host. */
+  readonly hostSlot?: string;
+  /** An earlier run of this step lost with its host: the new session is told what it did. */
+  readonly lostRun?: LostRun;
 }
 
 /** A step that ran (and cost money) but needs a person before the item can go on. */
@@ -258,6 +287,8 @@ export interface GateInput {
   readonly attempt: number;
   /** The item's branch; absent in inputs recorded before branches were tracked. */
   readonly branch?: string;
+  /** The host slot claimed for this gate (HostClaim.token), when it was routed to a host. */
+  readonly hostSlot?: string;
 }
 
 /** One webhook- or operator-originated event, delivered by the `event` signal. */

@@ -16,6 +16,20 @@ import { dieWithParentPrefix, pidFileOf, recordServerPid, stopLeftoverServer } f
  */
 export const ONE_MACHINE_DISPATCH = ['--dynamic-config-value', 'history.transferProcessorMaxPollRPS=10000'];
 
+/**
+ * Task queue fairness and priority (ADR-0021): claims of host slots are dispatched by the item's
+ * priority key, then fairly between projects (fairness keys). One partition per queue: on one
+ * machine more partitions only spread a small backlog where fairness cannot see all of it.
+ */
+export const FAIR_DISPATCH = [
+  '--dynamic-config-value',
+  'matching.enableFairness=true',
+  '--dynamic-config-value',
+  'matching.numTaskqueueReadPartitions=1',
+  '--dynamic-config-value',
+  'matching.numTaskqueueWritePartitions=1',
+];
+
 export interface DevServerOptions {
   readonly binary: string;
   readonly dataDir: string;
@@ -70,6 +84,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--log-level',
     'warn',
     ...(options.defaultDispatch ? [] : ONE_MACHINE_DISPATCH),
+    ...FAIR_DISPATCH,
   ];
   const [file, ...prefixArgs] = [...dieWithParentPrefix(), options.binary, ...args] as [string, ...string[]];
   const child = execa(file, prefixArgs, {

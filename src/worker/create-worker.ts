@@ -11,7 +11,11 @@ export interface CreateWorkerOptions {
   readonly connection: NativeConnection;
   readonly namespace: string;
   readonly taskQueue: string;
-  readonly activities: WorkItemActivities;
+  readonly activities: WorkItemActivities | Record<string, (...args: never[]) => Promise<unknown>>;
+  /** A worker of activities only (the claim queues, a host's own queue): no workflows. */
+  readonly activitiesOnly?: boolean;
+  /** Slot settings: a claim queue's custom slot supplier, a host queue's cap. */
+  readonly slots?: Pick<WorkerOptions, 'tuner' | 'maxConcurrentActivityTaskExecutions'>;
   /** A prebuilt workflow bundle (tests build it once); otherwise the worker bundles src/workflows. */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
   readonly identity?: string;
@@ -37,20 +41,31 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     activities: options.activities,
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.shutdownGraceTimeMs !== undefined ? { shutdownGraceTime: options.shutdownGraceTimeMs } : {}),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
-    ...(options.tracing ? tracingOptions(options.tracing, options.workflowBundle === undefined) : {}),
+    ...options.slots,
+    ...(options.activitiesOnly
+      ? {}
+      : options.workflowBundle
+        ? { workflowBundle: options.workflowBundle }
+        : { workflowsPath: workflowsPath() }),
+    ...(options.tracing ? tracingOptions(options.tracing, options) : {}),
   });
 }
 
-function tracingOptions(tracing: Tracing, bundlingAtStart: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+function tracingOptions(
+  tracing: Tracing,
+  options: Pick<CreateWorkerOptions, 'activitiesOnly' | 'workflowBundle'>,
+): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const activity: NonNullable<WorkerOptions['interceptors']>['activity'] = [
+    (ctx) => ({
+      inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+      outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+    }),
+  ];
+  if (options.activitiesOnly) return { interceptors: { activity } };
+  const bundlingAtStart = options.workflowBundle === undefined;
   return {
     interceptors: {
-      activity: [
-        (ctx) => ({
-          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
-          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-        }),
-      ],
+      activity,
       ...(bundlingAtStart ? { workflowModules: [WORKFLOW_TRACING_MODULE] } : {}),
     },
     // The workflow interceptors hand their spans out of the sandbox through this sink.

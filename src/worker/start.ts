@@ -4,7 +4,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createReconcileActivities } from '../activities/reconcile';
 import { connectClient } from '../client/connection';
-import type { AppConfig } from '../config';
+import { hostId, hostRouting, type AppConfig } from '../config';
 import { assertSandboxAvailable } from '../sandbox/sandbox';
 import { ensureReconcileSchedule } from '../temporal/schedules';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
@@ -13,12 +13,15 @@ import { connectFailure, connectionOptions } from '../temporal/connection-settin
 import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeConfigured } from '../tracker/from-config';
 import type { Logger } from '../util/logger';
 import { createWorker } from './create-worker';
+import { createHostWorkers } from './host-workers';
+import { hostSlots } from '../activities/metrics';
 import { prebuiltBundle } from './workflow-bundle';
 import { setupTracing } from '../telemetry/tracing';
 import { startWorkerMetrics } from './metrics-server';
 
 export interface RunningWorker {
-  readonly worker: Worker;
+  /** The main queue's worker, the claim workers and the host queue's, as this process serves them. */
+  readonly workers: readonly Worker[];
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   readonly done: Promise<void>;
   stop(): Promise<void>;
@@ -38,18 +41,50 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
   const bundle = prebuiltBundle();
   if (bundle) logger.info('workflow bundle loaded', { hash: bundle.hash, bytes: bundle.bytes });
   else logger.warn('no prebuilt workflow bundle (npm run build makes dist/workflow-bundle.js): bundling at start');
-  const worker = await createWorker({
+  const activities = {
+    ...createActivities(config, { plane, gitea, client }),
+    ...createReconcileActivities({ config, client, plane }),
+  };
+  const roles = config.env.ORCH_WORKER_QUEUES;
+  const common = {
     connection,
-    ...(bundle ? { workflowBundle: { codePath: bundle.codePath } } : {}),
     tracing,
     namespace: config.env.TEMPORAL_NAMESPACE,
-    taskQueue: config.env.ORCH_TASK_QUEUE,
     shutdownGraceTimeMs: config.env.ORCH_WORKER_SHUTDOWN_GRACE_MS,
-    activities: {
-      ...createActivities(config, { plane, gitea, client }),
-      ...createReconcileActivities({ config, client, plane }),
-    },
-  });
+  };
+  const workers: Worker[] = [];
+  if (roles.has('main')) {
+    workers.push(
+      await createWorker({
+        ...common,
+        ...(bundle ? { workflowBundle: { codePath: bundle.codePath } } : {}),
+        taskQueue: config.env.ORCH_TASK_QUEUE,
+        activities,
+      }),
+    );
+  }
+  const host = hostId(config);
+  const pools = {
+    ...(roles.has('agents') ? { agents: config.env.ORCH_AGENT_SLOTS } : {}),
+    ...(roles.has('builds') ? { builds: config.env.ORCH_BUILD_SLOTS } : {}),
+  };
+  const fleet =
+    Object.keys(pools).length > 0
+      ? await createHostWorkers({
+          ...common,
+          mainQueue: config.env.ORCH_TASK_QUEUE,
+          routing: hostRouting(config.env),
+          host,
+          pools,
+          activities,
+          onSlotChange: (use) => {
+            hostSlots.set({ pool: use.pool, state: 'capacity' }, use.capacity);
+            hostSlots.set({ pool: use.pool, state: 'held' }, use.held);
+            hostSlots.set({ pool: use.pool, state: 'running' }, use.running);
+          },
+        })
+      : undefined;
+  if (fleet) workers.push(...fleet.workers);
   if (plane) {
     const outcome = await ensureReconcileSchedule(client, config);
     logger.info(`catch-up schedule ${outcome}`, { everyMs: config.env.ORCH_RECONCILE_INTERVAL_MS });
@@ -65,19 +100,32 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
       )
     : undefined;
   if (metrics) logger.info('worker metrics listening', { url: metrics.url });
-  const done = worker.run().finally(async () => {
+  const done = Promise.all(workers.map((w) => w.run())).then(
+    () => undefined,
+    async (err: unknown) => {
+      // One worker failing stops the others: a half-serving process would hide the failure.
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      throw err;
+    },
+  );
+  const finished = done.finally(async () => {
     await tracing.spanProcessor.forceFlush();
     await metrics?.close();
     await client.connection.close();
     await connection.close();
   });
-  logger.info('worker polling', { taskQueue: config.env.ORCH_TASK_QUEUE, namespace: config.env.TEMPORAL_NAMESPACE });
+  logger.info('worker polling', {
+    namespace: config.env.TEMPORAL_NAMESPACE,
+    serves: [...roles],
+    taskQueues: workers.map((w) => w.options.taskQueue),
+    ...(fleet ? { host, hostQueue: fleet.hostQueue, slots: pools } : {}),
+  });
   return {
-    worker,
-    done,
+    workers,
+    done: finished,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done;
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await finished;
     },
   };
 }

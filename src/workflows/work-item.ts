@@ -1,7 +1,8 @@
 // The work-item workflow: one long-lived execution per ticket that walks the stage graph. This
-// file is the Temporal plumbing only: activity proxies, message handlers, cancellation scopes, the
-// merge-lease wait, continue-as-new and `patched()`. The rules (moving, blocking, sending back,
-// overrides, caps) live in the plain WorkItemMachine (src/domain/work-item-machine.ts).
+// file is the Temporal plumbing only: activity proxies, cancellation scopes, the merge-lease wait,
+// continue-as-new and `patched()`. The rules (moving, blocking, sending back, overrides, caps) live
+// in the plain WorkItemMachine (src/domain/work-item-machine.ts); the message handlers, the
+// tracker courier and the search-attribute publisher have their own modules.
 import {
   CancellationScope,
   allHandlersFinished,
@@ -10,21 +11,9 @@ import {
   isCancellation,
   log,
   patched,
-  setCurrentDetails,
-  setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import {
-  WorkItemMachine,
-  validateApprove,
-  validateCancel,
-  validateRetry,
-  validateRollback,
-  validateSkipGate,
-  validateTopUp,
-  workItemSearchAttributes,
-} from '../domain';
+import { HOST_BOUND_GATES, WorkItemMachine } from '../domain';
 import type {
   GateName,
   GateOutcome,
@@ -32,36 +21,31 @@ import type {
   MachinePort,
   StageSpec,
   StageStep,
+  StepInput,
   StepResult,
-  TrackerNotice,
   WorkItemInput,
   WorkItemState,
 } from '../domain';
-import { blockFromActivityError, deliveredBefore } from './activity-errors';
-import { workItemProxies } from './activity-proxies';
+import { blockFromActivityError } from './activity-errors';
+import { workItemProxies, type WorkItemProxies } from './activity-proxies';
 import { renderDetails } from './details';
+import { installHandlers } from './handlers';
+import { statePublisher } from './publisher';
 import { gateSummary, stepSummary } from './summaries';
 import { initialState, upgradeCarriedState } from './initial-state';
-import { leaseGrantedSignal } from './lease-messages';
 import { underMergeLease } from './merge-lease-wait';
-import {
-  approveUpdate,
-  cancelUpdate,
-  eventSignal,
-  retryUpdate,
-  rollbackUpdate,
-  skipGateUpdate,
-  stateQuery,
-  topUpBudgetUpdate,
-} from './messages';
+import { HostRouter } from './host-routing';
+import { TrackerCourier } from './tracker-courier';
 
 export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   const state: WorkItemState = input.carried ?? initialState(input, now());
   const { limits, timeouts } = input;
-  const { agentSteps, deploySteps, gateCalls, noticeCalls } = workItemProxies(timeouts);
+  const local = workItemProxies(timeouts);
+  const { gateCalls, noticeCalls } = local;
 
   upgradeCarriedState(state);
 
+  const publish = statePublisher(state);
   const port: MachinePort = {
     now,
     publish,
@@ -71,18 +55,14 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     error: (m, f) => log.error(m, f),
   };
   const machine = new WorkItemMachine(state, limits, port);
+  // Items started with host routing claim a host for each piece of host-bound work (ADR-0021);
+  // the input never changes within an execution, so the branch is deterministic.
+  const hosts = input.hosts ? new HostRouter({ ...input, hosts: input.hosts }, machine) : undefined;
   let stageScope: CancellationScope | undefined;
   let interrupt: Interrupt | undefined;
   /** The last answer of patched('tracker-sync'), asked where notices are delivered. */
   let trackerSyncOn: boolean | undefined;
-  /** Delivers notices beside the running work (`tracker-courier`); set while it runs. */
-  let courier: Promise<void> | undefined;
-  /** Why the courier's last delivery failed, for the main loop to block on between steps. */
-  let courierFailure: string | undefined;
-  /** patched('coalesced-publish'), asked once per run: search attributes upserted once per task. */
-  let coalescePublish: boolean | undefined;
-  let publishQueued = false;
-  let lastSearchAttributes: string | undefined;
+  const courier = new TrackerCourier(state, machine, noticeCalls, input.trackers);
   /** Merge-lease grants received (request ids); a grant is used once. */
   const leaseGrants = new Set<string>();
   const leaseWait = {
@@ -92,65 +72,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     requestMergeLease: gateCalls.requestMergeLease,
     details: () => renderDetails(state),
   };
-
-  // ---- messages -------------------------------------------------------------------------------
-
-  setHandler(stateQuery, () => state, {
-    description: "The item's whole state: stage, status, history, gate results, costs (what `orch status` shows).",
-  });
-  setHandler(eventSignal, (event) => machine.recordEvent(event), {
-    description: 'A tracker or operator event (comment, label, ticket change), deduplicated by its key.',
-  });
-  setHandler(
-    leaseGrantedSignal,
-    (grant) => {
-      leaseGrants.add(grant.requestId);
-    },
-    { description: "The repository's merge lease workflow grants this item's request: the merge may run." },
-  );
-  const noInterruptPending = (): void => {
-    if (interrupt) throw new Error(`another ${interrupt.kind} is being applied to ${state.ticket}; try again`);
-  };
-  setHandler(approveUpdate, (args) => machine.approve(args), {
-    description: 'Approve a blocked item as it is and move it on ({"by", "reason"?}).',
-    validator: (args) => void (noInterruptPending(), validateApprove(state, args)),
-  });
-  setHandler(retryUpdate, (args) => machine.retry(args), {
-    description: 'Run the blocked step again ({"by", "reason"?}).',
-    validator: (args) => void (noInterruptPending(), validateRetry(state, args)),
-  });
-  setHandler(skipGateUpdate, (args) => machine.skipGate(args, validateSkipGate(state, args)), {
-    description: 'Skip one gate of the current stage, recorded with who and why ({"by", "gate", "reason"}).',
-    validator: (args) => void (noInterruptPending(), validateSkipGate(state, args)),
-  });
-  setHandler(topUpBudgetUpdate, (args) => machine.topUp(args, validateTopUp(state, args)), {
-    description: 'Add to the item\'s budget, which unblocks an item stopped by it ({"by", "amountUsd", "reason"?}).',
-    validator: (args) => void (noInterruptPending(), validateTopUp(state, args)),
-  });
-  /** Rollback and cancel stop the running work first (interruptOrApply). */
-  const interruptBy = async (request: Interrupt) => {
-    machine.recordOverride({
-      kind: request.kind,
-      by: request.by,
-      reason: request.reason,
-      ...(request.kind === 'rollback' ? { toStage: request.toStage } : {}),
-    });
-    await interruptOrApply(request);
-    return machine.result();
-  };
-  setHandler(
-    rollbackUpdate,
-    (args) =>
-      interruptBy({ kind: 'rollback', toStage: validateRollback(state, args), by: args.by, reason: args.reason }),
-    {
-      description: 'Stop the running work and go back to an earlier stage ({"by", "toStage", "reason"?}).',
-      validator: (args) => void (noInterruptPending(), validateRollback(state, args)),
-    },
-  );
-  setHandler(cancelUpdate, (args) => interruptBy({ kind: 'cancel', by: args.by, reason: args.reason }), {
-    description: 'Stop the running work and end the item as cancelled ({"by", "reason"?}).',
-    validator: (args) => void (noInterruptPending(), validateCancel(state, args)),
-  });
+  installHandlers({ state, machine, leaseGrants, pendingInterrupt: () => interrupt, interruptOrApply });
 
   // ---- main loop ------------------------------------------------------------------------------
 
@@ -166,22 +88,22 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     if (continueAsNewDue()) {
       // Let running update handlers (and the courier) finish first; an interrupt arriving
       // meanwhile is applied first.
-      await condition(() => (allHandlersFinished() && !courier) || interrupt !== undefined);
+      await condition(() => (allHandlersFinished() && !courier.busy) || interrupt !== undefined);
       if (interrupt) continue;
       state.generation += 1;
       await continueAsNew<typeof workItem>({ ...input, carried: state });
     }
-    if (courierFailure !== undefined) {
-      machine.noticeFailed(courierFailure);
-      courierFailure = undefined;
+    if (courier.failure !== undefined) {
+      machine.noticeFailed(courier.failure);
+      courier.failure = undefined;
       continue;
     }
     if (machine.noticesDeliverable() && (trackerSyncOn = patched('tracker-sync'))) {
       // Since `tracker-courier` notices travel beside the work, batched; before it, one by one
       // ahead of the next step.
-      if (patched('tracker-courier')) startCourier();
+      if (patched('tracker-courier')) courier.start();
       else {
-        await deliverNotices();
+        await courier.deliverOneByOne();
         continue;
       }
     }
@@ -194,8 +116,8 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
           state.status !== 'blocked' ||
           interrupt !== undefined ||
           continueAsNewDue() ||
-          courierFailure !== undefined ||
-          (machine.noticesDeliverable() && trackerSyncOn !== false && !courier),
+          courier.failure !== undefined ||
+          (machine.noticesDeliverable() && trackerSyncOn !== false && !courier.busy),
       );
       continue;
     }
@@ -207,14 +129,14 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   }
 
   // The last word (done or cancelled) still reaches the tracker; nothing can block any more.
-  if (courier) await courier;
+  if (courier.busy) await courier.idle();
   if (machine.noticesDeliverable() && patched('tracker-sync')) {
     if (patched('tracker-courier')) {
-      courierFailure = undefined; // the last word gets its own try
-      startCourier();
-      await courier;
-      if (courierFailure !== undefined) machine.dropUndeliveredNotices(courierFailure);
-    } else await deliverNotices();
+      courier.failure = undefined; // the last word gets its own try
+      courier.start();
+      await courier.idle();
+      if (courier.failure !== undefined) machine.dropUndeliveredNotices(courier.failure);
+    } else await courier.deliverOneByOne();
   }
   // A delivered item's checkout is removed; a cancelled one is kept for inspection
   // (`orch workspaces clean` removes it). Added with the agent runner.
@@ -222,60 +144,26 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   await condition(allHandlersFinished);
   return state;
 
-  // ---- tracker --------------------------------------------------------------------------------
+  // ---- after delivery ---------------------------------------------------------------------------
 
-  /** What a tracker notice is about: the item as the tracker knows it. */
-  function noticeItem() {
-    return { project: state.project, ticket: state.ticket, title: state.title, branch: state.branch };
-  }
-
-  /** Delivers pending notices in order; a failure blocks the item (kind `tracker`) while it is open. */
-  async function deliverNotices(): Promise<void> {
-    while (state.notices.length > 0) {
-      const notice = state.notices[0] as TrackerNotice;
-      try {
-        await noticeCalls.syncTracker({ ...noticeItem(), notice });
-      } catch (err) {
-        machine.noticeFailed(blockFromActivityError(err, 'syncTracker').reason);
-        return;
-      }
-      state.notices.shift();
-    }
-  }
-
-  /**
-   * Starts delivering the pending notices beside the running work, if not already: one activity
-   * per batch, in order. Started from the main loop only, so it runs in the workflow's root scope
-   * (a rollback cancelling the stage does not cancel it). A failure is left for the main loop,
-   * which blocks the item between steps. An item without trackers needs no activity at all.
-   */
-  function startCourier(): void {
-    if (courier) return;
-    courier = (async () => {
-      while (machine.noticesDeliverable() && courierFailure === undefined) {
-        if (input.trackers === false) {
-          state.notices.splice(0);
-          break;
-        }
-        const batch = state.notices.slice(0, NOTICE_BATCH);
-        try {
-          await noticeCalls.syncTrackerNotices({ ...noticeItem(), notices: batch });
-        } catch (err) {
-          // What went out before the failure is not sent again; the failing notice leads.
-          state.notices.splice(0, Math.min(deliveredBefore(err), batch.length));
-          courierFailure = blockFromActivityError(err, 'syncTrackerNotices').reason;
-          break;
-        }
-        state.notices.splice(0, batch.length);
-      }
-    })().finally(() => {
-      courier = undefined;
-    });
-  }
-
+  /** Each host that ran the item's work has a checkout of it (ADR-0021); else the worker's own. */
   async function releaseWorkspace(): Promise<void> {
+    const ref = { project: state.project, ticket: state.ticket };
+    if (hosts && input.hosts) {
+      const scheduleToStartMs = input.hosts.hostStartMs;
+      await Promise.all(
+        (state.hostQueues ?? []).map((taskQueue) =>
+          releaseOne(() =>
+            workItemProxies(timeouts, { taskQueue, scheduleToStartMs }).noticeCalls.releaseWorkspace(ref),
+          ),
+        ),
+      );
+    } else await releaseOne(() => noticeCalls.releaseWorkspace(ref));
+  }
+
+  async function releaseOne(release: () => Promise<void>): Promise<void> {
     try {
-      await noticeCalls.releaseWorkspace({ project: state.project, ticket: state.ticket });
+      await release();
     } catch (err) {
       // Nothing can block any more: a leftover checkout is a disk-space matter, not the item's.
       log.warn('workspace not removed', {
@@ -319,16 +207,20 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       return false;
     }
     let outcome: StepResult;
+    const summary = { summary: stepSummary(step.activity, stepInput) };
+    const run = (on: WorkItemProxies, input: StepInput): Promise<StepResult> => {
+      if (step.activity === 'runAgent') return on.agentSteps.runAgent.executeWithOptions(summary, [input]);
+      if (step.activity === 'deployStaging') return on.deploySteps.deployStaging.executeWithOptions(summary, [input]);
+      // From here on production may run this item's code: a rollback override must undo it.
+      state.productionTouched = true;
+      return on.deploySteps.deployProduction.executeWithOptions(summary, [input]);
+    };
     try {
-      const summary = { summary: stepSummary(step.activity, stepInput) };
-      if (step.activity === 'runAgent') outcome = await agentSteps.runAgent.executeWithOptions(summary, [stepInput]);
-      else if (step.activity === 'deployStaging')
-        outcome = await deploySteps.deployStaging.executeWithOptions(summary, [stepInput]);
-      else {
-        // From here on production may run this item's code: a rollback override must undo it.
-        state.productionTouched = true;
-        outcome = await deploySteps.deployProduction.executeWithOptions(summary, [stepInput]);
-      }
+      outcome = hosts
+        ? await hosts.run(step.activity === 'runAgent' ? 'agents' : 'builds', step.activity, (on, claim, lostRun) =>
+            run(on, { ...stepInput, hostSlot: claim.slotId, ...(lostRun ? { lostRun } : {}) }),
+          )
+        : await run(local, stepInput);
     } catch (err) {
       if (isCancellation(err)) throw err;
       machine.block(blockFromActivityError(err, step.activity));
@@ -348,7 +240,13 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       let outcome: GateOutcome;
       try {
         const gateInput = machine.gateInput(gate);
-        const runGate = () => gateCalls.runGate.executeWithOptions({ summary: gateSummary(gateInput) }, [gateInput]);
+        const options = { summary: gateSummary(gateInput) };
+        const runGate = () =>
+          hosts && HOST_BOUND_GATES.has(gate)
+            ? hosts.run('builds', `runGate(${gate})`, (on, claim) =>
+                on.gateCalls.runGate.executeWithOptions(options, [{ ...gateInput, hostSlot: claim.slotId }]),
+              )
+            : gateCalls.runGate.executeWithOptions(options, [gateInput]);
         // Two items of one repository never merge at once (added with the merge gate).
         outcome =
           gate === 'merge' && patched('merge-lease') ? await underMergeLease(leaseWait, runGate) : await runGate();
@@ -382,14 +280,13 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
    */
   async function rollBackProduction(request: NonNullable<WorkItemState['pendingProductionRollback']>): Promise<void> {
     let outcome: { ok: boolean; detail: string };
+    const rollback = { project: state.project, ticket: state.ticket, branch: state.branch, ...request };
     try {
-      outcome = await deploySteps.rollbackProduction({
-        project: state.project,
-        ticket: state.ticket,
-        branch: state.branch,
-        by: request.by,
-        reason: request.reason,
-      });
+      outcome = hosts
+        ? await hosts.run('builds', 'rollbackProduction', (on, claim) =>
+            on.deploySteps.rollbackProduction({ ...rollback, hostSlot: claim.slotId }),
+          )
+        : await local.deploySteps.rollbackProduction(rollback);
     } catch (err) {
       if (isCancellation(err)) throw err;
       outcome = { ok: false, detail: blockFromActivityError(err, 'rollbackProduction').reason };
@@ -397,31 +294,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     machine.applyProductionRollback(request, outcome);
   }
 
-  // ---- visibility -----------------------------------------------------------------------------
-
-  /**
-   * Search attributes and Web UI details follow every state change. Since `coalesced-publish`
-   * the upsert waits for the end of the current workflow task (a microtask) and is skipped when
-   * nothing it carries changed: one upsert per task at most, not one per state change.
-   */
-  function publish(): void {
-    setCurrentDetails(renderDetails(state));
-    coalescePublish ??= patched('coalesced-publish');
-    if (!coalescePublish) {
-      upsertSearchAttributes([...workItemSearchAttributes(state)]);
-      return;
-    }
-    if (publishQueued) return;
-    publishQueued = true;
-    void Promise.resolve().then(() => {
-      publishQueued = false;
-      const attributes = [...workItemSearchAttributes(state)];
-      const fingerprint = JSON.stringify(attributes.map((a) => [a.key.name, a.value]));
-      if (fingerprint === lastSearchAttributes) return;
-      lastSearchAttributes = fingerprint;
-      upsertSearchAttributes(attributes);
-    });
-  }
+  // ---- continue-as-new ------------------------------------------------------------------------
 
   function continueAsNewDue(): boolean {
     const info = workflowInfo();
@@ -429,9 +302,6 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
   }
 }
-
-/** Notices per courier activity: a backlog after a long tracker outage goes in a few calls. */
-const NOTICE_BATCH = 20;
 
 function now(): string {
   // Date is deterministic inside the workflow sandbox (it is the workflow task's time).

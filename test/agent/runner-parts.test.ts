@@ -2,7 +2,6 @@ import { agentEnvironment, claudeArgs } from '../../src/activities/agent/command
 import { spendQuery } from '../../src/activities/agent/project-spend';
 import { loadEnv } from '../../src/config/env';
 import { ROLE_PERMISSIONS } from '../../src/domain';
-import { Semaphore } from '../../src/util/semaphore';
 
 test('the child environment carries the model credentials and nothing secret besides', () => {
   const env = loadEnv({
@@ -64,23 +63,4 @@ test('the project spend counts running items and those closed this month, never 
   expect(spendQuery('shop', new Date('2026-11-24T10:00:00Z'))).toBe(
     'OrchProject = "shop" AND WorkflowType = "workItem" AND ExecutionStatus != "ContinuedAsNew" AND (ExecutionStatus = "Running" OR CloseTime >= "2026-11-01T00:00:00.000Z")',
   );
-});
-
-test('the semaphore caps concurrent holders and an aborted wait takes no slot', async () => {
-  const slots = new Semaphore(1);
-  const first = await slots.acquire();
-  const aborted = new AbortController();
-  const waiting = slots.acquire(aborted.signal);
-  let secondGranted = false;
-  const second = slots.acquire().then((release) => {
-    secondGranted = true;
-    return release;
-  });
-  aborted.abort(new Error('cancelled'));
-  await expect(waiting).rejects.toThrow('cancelled');
-  expect(secondGranted).toBe(false);
-  first();
-  (await second)();
-  expect(secondGranted).toBe(true);
-  expect(slots.inUse).toBe(0);
 });

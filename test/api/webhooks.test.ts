@@ -14,10 +14,9 @@ import { stateQuery } from '../../src/workflows/messages';
 import { FAILURE_NEEDS_PERSON } from '../../src/domain/failures';
 import { runUntilCancelled, scriptedActivities } from '../support/doubles';
 import { fakePlane, type FakeServer } from '../support/fake-trackers';
-import { Worker } from '@temporalio/worker';
-import { startTemporal, workflowBundle } from '../support/temporal';
+import { startTemporal } from '../support/temporal';
 import { startTestApi, type TestApi } from '../support/api-harness';
-import { taskQueue, waitForState } from '../support/work-item-harness';
+import { startWorkers, taskQueue, waitForState } from '../support/work-item-harness';
 import {
   GITEA_SECRET,
   PLANE_SECRET,
@@ -79,14 +78,9 @@ beforeAll(async () => {
       return { costUsd: 0 };
     },
   });
-  const w = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: queue,
-    workflowBundle: workflowBundle(),
-    activities: doubles.activities,
-  });
-  worker = w.run();
-  stopWorker = () => w.shutdown();
+  const workers = await startWorkers(env, queue, doubles.activities);
+  worker = workers.done;
+  stopWorker = () => void workers.stop();
 });
 
 afterAll(async () => {

@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
+import { hostRouting } from '../../src/config';
+import { loadEnv } from '../../src/config/env';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** The compose file's services, as far as these checks read them. */
@@ -137,6 +139,23 @@ describe('docker-compose.yml', () => {
     const dynamic = YAML.parse(
       fs.readFileSync(path.join(ROOT, 'temporal-config/dynamicconfig/production.yaml'), 'utf8'),
     );
-    expect(Object.keys(dynamic)).toEqual(['limit.maxIDLength']);
+    expect(Object.keys(dynamic)).toEqual([
+      'limit.maxIDLength',
+      'matching.enableFairness',
+      'matching.numTaskqueueReadPartitions',
+      'matching.numTaskqueueWritePartitions',
+    ]);
+    // One partition for exactly the claim queues the default settings use (ADR-0021).
+    const routing = hostRouting(loadEnv({}));
+    for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) {
+      const queues = (dynamic[key] as { value: number; constraints: { taskQueueName: string } }[]).map((c) => [
+        c.constraints.taskQueueName,
+        c.value,
+      ]);
+      expect(queues).toEqual([
+        [routing.agentQueue, 1],
+        [routing.buildQueue, 1],
+      ]);
+    }
   });
 });

@@ -192,7 +192,13 @@ test('a temporal.toml profile carries the same settings', async () => {
   );
   const env = { ...baseEnv({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'production' }) } as Record<string, string>;
   delete env.TEMPORAL_ADDRESS;
-  const listed = await runOrch(['list', '--all'], env);
+  // Visibility takes the item's search attributes asynchronously: a list right after the start
+  // can show the execution before them.
+  let listed = await runOrch(['list', '--all'], env);
+  for (let tries = 0; listed.code === 0 && !listed.out.includes('SHOP-1') && tries < 20; tries++) {
+    await new Promise((r) => setTimeout(r, 500));
+    listed = await runOrch(['list', '--all'], env);
+  }
   expect(listed).toMatchObject({ code: 0 });
   expect(listed.out).toContain('SHOP-1');
 });

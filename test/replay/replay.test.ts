@@ -65,6 +65,9 @@ test('the recorded scenarios are present for every generation of the workflow', 
         `${g}lease-pair-1`,
         `${g}lease-pair-2`,
       ]),
+      // Host routing (ADR-0021): claims, runs on a host's queue, a run lost with its host.
+      'host-routed',
+      'host-lost',
     ]),
   );
 });

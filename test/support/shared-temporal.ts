@@ -3,7 +3,7 @@
 // tests do. A file that needs a server of its own asks startTemporal({ own: true }).
 import { spawn } from 'node:child_process';
 import { resolveTool } from '../../src/config/paths';
-import { ONE_MACHINE_DISPATCH, registerSearchAttributes } from '../../src/temporal/dev-server';
+import { FAIR_DISPATCH, ONE_MACHINE_DISPATCH, registerSearchAttributes } from '../../src/temporal/dev-server';
 import { freePort, portOpen } from '../../src/util/net';
 
 export const SHARED_ADDRESS_VAR = 'ORCH_TEST_TEMPORAL_ADDRESS';
@@ -24,6 +24,7 @@ export async function startSharedServer(): Promise<{ address: string; pid: numbe
       '--log-level',
       'error',
       ...ONE_MACHINE_DISPATCH,
+      ...FAIR_DISPATCH,
     ],
     {
       stdio: 'ignore',

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { WORK_ITEM_SEARCH_ATTRIBUTES } from '../../src/domain';
-import { ONE_MACHINE_DISPATCH } from '../../src/temporal/dev-server';
+import { FAIR_DISPATCH, ONE_MACHINE_DISPATCH } from '../../src/temporal/dev-server';
 import { resolveTool } from '../../src/config/paths';
 import { SHARED_ADDRESS_VAR } from './shared-temporal';
 import { prebuiltBundle } from '../../src/worker/workflow-bundle';
@@ -32,7 +32,7 @@ export async function startTemporal(options: { own?: boolean } = {}): Promise<Te
       executable: { type: 'existing-path', path: binary },
       ip: '127.0.0.1',
       searchAttributes: [...WORK_ITEM_SEARCH_ATTRIBUTES],
-      extraArgs: [...ONE_MACHINE_DISPATCH],
+      extraArgs: [...ONE_MACHINE_DISPATCH, ...FAIR_DISPATCH],
     },
   });
 }

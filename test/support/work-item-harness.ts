@@ -1,13 +1,17 @@
 // Runs work-item workflows on the real dev server with scripted activities.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
 import { resolveTool } from '../../src/config/paths';
 import { Worker } from '@temporalio/worker';
+import { createHostWorkers } from '../../src/worker/host-workers';
+import { UNTRACED_SINKS } from '../../src/worker/workflow-bundle';
 import {
   DEFAULT_LIMITS,
+  type HostRouting,
   workItemWorkflowId,
   type WorkItemActivities,
   type WorkItemEvent,
@@ -20,8 +24,6 @@ import type { workItem } from '../../src/workflows/work-item';
 export type WorkItemHandle = WorkflowHandle<typeof workItem>;
 import { workflowBundle } from './temporal';
 
-let counter = 0;
-
 export const FAST_TIMEOUTS: WorkItemInput['timeouts'] = {
   agentMs: 20_000,
   gateMs: 20_000,
@@ -32,7 +34,6 @@ export const FAST_TIMEOUTS: WorkItemInput['timeouts'] = {
 };
 
 export function testInput(overrides: Partial<WorkItemInput> = {}): WorkItemInput {
-  counter += 1;
   return {
     project: 'shop',
     ticket: `SHOP-${uniqueTicketNumber()}`,
@@ -48,12 +49,15 @@ export function testInput(overrides: Partial<WorkItemInput> = {}): WorkItemInput
 export const taskQueue = (name: string): string => `test-${name}-${process.pid}`;
 
 /**
- * A ticket number no other test file uses, also when files run in parallel against one shared
- * server: the process, the time and a counter (at most 9 digits, as ticket ids allow).
+ * A ticket number no other test uses, also when files run in parallel against one shared server:
+ * the process and a counter in a file of that process (module state and the environment start
+ * afresh in each test file one jest worker runs). At most 9 digits, as ticket ids allow.
  */
 export function uniqueTicketNumber(): string {
-  counter += 1;
-  return `1${String(process.pid % 1000).padStart(3, '0')}${String(Date.now() % 10000).padStart(4, '0')}${counter % 10}`;
+  const file = path.join(os.tmpdir(), `orch-test-tickets-${process.pid}`);
+  const next = (Number(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '0') || 0) + 1;
+  fs.writeFileSync(file, String(next));
+  return `1${String(process.pid % 1000).padStart(3, '0')}${String(next % 100_000).padStart(5, '0')}`;
 }
 
 export async function withWorker<T>(
@@ -62,13 +66,57 @@ export async function withWorker<T>(
   activities: WorkItemActivities,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const worker = await Worker.create({
+  const workers = await startWorkers(env, queue, activities);
+  try {
+    return await fn();
+  } finally {
+    await workers.stop();
+  }
+}
+
+/**
+ * A worker process's set, in this process: the main queue's worker and one host's claim and host
+ * queue workers (ADR-0021), with the claim queues named as `hostRouting` names them for `queue`.
+ * Items started with host routing (through the API, the CLI) need them; the others ignore them.
+ */
+export async function startWorkers(
+  env: TestWorkflowEnvironment,
+  queue: string,
+  activities: WorkItemActivities,
+  options: { readonly agentSlots?: number; readonly host?: string } = {},
+): Promise<{ readonly done: Promise<void>; stop(): Promise<void> }> {
+  const main = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: queue,
     workflowBundle: workflowBundle(),
+    // The prebuilt bundle (test:production) carries the tracing interceptors and their sink.
+    sinks: UNTRACED_SINKS,
     activities,
   });
-  return worker.runUntil(fn);
+  const hosts = await createHostWorkers({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    mainQueue: queue,
+    routing: testRouting(queue),
+    host: options.host ?? `test-host-${process.pid}`,
+    pools: { agents: options.agentSlots ?? 4, builds: 4 },
+    activities,
+    shutdownGraceTimeMs: 0,
+  });
+  const all = [main, ...hosts.workers];
+  const done = Promise.all(all.map((w) => w.run())).then(() => undefined);
+  return {
+    done,
+    async stop() {
+      for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
+      await done;
+    },
+  };
+}
+
+/** The claim queues `hostRouting` gives a worker whose ORCH_TASK_QUEUE is `queue`. */
+export function testRouting(queue: string, hostStartMs = 60_000): HostRouting {
+  return { agentQueue: `${queue}-agents`, buildQueue: `${queue}-builds`, hostStartMs };
 }
 
 export async function startItem(

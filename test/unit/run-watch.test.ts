@@ -11,7 +11,7 @@ function probes(): WatchProbes & { time: number; cpu: number; print: string } {
     print: 'a',
     now: () => p.time,
     toolCpuTicks: () => new Map([[1, p.cpu]]),
-    fingerprint: async () => p.print,
+    fingerprint: async () => ({ digest: p.print, files: [] }),
   };
   return p;
 }

@@ -117,6 +117,8 @@ describe('Plane mapping', () => {
         title: 'Apply coupon codes at checkout',
         description: expect.stringContaining('As a shopper I want to enter a coupon code'),
         url: `https://plane.acme.dev/acme/projects/${WORLD.planeProjectId}/issues/${WORLD.workItemId}`,
+        // Plane's "high": the item's priority key in the claim queues.
+        priority: 2,
       },
       event: {
         source: 'plane',

@@ -3,7 +3,14 @@
 // retry, the findings verbatim). Ticket text is untrusted: it is cleaned and fenced as data.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ARTIFACT_CONTRACT, workItemDocsDir, type ArtifactSpec, type Role, type Stage } from '../../domain';
+import {
+  ARTIFACT_CONTRACT,
+  workItemDocsDir,
+  type ArtifactSpec,
+  type LostRun,
+  type Role,
+  type Stage,
+} from '../../domain';
 import { PROJECT_ROOT } from '../../config/paths';
 
 /** Longest ticket description handed to an agent; the rest is cut with a note. */
@@ -49,6 +56,8 @@ export interface TaskPromptInput {
   /** Files already under the item's docs folder (relative to the checkout). */
   readonly earlierArtifacts: readonly string[];
   readonly findings: readonly string[];
+  /** An earlier run of this step lost with its host (ADR-0021). */
+  readonly lostRun?: LostRun;
 }
 
 export function buildTaskPrompt(input: TaskPromptInput): string {
@@ -79,6 +88,7 @@ export function buildTaskPrompt(input: TaskPromptInput): string {
       ...input.findings.map((f) => fenced(f)),
     );
   }
+  if (input.lostRun) lines.push('', ...lostRunSection(input.lostRun));
   const description = sanitiseTicketText(input.description);
   const cut = description.length > MAX_DESCRIPTION_CHARS;
   lines.push(
@@ -92,6 +102,18 @@ export function buildTaskPrompt(input: TaskPromptInput): string {
     '</ticket>',
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** What the new session is told of the run that was lost with its host: its work was never pushed. */
+function lostRunSection(lost: LostRun): string[] {
+  return [
+    '## An earlier run of this step was lost',
+    `It ran on host ${lost.host}, which stopped answering (${lost.reason}). What it had not pushed is gone: this checkout holds what the branch had.`,
+    'Its last events (recorded from its stream):',
+    ...(lost.lastEvents.length > 0 ? [fenced(lost.lastEvents.join('\n'))] : ['- (none recorded)']),
+    'Files it had changed (those changes are lost; redo what the task still needs):',
+    ...(lost.changedFiles.length > 0 ? lost.changedFiles.map((f) => `- ${oneLine(f)}`) : ['- (none recorded)']),
+  ];
 }
 
 function deliverables(stage: Stage, docs: string): string[] {

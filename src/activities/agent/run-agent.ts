@@ -3,14 +3,12 @@
 // pid} on a timer because the CLI can be silent for minutes; on cancellation it kills the CLI's
 // process group; a retry after a crash kills what the crashed attempt left and resumes its session.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Context, activityInfo, heartbeat, log } from '@temporalio/activity';
 import { requireSandbox } from '../command-sandbox';
 import { agentRuns, sandboxDenied } from '../metrics';
 import { heartbeatEveryMs } from '../heartbeat-interval';
-import { CancelledFailure } from '@temporalio/common';
-import { repositoryUrl, type AppConfig, type ProjectConfig } from '../../config';
+import { hostId, repositoryUrl, type AppConfig, type ProjectConfig } from '../../config';
 import {
   ARTIFACT_CONTRACT,
   ROLE_PERMISSIONS,
@@ -20,7 +18,6 @@ import {
   type StepInput,
   type StepResult,
 } from '../../domain';
-import type { Semaphore } from '../../util/semaphore';
 import { budgetExhausted, needsPerson } from '../failures';
 import { GitError } from '../git/repository';
 import { Workspace, agentHomeDir } from '../workspace/workspace';
@@ -37,13 +34,12 @@ import { onRunEnd } from './run-end';
 
 export interface AgentRunnerDeps {
   readonly config: AppConfig;
-  readonly slots: Semaphore;
   readonly spend?: ProjectSpend;
 }
 
 /** What an attempt heartbeats (shown to operators); the next attempt reads `finishedCostUsd`. */
 export interface AgentHeartbeat {
-  readonly phase: 'waiting' | 'preparing' | 'running' | 'stalled' | 'committing';
+  readonly phase: 'preparing' | 'running' | 'stalled' | 'committing';
   readonly sessionId: string;
   readonly lastEvent?: string;
   readonly pid?: number;
@@ -58,6 +54,9 @@ export interface AgentHeartbeat {
   readonly stalls?: number;
   readonly repeats?: number;
   readonly turnsWithoutChange?: number;
+  /** The last stream events and the files changed in the checkout: what a run lost with its host leaves behind. */
+  readonly recentEvents?: readonly string[];
+  readonly changedFiles?: readonly string[];
   /** Set once the CLI finished successfully: a retry only commits, it does not run it again. */
   readonly finishedCostUsd?: number;
 }
@@ -103,18 +102,27 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
   const sessionId = runSessionId();
   await killLeftovers(sessionId);
 
-  let beat: AgentHeartbeat = { phase: 'waiting', sessionId, sandbox: sandboxMode };
+  // A run waits for capacity in Temporal's queue (the host claim), never here (ADR-0021).
+  let beat: AgentHeartbeat = { phase: 'preparing', sessionId, sandbox: sandboxMode, host: hostId(config) };
   const timer = setInterval(() => heartbeat(beat), heartbeatEveryMs(10_000));
   heartbeat(beat);
-  const release = await deps.slots.acquire(ctx.cancellationSignal).catch((err: unknown) => {
-    clearInterval(timer);
-    throw ctx.cancellationSignal.aborted ? new CancelledFailure('agent run cancelled while waiting for a slot') : err;
-  });
+  let runLog: Record<string, unknown> | undefined;
   try {
     const maxBudgetUsd = await budgetCap(deps, input, project);
-    beat = { ...beat, phase: 'preparing' };
     const branch = input.branch ?? itemBranch(input.ticket, input.title);
     const workspace = await prepareWorkspace(config, input, project, branch);
+    // Each run's start and end, with where it ran: an operator (and the fleet test) can see that
+    // no two runs ever shared a checkout.
+    runLog = {
+      ticket: input.ticket,
+      stage: input.stage,
+      role,
+      host: hostId(config),
+      workspace: workspace.dir,
+      sessionId,
+      attempt: activityInfo().attempt,
+    };
+    log.info('agent run started', runLog);
 
     let costUsd: number;
     if (previous?.finishedCostUsd !== undefined) {
@@ -139,6 +147,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
             branch,
             earlierArtifacts: workspace.listFiles(workItemDocsDir(input.ticket)),
             findings: input.findings,
+            lostRun: input.lostRun,
           });
       const rolePrompt = loadRolePrompt(role, promptsDir(config, project)).text;
       agentRuns.inc({ project: input.project, sandbox: sandboxMode });
@@ -197,8 +206,10 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
             stalls: incidents.stalls,
             repeats: stream.repeats,
             turnsWithoutChange: watch.turnsWithoutChange,
+            recentEvents: stream.recentEvents.slice(-5),
+            changedFiles: watch.changedFiles.slice(0, 30),
             pid,
-            host: os.hostname(),
+            host: hostId(config),
             sandbox: sandboxMode,
           };
           heartbeat(beat);
@@ -260,7 +271,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
     };
   } finally {
     clearInterval(timer);
-    release();
+    if (runLog) log.info('agent run finished', runLog);
   }
 }
 

@@ -17,8 +17,8 @@ export type WatchVerdict =
   | { readonly kind: 'loop'; readonly finding: string };
 
 export interface WatchProbes {
-  /** A fingerprint of the workspace's files: equal fingerprints, nothing changed. */
-  fingerprint(): Promise<string>;
+  /** A fingerprint of the workspace's files (equal digests: nothing changed) and the changed paths. */
+  fingerprint(): Promise<{ readonly digest: string; readonly files: readonly string[] }>;
   /** CPU time (clock ticks) used so far by each process the agent's tools started, by pid. */
   toolCpuTicks(): ReadonlyMap<number, number>;
   now(): number;
@@ -31,6 +31,8 @@ export class RunWatch {
   private cpuAtLastEvent?: ReadonlyMap<number, number>;
   /** Model turns since a file last changed. */
   turnsWithoutChange = 0;
+  /** The files the run has changed in its checkout, as of the last turn. */
+  changedFiles: readonly string[] = [];
 
   constructor(
     private readonly limits: WatchLimits,
@@ -61,10 +63,11 @@ export class RunWatch {
     }
     if (stream.turns === this.lastTurn) return undefined;
     this.lastTurn = stream.turns;
-    const fingerprint = await this.probes.fingerprint();
-    if (this.lastFingerprint !== undefined && fingerprint === this.lastFingerprint) this.turnsWithoutChange += 1;
+    const { digest, files } = await this.probes.fingerprint();
+    this.changedFiles = files;
+    if (this.lastFingerprint !== undefined && digest === this.lastFingerprint) this.turnsWithoutChange += 1;
     else this.turnsWithoutChange = 0;
-    this.lastFingerprint = fingerprint;
+    this.lastFingerprint = digest;
     if (this.turnsWithoutChange >= this.limits.maxTurnsWithoutChange) {
       return {
         kind: 'loop',

@@ -9,6 +9,7 @@ import type { PlaneDirectory } from '../../tracker/plane-directory';
 import { ignore, type WebhookAction } from './actions';
 import { parseCommentCommand } from './comment-commands';
 import { htmlToText } from '../../util/html';
+import { priorityKeyOf } from '../../domain/hosts';
 import { PayloadError, parsePayload } from './errors';
 import { projectByPlaneId } from './tickets';
 
@@ -37,6 +38,8 @@ const workItem = z.looseObject({
   name: z.string(),
   description_html: z.string().nullish(),
   description_stripped: z.string().nullish(),
+  /** urgent, high, medium, low or none: the item's place in the claim queues (ADR-0021). */
+  priority: z.string().nullish(),
   state: z.union([z.string(), z.looseObject({ id: z.string() })]).nullish(),
   labels: z.array(z.union([z.string(), z.looseObject({ id: z.string(), name: z.string().optional() })])).default([]),
 });
@@ -115,6 +118,7 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext, even
           ctx.webUrl && ctx.workspace
             ? `${ctx.webUrl.replace(/\/$/, '')}/${ctx.workspace}/projects/${plane.projectId}/issues/${item.id}`
             : undefined,
+        priority: planePriority(item.priority),
       },
       event: { source: 'plane', type: 'ticket.created', summary: `${why} by ${by}`, title: item.name },
     });
@@ -191,4 +195,13 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext, even
   }
 
   return ignore(`Plane event ${delivery.event} is not handled`);
+}
+
+/** Plane's priority name as a Temporal priority key; a value Plane may add later counts as none. */
+function planePriority(value: string | null | undefined): number | undefined {
+  try {
+    return priorityKeyOf(value);
+  } catch {
+    return undefined;
+  }
 }
