@@ -38,3 +38,17 @@ export const hostSlots = new Gauge({
   labelNames: ['pool', 'state'] as const,
   registers: [workerRegistry],
 });
+
+export const reconcileFailures = new Counter({
+  name: 'orch_reconcile_failures_total',
+  help: "Catch-up runs that failed for a project (its tracker's API answered an error), by project",
+  labelNames: ['project'] as const,
+  registers: [workerRegistry],
+});
+
+export const reconcileLastSuccess = new Gauge({
+  name: 'orch_reconcile_last_success_timestamp_seconds',
+  help: "When the catch-up last went through all of a project's tickets (Unix time), by project",
+  labelNames: ['project'] as const,
+  registers: [workerRegistry],
+});

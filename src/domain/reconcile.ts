@@ -10,8 +10,10 @@ export interface ReconcileResult {
   readonly started: readonly string[];
   /** Work items cancelled because their ticket was cancelled in Plane meanwhile. */
   readonly cancelled: readonly string[];
-  /** Projects skipped, with why (no Plane project configured, API error). */
+  /** Projects skipped, with why (no Plane project configured, or no Plane API). */
   readonly skipped: readonly string[];
+  /** Projects whose catch-up failed, with why (their Plane API answered an error); the others went on. */
+  readonly failed?: readonly string[];
 }
 
 export interface ReconcileActivities {

@@ -18,6 +18,11 @@ export interface PlaneState {
   readonly group: string;
 }
 
+export interface PlaneLabelInfo {
+  readonly id: string;
+  readonly name: string;
+}
+
 interface Page<T> {
   readonly results: readonly T[];
   readonly next_cursor?: string;
@@ -57,6 +62,15 @@ export class PlaneClient {
     const { body } = await this.http.request<Page<PlaneState> | PlaneState[]>(
       'GET',
       `${this.ws}/projects/${segment(projectId)}/states/`,
+    );
+    return Array.isArray(body) ? [...body] : [...body.results];
+  }
+
+  /** The project's labels: the list API gives a work item's labels as ids, the catch-up needs names. */
+  async labels(projectId: string): Promise<PlaneLabelInfo[]> {
+    const { body } = await this.http.request<Page<PlaneLabelInfo> | PlaneLabelInfo[]>(
+      'GET',
+      `${this.ws}/projects/${segment(projectId)}/labels/`,
     );
     return Array.isArray(body) ? [...body] : [...body.results];
   }

@@ -6,7 +6,7 @@ export interface PlaneTrigger {
   readonly triggerLabel?: string;
 }
 
-/** Labels arrive as objects with names (webhooks) or as bare ids (list API): only names can match. */
+/** Labels arrive as objects with names (webhooks) or as bare ids (list API, resolved with namedLabels). */
 export type PlaneLabel = string | { readonly id: string; readonly name?: string };
 
 export function isPlaneTriggered(
@@ -15,9 +15,17 @@ export function isPlaneTriggered(
   labels: readonly PlaneLabel[],
 ): boolean {
   if (trigger.triggerState !== undefined && stateId === trigger.triggerState) return true;
-  return (
-    trigger.triggerLabel !== undefined && labels.some((l) => typeof l !== 'string' && l.name === trigger.triggerLabel)
-  );
+  // People type label names as they like: "Agent", "agent" and "AGENT" are one label to them.
+  const wanted = trigger.triggerLabel?.toLowerCase();
+  return wanted !== undefined && labels.some((l) => typeof l !== 'string' && l.name?.toLowerCase() === wanted);
+}
+
+/** The list API's label ids with their names (from the project's labels), for the rule above. */
+export function namedLabels(
+  labels: readonly PlaneLabel[],
+  names: ReadonlyMap<string, string>,
+): { readonly id: string; readonly name?: string }[] {
+  return labels.map((l) => (typeof l === 'string' ? { id: l, name: names.get(l) } : l));
 }
 
 export function planeStateId(state: string | { readonly id: string } | null | undefined): string | undefined {

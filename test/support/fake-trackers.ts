@@ -52,9 +52,20 @@ export interface FakePlaneOptions {
     {
       identifier: string;
       states: { id: string; name: string; group: string }[];
-      items: { id: string; sequence_id: number; name: string; state: string; updated_at?: string }[];
+      /** The project's labels; the list API gives items' labels as these ids. */
+      labels?: { id: string; name: string }[];
+      items: {
+        id: string;
+        sequence_id: number;
+        name: string;
+        state: string;
+        labels?: string[];
+        updated_at?: string;
+      }[];
     }
   >;
+  /** The most work items one page holds, whatever per_page asks (Plane caps it too). */
+  readonly maxPerPage?: number;
   /** Answer 429 to every n-th request (Retry-After: 0). */
   readonly rateLimitEvery?: number;
   /** How long to sit on a request before answering it (a slow Plane), asked per request. */
@@ -95,7 +106,7 @@ export async function fakePlane(options: FakePlaneOptions): Promise<
       return { status: 404, body: { detail: 'Work item not found.' } };
     }
     const m =
-      /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/(?:(states|work-items)\/(?:([^/]+)\/(comments\/)?)?)?$/.exec(
+      /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/(?:(states|labels|work-items)\/(?:([^/]+)\/(comments\/)?)?)?$/.exec(
         url.pathname,
       );
     if (!m || m[1] !== options.workspace) return { status: 404, body: { detail: 'Not found.' } };
@@ -104,8 +115,9 @@ export async function fakePlane(options: FakePlaneOptions): Promise<
     const [, , , collection, itemId, commentsPart] = m;
     if (!collection && method === 'GET') return { status: 200, body: { id: m[2], identifier: project.identifier } };
     if (collection === 'states' && method === 'GET') return { status: 200, body: { results: project.states } };
+    if (collection === 'labels' && method === 'GET') return { status: 200, body: { results: project.labels ?? [] } };
     if (collection === 'work-items' && !itemId && method === 'GET') {
-      const perPage = Number(url.searchParams.get('per_page') ?? 100);
+      const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 100), options.maxPerPage ?? 100);
       const start = Number(url.searchParams.get('cursor') ?? 0);
       const page = project.items.slice(start, start + perPage);
       const next = start + perPage < project.items.length;

@@ -7,6 +7,9 @@ import { RECONCILE_SCHEDULE_ID, type ReconcileResult } from '../../src/domain/re
 import { ensureReconcileSchedule } from '../../src/temporal/schedules';
 import { PlaneClient } from '../../src/tracker/plane-client';
 import { stateQuery } from '../../src/workflows/messages';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { workerRegistry } from '../../src/activities/metrics';
+import { parseProjects } from '../../src/config/projects';
 import { runUntilCancelled, scriptedActivities } from '../support/doubles';
 import { fakePlane } from '../support/fake-trackers';
 import { startTemporal, workflowBundle } from '../support/temporal';
@@ -71,15 +74,15 @@ test('the schedule starts missed work items once and cancels items cancelled in 
         }
       };
 
-      expect(await runOnce()).toEqual({ started: ['SHOP-42'], cancelled: [], skipped: [] });
+      expect(await runOnce()).toEqual({ started: ['SHOP-42'], cancelled: [], skipped: [], failed: [] });
       const item = env.client.workflow.getHandle('work-item/shop/SHOP-42');
       await waitForState(item, (s) => s.stage === 'analysis');
       // Running again changes nothing: the item exists.
-      expect(await runOnce()).toEqual({ started: [], cancelled: [], skipped: [] });
+      expect(await runOnce()).toEqual({ started: [], cancelled: [], skipped: [], failed: [] });
 
       // Cancelled in Plane while its webhook was lost: the next run cancels the work item.
       await planeClient.setState(WORLD.planeProjectId, WORLD.workItemId, WORLD.cancelledStateId);
-      expect(await runOnce()).toEqual({ started: [], cancelled: ['SHOP-42'], skipped: [] });
+      expect(await runOnce()).toEqual({ started: [], cancelled: ['SHOP-42'], skipped: [], failed: [] });
       const final = await item.result();
       expect(final.status).toBe('cancelled');
       expect(final.overrides).toEqual([
@@ -91,6 +94,73 @@ test('the schedule starts missed work items once and cancels items cancelled in 
       await schedule.delete();
     });
   } finally {
+    await plane.close();
+  }
+});
+
+test('the catch-up finds a label-triggered ticket on the third page, and a failing project does not stop the others', async () => {
+  const labelId = 'c7a3e0d4-5b7f-4d36-9a2e-0f4f5e6a7b8c';
+  const items = Array.from({ length: 6 }, (_, i) => ({
+    id: `item-${i + 1}`,
+    sequence_id: i + 1,
+    name: `Ticket ${i + 1}`,
+    state: WORLD.startedStateId,
+    // The list API gives label ids; the project names its trigger label in another case.
+    labels: i + 1 === 2 || i + 1 === 5 ? [labelId] : [],
+  }));
+  const world = fixturePlaneWorld([]);
+  const shop = world.projects[WORLD.planeProjectId]!;
+  const plane = await fakePlane({
+    ...world,
+    // Two per page: six tickets are three pages.
+    maxPerPage: 2,
+    projects: { [WORLD.planeProjectId]: { ...shop, labels: [{ id: labelId, name: 'agent' }], items } },
+  });
+  const queue = taskQueue('reconcile-pages');
+  const config = {
+    ...fixtureConfig({ ORCH_TASK_QUEUE: queue }),
+    projects: parseProjects(
+      [
+        'projects:',
+        // First in the file, and unknown to Plane: its catch-up fails.
+        '  broken:',
+        '    ticketPrefix: BRK',
+        '    repository: /srv/git/broken.git',
+        `    plane: { projectId: 0b4e1f0c-0000-4000-8000-000000000000, triggerState: ${WORLD.todoStateId} }`,
+        '  shop:',
+        '    ticketPrefix: SHOP',
+        '    repository: /srv/git/shop.git',
+        `    plane: { projectId: ${WORLD.planeProjectId}, triggerLabel: Agent }`,
+        '',
+      ].join('\n'),
+      'reconcile-projects.yaml',
+    ).projects,
+  };
+  const planeClient = new PlaneClient({
+    baseUrl: plane.url,
+    apiKey: API_KEY,
+    workspace: 'acme',
+    http: { baseDelayMs: 1 },
+  });
+  try {
+    const { reconcilePlane } = createReconcileActivities({ config, client: env.client, plane: planeClient });
+    const result = (await new MockActivityEnvironment().run(reconcilePlane)) as ReconcileResult;
+    expect(result.started).toEqual(['SHOP-2', 'SHOP-5']);
+    expect(result.failed).toEqual([expect.stringMatching(/^broken: .*404/)]);
+    // Three pages were asked for.
+    expect(plane.requests.filter((r) => r.path.includes('/work-items/?')).map((r) => r.path)).toHaveLength(3);
+    expect(await workerRegistry.getSingleMetricAsString('orch_reconcile_failures_total')).toContain(
+      'orch_reconcile_failures_total{project="broken"} 1',
+    );
+    expect(await workerRegistry.getSingleMetricAsString('orch_reconcile_last_success_timestamp_seconds')).toMatch(
+      /project="shop"} \d+/,
+    );
+  } finally {
+    for (const ticket of ['SHOP-2', 'SHOP-5'])
+      await env.client.workflow
+        .getHandle(`work-item/shop/${ticket}`)
+        .terminate('test over')
+        .catch(() => undefined);
     await plane.close();
   }
 });
