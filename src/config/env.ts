@@ -146,6 +146,11 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits, dot, colon, dash and underscore, at most 100')
     .optional(),
+  /**
+   * Checkouts of ended items (cancelled, or done on a host that was away) are removed this many
+   * days after the item ended; a running item's never. 0: never swept (`orch workspaces clean`).
+   */
+  ORCH_WORKSPACE_RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(7),
   /** A host that takes no task from its own queue for this long is gone: its work moves to another host. */
   ORCH_HOST_START_TIMEOUT_MS: positiveMs.default(5 * 60 * 1000),
   /** Turn limit of one agent run (`--max-turns`); unset leaves the CLI's own. */

@@ -18,6 +18,7 @@ import { hostSlots } from '../activities/metrics';
 import { prebuiltBundle } from './workflow-bundle';
 import { setupTracing } from '../telemetry/tracing';
 import { startWorkerMetrics } from './metrics-server';
+import { startWorkspaceSweeper } from './workspace-sweeper';
 
 export interface RunningWorker {
   /** The main queue's worker, the claim workers and the host queue's, as this process serves them. */
@@ -92,6 +93,11 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
     logger.warn('the Plane API is not configured: no catch-up schedule, tracker notices are skipped');
   }
   await announceSandbox(config, logger);
+  const sweeper = startWorkspaceSweeper(client, {
+    dataDir: config.dataDir,
+    retentionDays: config.env.ORCH_WORKSPACE_RETENTION_DAYS,
+    logger,
+  });
   const metrics = config.env.ORCH_WORKER_METRICS_PORT
     ? await startWorkerMetrics(
         config.env.ORCH_WORKER_METRICS_HOST,
@@ -109,6 +115,7 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
     },
   );
   const finished = done.finally(async () => {
+    sweeper.stop();
     await tracing.spanProcessor.forceFlush();
     await metrics?.close();
     await client.connection.close();
