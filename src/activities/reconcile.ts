@@ -4,14 +4,15 @@
 // project is caught up on its own: one project's failing Plane API is logged, counted and
 // reported, and the others still catch up.
 import { heartbeat, log } from '@temporalio/activity';
-import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import type { AppConfig, ProjectConfig } from '../config';
 import type { ReconcileResult } from '../domain/reconcile';
+import { SA_BLOCKED } from '../domain/search-attributes';
 import { submitWorkItem, workItemHandle } from '../client/work-items';
 import { htmlToText } from '../util/html';
 import type { PlaneClient } from '../tracker/plane-client';
-import { isPlaneTriggered, namedLabels, planeStateId } from '../tracker/plane-trigger';
-import { cancelUpdate } from '../workflows/messages';
+import { isPlaneTriggered, namedLabels, planeStateAction, planeStateId } from '../tracker/plane-trigger';
+import { cancelUpdate, eventSignal, pauseUpdate, retryUpdate, stateQuery } from '../workflows/messages';
 import { reconcileFailures, reconcileLastSuccess } from './metrics';
 
 export interface ReconcileDeps {
@@ -26,6 +27,9 @@ const LABEL_CACHE_MS = 10 * 60 * 1000;
 interface Outcome {
   readonly started: string[];
   readonly cancelled: string[];
+  readonly paused: string[];
+  readonly resumed: string[];
+  readonly noticesRetried: string[];
 }
 
 export function createReconcileActivities(deps: ReconcileDeps) {
@@ -43,17 +47,17 @@ export function createReconcileActivities(deps: ReconcileDeps) {
   async function catchUp(plane: PlaneClient, project: string, config: ProjectConfig, into: Outcome): Promise<void> {
     const trigger = config.plane as NonNullable<ProjectConfig['plane']>;
     const planeProject = trigger.projectId;
-    const groups = new Map((await plane.states(planeProject)).map((s) => [s.id, s.group]));
+    const states = new Map((await plane.states(planeProject)).map((s) => [s.id, s]));
     // Only a label trigger needs the names (the list API gives ids).
     const names = trigger.triggerLabel ? await labelNames(plane, planeProject) : new Map<string, string>();
     for await (const item of plane.workItems(planeProject)) {
       heartbeat(`${project}:${item.sequence_id}`);
       const ticket = `${config.ticketPrefix}-${item.sequence_id}`;
       const handle = workItemHandle(deps.client, project, ticket);
-      const running = await isRunning(handle);
+      const described = await describe(handle);
       const stateId = planeStateId(item.state);
       // An item whose workflow has ended (done, cancelled) is left alone.
-      if (running === undefined && isPlaneTriggered(trigger, stateId, namedLabels(item.labels ?? [], names))) {
+      if (described === undefined && isPlaneTriggered(trigger, stateId, namedLabels(item.labels ?? [], names))) {
         await submitWorkItem(
           deps.client,
           deps.config,
@@ -71,20 +75,67 @@ export function createReconcileActivities(deps: ReconcileDeps) {
           },
         );
         into.started.push(ticket);
-      } else if (running && stateId !== undefined && groups.get(stateId) === 'cancelled') {
-        await handle.startUpdate(cancelUpdate, {
-          args: [{ by: 'catch-up job', reason: 'cancelled in Plane' }],
-          updateId: `plane:reconcile-cancel:${item.id}`,
-          waitForStage: WorkflowUpdateStage.ACCEPTED,
+      } else if (described?.status.name === 'RUNNING' && stateId !== undefined) {
+        // Only a blocked item can be paused here or wait on the tracker: the others need no query.
+        const blocked = described.typedSearchAttributes.get(SA_BLOCKED) === true;
+        if (blocked || planeStateAction(trigger, stateId, states.get(stateId)?.group) !== 'none')
+          await followState(handle, item, stateId, blocked, into, ticket);
+      }
+    }
+
+    /** A state change whose webhook was lost, and a tracker block the tracker may have healed. */
+    async function followState(
+      handle: ReturnType<typeof workItemHandle>,
+      item: { readonly id: string; readonly updated_at?: string },
+      stateId: string,
+      blocked: boolean,
+      into: Outcome,
+      ticket: string,
+    ): Promise<void> {
+      const state = states.get(stateId);
+      const action = planeStateAction(trigger, stateId, state?.group);
+      if (action === 'cancel') {
+        const reason =
+          state?.group === 'cancelled' ? 'cancelled in Plane' : `moved to ${state?.name ?? stateId} in Plane`;
+        if (await overrideApplied(handle, 'cancel', reason, `plane:reconcile-cancel:${item.id}`))
+          into.cancelled.push(ticket);
+        return;
+      }
+      const current = blocked || action === 'start' ? await handle.query(stateQuery) : undefined;
+      if (action === 'pause') {
+        if (current?.blocked?.kind === 'paused') return;
+        const reason = `moved to ${state?.name ?? stateId} in Plane`;
+        const updateId = `plane:reconcile-pause:${item.id}:${stateId}:${item.updated_at ?? current?.history.length ?? ''}`;
+        if (await overrideApplied(handle, 'pause', reason, updateId)) into.paused.push(ticket);
+        return;
+      }
+      if (!current) return;
+      if (action === 'start' && current.blocked?.kind === 'paused') {
+        // The same event the trigger state's webhook brings: it resumes a paused item.
+        await handle.signal(eventSignal, {
+          key: `plane:reconcile-trigger:${item.id}:${item.updated_at ?? current.blocked.at}`,
+          source: 'plane',
+          type: 'ticket.created',
+          summary: 'back in the trigger state (seen by the catch-up job)',
         });
-        into.cancelled.push(ticket);
+        into.resumed.push(ticket);
+      } else if (current.blocked?.kind === 'tracker') {
+        if (
+          await overrideApplied(
+            handle,
+            'retry',
+            'notices retried by the catch-up job',
+            `plane:reconcile-tracker:${item.id}:${current.blocked.at}`,
+          )
+        )
+          into.noticesRetried.push(ticket);
       }
     }
   }
 
   return {
     async reconcilePlane(): Promise<ReconcileResult> {
-      const outcome: Outcome = { started: [], cancelled: [] };
+      const outcome: Outcome = { started: [], cancelled: [], paused: [], resumed: [], noticesRetried: [] };
       const skipped: string[] = [];
       const failed: string[] = [];
       for (const [project, config] of Object.entries(deps.config.projects)) {
@@ -111,12 +162,36 @@ export function createReconcileActivities(deps: ReconcileDeps) {
   };
 }
 
-/** true running, false ended, undefined never started. */
-async function isRunning(handle: ReturnType<typeof workItemHandle>): Promise<boolean | undefined> {
+/** The item's workflow, or undefined when it was never started. */
+async function describe(handle: ReturnType<typeof workItemHandle>) {
   try {
-    return (await handle.describe()).status.name === 'RUNNING';
+    return await handle.describe();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Sends an override as the catch-up job; false when the item refuses it (already paused, no
+ * longer open): the item is already where the tracker says.
+ */
+async function overrideApplied(
+  handle: ReturnType<typeof workItemHandle>,
+  kind: 'cancel' | 'pause' | 'retry',
+  reason: string,
+  updateId: string,
+): Promise<boolean> {
+  const update = { cancel: cancelUpdate, pause: pauseUpdate, retry: retryUpdate }[kind];
+  try {
+    await handle.startUpdate(update, {
+      args: [{ by: 'catch-up job', reason }],
+      updateId,
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) return false;
     throw err;
   }
 }

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const running = Promise.all(workers.map((w) => w.run()));
   process.stdin.resume();
   process.stdin.on('end', () => {
-    for (const w of workers) w.shutdown();
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   });
   process.stdout.write('ready\n');
   await running;

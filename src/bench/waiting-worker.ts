@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     process.stdout.write('gc done\n');
   });
   process.stdin.on('end', () => {
-    for (const w of workers) w.shutdown();
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   });
   process.stdout.write('ready\n');
   await running;

@@ -40,6 +40,7 @@ export const USAGE = `usage: orch <command> [options]
   skip-gate <TICKET> <GATE> --reason R                                skip a gate of the current edge
   rollback <TICKET> <STAGE> [--reason R]                              go back to an earlier stage
   cancel <TICKET> [--reason R]                                        cancel the work item
+  pause <TICKET> [--reason R]                                         stop the running step and hold the item (retry resumes)
   top-up <TICKET> <USD> [--reason R]                                  raise the item's budget (lifts a budget block)
   workspaces [clean [TICKET]]                                         the agents' checkouts on this machine; clean
                                                                       removes those of closed items (or one item's)
@@ -58,6 +59,7 @@ const OVERRIDE_DONE: Record<OverrideKind, (args: OverrideRequest['args']) => str
   rollback: () => 'rolled back',
   cancel: () => 'cancelled',
   'top-up': (a) => `added $${(a.amountUsd ?? 0).toFixed(2)} to the budget of`,
+  pause: () => 'paused',
 };
 
 const OPTIONS = {

@@ -118,6 +118,9 @@ const agentsSchema = z
   })
   .strict();
 
+/** What a person moving the ticket to a state does to its work item (docs/operations/webhooks.md). */
+const stateAction = z.enum(['pause', 'cancel', 'none']);
+
 const planeSchema = z
   .object({
     /** The Plane project's UUID (webhooks are workspace-wide and carry only this). */
@@ -128,6 +131,23 @@ const planeSchema = z
     triggerLabel: z.string().min(1).optional(),
     /** Plane user UUIDs allowed to steer items with comment commands (/approve, /retry, ...). */
     operators: z.array(z.guid()).default([]),
+    /**
+     * By Plane's state groups: back to backlog or unstarted pauses the item (its running step is
+     * stopped; the trigger state or `orch retry` resumes it), completed (done by hand) or
+     * cancelled cancels it. The trigger state itself always starts or resumes.
+     */
+    onStateGroup: z
+      .object({
+        backlog: stateAction.default('pause'),
+        unstarted: stateAction.default('pause'),
+        started: stateAction.default('none'),
+        completed: stateAction.default('cancel'),
+        cancelled: stateAction.default('cancel'),
+      })
+      .strict()
+      .default({ backlog: 'pause', unstarted: 'pause', started: 'none', completed: 'cancel', cancelled: 'cancel' }),
+    /** Per-state exceptions (state UUID → pause, cancel or none). */
+    onState: z.record(z.guid(), stateAction).default({}),
   })
   .strict()
   .refine((p) => p.triggerState !== undefined || p.triggerLabel !== undefined, {

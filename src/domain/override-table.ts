@@ -4,7 +4,7 @@
 // one spelling and one set of argument rules.
 import type { OverrideKind } from './work-item';
 
-export type OverrideUpdateName = 'approve' | 'retry' | 'skipGate' | 'rollback' | 'cancel' | 'topUpBudget';
+export type OverrideUpdateName = 'approve' | 'retry' | 'skipGate' | 'rollback' | 'cancel' | 'topUpBudget' | 'pause';
 
 export interface OverrideSpec {
   readonly kind: OverrideKind;
@@ -41,6 +41,7 @@ export const OVERRIDE_TABLE: Readonly<Record<OverrideKind, OverrideSpec>> = {
     reasonRequired: false,
     usage: '<usd> [reason]',
   },
+  pause: { kind: 'pause', updateName: 'pause', positional: [], reasonRequired: false, usage: '[reason]' },
 };
 
 export function overrideSpec(verb: string): OverrideSpec | undefined {

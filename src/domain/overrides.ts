@@ -54,6 +54,8 @@ export function validateApprove(state: WorkItemState, args: ApproveArgs): void {
   requireBy(args, 'approve');
   requireOpen(state, 'approve');
   requireBlocked(state, 'approve');
+  // Approving would skip the step the pause stopped: a paused item resumes with a retry.
+  if (state.blocked?.kind === 'paused') reject(`approve: ${state.ticket} is paused; retry resumes it`);
 }
 
 export function validateRetry(state: WorkItemState, args: RetryArgs): void {
@@ -94,6 +96,15 @@ export function validateRollback(state: WorkItemState, args: RollbackArgs): Stag
 export function validateCancel(state: WorkItemState, args: CancelArgs): void {
   requireBy(args, 'cancel');
   requireOpen(state, 'cancel');
+}
+
+export type PauseArgs = OverrideBase;
+
+/** Stops the running step and blocks the item until a retry (or the tracker's trigger state). */
+export function validatePause(state: WorkItemState, args: PauseArgs): void {
+  requireBy(args, 'pause');
+  requireOpen(state, 'pause');
+  if (state.blocked?.kind === 'paused') reject(`pause: work item ${state.ticket} is already paused`);
 }
 
 export function validateTopUp(state: WorkItemState, args: TopUpArgs): number {

@@ -12,6 +12,12 @@ export interface ReconcileResult {
   readonly cancelled: readonly string[];
   /** Projects skipped, with why (no Plane project configured, or no Plane API). */
   readonly skipped: readonly string[];
+  /** Items paused because their ticket was moved back (backlog, unstarted) meanwhile. */
+  readonly paused?: readonly string[];
+  /** Paused items whose ticket is back in the trigger state. */
+  readonly resumed?: readonly string[];
+  /** Items blocked on a tracker failure whose notices were tried again. */
+  readonly noticesRetried?: readonly string[];
   /** Projects whose catch-up failed, with why (their Plane API answered an error); the others went on. */
   readonly failed?: readonly string[];
 }

@@ -40,7 +40,8 @@ export interface MachinePort {
 /** A rollback or cancel: applied at once when nothing runs, else after the running work stops. */
 export type Interrupt =
   | { readonly kind: 'rollback'; readonly toStage: Stage; readonly by: string; readonly reason?: string }
-  | { readonly kind: 'cancel'; readonly by: string; readonly reason?: string };
+  | { readonly kind: 'cancel'; readonly by: string; readonly reason?: string }
+  | { readonly kind: 'pause'; readonly by: string; readonly reason?: string };
 
 export interface OverrideArgs {
   readonly by: string;
@@ -135,6 +136,11 @@ export class WorkItemMachine {
     const { state } = this;
     const because = `${request.by}${request.reason ? `: ${request.reason}` : ''}`;
     state.blocked = undefined;
+    if (request.kind === 'pause') {
+      // The stage's step runs again on resume: its stopped run left nothing a gate could check.
+      this.block({ kind: 'paused', reason: `paused by ${because}` });
+      return;
+    }
     if (request.kind === 'cancel') {
       this.notify({ kind: 'cancelled', stage: state.stage, reason: `cancelled by ${because}` });
       this.closeVisit(`cancelled by ${because}`);
@@ -447,6 +453,11 @@ export class WorkItemMachine {
     );
     if (event.title) state.title = event.title;
     if (event.description !== undefined) state.description = event.description;
+    // The ticket is back in its trigger state (or label): a paused item resumes its stage's step.
+    if (event.type === 'ticket.created' && state.blocked?.kind === 'paused') {
+      this.recordOverride({ kind: 'retry', by: event.source, reason: `resumed: ${event.summary ?? event.type}` });
+      this.unblock({ phase: 'step' });
+    }
   }
 
   /** A run was lost with its host (ADR-0021): recorded, and started again on another host. */

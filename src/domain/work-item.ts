@@ -61,7 +61,15 @@ export type WorkItemStatus = 'active' | 'blocked' | 'done' | 'cancelled';
 /** Where the main loop picks the work up after an override or a continue-as-new. */
 export type ResumePoint = { readonly phase: 'step' } | { readonly phase: 'gates'; readonly fromGate: number };
 
-export type BlockKind = 'cap' | 'activity-error' | 'not-implemented' | 'needs-person' | 'tracker' | 'budget';
+export type BlockKind =
+  | 'cap'
+  | 'activity-error'
+  | 'not-implemented'
+  | 'needs-person'
+  | 'tracker'
+  | 'budget'
+  /** A person moved the ticket back (Plane backlog or unstarted) or paused it: resumed by retry or the trigger state. */
+  | 'paused';
 
 export interface BlockedInfo {
   readonly kind: BlockKind;
@@ -93,7 +101,7 @@ export interface GateRecord {
   readonly at: string;
 }
 
-export type OverrideKind = 'approve' | 'retry' | 'skip-gate' | 'rollback' | 'cancel' | 'top-up';
+export type OverrideKind = 'approve' | 'retry' | 'skip-gate' | 'rollback' | 'cancel' | 'top-up' | 'pause';
 
 export interface OverrideRecord {
   readonly kind: OverrideKind;

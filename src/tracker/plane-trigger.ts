@@ -6,6 +6,25 @@ export interface PlaneTrigger {
   readonly triggerLabel?: string;
 }
 
+export type PlaneStateAction = 'start' | 'pause' | 'cancel' | 'none';
+
+export interface PlaneStateRules extends PlaneTrigger {
+  readonly onStateGroup?: Readonly<Record<string, 'pause' | 'cancel' | 'none'>>;
+  readonly onState?: Readonly<Record<string, 'pause' | 'cancel' | 'none'>>;
+}
+
+/**
+ * What a ticket's move to a state does to its work item: the trigger state starts (or resumes)
+ * it; otherwise the state's own rule, else its group's. One rule for webhooks and the catch-up.
+ */
+export function planeStateAction(rules: PlaneStateRules, stateId: string, group: string | undefined): PlaneStateAction {
+  if (stateId === rules.triggerState) return 'start';
+  if (rules.onState && Object.hasOwn(rules.onState, stateId)) return rules.onState[stateId] as PlaneStateAction;
+  if (group !== undefined && rules.onStateGroup && Object.hasOwn(rules.onStateGroup, group))
+    return rules.onStateGroup[group] as PlaneStateAction;
+  return group === 'cancelled' ? 'cancel' : 'none';
+}
+
 /** Labels arrive as objects with names (webhooks) or as bare ids (list API, resolved with namedLabels). */
 export type PlaneLabel = string | { readonly id: string; readonly name?: string };
 

@@ -4,6 +4,7 @@ import { setHandler } from '@temporalio/workflow';
 import {
   validateApprove,
   validateCancel,
+  validatePause,
   validateRetry,
   validateRollback,
   validateSkipGate,
@@ -17,6 +18,7 @@ import {
   approveUpdate,
   cancelUpdate,
   eventSignal,
+  pauseUpdate,
   retryUpdate,
   rollbackUpdate,
   skipGateUpdate,
@@ -92,5 +94,10 @@ export function installHandlers(t: HandlerTargets): void {
   setHandler(cancelUpdate, (args) => interruptBy({ kind: 'cancel', by: args.by, reason: args.reason }), {
     description: 'Stop the running work and end the item as cancelled ({"by", "reason"?}).',
     validator: (args) => void (noInterruptPending(), validateCancel(state, args)),
+  });
+  setHandler(pauseUpdate, (args) => interruptBy({ kind: 'pause', by: args.by, reason: args.reason }), {
+    description:
+      'Stop the running step and hold the item until a retry, or its ticket back in the trigger state ({"by", "reason"?}).',
+    validator: (args) => void (noInterruptPending(), validatePause(state, args)),
   });
 }

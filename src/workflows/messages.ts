@@ -6,6 +6,7 @@ import type {
   OverrideResult,
   ApproveArgs,
   CancelArgs,
+  PauseArgs,
   RetryArgs,
   RollbackArgs,
   SkipGateArgs,
@@ -31,6 +32,9 @@ export const cancelUpdate = defineUpdate<OverrideResult, [CancelArgs]>(OVERRIDE_
 /** Raises the item's budget; a budget block is lifted and the stage's step runs again. */
 export const topUpBudgetUpdate = defineUpdate<OverrideResult, [TopUpArgs]>(OVERRIDE_TABLE['top-up'].updateName);
 
+/** Stops the running step and blocks the item until a retry or the tracker's trigger state resumes it. */
+export const pauseUpdate = defineUpdate<OverrideResult, [PauseArgs]>(OVERRIDE_TABLE.pause.updateName);
+
 /** Each override's update, by its kind: what the CLI and webhook dispatch send. */
 export const OVERRIDE_UPDATES = {
   approve: approveUpdate,
@@ -39,4 +43,5 @@ export const OVERRIDE_UPDATES = {
   rollback: rollbackUpdate,
   cancel: cancelUpdate,
   'top-up': topUpBudgetUpdate,
+  pause: pauseUpdate,
 } as const satisfies Record<OverrideKind, unknown>;

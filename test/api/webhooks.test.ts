@@ -16,7 +16,7 @@ import { runUntilCancelled, scriptedActivities } from '../support/doubles';
 import { fakePlane, type FakeServer } from '../support/fake-trackers';
 import { startTemporal } from '../support/temporal';
 import { startTestApi, type TestApi } from '../support/api-harness';
-import { startWorkers, taskQueue, waitForState } from '../support/work-item-harness';
+import { recordHistory, startWorkers, taskQueue, waitForState } from '../support/work-item-harness';
 import {
   GITEA_SECRET,
   PLANE_SECRET,
@@ -36,6 +36,9 @@ const metrics = createMetrics();
 const logLines: string[] = [];
 const queue = taskQueue('webhooks');
 let worker: Promise<void>;
+/** Development runs started, and those stopped by cancellation (a pause, a cancel). */
+let developmentRuns = 0;
+let developmentStops = 0;
 let stopWorker: () => void;
 
 beforeAll(async () => {
@@ -46,12 +49,22 @@ beforeAll(async () => {
     projects: {
       [WORLD.planeProjectId]: {
         identifier: 'SHOP',
-        states: [{ id: WORLD.cancelledStateId, name: 'Cancelled', group: 'cancelled' }],
+        states: [
+          { id: WORLD.backlogStateId, name: 'Backlog', group: 'backlog' },
+          { id: WORLD.todoStateId, name: 'Todo', group: 'unstarted' },
+          { id: WORLD.doneStateId, name: 'Done', group: 'completed' },
+          { id: WORLD.cancelledStateId, name: 'Cancelled', group: 'cancelled' },
+        ],
         items: [{ id: WORLD.workItemId, sequence_id: 42, name: 'Apply coupon codes', state: WORLD.todoStateId }],
       },
     },
   });
-  const config = fixtureConfig({ ORCH_TASK_QUEUE: queue, ORCH_WEBHOOK_MAX_BYTES: '65536' });
+  // A short heartbeat timeout lets a paused or cancelled step notice its cancellation quickly.
+  const config = fixtureConfig({
+    ORCH_TASK_QUEUE: queue,
+    ORCH_WEBHOOK_MAX_BYTES: '65536',
+    ORCH_HEARTBEAT_TIMEOUT_MS: '2000',
+  });
   const directory = cachedPlaneDirectory(
     new PlaneClient({ baseUrl: plane.url, apiKey: API_KEY, workspace: 'acme', http: { baseDelayMs: 1 } }),
   );
@@ -74,7 +87,10 @@ beforeAll(async () => {
           nonRetryable: true,
         });
       }
-      if (input.stage === 'development') return runUntilCancelled(() => undefined); // parks here
+      if (input.stage === 'development') {
+        developmentRuns += 1;
+        return runUntilCancelled(() => void (developmentStops += 1)); // parks here
+      }
       return { costUsd: 0 };
     },
   });
@@ -270,6 +286,46 @@ describe('webhook intake', () => {
     expect(all).not.toContain(GITEA_SECRET);
     expect(all).not.toContain(API_KEY);
     expect(logLines.some((l) => JSON.parse(l).msg === 'webhook delivery')).toBe(true);
+  });
+
+  test('moved to Backlog in Plane the item pauses (its running step stopped); back in Todo it resumes; Done by hand cancels it', async () => {
+    const moved = (stateId: string, name: string) => {
+      const p = JSON.parse(delivery('plane-issue-created').body.toString('utf8'));
+      p.action = 'updated';
+      p.data.state = stateId;
+      p.activity = { ...p.activity, field: 'state', new_identifier: stateId, new_value: name };
+      return signed('plane', p, { 'X-Plane-Event': 'issue', 'X-Plane-Delivery': crypto.randomUUID() });
+    };
+    await waitForState(item(), (s) => s.stage === 'development' && s.status === 'active');
+    const runsBefore = developmentRuns;
+    expect((await post('/webhooks/plane', moved(WORLD.backlogStateId, 'Backlog'))).body.outcome).toBe(
+      'override-accepted',
+    );
+    const paused = await waitForState(item(), (s) => s.blocked?.kind === 'paused');
+    expect(paused.blocked?.reason).toBe('paused by priya.nair: moved to Backlog in Plane');
+    expect(paused.overrides.at(-1)).toMatchObject({ kind: 'pause', by: 'priya.nair', stage: 'development' });
+    // The running development step was really stopped, not left running behind the block.
+    expect(developmentStops).toBe(1);
+
+    // Back in the trigger state: the item resumes its stage from the step.
+    expect((await post('/webhooks/plane', moved(WORLD.todoStateId, 'Todo'))).body.outcome).toBe('started');
+    const resumed = await waitForState(item(), (s) => s.status === 'active');
+    expect(resumed.overrides.at(-1)).toMatchObject({ kind: 'retry', reason: expect.stringContaining('trigger state') });
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => developmentRuns > runsBefore && (clearInterval(check), resolve()), 50);
+    });
+
+    // Done by hand: cancelled with that reason; the running step stops.
+    expect((await post('/webhooks/plane', moved(WORLD.doneStateId, 'Done'))).body.outcome).toBe('override-accepted');
+    const final = await item().result();
+    expect(final.status).toBe('cancelled');
+    expect(final.overrides.at(-1)).toMatchObject({
+      kind: 'cancel',
+      by: 'priya.nair',
+      reason: 'moved to Done in Plane',
+    });
+    expect(developmentStops).toBe(2);
+    await recordHistory(env, item(), 'plane-pause');
   });
 
   test('with Temporal unreachable a delivery is journalled and answered 202 at once; readiness says degraded', async () => {

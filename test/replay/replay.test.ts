@@ -68,6 +68,8 @@ test('the recorded scenarios are present for every generation of the workflow', 
       // Host routing (ADR-0021): claims, runs on a host's queue, a run lost with its host.
       'host-routed',
       'host-lost',
+      // A person's state changes in Plane (ADR-0022): paused, resumed, done by hand.
+      'plane-pause',
     ]),
   );
 });

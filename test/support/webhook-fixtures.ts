@@ -24,6 +24,7 @@ export const WORLD = {
   cancelledStateId: 'adb9556d-0162-4b1f-b536-582b1f92b5fb',
   startedStateId: '23b5b2cf-b20d-4ba9-9025-ea14193a29c8',
   doneStateId: '621cab65-1115-477f-9d12-7d69c5dffc80',
+  backlogStateId: '9b2f6a41-3c0d-4e8a-b7f5-2d61c0e4a9b3',
   priya: 'ae9cef9c-bc13-4cce-b552-1dd19a6d2fb4',
   planeBot: 'e98dd942-1e23-4050-9c09-daa6597cc9d0',
 } as const;
@@ -37,6 +38,7 @@ export function fixturePlaneWorld(items: { id: string; sequence_id: number; name
       [WORLD.planeProjectId]: {
         identifier: 'SHOP',
         states: [
+          { id: WORLD.backlogStateId, name: 'Backlog', group: 'backlog' },
           { id: WORLD.todoStateId, name: 'Todo', group: 'unstarted' },
           { id: WORLD.startedStateId, name: 'In Progress', group: 'started' },
           { id: WORLD.doneStateId, name: 'Done', group: 'completed' },

@@ -26,6 +26,7 @@ describe('Plane client', () => {
       const client = new PlaneClient({ baseUrl: server.url, apiKey: API_KEY, workspace: 'acme', http: fast });
       expect(await client.projectIdentifier(WORLD.planeProjectId)).toBe('SHOP');
       expect((await client.states(WORLD.planeProjectId)).map((s) => s.group)).toEqual([
+        'backlog',
         'unstarted',
         'started',
         'completed',

@@ -14,7 +14,12 @@ const directory: PlaneDirectory = {
   projectIdentifier: async (id) =>
     id === WORLD.planeProjectId ? 'SHOP' : Promise.reject(new Error('unknown project')),
   stateGroup: async (_p, stateId) =>
-    ({ [WORLD.cancelledStateId]: 'cancelled', [WORLD.startedStateId]: 'started' })[stateId],
+    ({
+      [WORLD.cancelledStateId]: 'cancelled',
+      [WORLD.startedStateId]: 'started',
+      [WORLD.backlogStateId]: 'backlog',
+      [WORLD.doneStateId]: 'completed',
+    })[stateId],
   workItemSequence: async (_p, id) => (id === WORLD.workItemId ? 42 : Promise.reject(new Error('unknown item'))),
 };
 const plane = (p: unknown, botUserId?: string) =>
@@ -202,6 +207,25 @@ describe('Plane mapping', () => {
     const old = update('state', WORLD.startedStateId, 'In Progress');
     old.action = 'update';
     expect(await plane(old)).toMatchObject({ kind: 'signal', event: { type: 'plane.state_changed' } });
+  });
+
+  test('moved back to Backlog pauses the item; to Done by hand cancels it; both name the person', async () => {
+    expect(await plane(update('state', WORLD.backlogStateId, 'Backlog'))).toEqual({
+      kind: 'override',
+      project: 'shop',
+      ticket: 'SHOP-42',
+      request: { kind: 'pause', args: { reason: 'moved to Backlog in Plane' } },
+      by: 'priya.nair',
+    });
+    expect(await plane(update('state', WORLD.doneStateId, 'Done'))).toMatchObject({
+      kind: 'override',
+      request: { kind: 'cancel', args: { reason: 'moved to Done in Plane' } },
+      by: 'priya.nair',
+    });
+    // The orchestrator's own move to Done (when the item is delivered) is not a person's.
+    const own = update('state', WORLD.doneStateId, 'Done');
+    (own.activity as { actor: { id: string } }).actor.id = WORLD.planeBot;
+    expect(await plane(own, WORLD.planeBot)).toEqual({ kind: 'ignore', reason: 'own action by the orchestrator' });
   });
 
   test('not in the trigger state: ignored; unknown projects and other events: ignored', async () => {

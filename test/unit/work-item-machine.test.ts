@@ -3,6 +3,8 @@
 import {
   DEFAULT_LIMITS,
   WorkItemMachine,
+  validateApprove,
+  validatePause,
   type BlockedInfo,
   type MachinePatch,
   type MachinePort,
@@ -325,4 +327,45 @@ test('passing the last gate moves on and clears the findings; the last stage fin
   machine.finish();
   expect(state.status).toBe('done');
   expect(port.published).toBe(2);
+});
+
+describe('pause (the ticket moved back in the tracker)', () => {
+  test('blocks the item as paused; the ticket back in the trigger state resumes the stage from its step', () => {
+    const { machine, state } = machineAt('development');
+    machine.applyInterrupt({ kind: 'pause', by: 'priya', reason: 'moved to Backlog' });
+    expect(state.status).toBe('blocked');
+    expect(state.blocked).toMatchObject({
+      kind: 'paused',
+      reason: 'paused by priya: moved to Backlog',
+      stage: 'development',
+    });
+    expect(() => validatePause(state, { by: 'priya' })).toThrow('already paused');
+    expect(() => validateApprove(state, { by: 'priya' })).toThrow('retry resumes it');
+    // Other events do not resume it.
+    machine.recordEvent({ key: 'k1', source: 'plane', type: 'plane.comment', summary: 'a comment' });
+    expect(state.status).toBe('blocked');
+    machine.recordEvent({
+      key: 'k2',
+      source: 'plane',
+      type: 'ticket.created',
+      summary: 'moved to the trigger state by priya',
+    });
+    expect(state.status).toBe('active');
+    expect(state.resume).toEqual({ phase: 'step' });
+    expect(state.overrides.at(-1)).toMatchObject({
+      kind: 'retry',
+      by: 'plane',
+      reason: 'resumed: moved to the trigger state by priya',
+    });
+  });
+
+  test('a ticket.created event does nothing to an item that is not paused', () => {
+    const { machine, state } = machineAt('review', {
+      status: 'blocked',
+      blocked: { kind: 'cap', reason: 'review cap', stage: 'review', at: '2026-12-01T00:00:00.000Z' },
+    });
+    machine.recordEvent({ key: 'k3', source: 'plane', type: 'ticket.created' });
+    expect(state.status).toBe('blocked');
+    expect(() => validatePause({ ...state, status: 'done' }, { by: 'priya' })).toThrow('nothing can change it');
+  });
 });

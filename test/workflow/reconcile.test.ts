@@ -8,13 +8,14 @@ import { ensureReconcileSchedule } from '../../src/temporal/schedules';
 import { PlaneClient } from '../../src/tracker/plane-client';
 import { stateQuery } from '../../src/workflows/messages';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
 import { workerRegistry } from '../../src/activities/metrics';
 import { parseProjects } from '../../src/config/projects';
 import { runUntilCancelled, scriptedActivities } from '../support/doubles';
 import { fakePlane } from '../support/fake-trackers';
 import { startTemporal, workflowBundle } from '../support/temporal';
 import { WORLD, fixtureConfig, fixturePlaneWorld } from '../support/webhook-fixtures';
-import { taskQueue, waitForState } from '../support/work-item-harness';
+import { startWorkers, taskQueue, waitForState } from '../support/work-item-harness';
 
 import { PLANE_API_KEY as API_KEY } from '../support/test-secrets';
 let env: TestWorkflowEnvironment;
@@ -74,18 +75,54 @@ test('the schedule starts missed work items once and cancels items cancelled in 
         }
       };
 
-      expect(await runOnce()).toEqual({ started: ['SHOP-42'], cancelled: [], skipped: [], failed: [] });
+      expect(await runOnce()).toEqual({
+        started: ['SHOP-42'],
+        cancelled: [],
+        skipped: [],
+        failed: [],
+        paused: [],
+        resumed: [],
+        noticesRetried: [],
+      });
       const item = env.client.workflow.getHandle('work-item/shop/SHOP-42');
       await waitForState(item, (s) => s.stage === 'analysis');
       // Running again changes nothing: the item exists.
-      expect(await runOnce()).toEqual({ started: [], cancelled: [], skipped: [], failed: [] });
+      expect(await runOnce()).toEqual({
+        started: [],
+        cancelled: [],
+        skipped: [],
+        failed: [],
+        paused: [],
+        resumed: [],
+        noticesRetried: [],
+      });
+
+      // Moved back to Backlog while its webhook was lost: the next run pauses it (its running step
+      // stops); back in Todo, the next run resumes it.
+      await planeClient.setState(WORLD.planeProjectId, WORLD.workItemId, WORLD.backlogStateId);
+      expect(await runOnce()).toMatchObject({ paused: ['SHOP-42'], cancelled: [] });
+      await waitForState(item, (s) => s.blocked?.kind === 'paused');
+      expect(await runOnce()).toMatchObject({ paused: [] });
+      await planeClient.setState(WORLD.planeProjectId, WORLD.workItemId, WORLD.todoStateId);
+      expect(await runOnce()).toMatchObject({ resumed: ['SHOP-42'], started: [] });
+      await waitForState(item, (s) => s.status === 'active' && s.stage === 'analysis');
 
       // Cancelled in Plane while its webhook was lost: the next run cancels the work item.
       await planeClient.setState(WORLD.planeProjectId, WORLD.workItemId, WORLD.cancelledStateId);
-      expect(await runOnce()).toEqual({ started: [], cancelled: ['SHOP-42'], skipped: [], failed: [] });
+      expect(await runOnce()).toEqual({
+        started: [],
+        cancelled: ['SHOP-42'],
+        skipped: [],
+        failed: [],
+        paused: [],
+        resumed: [],
+        noticesRetried: [],
+      });
       const final = await item.result();
       expect(final.status).toBe('cancelled');
       expect(final.overrides).toEqual([
+        expect.objectContaining({ kind: 'pause', by: 'catch-up job', reason: 'moved to Backlog in Plane' }),
+        expect.objectContaining({ kind: 'retry', reason: expect.stringContaining('catch-up job') }),
         expect.objectContaining({ kind: 'cancel', by: 'catch-up job', reason: 'cancelled in Plane' }),
       ]);
       expect(
@@ -161,6 +198,49 @@ test('the catch-up finds a label-triggered ticket on the third page, and a faili
         .getHandle(`work-item/shop/${ticket}`)
         .terminate('test over')
         .catch(() => undefined);
+    await plane.close();
+  }
+});
+
+test('the catch-up retries the notices of an item blocked on the tracker, once the tracker answers again', async () => {
+  const itemId = 'f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b';
+  const plane = await fakePlane(
+    fixturePlaneWorld([{ id: itemId, sequence_id: 77, name: 'Tracker was down', state: WORLD.todoStateId }]),
+  );
+  const queue = taskQueue('reconcile-tracker');
+  const config = fixtureConfig({ ORCH_TASK_QUEUE: queue });
+  const planeClient = new PlaneClient({
+    baseUrl: plane.url,
+    apiKey: API_KEY,
+    workspace: 'acme',
+    http: { baseDelayMs: 1 },
+  });
+  let trackerDown = true;
+  // Steps finish at once: a failed delivery blocks the item at the next step boundary.
+  const doubles = scriptedActivities();
+  const activities = {
+    ...doubles.activities,
+    syncTrackerNotices: async (input: Parameters<typeof doubles.activities.syncTrackerNotices>[0]) => {
+      if (trackerDown) throw ApplicationFailure.create({ message: 'Plane answered 503', nonRetryable: true });
+      return doubles.activities.syncTrackerNotices(input);
+    },
+  };
+  const { reconcilePlane } = createReconcileActivities({ config, client: env.client, plane: planeClient });
+  const run = async () => (await new MockActivityEnvironment().run(reconcilePlane)) as ReconcileResult;
+  const workers = await startWorkers(env, queue, activities);
+  const item = env.client.workflow.getHandle('work-item/shop/SHOP-77');
+  try {
+    expect((await run()).started).toEqual(['SHOP-77']);
+    await waitForState(item, (s) => s.blocked?.kind === 'tracker');
+    // Back up: the next catch-up retries the notices; they go out and the item goes on.
+    trackerDown = false;
+    expect((await run()).noticesRetried).toEqual(['SHOP-77']);
+    const state = await waitForState(item, (s) => s.status !== 'blocked' && s.notices.length === 0);
+    expect(state.overrides.at(-1)).toMatchObject({ kind: 'retry', by: 'catch-up job' });
+    expect(doubles.trackerCalls.length).toBeGreaterThan(0);
+  } finally {
+    await item.terminate('test over').catch(() => undefined);
+    await workers.stop();
     await plane.close();
   }
 });

@@ -4,7 +4,7 @@
 // ("SHOP-42") is built from the project's identifier looked up (and cached) through the API.
 import { z } from 'zod';
 import { ConfigError, type AppConfig } from '../../config';
-import { isPlaneTriggered, planeStateId } from '../../tracker/plane-trigger';
+import { isPlaneTriggered, planeStateAction, planeStateId } from '../../tracker/plane-trigger';
 import type { PlaneDirectory } from '../../tracker/plane-directory';
 import { ignore, type WebhookAction } from './actions';
 import { parseCommentCommand } from './comment-commands';
@@ -141,9 +141,25 @@ export async function mapPlaneDelivery(payload: unknown, ctx: PlaneContext, even
       delivery.activity?.new_identifier ??
       (typeof delivery.activity?.new_value === 'string' ? delivery.activity.new_value : undefined);
     if (field === 'state' || field === 'state_id') {
-      if (newId && newId === plane.triggerState) return start('moved to the trigger state');
       const group = newId ? await ctx.directory.stateGroup(plane.projectId, newId) : undefined;
-      if (group === 'cancelled') return cancel('cancelled in Plane');
+      const stateName = typeof delivery.activity?.new_value === 'string' ? delivery.activity.new_value : newId;
+      switch (newId ? planeStateAction(plane, newId, group) : 'none') {
+        case 'start':
+          // A paused item resumes on this event (WorkItemMachine.recordEvent).
+          return start('moved to the trigger state');
+        case 'cancel':
+          return cancel(group === 'cancelled' ? 'cancelled in Plane' : `moved to ${stateName} in Plane`);
+        case 'pause':
+          return {
+            kind: 'override',
+            project,
+            ticket,
+            request: { kind: 'pause', args: { reason: `moved to ${stateName} in Plane` } },
+            by,
+          };
+        case 'none':
+          break;
+      }
       return {
         kind: 'signal',
         project,
