@@ -304,6 +304,9 @@ describe('webhook intake', () => {
     const paused = await waitForState(item(), (s) => s.blocked?.kind === 'paused');
     expect(paused.blocked?.reason).toBe('paused by priya.nair: moved to Backlog in Plane');
     expect(paused.overrides.at(-1)).toMatchObject({ kind: 'pause', by: 'priya.nair', stage: 'development' });
+    // The Web UI's details say who paused it and why.
+    const metadata = await item().query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain('Last override: pause by priya.nair (moved to Backlog in Plane)');
     // The running development step was really stopped, not left running behind the block.
     expect(developmentStops).toBe(1);
 
