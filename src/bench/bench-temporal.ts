@@ -8,8 +8,7 @@ import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createLogger } from '../util/logger';
 import { freePort } from '../util/net';
 import type { InstantActivities } from './instant-activities';
-import { createHostWorkers } from '../worker/host-workers';
-import { scaleRouting as benchRouting } from './scale-routing';
+import { runWithHost } from './bench-host';
 
 export interface BenchTemporal {
   readonly client: Client;
@@ -61,24 +60,14 @@ export async function benchTemporal(
     ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
   // Items carry host routing (ADR-0021): one host serves the claim queues, as `npm start` does.
-  const host = await createHostWorkers({
-    connection,
-    namespace: 'default',
-    mainQueue: queue,
-    routing: benchRouting(queue),
-    host: 'bench-host',
-    pools: { agents: 64, builds: 64 },
-    activities: activities.activities,
-  });
-  const workers = [worker, ...host.workers];
-  const running = Promise.all(workers.map((w) => w.run()));
+  const workers = await runWithHost(connection, worker, activities.activities, { id: 'bench-host', slots: 64 });
   return {
     client,
     queue,
     server,
     async stop() {
-      for (const w of workers) w.shutdown();
-      await running;
+      workers.stop();
+      await workers.running;
       await connection.close();
       await client.connection.close();
       await server.stop();

@@ -7,10 +7,9 @@
 // stdin's end.
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { WorkItemActivities } from '../domain';
-import { createHostWorkers } from '../worker/host-workers';
 import { UNTRACED_SINKS, prebuiltBundle } from '../worker/workflow-bundle';
 import { instantActivities } from './instant-activities';
-import { scaleRouting } from './scale-routing';
+import { runWithHost, stopOnStdinEnd } from './bench-host';
 
 async function main(): Promise<void> {
   const [address, queue, host, slots, agentMs] = process.argv.slice(2) as [string, string, string, string, string];
@@ -36,23 +35,9 @@ async function main(): Promise<void> {
     activities,
     sinks: UNTRACED_SINKS,
   });
-  const fleet = await createHostWorkers({
-    connection,
-    namespace: 'default',
-    mainQueue: queue,
-    routing: scaleRouting(queue),
-    host,
-    pools: { agents: Number(slots), builds: Number(slots) },
-    activities,
-  });
-  const workers = [main, ...fleet.workers];
-  const running = Promise.all(workers.map((w) => w.run()));
-  process.stdin.resume();
-  process.stdin.on('end', () => {
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-  });
-  process.stdout.write('ready\n');
-  await running;
+  const workers = await runWithHost(connection, main, activities, { id: host, slots: Number(slots) });
+  stopOnStdinEnd(workers);
+  await workers.running;
   await connection.close();
 }
 

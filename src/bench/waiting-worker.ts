@@ -6,8 +6,7 @@
 import readline from 'node:readline';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { instantActivities } from './instant-activities';
-import { createHostWorkers } from '../worker/host-workers';
-import { scaleRouting } from './scale-routing';
+import { runWithHost, stopOnStdinEnd } from './bench-host';
 
 async function main(): Promise<void> {
   const [address, taskQueue, bundleFile, maxCached] = process.argv.slice(2) as [string, string, string, string];
@@ -24,27 +23,14 @@ async function main(): Promise<void> {
     maxCachedWorkflows: Number(maxCached),
   });
   // The items' agent claims come to this process's host (they block there, needing a person).
-  const host = await createHostWorkers({
-    connection,
-    namespace: 'default',
-    mainQueue: taskQueue,
-    routing: scaleRouting(taskQueue),
-    host: 'bench-waiting-host',
-    pools: { agents: 64, builds: 64 },
-    activities: activities.activities,
-  });
-  const workers = [worker, ...host.workers];
-  const running = Promise.all(workers.map((w) => w.run()));
+  const workers = await runWithHost(connection, worker, activities.activities, { id: 'bench-waiting-host', slots: 64 });
   readline.createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() !== 'gc') return;
     (globalThis as { gc?: () => void }).gc?.();
     process.stdout.write('gc done\n');
   });
-  process.stdin.on('end', () => {
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-  });
-  process.stdout.write('ready\n');
-  await running;
+  stopOnStdinEnd(workers);
+  await workers.running;
   await connection.close();
 }
 

@@ -16,7 +16,7 @@ import { pipelineScript } from '../../src/dev/scripted-model/pipeline-script';
 import { startScriptedModelServer, type ScriptedModelServer } from '../../src/dev/scripted-model/server';
 import { workItemWorkflowId, type WorkItemState } from '../../src/domain';
 import { stateQuery } from '../../src/workflows/messages';
-import { startProductionTemporal, type ProductionTemporal } from '../support/production-temporal';
+import { scriptedWorkerEnv, startProductionTemporal, type ProductionTemporal } from '../support/production-temporal';
 import { spawnLogged, type Spawned } from '../support/processes';
 
 jest.setTimeout(900_000);
@@ -61,13 +61,7 @@ beforeAll(async () => {
   );
   model = await startScriptedModelServer(pipelineScript({}));
   env = {
-    PATH: process.env.PATH as string,
-    TEMPORAL_ADDRESS: temporal.address,
-    ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'),
-    ANTHROPIC_BASE_URL: model.url,
-    ANTHROPIC_API_KEY: 'sk-ant-scripted-dummy-key',
-    ORCH_AGENT_MODEL: 'claude-scripted',
-    ORCH_LOG_LEVEL: 'info',
+    ...scriptedWorkerEnv(temporal.address, dir, model.url),
     ORCH_AGENT_SLOTS: '1',
     ORCH_BUILD_SLOTS: '1',
     // A dead host is noticed in seconds: its runs stop heartbeating, its queue stops being polled.

@@ -15,7 +15,7 @@ import { createSampleRepository, sampleProjectYaml, stopSampleServices } from '.
 import { pipelineScript } from '../../src/dev/scripted-model/pipeline-script';
 import { startScriptedModelServer, type ScriptedModelServer } from '../../src/dev/scripted-model/server';
 import { STAGES, WORK_ITEM_SEARCH_ATTRIBUTES, workItemWorkflowId, type WorkItemState } from '../../src/domain';
-import { startProductionTemporal, type ProductionTemporal } from '../support/production-temporal';
+import { scriptedWorkerEnv, startProductionTemporal, type ProductionTemporal } from '../support/production-temporal';
 import { freePort, spawnLogged, type Spawned } from '../support/processes';
 import { runOrch } from '../support/run-orch';
 
@@ -38,13 +38,7 @@ beforeAll(async () => {
   );
   model = await startScriptedModelServer(pipelineScript({}));
   env = {
-    PATH: process.env.PATH as string,
-    TEMPORAL_ADDRESS: temporal.address,
-    ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'),
-    ANTHROPIC_BASE_URL: model.url,
-    ANTHROPIC_API_KEY: 'sk-ant-scripted-dummy-key',
-    ORCH_AGENT_MODEL: 'claude-scripted',
-    ORCH_LOG_LEVEL: 'info',
+    ...scriptedWorkerEnv(temporal.address, dir, model.url),
     // A killed worker's running activities are retried after this long, not after a minute.
     ORCH_HEARTBEAT_TIMEOUT_MS: '5000',
     ORCH_ACTIVITY_RETRY_INITIAL_MS: '500',

@@ -30,6 +30,22 @@ async function script(command: string, stateDir: string, env: Record<string, str
   return stdout;
 }
 
+/**
+ * What a worker process of the production tests runs with: the production server, the test's
+ * projects file and the scripted model (the real CLI talks to it), logs at info.
+ */
+export function scriptedWorkerEnv(address: string, dir: string, modelUrl: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH as string,
+    TEMPORAL_ADDRESS: address,
+    ORCH_PROJECTS_FILE: path.join(dir, 'projects.yaml'),
+    ANTHROPIC_BASE_URL: modelUrl,
+    ANTHROPIC_API_KEY: 'sk-ant-scripted-dummy-key',
+    ORCH_AGENT_MODEL: 'claude-scripted',
+    ORCH_LOG_LEVEL: 'info',
+  };
+}
+
 export interface ProductionTemporalOptions {
   /** The server's own environment (its TLS: TEMPORAL_SERVER_TLS_*). */
   readonly server?: Record<string, string>;
