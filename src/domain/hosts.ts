@@ -58,9 +58,9 @@ export interface LostRun {
 /** Runs of one step moved to another host at most this often before the item blocks. */
 export const MAX_HOST_MOVES = 3;
 
-/** The host's own queue: the claim queue's name and the host id. */
-export function hostQueueName(claimQueue: string, host: string): string {
-  return `${claimQueue}@${host}`;
+/** The host's own queue: the main task queue's name and the host id (`orchestrator@worker-1`). */
+export function hostQueueName(mainQueue: string, host: string): string {
+  return `${mainQueue}@${host}`;
 }
 
 /** Gates that work in a host's build checkout (the others need no checkout of their own). */
