@@ -1,6 +1,6 @@
 // Scale-out (ADR-0021): items per second and agent-slot use against the number of worker
 // processes (1, 2, 3), each a host with its own slots, on scripted agents that take a fixed time;
-// and the claim wait (schedule-to-start) of a small project's agent runs under another project's
+// and the queue wait (schedule-to-start) of a small project's agent runs under another project's
 // burst against its wait alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -56,7 +56,7 @@ export async function scaleFigures(quick: boolean): Promise<Figure[]> {
   try {
     // Throughput: the same burst of items on 1, 2 and 3 worker processes.
     // Enough items that the tail (the last items' sequential stages) is a small part of the run,
-    // and agents long enough that the claim's round trips are a small part of a run, as they are
+    // and agents long enough that the queues' round trips are a small part of a run, as they are
     // for real agents (minutes).
     const items = quick ? 36 : 72;
     const agentMs = quick ? 600 : 800;
@@ -79,13 +79,13 @@ export async function scaleFigures(quick: boolean): Promise<Figure[]> {
     const one = rows[0] as (typeof rows)[number];
     const three = rows[2] as (typeof rows)[number];
 
-    // Fairness: a small project's claim waits alone, then behind a 40-item burst of another.
+    // Fairness: a small project's runs wait alone, then behind a 40-item burst of another.
     const fairAgentMs = 400;
     const aloneQueue = `bench-fair-alone-${Date.now()}`;
     const hosts = await startHosts(server.address, aloneQueue, 1, fairAgentMs);
     const alone = await Promise.all(Array.from({ length: 4 }, () => start(aloneQueue, 'small')));
     await Promise.all(alone.map((h) => h.result()));
-    const aloneWaits = (await Promise.all(alone.map((h) => claimWaits(client, h.workflowId)))).flat();
+    const aloneWaits = (await Promise.all(alone.map((h) => poolWaits(client, h.workflowId)))).flat();
     await stopHosts(hosts);
     const underBurst = async (smallWeight: number): Promise<number[]> => {
       const queue = `bench-fair-burst-${smallWeight}-${Date.now()}`;
@@ -93,7 +93,7 @@ export async function scaleFigures(quick: boolean): Promise<Figure[]> {
       const burst = await Promise.all(Array.from({ length: 40 }, () => start(queue, 'big')));
       const small = await Promise.all(Array.from({ length: 4 }, () => start(queue, 'small', smallWeight)));
       await Promise.all(small.map((h) => h.result()));
-      const waits = (await Promise.all(small.map((h) => claimWaits(client, h.workflowId)))).flat();
+      const waits = (await Promise.all(small.map((h) => poolWaits(client, h.workflowId)))).flat();
       await Promise.all(burst.map((h) => h.terminate('bench: fairness measured').catch(() => undefined)));
       await stopHosts(burstHosts);
       return waits;
@@ -114,16 +114,16 @@ export async function scaleFigures(quick: boolean): Promise<Figure[]> {
         notes: `${items} items, agents of ${agentMs} ms; ${rows.map((r) => `${r.processes} process(es): ${r.itemsPerSecond.toFixed(2)} items/s, agent slots ${(r.slotUse * 100).toFixed(0)}% used`).join('; ')}`,
       },
       {
-        name: "fairness: small project's claim wait p99, 40-item burst vs alone",
+        name: "fairness: small project's queue wait p99, 40-item burst vs alone",
         unit: 'ms',
         project: summarize([percentile(burstWaits, 0.99)]),
         baseline: summarize([percentile(aloneWaits, 0.99)]),
         target: '<= 2x',
         met: percentile(burstWaits, 0.99) <= 2 * percentile(aloneWaits, 0.99),
-        notes: `schedule-to-start of its agent claims on ${SLOTS} slots: p50 ${percentile(burstWaits, 0.5).toFixed(0)} ms under the burst, ${percentile(aloneWaits, 0.5).toFixed(0)} ms alone (agents of ${fairAgentMs} ms). Its 4 items want both slots; a fair share is one, so each claim waits for its 3 siblings (~3 runs) instead of 1 alone`,
+        notes: `schedule-to-start of its agent runs on ${SLOTS} slots: p50 ${percentile(burstWaits, 0.5).toFixed(0)} ms under the burst, ${percentile(aloneWaits, 0.5).toFixed(0)} ms alone (agents of ${fairAgentMs} ms). Its 4 items want both slots; a fair share is one, so each run waits for its 3 siblings (~3 runs) instead of 1 alone`,
       },
       {
-        name: "fairness: small project's claim wait p99 with fairnessWeight 3, burst vs alone",
+        name: "fairness: small project's queue wait p99 with fairnessWeight 3, burst vs alone",
         unit: 'ms',
         project: summarize([percentile(weightedWaits, 0.99)]),
         baseline: summarize([percentile(aloneWaits, 0.99)]),
@@ -176,15 +176,21 @@ async function stopHosts(hosts: readonly Host[]): Promise<void> {
   );
 }
 
-/** How long each of the item's agent claims waited in the claim queue (schedule to start). */
-async function claimWaits(client: Client, workflowId: string): Promise<number[]> {
+/**
+ * How long each of the item's agent runs waited in the agents pool's queue (schedule to start of
+ * the first attempt; of the claim, for items routed as under ADR-0021).
+ */
+async function poolWaits(client: Client, workflowId: string): Promise<number[]> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const scheduled = new Map<string, number>();
   const waits: number[] = [];
   for (const event of events) {
     const at = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6);
     const attrs = event.activityTaskScheduledEventAttributes;
-    if (attrs?.activityType?.name === 'claimHost' && attrs.taskQueue?.name?.endsWith('-agents'))
+    if (
+      attrs?.taskQueue?.name?.endsWith('-agents') &&
+      ['runAgent', 'claimHost'].includes(attrs.activityType?.name ?? '')
+    )
       scheduled.set(String(event.eventId), at);
     const started = event.activityTaskStartedEventAttributes;
     const from = started ? scheduled.get(String(started.scheduledEventId)) : undefined;

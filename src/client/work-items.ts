@@ -73,7 +73,7 @@ export async function submitWorkItem(
     args: [input],
     signal: eventSignal,
     signalArgs: [event],
-    // Workflow tasks get the item's place too (activities take their own: the claims').
+    // Workflow tasks get the item's place too (activities take their own: those on the pool queues).
     priority: input.priority,
     staticSummary: `${info.ticket}: ${info.title} (${project})`,
     staticDetails: info.url ? `Ticket: ${info.url}` : undefined,

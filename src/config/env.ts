@@ -109,20 +109,20 @@ export const envSchema = z.object({
   /** The bubblewrap binary. */
   ORCH_BWRAP_BIN: z.string().min(1).default('bwrap'),
   /**
-   * Agent runs this host carries at once (ADR-0021). A host takes a claim from the agent queue
+   * Agent runs this host carries at once (ADR-0021). A host takes work from the agents pool's queue
    * only while it has a free slot: more runs wait in Temporal's queue. `ORCH_AGENT_MAX_CONCURRENT`
    * is its older name, still read when this one is unset.
    */
   ORCH_AGENT_SLOTS: z.coerce.number().int().min(1).max(64).default(2),
   /** Build-checkout work (merge and image-freshness gates, deploys, rollbacks) this host carries at once. */
   ORCH_BUILD_SLOTS: z.coerce.number().int().min(1).max(64).default(2),
-  /** The claim queue of agent runs; default `<ORCH_TASK_QUEUE>-agents`. */
+  /** The pool queue of agent runs; default `<ORCH_TASK_QUEUE>-agents`. */
   ORCH_AGENT_TASK_QUEUE: z.string().min(1).optional(),
-  /** The claim queue of build-checkout work; default `<ORCH_TASK_QUEUE>-builds`. */
+  /** The pool queue of build-checkout work; default `<ORCH_TASK_QUEUE>-builds`. */
   ORCH_BUILD_TASK_QUEUE: z.string().min(1).optional(),
   /**
    * What this worker process serves: `main` (workflows and short activities), `agents` and
-   * `builds` (claims and runs on this host's own queue). Default all three.
+   * `builds` (the pool's queue and this host's own queue). Default all three.
    */
   ORCH_WORKER_QUEUES: z
     .string()

@@ -93,7 +93,7 @@ export function workItemTimeouts(env: EnvConfig): WorkItemTimeouts {
   };
 }
 
-/** Where host-bound work is claimed and how long a host may leave its own queue untouched (ADR-0021). */
+/** The pool queues of host-bound work and how long a host may leave its own queue untouched (ADR-0021, ADR-0023). */
 export function hostRouting(env: EnvConfig): HostRouting {
   return {
     agentQueue: env.ORCH_AGENT_TASK_QUEUE ?? `${env.ORCH_TASK_QUEUE}-agents`,

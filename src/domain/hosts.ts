@@ -55,6 +55,16 @@ export interface LostRun {
   readonly reason: string;
 }
 
+/**
+ * What a run taken from a pool's queue failed with, beside its error (ADR-0023): where it ran, so
+ * that its retries go to that host's own queue, and its last heartbeat, what it was doing.
+ */
+export interface PoolRunFailure {
+  readonly ranOn: string;
+  readonly host: string;
+  readonly lastHeartbeat?: unknown;
+}
+
 /** Runs of one step moved to another host at most this often before the item blocks. */
 export const MAX_HOST_MOVES = 3;
 

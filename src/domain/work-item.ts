@@ -264,6 +264,14 @@ export interface StepInput {
   readonly hostSlot?: string;
   /** An earlier run of this step lost with its host: the new session is told what it did. */
   readonly lostRun?: LostRun;
+  /**
+   * The Claude session of this run, chosen by the workflow, when the run may span activities (a
+   * first attempt on the pool's queue, its retries on the host's own queue; ADR-0023). Absent:
+   * the session follows from the activity's id.
+   */
+  readonly runSession?: string;
+  /** Attempts of this run made by earlier activities (the first one on the pool's queue). */
+  readonly priorAttempts?: number;
 }
 
 /** A step that ran (and cost money) but needs a person before the item can go on. */
@@ -285,6 +293,8 @@ export interface StepResult {
   readonly failed?: { readonly kind: 'loop'; readonly findings: readonly string[] };
   /** What went wrong on the way to a success (`stalled after …`), for the item's events. */
   readonly incidents?: readonly string[];
+  /** The host queue of the host whose checkout holds the run's work (runs taken from a pool's queue). */
+  readonly ranOn?: string;
 }
 
 export interface GateInput {

@@ -1,13 +1,24 @@
-// The host's side of a claim (ADR-0021): the claim worker's slot supplier takes a slot of the
-// pool before it polls, the claim turns it into a hold for the run, and the run on the host's own
-// queue redeems the hold when it starts and gives the slot back when it ends.
+// The host's side of a pool's queue. Its worker's slot supplier takes a slot of the pool before
+// it polls, so only a host with a free slot takes work. What it takes either runs in that slot
+// (ADR-0023: an agent run's first attempt, build work) or, for items started under ADR-0021, is a
+// claim that turns the slot into a hold, redeemed by the run on the host's own queue.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivitySlotInfo, CustomSlotSupplier } from '@temporalio/worker';
-import type { HostClaim, HostClaimActivities, HostPool, WorkItemActivities } from '../domain';
+import type {
+  HostClaim,
+  HostClaimActivities,
+  HostPool,
+  PoolRunFailure,
+  StepInput,
+  StepResult,
+  WorkItemActivities,
+} from '../domain';
 import type { HostSlots } from './host-slots';
 
 export type PoolSlots = Partial<Record<HostPool, HostSlots>>;
 
-/** The claim queue's activity slots are the pool's: no free slot, no poll. */
+/** The pool queue's activity slots are the pool's: no free slot, no poll. */
 export function claimSlotSupplier(slots: HostSlots): CustomSlotSupplier<ActivitySlotInfo> {
   return {
     type: 'custom',
@@ -15,10 +26,17 @@ export function claimSlotSupplier(slots: HostSlots): CustomSlotSupplier<Activity
       await slots.reserveForPoll(abortSignal);
       return {};
     },
-    // Claims are never eager (they are not on the workflow's queue); nothing to take here.
+    // Pool queues are not the workflow's queue: no eager tasks; nothing to take here.
     tryReserveSlot: () => null,
-    markSlotUsed: () => undefined,
-    releaseSlot: () => slots.releasePoll(),
+    markSlotUsed: (ctx) => {
+      // The permit is this reservation's own object: it carries the run's release.
+      (ctx.permit as { release?: () => void }).release = slots.runInPollSlot();
+    },
+    releaseSlot: (ctx) => {
+      const release = (ctx.permit as { release?: () => void } | undefined)?.release;
+      if (release) release();
+      else slots.releasePoll();
+    },
   };
 }
 
@@ -31,6 +49,64 @@ export function createClaimActivities(host: string, hostQueue: string, slots: Po
       return { host, queue: hostQueue, slotId: pool.hold() };
     },
   };
+}
+
+type BuildWork = 'deployStaging' | 'deployProduction' | 'rollbackProduction' | 'runGate';
+
+/**
+ * What a host serves on a pool's queue (ADR-0023). Build work runs there, retries included: each
+ * attempt fetches from the origin, any host will do. An agent run's first attempt runs there too;
+ * it reports the host queue it ran on, in its result or beside its error, because its retries must
+ * follow its checkout and session to that host.
+ */
+export function poolQueueActivities(
+  pool: HostPool,
+  activities: WorkItemActivities,
+  hostQueue: string,
+  host: string,
+): Partial<Pick<WorkItemActivities, BuildWork | 'runAgent'>> {
+  if (pool === 'builds') {
+    const { deployStaging, deployProduction, rollbackProduction, runGate } = activities;
+    return { deployStaging, deployProduction, rollbackProduction, runGate };
+  }
+  return {
+    async runAgent(input: StepInput): Promise<StepResult> {
+      const lastHeartbeat = watchHeartbeats();
+      try {
+        return { ...(await activities.runAgent(input)), ranOn: hostQueue };
+      } catch (err) {
+        throw withRanOn(err, { ranOn: hostQueue, host, lastHeartbeat: lastHeartbeat() });
+      }
+    },
+  };
+}
+
+/** Remembers the details of the activity's latest heartbeat (the SDK does not say them back). */
+function watchHeartbeats(): () => unknown {
+  const ctx = Context.current();
+  const send = ctx.heartbeat;
+  let last: unknown;
+  (ctx as { heartbeat: (details?: unknown) => void }).heartbeat = (details?: unknown) => {
+    last = details;
+    send(details);
+  };
+  return () => last;
+}
+
+/**
+ * The failure the workflow sees: the same type and message (what a block says, whether Temporal
+ * would retry it), with where it ran. A cancellation the workflow asked for stays one.
+ */
+function withRanOn(err: unknown, where: PoolRunFailure): unknown {
+  if (err instanceof CancelledFailure && Context.current().cancellationDetails?.cancelRequested) return err;
+  const failure = err instanceof ApplicationFailure ? err : undefined;
+  return ApplicationFailure.create({
+    message: err instanceof Error ? err.message : String(err),
+    type: failure?.type ?? (err instanceof Error ? err.name : 'Error'),
+    nonRetryable: failure?.nonRetryable ?? false,
+    details: [where, ...(failure?.details ?? [])],
+    ...(err instanceof Error ? { cause: err } : {}),
+  });
 }
 
 type HostBoundName = 'runAgent' | 'deployStaging' | 'deployProduction' | 'rollbackProduction' | 'runGate';

@@ -1,9 +1,10 @@
 // One host's capacity of one pool (agent runs, or build-checkout work), ADR-0021. A slot is taken
-// before the host polls its claim queue, so a host with no free slot does not take claims and
-// the work waits in Temporal's queue (under fairness and priority), not in a worker. A claim
-// turns the poll's slot into a hold for the run that follows on the host's own queue; the run
-// redeems the hold when it starts and frees the slot when it ends. A hold no run redeems (the
-// item was cancelled meanwhile, its workflow worker was slow) expires.
+// before the host polls the pool's queue, so a host with no free slot takes no work and the work
+// waits in Temporal's queue (under fairness and priority), not in a worker. The task polled runs
+// in that slot (ADR-0023); for items routed under ADR-0021 it is a claim, which turns the slot
+// into a hold for the run that follows on the host's own queue; the run redeems the hold when it
+// starts and frees the slot when it ends. A hold no run redeems (the item was cancelled
+// meanwhile, its workflow worker was slow) expires.
 import crypto from 'node:crypto';
 import type { HostPool } from '../domain';
 
@@ -17,7 +18,7 @@ export interface SlotUse {
 }
 
 export class HostSlots {
-  /** Slots taken by the SDK's pollers of the claim queue (one per outstanding poll). */
+  /** Slots taken by the SDK's pollers of the pool's queue (one per outstanding poll). */
   private polling = 0;
   private readonly holds = new Map<string, NodeJS.Timeout>();
   private running = 0;
@@ -63,6 +64,15 @@ export class HostSlots {
   releasePoll(): void {
     this.polling = Math.max(0, this.polling - 1);
     this.wake();
+  }
+
+  /**
+   * A task taken from the pool's queue runs in the poll's slot (ADR-0023): the slot now counts as
+   * running. Returns the release, to call when the task ends (idempotent).
+   */
+  runInPollSlot(): () => void {
+    this.polling = Math.max(0, this.polling - 1);
+    return this.startRun(undefined);
   }
 
   /** Called by the claim: the slot stays taken for the run; returns the slotId the run redeems. */

@@ -12,9 +12,9 @@ export interface CreateWorkerOptions {
   readonly namespace: string;
   readonly taskQueue: string;
   readonly activities: WorkItemActivities | Record<string, (...args: never[]) => Promise<unknown>>;
-  /** A worker of activities only (the claim queues, a host's own queue): no workflows. */
+  /** A worker of activities only (the pool queues, a host's own queue): no workflows. */
   readonly activitiesOnly?: boolean;
-  /** Slot settings: a claim queue's custom slot supplier, a host queue's cap. */
+  /** Slot settings: a pool queue's custom slot supplier, a host queue's cap. */
   readonly slots?: Pick<WorkerOptions, 'tuner' | 'maxConcurrentActivityTaskExecutions'>;
   /** A prebuilt workflow bundle (tests build it once); otherwise the worker bundles src/workflows. */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];

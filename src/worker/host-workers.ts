@@ -1,8 +1,16 @@
-// A host's share of the fleet (ADR-0021): a claim worker per pool it serves, whose slots are the
-// pool's, and a worker on the host's own queue that runs what its claims admitted.
+// A host's share of the fleet (ADR-0021, ADR-0023): a worker per pool it serves, whose slots are
+// the pool's, taking that pool's work (and claims of items started before ADR-0023), and a worker
+// on the host's own queue for agent runs' retries, the runs its claims admitted and the release
+// of the item's checkout.
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { hostQueueName, type HostPool, type HostRouting, type WorkItemActivities } from '../domain';
-import { claimSlotSupplier, createClaimActivities, hostQueueActivities, type PoolSlots } from '../hosts/claims';
+import {
+  claimSlotSupplier,
+  createClaimActivities,
+  hostQueueActivities,
+  poolQueueActivities,
+  type PoolSlots,
+} from '../hosts/claims';
 import { HostSlots, type SlotUse } from '../hosts/host-slots';
 import type { Tracing } from '../telemetry/tracing';
 import { createWorker } from './create-worker';
@@ -54,7 +62,7 @@ export async function createHostWorkers(options: HostWorkersOptions): Promise<Ho
       await createWorker({
         ...common,
         taskQueue: pool === 'agents' ? options.routing.agentQueue : options.routing.buildQueue,
-        activities: { ...claims },
+        activities: { ...claims, ...poolQueueActivities(pool, options.activities, hostQueue, options.host) },
         slots: {
           tuner: {
             activityTaskSlotSupplier: claimSlotSupplier(poolSlots),
@@ -72,7 +80,7 @@ export async function createHostWorkers(options: HostWorkersOptions): Promise<Ho
       ...common,
       taskQueue: hostQueue,
       activities: { ...hostQueueActivities(options.activities, slots) },
-      // Admission is the claims' job: room for every admitted run, their retries and the
+      // Admission is the pool queues' job: room for every admitted run, their retries and the
       // workspace releases.
       slots: { maxConcurrentActivityTaskExecutions: admitted * 2 + 4 },
     }),

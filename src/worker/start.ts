@@ -21,7 +21,7 @@ import { startWorkerMetrics } from './metrics-server';
 import { startWorkspaceSweeper } from './workspace-sweeper';
 
 export interface RunningWorker {
-  /** The main queue's worker, the claim workers and the host queue's, as this process serves them. */
+  /** The main queue's worker, the pool-queue workers and the host queue's, as this process serves them. */
   readonly workers: readonly Worker[];
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   readonly done: Promise<void>;

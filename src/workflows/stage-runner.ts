@@ -17,7 +17,7 @@ import {
 } from '../domain';
 import { blockFromActivityError } from './activity-errors';
 import { workItemProxies, type WorkItemProxies } from './activity-proxies';
-import type { HostRouter } from './host-routing';
+import type { HostRouter, RunPlacement } from './host-routing';
 import { underMergeLease, type LeaseWait } from './merge-lease-wait';
 import { gateSummary, stepSummary } from './summaries';
 
@@ -75,8 +75,8 @@ export class StageRunner {
     const rollback = { project: state.project, ticket: state.ticket, branch: state.branch, ...request };
     try {
       outcome = hosts
-        ? await hosts.run('builds', 'rollbackProduction', (on, claim) =>
-            on.deploySteps.rollbackProduction({ ...rollback, hostSlot: claim.slotId }),
+        ? await hosts.runBuild('rollbackProduction', (on, placement) =>
+            on.deploySteps.rollbackProduction({ ...rollback, ...placement }),
           )
         : await local.deploySteps.rollbackProduction(rollback);
     } catch (err) {
@@ -133,11 +133,12 @@ export class StageRunner {
       return on.deploySteps.deployProduction.executeWithOptions(summary, [input]);
     };
     try {
-      outcome = hosts
-        ? await hosts.run(step.activity === 'runAgent' ? 'agents' : 'builds', step.activity, (on, claim, lostRun) =>
-            run(on, { ...stepInput, hostSlot: claim.slotId, ...(lostRun ? { lostRun } : {}) }),
-          )
-        : await run(local, stepInput);
+      const placed = (on: WorkItemProxies, placement: RunPlacement) => run(on, { ...stepInput, ...placement });
+      outcome = !hosts
+        ? await run(local, stepInput)
+        : step.activity === 'runAgent'
+          ? await hosts.runAgent(placed)
+          : await hosts.runBuild(step.activity, placed);
     } catch (err) {
       if (isCancellation(err)) throw err;
       machine.block(blockFromActivityError(err, step.activity));
@@ -161,8 +162,8 @@ export class StageRunner {
         const options = { summary: gateSummary(gateInput) };
         const runGate = () =>
           hosts && HOST_BOUND_GATES.has(gate)
-            ? hosts.run('builds', `runGate(${gate})`, (on, claim) =>
-                on.gateCalls.runGate.executeWithOptions(options, [{ ...gateInput, hostSlot: claim.slotId }]),
+            ? hosts.runBuild(`runGate(${gate})`, (on, placement) =>
+                on.gateCalls.runGate.executeWithOptions(options, [{ ...gateInput, ...placement }]),
               )
             : local.gateCalls.runGate.executeWithOptions(options, [gateInput]);
         // Two items of one repository never merge at once (added with the merge gate).

@@ -19,6 +19,7 @@ import {
   startItem,
   taskQueue,
   testInput,
+  testRouting,
   waitForState,
   withWorker,
   type WorkItemHandle,
@@ -54,7 +55,9 @@ async function withItem(
   rigs.push(rig);
   const queue = taskQueue(name);
   await withWorker(env, queue, createActivities(rig.config, {}), async () => {
-    const handle = await startItem(env, queue, testInput({ timeouts: AGENT_TIMEOUTS }));
+    // Routed as new items are (ADR-0023): the first attempt on the pool's queue, retries on the
+    // host's own queue as new activities, so a stall's count and the session cross activities.
+    const handle = await startItem(env, queue, testInput({ timeouts: AGENT_TIMEOUTS, hosts: testRouting(queue) }));
     try {
       await fn(handle, rig);
     } finally {
@@ -92,6 +95,14 @@ test('a stalled stream is stopped, its processes gone, and the retry resumes the
     expect(rig.model.requests.some((r) => /stopped because it made no progress \(stalled after/.test(r.userText))).toBe(
       true,
     );
+    // The stalled first attempt ran from the pool's queue; its retry, a new activity, went to the
+    // host that held the checkout and the session.
+    const developerQueues = (await handle.fetchHistory()).events
+      ?.map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'runAgent' && (a.input?.payloads?.[0]?.data?.length ?? 0) > 0)
+      .filter((a) => /"role":"developer"/.test(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')))
+      .map((a) => a!.taskQueue?.name);
+    expect(developerQueues).toEqual([expect.stringMatching(/-agents$/), expect.stringMatching(/@test-host-\d+$/)]);
     const stall = state.events.find((e) => e.type === 'agent.developer');
     expect(stall?.summary).toMatch(
       new RegExp(

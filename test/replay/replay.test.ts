@@ -65,9 +65,11 @@ test('the recorded scenarios are present for every generation of the workflow', 
         `${g}lease-pair-1`,
         `${g}lease-pair-2`,
       ]),
-      // Host routing (ADR-0021): claims, runs on a host's queue, a run lost with its host.
-      'host-routed',
-      'host-lost',
+      // Host routing (ADR-0021): runs on a host's queue, a run lost with its host; v6: through a
+      // claim first, before runs were taken straight from the pool's queue (ADR-0023), with a
+      // retry on the host that ran the failed attempt.
+      ...['v6-', ''].flatMap((g) => [`${g}host-routed`, `${g}host-lost`]),
+      'host-retried',
       // A person's state changes in Plane (ADR-0022): paused, resumed, done by hand.
       'plane-pause',
     ]),
@@ -124,6 +126,10 @@ test('each generation carries exactly the patch markers of its time', () => {
   for (const n of ['1', '2']) {
     expect(byName.get(`lease-pair-${n}`)).toContain('lease-wait-timer');
     expect(byName.get(`v5-lease-pair-${n}`)).not.toContain('lease-wait-timer');
+  }
+  for (const scenario of ['host-routed', 'host-lost']) {
+    expect(byName.get(scenario)).toContain('host-pool-queues');
+    expect(byName.get(`v6-${scenario}`)).not.toContain('host-pool-queues');
   }
   expect(byName.get('production-rollback')).toContain('production-rollback');
   expect(byName.get('agent-run-incidents')).toContain('agent-run-incidents');

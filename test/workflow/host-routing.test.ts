@@ -1,7 +1,9 @@
-// Host-bound work claims a host slot first and runs on that host's own queue (ADR-0021): runs
-// wait in Temporal's queue, not in a worker; a host that stops taking work loses the run to
-// another host, which is told what the lost run did. Real dev server, in-process workers.
+// Host-bound work runs first straight from its pool's queue, whose pollers only poll with a free
+// host slot, and is retried on the host that ran it (ADR-0021, ADR-0023): runs wait in Temporal's
+// queue, not in a worker; a host that stops taking work loses the run to another host, which is
+// told what the lost run did. Real dev server, in-process workers.
 import { heartbeat, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
@@ -88,7 +90,7 @@ async function until(
   }
 }
 
-test("with one agent slot and five items, one run holds the slot and four claims wait in Temporal's queue", async () => {
+test("with one agent slot and five items, one run holds the slot and four runs wait in Temporal's queue", async () => {
   const main = taskQueue('hosts-slots');
   const hosts = routing(main);
   let running = 0;
@@ -116,16 +118,25 @@ test("with one agent slot and five items, one run holds the slot and four claims
     const hostRun = Promise.all(host.workers.map((w) => w.run()));
     try {
       const handles = await Promise.all(inputs.map((input) => startItem(env, main, input)));
-      await until(async () => running === 1 && (await activityBacklog(hosts.agentQueue)) === 4, '1 run and 4 claims');
+      await until(
+        async () => running === 1 && (await activityBacklog(hosts.agentQueue)) === 4,
+        '1 run and 4 waiting in the queue',
+      );
       // The worker holds one slot (the running run); the four others are Temporal's backlog.
       expect(host.slots.agents?.use()).toMatchObject({ capacity: 1, running: 1, held: 0 });
       open = true;
       for (const handle of handles) await waitForState(handle, (s) => s.status === 'done', 60_000);
       expect(most).toBe(1);
-      // Every agent run came with the id of the slot its claim held.
+      // Each run was taken straight from the pool's queue (no claim first), in a session the
+      // workflow chose, so that a retry on the host's own queue would resume it.
       const developerRuns = scripted.stepCalls.filter((c) => c.role === 'developer');
       expect(developerRuns).toHaveLength(5);
-      for (const call of developerRuns) expect(call.hostSlot).toEqual(expect.any(String));
+      for (const call of developerRuns) {
+        expect(call.hostSlot).toBeUndefined();
+        expect(call.runSession).toMatch(/^[0-9a-f-]{36}$/);
+        expect(call.priorAttempts).toBe(0);
+      }
+      expect(new Set(developerRuns.map((c) => c.runSession)).size).toBe(5);
       const state = await waitForState(handles[0]!, (s) => s.status === 'done');
       expect(state.hostQueues).toEqual([host.hostQueue]);
       await recordHistory(env, handles[0]!, 'host-routed');
@@ -198,6 +209,74 @@ test('a host that stops taking work loses its run to another host, which is told
   });
 });
 
+test('a failed first attempt is retried on the host that ran it, in the same session, not on the pool', async () => {
+  const main = taskQueue('hosts-retry');
+  const hosts = routing(main);
+  const ran: { host: string; input: StepInput }[] = [];
+  const failedOnce = new Set<string>();
+  let handedOver = false;
+  const base = scriptedActivities();
+  const onHost = (host: string): WorkItemActivities => ({
+    ...base.activities,
+    runAgent: async (input) => {
+      ran.push({ host, input });
+      heartbeat({ recentEvents: [`tool Bash on ${host}`], changedFiles: [] });
+      // Each stage's first attempt fails as a crashed CLI would (retryable), wherever it ran.
+      if (!failedOnce.has(input.stage)) {
+        failedOnce.add(input.stage);
+        while (!handedOver) await new Promise((r) => setTimeout(r, 20));
+        throw ApplicationFailure.create({ type: 'AgentRunFailed', message: `claude exited 1 on ${host}` });
+      }
+      return { costUsd: 0.1 };
+    },
+  });
+  // One process registers one worker per queue: host A leaves the pools to host B (its own
+  // queue stays served), so a retry sent to the pool would run on B.
+  const a = await createHostWorkers({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    mainQueue: main,
+    routing: hosts,
+    host: 'host-a',
+    pools: { agents: 1, builds: 1 },
+    activities: onHost('host-a'),
+    shutdownGraceTimeMs: 10_000,
+  });
+  const worker = await mainWorker(main, base.activities);
+  const input = routedInput(main, hosts, { timeouts: { ...FAST_TIMEOUTS, retryMaximumAttempts: 3 } });
+  await worker.runUntil(async () => {
+    const aRuns = a.workers.map((w) => w.run());
+    let bWorkers: Worker[] = [];
+    let bRuns: Promise<void>[] = [];
+    try {
+      const handle = await startItem(env, main, input);
+      await until(() => ran.length === 1, 'the first attempt on host A');
+      const aPools = a.workers.slice(0, -1);
+      handedOver = true;
+      for (const w of aPools) w.shutdown();
+      await Promise.all(aRuns.slice(0, -1));
+      const b = await hostWorkers(main, hosts, 'host-b', onHost('host-b'));
+      bWorkers = b.workers;
+      bRuns = b.workers.map((w) => w.run());
+      const state = await waitForState(handle, (s) => s.status === 'done', 60_000);
+      expect(ran.slice(0, 2).map((r) => r.host)).toEqual(['host-a', 'host-a']);
+      for (const stage of ['analysis', 'architecture', 'development', 'review', 'testing']) {
+        const runs = ran.filter((r) => r.input.stage === stage);
+        expect(runs.map((r) => r.input.priorAttempts)).toEqual([0, 1]);
+        // The retry went to the first attempt's host and resumed its session.
+        expect(runs[1]!.host).toBe(runs[0]!.host);
+        expect(runs[1]!.input.runSession).toBe(runs[0]!.input.runSession);
+      }
+      expect(new Set(state.hostQueues)).toEqual(new Set([a.hostQueue, b.hostQueue]));
+      expect(state.lostRuns ?? []).toEqual([]);
+      await recordHistory(env, handle, 'host-retried');
+    } finally {
+      for (const w of [...a.workers.slice(-1), ...bWorkers]) w.shutdown();
+      await Promise.all([...aRuns, ...bRuns]);
+    }
+  });
+});
+
 test("a burst in one project does not starve another: the small project's runs start within its fair share", async () => {
   const main = taskQueue('hosts-fair');
   const hosts = routing(main);
@@ -228,13 +307,13 @@ test("a burst in one project does not starve another: the small project's runs s
   const small = Array.from({ length: 4 }, () =>
     routedInput(main, hosts, { project: 'tiny', priority: { fairnessKey: 'tiny' }, timeouts }),
   );
-  /** Items whose claim waits in the queue (scheduled, not taken by a host). */
-  const waitingClaims = async () => {
+  /** Items whose agent run waits in the queue (scheduled, not taken by a host). */
+  const waitingRuns = async () => {
     const described = await Promise.all(handles.map((h) => h.describe()));
     return described.filter((d) =>
       d.raw.pendingActivities?.some(
         (a) =>
-          a.activityType?.name === 'claimHost' &&
+          a.activityType?.name === 'runAgent' &&
           a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
       ),
     ).length;
@@ -244,7 +323,7 @@ test("a burst in one project does not starve another: the small project's runs s
     const hostRun = Promise.all(host.workers.map((w) => w.run()));
     try {
       for (const input of burst) handles.push(await startItem(env, main, input));
-      // The burst's claims are queued (two run, the rest wait) before the small project comes.
+      // The burst's runs are queued (two run, the rest wait) before the small project comes.
       const waiting = async () => {
         const described = await Promise.all(handles.map((h) => h.describe()));
         const kinds = described.map(
@@ -252,17 +331,17 @@ test("a burst in one project does not starve another: the small project's runs s
             (d.raw.pendingActivities ?? []).map((a) => `${a.activityType?.name}:${a.state}:${a.attempt}`).join(',') ||
             d.status.name,
         );
-        return `the waiting claims (now ${await waitingClaims()}; ${starts.length} runs started; ${JSON.stringify(kinds)})`;
+        return `the waiting runs (now ${await waitingRuns()}; ${starts.length} runs started; ${JSON.stringify(kinds)})`;
       };
-      await until(async () => (await waitingClaims()) === 38, waiting);
+      await until(async () => (await waitingRuns()) === 38, waiting);
       for (const input of small) handles.push(await startItem(env, main, input));
-      await until(async () => (await waitingClaims()) === 42, waiting);
+      await until(async () => (await waitingRuns()) === 42, waiting);
       const before = starts.length;
       open = true;
       await until(
         () => starts.filter((s) => s.project === 'tiny').length >= 4,
         async () =>
-          `the small project's four runs (${starts.length - before} runs since, ${starts.filter((s) => s.project === 'tiny').length} of them its; ${await waitingClaims()} claims waiting; slots ${JSON.stringify(host.slots.agents?.use())})`,
+          `the small project's four runs (${starts.length - before} runs since, ${starts.filter((s) => s.project === 'tiny').length} of them its; ${await waitingRuns()} runs waiting; slots ${JSON.stringify(host.slots.agents?.use())})`,
       );
       const since = starts.slice(before);
       // Where the small project's fourth run started (later runs do not count: it may be done).
@@ -270,8 +349,8 @@ test("a burst in one project does not starve another: the small project's runs s
         (_s, i) => since.slice(0, i + 1).filter((x) => x.project === 'tiny').length === 4,
       );
       // Fair share: dispatches alternate between the two keys, so the small project's four runs
-      // are among the next eight starts (give or take the claims already handed to the pollers),
-      // not behind the burst's 38 waiting claims, where first-in-first-out would put them.
+      // are among the next eight starts (give or take the runs already handed to the pollers),
+      // not behind the burst's 38 waiting runs, where first-in-first-out would put them.
       expect(lastSmall).toBeLessThan(4 * 2 + 2);
       expect(since.slice(0, lastSmall + 1).filter((s) => s.project === 'big').length).toBeLessThanOrEqual(6);
     } finally {

@@ -28,8 +28,8 @@ import { claudeArgs, hasModelCredentials } from './command';
 import { processesOfSession, stopAgentProcesses } from './process-group';
 import type { ProjectSpend } from './project-spend';
 import { buildTaskPrompt, loadRolePrompt } from './prompt';
-import { runSessionId, sessionStored } from './session';
-import { incidentsDir, readIncidents } from './incidents';
+import { runAttempt, runSessionId, sessionStored } from './session';
+import { incidentsDir, readIncidents, recordFinished } from './incidents';
 import { onRunEnd } from './run-end';
 
 export interface AgentRunnerDeps {
@@ -96,10 +96,9 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
   await requireSandbox(config);
   const ctx = Context.current();
   const previous = activityInfo().heartbeatDetails as AgentHeartbeat | undefined;
-  // Every attempt of this activity uses the same session: a retry after a crash finds the
-  // session the CLI stored and resumes it, without needing a heartbeat that may never have
-  // reached the server.
-  const sessionId = runSessionId();
+  // Every attempt of this run uses the same session: a retry after a crash finds the session the
+  // CLI stored and resumes it, without needing a heartbeat that may never have reached the server.
+  const sessionId = runSessionId(input.runSession);
   await killLeftovers(sessionId);
 
   // A run waits for capacity in Temporal's queue (the host claim), never here (ADR-0021).
@@ -120,14 +119,16 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
       host: hostId(config),
       workspace: workspace.dir,
       sessionId,
-      attempt: activityInfo().attempt,
+      attempt: runAttempt(input.priorAttempts),
     };
     log.info('agent run started', runLog);
 
     let costUsd: number;
-    if (previous?.finishedCostUsd !== undefined) {
-      // The CLI finished before the worker stopped; its work is in the checkout.
-      costUsd = previous.finishedCostUsd;
+    const finishedCostUsd =
+      previous?.finishedCostUsd ?? readIncidents(incidentsDirOf(config, input), sessionId).finishedCostUsd;
+    if (finishedCostUsd !== undefined) {
+      // The CLI finished before the worker stopped or the commit failed; its work is in the checkout.
+      costUsd = finishedCostUsd;
     } else {
       const home = agentHomeDir(config.dataDir, input.project, input.ticket);
       const resume = sessionStored(home, sessionId);
@@ -241,6 +242,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
         stream: run.stream,
       });
       if (stopped) return stopped;
+      recordFinished(incidentsDirOf(config, input), sessionId, costUsd);
       beat = { phase: 'committing', sessionId, sandbox: sandboxMode, finishedCostUsd: costUsd };
       heartbeat(beat);
     }

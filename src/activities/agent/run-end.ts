@@ -1,12 +1,12 @@
 // What the end of a CLI run means for the step: nothing (success, commit and push follow), a
 // result that stops or sends the stage back, or a thrown failure (retried by Temporal, or a block).
-import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Role, StepInput, StepResult } from '../../domain';
 import { needsPerson } from '../failures';
 import { agentIncidents } from '../metrics';
 import type { RunEndOutcome } from './cli-process';
 import { recordStall } from './incidents';
+import { runAttempt } from './session';
 import type { StreamState } from './stream';
 
 export interface RunEndContext {
@@ -44,7 +44,7 @@ export function onRunEnd(outcome: RunEndOutcome, ctx: RunEndContext): StepResult
       const after = recordStall(
         ctx.incidentsDir,
         ctx.sessionId,
-        `${outcome.message} (attempt ${activityInfo().attempt})`,
+        `${outcome.message} (attempt ${runAttempt(ctx.input.priorAttempts)})`,
       );
       if (after.stalls >= ctx.maxStalls) {
         throw needsPerson(

@@ -3,15 +3,30 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { activityInfo } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * The session id of this scheduled activity, the same for all its attempts: a name-based UUID
- * of the workflow run and the activity id (a new stage visit is a new activity, a new session).
+ * The session id of this run, the same for all its attempts: the one the workflow chose when the
+ * run may span activities (ADR-0023), else a name-based UUID of the workflow run and the activity
+ * id (a new stage visit is a new activity, a new session).
  */
-export function runSessionId(): string {
+export function runSessionId(chosen?: string): string {
+  if (chosen !== undefined) {
+    // It becomes a CLI argument and a process marker: only a UUID will do. No retry mends it.
+    if (!UUID.test(chosen))
+      throw ApplicationFailure.nonRetryable(`run session ${JSON.stringify(chosen).slice(0, 80)} is not a UUID`);
+    return chosen;
+  }
   const info = activityInfo();
   const run = info.workflowExecution;
   return nameBasedUuid(`${run?.workflowId ?? info.workflowType}/${run?.runId ?? ''}/${info.activityId}`);
+}
+
+/** This attempt's number within the run, counting the attempts of earlier activities of it. */
+export function runAttempt(priorAttempts = 0): number {
+  return activityInfo().attempt + priorAttempts;
 }
 
 export function nameBasedUuid(name: string): string {
