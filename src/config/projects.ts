@@ -164,6 +164,14 @@ const giteaSchema = z
      * merge from git. Branch protection, required approvals and checks on Gitea then apply.
      */
     mergeThroughApi: z.boolean().default(false),
+    /**
+     * Gitea logins whose comments on the item's PR are commands (`/retry`, `/approve`, ...), as
+     * Plane operators' comments are. Anyone else's comment is recorded as a comment.
+     */
+    operators: z
+      .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, 'must be a Gitea login'))
+      .max(100)
+      .default([]),
   })
   .strict();
 

@@ -23,6 +23,7 @@ import {
   WORLD,
   delivery,
   fixtureConfig,
+  giteaPullRequestComment,
   signed,
   type Delivery,
 } from '../support/webhook-fixtures';
@@ -213,6 +214,38 @@ describe('webhook intake', () => {
     );
   });
 
+  test("Gitea: an operator's command on the PR steers the item; anyone else's is only recorded", async () => {
+    await waitForState(item(), (s) => s.stage === 'development' && s.status === 'active');
+    expect(await post('/webhooks/gitea', giteaPullRequestComment('/cancel', 'mallory'))).toEqual({
+      status: 202,
+      body: { outcome: 'signalled', workflowId: 'work-item/shop/SHOP-42', entry: expect.any(Number) },
+    });
+    const recorded = await waitForState(item(), (s) => s.events.some((e) => e.type === 'gitea.comment'));
+    expect(recorded.events.find((e) => e.type === 'gitea.comment')?.summary).toBe(
+      'comment by mallory on PR #17 (not an operator of shop: no command): /cancel',
+    );
+    expect(recorded.status).toBe('active');
+
+    const stops = developmentStops;
+    const pause = await post(
+      '/webhooks/gitea',
+      giteaPullRequestComment('/pause waiting for the design review', 'mkowalska'),
+    );
+    expect(pause.body.outcome).toBe('override-accepted');
+    const paused = await waitForState(item(), (s) => s.blocked?.kind === 'paused');
+    expect(paused.blocked?.reason).toBe('paused by mkowalska: waiting for the design review');
+    expect(developmentStops).toBe(stops + 1);
+
+    const runs = developmentRuns;
+    const retry = await post('/webhooks/gitea', giteaPullRequestComment('/retry design approved', 'mkowalska'));
+    expect(retry.body.outcome).toBe('override-accepted');
+    const resumed = await waitForState(item(), (s) => s.status === 'active');
+    expect(resumed.overrides.at(-1)).toMatchObject({ kind: 'retry', by: 'mkowalska', reason: 'design approved' });
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => developmentRuns > runs && (clearInterval(check), resolve()), 50);
+    });
+  });
+
   test('bad deliveries are rejected with a clear status and touch no workflow', async () => {
     const before = (await item().query(stateQuery)) as WorkItemState;
     const d = delivery('gitea-pull_request_review-rejected');
@@ -298,6 +331,7 @@ describe('webhook intake', () => {
     };
     await waitForState(item(), (s) => s.stage === 'development' && s.status === 'active');
     const runsBefore = developmentRuns;
+    const stopsBefore = developmentStops;
     expect((await post('/webhooks/plane', moved(WORLD.backlogStateId, 'Backlog'))).body.outcome).toBe(
       'override-accepted',
     );
@@ -308,7 +342,7 @@ describe('webhook intake', () => {
     const metadata = await item().query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(metadata.currentDetails).toContain('Last override: pause by priya.nair (moved to Backlog in Plane)');
     // The running development step was really stopped, not left running behind the block.
-    expect(developmentStops).toBe(1);
+    expect(developmentStops).toBe(stopsBefore + 1);
 
     // Back in the trigger state: the item resumes its stage from the step.
     expect((await post('/webhooks/plane', moved(WORLD.todoStateId, 'Todo'))).body.outcome).toBe('started');
@@ -327,7 +361,7 @@ describe('webhook intake', () => {
       by: 'priya.nair',
       reason: 'moved to Done in Plane',
     });
-    expect(developmentStops).toBe(2);
+    expect(developmentStops).toBe(stopsBefore + 2);
     await recordHistory(env, item(), 'plane-pause');
   });
 

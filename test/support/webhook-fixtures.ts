@@ -95,7 +95,31 @@ projects:
       operators: [${WORLD.priya}]
     gitea:
       repository: acme/shop
+      operators: [MKowalska]
 `;
+}
+
+/**
+ * A comment on the item's pull request as Gitea sends it (X-Gitea-Event issue_comment, event type
+ * pull_request_comment), built from the review fixture's repository and pull request.
+ */
+export function giteaPullRequestComment(body: string, login: string, action = 'created'): Delivery {
+  const review = JSON.parse(delivery('gitea-pull_request_review-rejected').body.toString('utf8'));
+  const pr = review.pull_request;
+  const payload = {
+    action,
+    issue: { id: 917, number: pr.number, title: pr.title, state: 'open', user: pr.user },
+    pull_request: pr,
+    comment: { id: Math.floor(Math.random() * 1e9), body, user: { ...review.sender, login } },
+    repository: review.repository,
+    sender: { ...review.sender, login },
+    is_pull: true,
+  };
+  return signed('gitea', payload, {
+    'X-Gitea-Event': 'issue_comment',
+    'X-Gitea-Event-Type': 'pull_request_comment',
+    'X-Gitea-Delivery': crypto.randomUUID(),
+  });
 }
 
 export function fixtureConfig(env: Record<string, string> = {}): AppConfig {

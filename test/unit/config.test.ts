@@ -101,7 +101,7 @@ describe('merging through Gitea', () => {
       `${path.join(dir, 'projects.yaml')}: projects.shop.gitea.mergeThroughApi needs the Gitea API: set ORCH_GITEA_API_URL and ORCH_GITEA_TOKEN`,
     );
     const config = loadConfig({ ORCH_GITEA_API_URL: 'http://gitea.local:3000', ORCH_GITEA_TOKEN: 'x'.repeat(20) }, dir);
-    expect(config.projects.shop?.gitea).toEqual({ repository: 'acme/shop', mergeThroughApi: true });
+    expect(config.projects.shop?.gitea).toEqual({ repository: 'acme/shop', mergeThroughApi: true, operators: [] });
   });
 });
 

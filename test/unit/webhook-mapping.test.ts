@@ -6,7 +6,7 @@ import { PayloadError } from '../../src/api/webhooks/errors';
 import { parseCommentCommand } from '../../src/api/webhooks/comment-commands';
 import { htmlToText } from '../../src/util/html';
 import type { PlaneDirectory } from '../../src/tracker/plane-directory';
-import { WORLD, delivery, fixtureConfig } from '../support/webhook-fixtures';
+import { WORLD, delivery, fixtureConfig, giteaPullRequestComment } from '../support/webhook-fixtures';
 
 const config = fixtureConfig();
 const payload = (name: string): Record<string, unknown> => JSON.parse(delivery(name).body.toString('utf8'));
@@ -99,6 +99,67 @@ describe('Gitea mapping', () => {
     expect(mapGiteaDelivery('fork', payload('gitea-push'), { config })).toEqual({
       kind: 'ignore',
       reason: 'Gitea event type fork is not handled',
+    });
+  });
+
+  describe('comments on the pull request', () => {
+    const comment = (body: string, login: string, action?: string) =>
+      mapGiteaDelivery(
+        'pull_request_comment',
+        JSON.parse(giteaPullRequestComment(body, login, action).body.toString('utf8')),
+        { config, botLogin: 'orchestrator' },
+      );
+
+    test("an operator's command is an override by that login (logins compare case-insensitively)", () => {
+      expect(comment('/retry CI is fixed upstream', 'mkowalska')).toEqual({
+        kind: 'override',
+        project: 'shop',
+        ticket: 'SHOP-42',
+        request: { kind: 'retry', args: { reason: 'CI is fixed upstream' } },
+        by: 'mkowalska',
+      });
+      expect(comment('/skip-gate lint flaky on the runner\nmore text', 'MKOWALSKA')).toMatchObject({
+        kind: 'override',
+        request: { kind: 'skip-gate', args: { gate: 'lint', reason: 'flaky on the runner' } },
+      });
+    });
+
+    test("anyone else's command, and an operator's plain text, are recorded as comments", () => {
+      expect(comment('/cancel', 'mallory')).toEqual({
+        kind: 'signal',
+        project: 'shop',
+        ticket: 'SHOP-42',
+        event: {
+          source: 'gitea',
+          type: 'gitea.comment',
+          summary: 'comment by mallory on PR #17 (not an operator of shop: no command): /cancel',
+        },
+      });
+      expect(comment('Looks good, thanks!', 'mkowalska')).toMatchObject({
+        kind: 'signal',
+        event: { type: 'gitea.comment', summary: 'comment by mkowalska on PR #17: Looks good, thanks!' },
+      });
+    });
+
+    test.each([
+      ['a zero-width space in the verb', '/re\u200btry'],
+      ['a zero-width space before the slash', '\u200b/retry'],
+      ['a fullwidth slash', '\uff0fretry'],
+      ['a Cyrillic a', '/\u0430pprove'],
+    ])('%s is never a command, even from an operator', (_what, body) => {
+      expect(comment(body, 'mkowalska')).toMatchObject({ kind: 'signal', event: { type: 'gitea.comment' } });
+    });
+
+    test("an operator's malformed command is refused with the reason; edits and the bot's comments are ignored", () => {
+      expect(comment('/skip-gate', 'mkowalska')).toEqual({
+        kind: 'ignore',
+        reason: expect.stringMatching(/^\/skip-gate/),
+      });
+      expect(comment('/retry', 'mkowalska', 'edited')).toEqual({
+        kind: 'ignore',
+        reason: 'comment edited is not used',
+      });
+      expect(comment('/retry', 'orchestrator')).toEqual({ kind: 'ignore', reason: 'own action by orchestrator' });
     });
   });
 

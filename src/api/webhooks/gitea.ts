@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { AppConfig } from '../../config';
 import { ignore, type WebhookAction } from './actions';
+import { parseCommentCommand } from './comment-commands';
 import { parsePayload } from './errors';
 import { projectByGiteaRepository, ticketFromBranch, ticketFromTitle } from './tickets';
 
@@ -46,8 +47,17 @@ const schemas = {
     action: z.string(),
     is_pull: z.boolean().default(false),
     issue: z.looseObject({ number: z.number().int(), title: z.string() }),
+    /** Present on comments on a pull request: its head branch names the item. */
+    pull_request: pullRequest.nullish(),
     comment: z.looseObject({ body: z.string() }),
   }),
+};
+
+/** Event types (X-Gitea-Event-Type) read with another type's schema. */
+const KIND_OF: Record<string, string> = {
+  pull_request_sync: 'pull_request',
+  // What Gitea sends for a comment on a pull request (X-Gitea-Event: issue_comment).
+  pull_request_comment: 'issue_comment',
 };
 
 const REVIEW_TYPES: Record<string, string> = {
@@ -63,7 +73,7 @@ export interface GiteaContext {
 
 /** Maps one Gitea delivery (event type from X-Gitea-Event-Type) to what the pipeline should do. */
 export function mapGiteaDelivery(eventType: string, payload: unknown, ctx: GiteaContext): WebhookAction {
-  const kind = eventType === 'pull_request_sync' ? 'pull_request' : REVIEW_TYPES[eventType] ? 'review' : eventType;
+  const kind = KIND_OF[eventType] ?? (REVIEW_TYPES[eventType] ? 'review' : eventType);
   if (!(kind in schemas)) return ignore(`Gitea event type ${eventType} is not handled`);
   const common = parsePayload(z.looseObject(base), payload, `Gitea ${eventType}`);
   const found = projectByGiteaRepository(ctx.config, common.repository.full_name);
@@ -123,13 +133,28 @@ export function mapGiteaDelivery(eventType: string, payload: unknown, ctx: Gitea
     }
     case 'issue_comment': {
       const p = parsePayload(schemas.issue_comment, payload, `Gitea ${eventType}`);
-      if (!p.is_pull) return ignore('comment on an issue, not a pull request');
-      return signal(
-        ticketFromTitle(p.issue.title, projectConfig),
-        'gitea.comment',
-        `comment by ${p.sender.login} on PR #${p.issue.number}: ${p.comment.body.slice(0, 500)}`,
-        `PR #${p.issue.number}`,
-      );
+      if (!p.is_pull && !p.pull_request) return ignore('comment on an issue, not a pull request');
+      if (p.action !== 'created') return ignore(`comment ${p.action.slice(0, 40)} is not used`);
+      const ticket =
+        (p.pull_request ? ticketFromBranch(p.pull_request.head.ref, projectConfig) : undefined) ??
+        ticketFromTitle(p.issue.title, projectConfig);
+      const where = `PR #${p.issue.number}`;
+      const recorded = (note = '') =>
+        signal(
+          ticket,
+          'gitea.comment',
+          `comment by ${p.sender.login} on ${where}${note}: ${p.comment.body.slice(0, 500)}`,
+          where,
+        );
+      const command = parseCommentCommand(p.comment.body);
+      if (!command) return recorded();
+      const login = p.sender.login.toLowerCase();
+      const operators = projectConfig.gitea?.operators ?? [];
+      if (!operators.some((o) => o.toLowerCase() === login))
+        return recorded(` (not an operator of ${project}: no command)`);
+      if (!command.ok) return ignore(command.error);
+      if (!ticket) return ignore(`${where} belongs to no work item`);
+      return { kind: 'override', project, ticket, request: command.request, by: p.sender.login };
     }
     default:
       return ignore(`Gitea event type ${eventType} is not handled`);
