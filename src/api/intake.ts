@@ -13,6 +13,7 @@ import type { ApiMetrics } from './metrics';
 import { temporalForwarding } from './webhooks/forward';
 import type { WebhookSource } from './webhooks/router';
 import { giteaSource, planeSource } from './webhooks/sources';
+import { itemByHead } from '../client/item-by-head';
 
 export interface Intake {
   readonly journal: IntakeJournal;
@@ -46,7 +47,10 @@ export function openIntake(deps: IntakeDeps): Intake {
     release();
     throw err;
   }
-  const sources = { plane: planeSource(deps.config, deps.planeDirectory), gitea: giteaSource(deps.config) };
+  const sources = {
+    plane: planeSource(deps.config, deps.planeDirectory),
+    gitea: giteaSource(deps.config, itemByHead(deps.client)),
+  };
   const logger = deps.logger.child({ component: 'intake' });
   deps.metrics.intake.watch(journal);
   const forwarder = new Forwarder(

@@ -12,6 +12,10 @@ export function renderState(state: WorkItemState, running: readonly RunningStep[
     `  reviews   ${state.reviewRejections} returned, gate retries ${state.gateRetries}`,
     `  cost      $${state.costUsd.toFixed(2)} of $${state.budgetUsd.toFixed(2)}`,
   ];
+  if (state.headSha) {
+    const statuses = (state.ciStatuses ?? []).map((s) => `${s.context} ${s.state}`).join(', ');
+    lines.push(`  head      ${state.headSha}${statuses ? `  CI: ${statuses}` : ''}`);
+  }
   for (const step of running) lines.push(...renderRunning(step, now));
   if (state.findings.length > 0) lines.push('  findings', ...state.findings.map((f) => `    - ${f}`));
   lines.push(

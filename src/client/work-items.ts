@@ -44,6 +44,10 @@ export function buildWorkItemInput(config: AppConfig, project: string, info: Tic
     trackers: Boolean(p.plane || p.gitea),
     hosts: hostRouting(config.env),
     priority: itemPriority(project, p.fairnessWeight, info.priority),
+    // Only projects that name CI contexts wait for them (ADR-0025).
+    ...(p.ci.requiredContexts.length > 0
+      ? { ci: { requiredContexts: p.ci.requiredContexts, timeoutMs: p.ci.timeoutMs } }
+      : {}),
   };
 }
 

@@ -51,6 +51,22 @@ const healthSchema = z
   })
   .strict();
 
+const ciSchema = z
+  .object({
+    /**
+     * Commit-status contexts (as the CI reports them to Gitea) that must be green on the item's
+     * head before development passes (ADR-0025). Empty: no wait.
+     */
+    requiredContexts: z.array(z.string().min(1).max(200)).max(20).default([]),
+    /** How long development waits for them on one head before the item blocks. */
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30 * 60_000),
+  })
+  .strict();
+
 const observationSchema = z
   .object({
     /** How long production is watched after a deploy. */
@@ -200,6 +216,7 @@ export const projectSchema = z
     commands: commandsSchema.default({}),
     health: healthSchema.default(() => healthSchema.parse({})),
     observation: observationSchema.default(() => observationSchema.parse({})),
+    ci: ciSchema.default(() => ciSchema.parse({})),
     plane: planeSchema.optional(),
     gitea: giteaSchema.optional(),
   })
@@ -216,6 +233,10 @@ export const projectSchema = z
   .refine((p) => !p.commands.deployProduction || p.health.productionUrl !== undefined, {
     message: 'a production deploy needs health.productionUrl to check it',
     path: ['health', 'productionUrl'],
+  })
+  .refine((p) => p.ci.requiredContexts.length === 0 || p.gitea !== undefined, {
+    message: 'ci.requiredContexts needs gitea.repository: the statuses arrive as Gitea deliveries',
+    path: ['ci', 'requiredContexts'],
   });
 
 export const projectsFileSchema = z

@@ -13,3 +13,4 @@ export * from './work-item-machine';
 export * from './failures';
 export * from './override-table';
 export * from './hosts';
+export * from './ci-wait';

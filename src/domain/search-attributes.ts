@@ -8,8 +8,18 @@ export const SA_TICKET = defineSearchAttributeKey('OrchTicket', SearchAttributeT
 export const SA_BLOCKED = defineSearchAttributeKey('OrchBlocked', SearchAttributeType.BOOL);
 export const SA_ATTEMPT = defineSearchAttributeKey('OrchAttempt', SearchAttributeType.INT);
 export const SA_COST = defineSearchAttributeKey('OrchCost', SearchAttributeType.DOUBLE);
+/** The commit an agent last pushed to the item's branch: how a CI status finds its item (ADR-0025). */
+export const SA_HEAD_SHA = defineSearchAttributeKey('OrchHeadSha', SearchAttributeType.KEYWORD);
 
-export const WORK_ITEM_SEARCH_ATTRIBUTES = [SA_PROJECT, SA_STAGE, SA_TICKET, SA_BLOCKED, SA_ATTEMPT, SA_COST] as const;
+export const WORK_ITEM_SEARCH_ATTRIBUTES = [
+  SA_PROJECT,
+  SA_STAGE,
+  SA_TICKET,
+  SA_BLOCKED,
+  SA_ATTEMPT,
+  SA_COST,
+  SA_HEAD_SHA,
+] as const;
 
 /** The attribute values a work item publishes after every state change. */
 export function workItemSearchAttributes(state: {
@@ -19,6 +29,7 @@ export function workItemSearchAttributes(state: {
   status: string;
   attempt: number;
   costUsd: number;
+  headSha?: string;
 }) {
   return [
     { key: SA_PROJECT, value: state.project },
@@ -27,5 +38,6 @@ export function workItemSearchAttributes(state: {
     { key: SA_BLOCKED, value: state.status === 'blocked' },
     { key: SA_ATTEMPT, value: state.attempt },
     { key: SA_COST, value: state.costUsd },
+    ...(state.headSha ? [{ key: SA_HEAD_SHA, value: state.headSha }] : []),
   ] as const;
 }

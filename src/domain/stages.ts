@@ -60,7 +60,8 @@ const graph: readonly StageSpec[] = [
     summary: 'Developer changes code, docs and CHANGELOG on the item branch',
     step: { activity: 'runAgent', role: 'developer' },
     next: 'review',
-    gates: ['artifacts'],
+    // `ci` waits only for items whose project requires CI contexts (ADR-0025).
+    gates: ['artifacts', 'ci'],
     onFailure: 'development',
   },
   {

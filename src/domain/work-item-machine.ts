@@ -5,6 +5,7 @@
 // workflow (src/workflows/work-item.ts) only wires Temporal to it and unit tests drive it in
 // milliseconds. Every method does exactly what the workflow did inline before: recorded
 // histories replay unchanged.
+import { ciMissing, recordCiStatus, recordHead, validCiStatus } from './ci-wait';
 import type { GateName, GateOutcome } from './gates';
 import type { LostRun } from './hosts';
 import { pushBounded } from './limits';
@@ -102,8 +103,12 @@ export class WorkItemMachine {
 
   retry(args: OverrideArgs): OverrideResult {
     this.recordOverride({ kind: 'retry', by: args.by, reason: args.reason });
-    // A tracker block retries the notice; any other block re-runs the stage from its step.
-    if (this.state.blocked?.kind === 'tracker') this.leaveTrackerBlock(this.state.blocked);
+    // A tracker block retries the notice; a CI timeout waits for CI again (the work is pushed);
+    // any other block re-runs the stage from its step.
+    const blocked = this.state.blocked;
+    if (blocked?.kind === 'tracker') this.leaveTrackerBlock(blocked);
+    else if (blocked?.kind === 'ci' && blocked.gateIndex !== undefined)
+      this.unblock({ phase: 'gates', fromGate: blocked.gateIndex });
     else this.unblock({ phase: 'step' });
     return this.result();
   }
@@ -207,6 +212,7 @@ export class WorkItemMachine {
     const { state } = this;
     state.costUsd = roundUsd(state.costUsd + outcome.costUsd);
     if (outcome.sessionId) state.sessions[state.stage] = outcome.sessionId;
+    recordHead(state, outcome.head);
     if (outcome.stop) {
       // The run cost money and ended where a person must act (budget spent, credentials ...).
       this.block({
@@ -237,6 +243,17 @@ export class WorkItemMachine {
     if (outcome.verdict === 'PASS') return true;
     this.sendBack(gate, gateIndex, outcome);
     return false;
+  }
+
+  /** The required CI contexts did not all report on the head in time (ADR-0025). */
+  blockCiTimeout(required: readonly string[], gateIndex: number, timeoutMs: number): void {
+    const { state } = this;
+    this.block({
+      kind: 'ci',
+      reason: `CI did not report on ${state.headSha ?? 'the branch head'} within ${Math.round(timeoutMs / 1000)} s: waiting for ${ciMissing(state, required).join(', ')}`,
+      gate: 'ci',
+      gateIndex,
+    });
   }
 
   /** Every gate of the edge passed: on to the next stage. */
@@ -453,6 +470,12 @@ export class WorkItemMachine {
     );
     if (event.title) state.title = event.title;
     if (event.description !== undefined) state.description = event.description;
+    if (event.ci !== undefined) {
+      const status = validCiStatus(event.ci);
+      // A status for a commit that is not the head (an older push, another branch) counts for nothing.
+      if (status && recordCiStatus(state, status)) this.port.publish();
+      else this.port.info('CI status not for the head ignored', { ticket: state.ticket, event: event.key });
+    }
     // The ticket is back in its trigger state (or label): a paused item resumes its stage's step.
     if (event.type === 'ticket.created' && state.blocked?.kind === 'paused') {
       this.recordOverride({ kind: 'retry', by: event.source, reason: `resumed: ${event.summary ?? event.type}` });

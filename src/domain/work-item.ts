@@ -54,6 +54,28 @@ export interface WorkItemInput {
   readonly hosts?: HostRouting;
   /** The item's place in the claim queues; set at start with `hosts`. */
   readonly priority?: ItemPriority;
+  /**
+   * The CI contexts that must be green on the item's head before development passes (ADR-0025).
+   * Absent or empty (items started before it existed, projects without CI): no wait.
+   */
+  readonly ci?: CiRequirement;
+}
+
+export interface CiRequirement {
+  /** Commit-status contexts that count (`ci/woodpecker/push/test`, ...). */
+  readonly requiredContexts: readonly string[];
+  /** How long development waits for all of them on one head before the item blocks. */
+  readonly timeoutMs: number;
+}
+
+/** A commit status the code host reported (Gitea's `status` delivery). */
+export interface CiStatus {
+  readonly sha: string;
+  readonly context: string;
+  /** Gitea's states: pending, success, error, failure, warning. */
+  readonly state: string;
+  readonly description?: string;
+  readonly targetUrl?: string;
 }
 
 export type WorkItemStatus = 'active' | 'blocked' | 'done' | 'cancelled';
@@ -69,7 +91,9 @@ export type BlockKind =
   | 'tracker'
   | 'budget'
   /** A person moved the ticket back (Plane backlog or unstarted) or paused it: resumed by retry or the trigger state. */
-  | 'paused';
+  | 'paused'
+  /** The required CI contexts did not all report on the item's head in time: retry waits again. */
+  | 'ci';
 
 export interface BlockedInfo {
   readonly kind: BlockKind;
@@ -213,6 +237,10 @@ export interface WorkItemState {
   hostQueues?: string[];
   /** Runs lost with their host and started again elsewhere in a new session. */
   lostRuns?: LostRunRecord[];
+  /** The commit an agent last pushed to the item's branch (the head CI reports on). */
+  headSha?: string;
+  /** The latest status per context reported for `headSha` (ADR-0025). */
+  ciStatuses?: CiStatus[];
 }
 
 export interface LostRunRecord {
@@ -295,6 +323,8 @@ export interface StepResult {
   readonly incidents?: readonly string[];
   /** The host queue of the host whose checkout holds the run's work (runs taken from a pool's queue). */
   readonly ranOn?: string;
+  /** The item branch's head after the run's push. */
+  readonly head?: string;
 }
 
 export interface GateInput {
@@ -318,4 +348,6 @@ export interface WorkItemEvent {
   readonly summary?: string;
   readonly title?: string;
   readonly description?: string;
+  /** A commit status from the code host, for the CI wait. */
+  readonly ci?: CiStatus;
 }

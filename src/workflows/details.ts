@@ -11,6 +11,11 @@ export function renderDetails(state: WorkItemState): string {
   if (last)
     lines.push(`Last override: ${last.kind} by ${last.by}${last.reason ? ` (${last.reason})` : ''} at ${last.stage}`);
   if (state.findings.length > 0) lines.push(`Findings: ${state.findings.length}`);
+  if (state.headSha) {
+    // What CI said about the head so far (pending statuses show here and nowhere else).
+    const statuses = (state.ciStatuses ?? []).map((s) => `${s.context} ${s.state}`).join(', ');
+    lines.push(`Head: ${state.headSha.slice(0, 12)}${statuses ? ` — CI: ${statuses}` : ''}`);
+  }
   lines.push(`Review returns: ${state.reviewRejections}, gate retries: ${state.gateRetries}`);
   lines.push(`Cost: $${state.costUsd.toFixed(2)} of $${state.budgetUsd.toFixed(2)}`);
   return lines.join('\n\n');

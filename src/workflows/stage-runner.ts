@@ -2,9 +2,11 @@
 // rollback, cancel or pause cancels; the production rollback a person asked for; the workspace
 // release at the end. Routed through a host claim when the item has host routing (ADR-0021).
 // Temporal calls only: what the outcomes mean is the WorkItemMachine's.
-import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
 import {
   HOST_BOUND_GATES,
+  ciVerdict,
+  type CiRequirement,
   type GateName,
   type GateOutcome,
   type StageSpec,
@@ -156,6 +158,15 @@ export class StageRunner {
         machine.recordGate(gate, 'SKIPPED', [`skipped by ${skip.by}: ${skip.reason}`]);
         continue;
       }
+      if (gate === 'ci') {
+        // Only items whose project requires CI contexts wait; for the others (and every history
+        // recorded before ADR-0025) this gate is nothing at all.
+        const ci = this.d.input.ci;
+        if (!ci?.requiredContexts.length) continue;
+        const verdict = await this.waitForCi(ci, i);
+        if (!verdict || !machine.applyGateOutcome(gate, i, verdict)) return;
+        continue;
+      }
       let outcome: GateOutcome;
       try {
         const gateInput = machine.gateInput(gate);
@@ -177,5 +188,18 @@ export class StageRunner {
       if (!machine.applyGateOutcome(gate, i, outcome)) return;
     }
     machine.passStage();
+  }
+
+  /** A durable wait for the code host's statuses on the head, woken by each one; blocks at the timeout. */
+  private async waitForCi(ci: CiRequirement, gateIndex: number): Promise<GateOutcome | undefined> {
+    const { machine, state } = this.d;
+    let verdict: GateOutcome | undefined;
+    const settled = await condition(
+      () => (verdict = ciVerdict(state, ci.requiredContexts)) !== undefined,
+      ci.timeoutMs,
+    );
+    if (settled) return verdict;
+    machine.blockCiTimeout(ci.requiredContexts, gateIndex, ci.timeoutMs);
+    return undefined;
   }
 }

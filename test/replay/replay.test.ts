@@ -72,6 +72,8 @@ test('the recorded scenarios are present for every generation of the workflow', 
       'host-retried',
       // A person's state changes in Plane (ADR-0022): paused, resumed, done by hand.
       'plane-pause',
+      // The CI gate (ADR-0025): a failed status sends the work back, green lets it through.
+      'ci-wait',
     ]),
   );
 });

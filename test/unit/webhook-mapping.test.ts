@@ -3,6 +3,8 @@
 import { mapGiteaDelivery } from '../../src/api/webhooks/gitea';
 import { mapPlaneDelivery } from '../../src/api/webhooks/plane';
 import { PayloadError } from '../../src/api/webhooks/errors';
+import { TrackerTooSlowError } from '../../src/api/webhooks/mapping';
+import type { WebhookAction } from '../../src/api/webhooks/actions';
 import { parseCommentCommand } from '../../src/api/webhooks/comment-commands';
 import { htmlToText } from '../../src/util/html';
 import type { PlaneDirectory } from '../../src/tracker/plane-directory';
@@ -55,7 +57,7 @@ describe('Gitea mapping', () => {
     const action = mapGiteaDelivery('pull_request_review_rejected', payload('gitea-pull_request_review-rejected'), {
       config,
       botLogin: 'orchestrator',
-    });
+    }) as WebhookAction;
     expect(action).toMatchObject({
       kind: 'signal',
       project: 'shop',
@@ -99,6 +101,66 @@ describe('Gitea mapping', () => {
     expect(mapGiteaDelivery('fork', payload('gitea-push'), { config })).toEqual({
       kind: 'ignore',
       reason: 'Gitea event type fork is not handled',
+    });
+  });
+
+  describe('commit statuses (ADR-0025)', () => {
+    const SHA = 'c'.repeat(40);
+    const statusPayload = (extra: Record<string, unknown> = {}) => ({
+      sha: SHA,
+      context: 'ci/test',
+      state: 'failure',
+      description: 'boom',
+      target_url: 'https://ci.acme.dev/7',
+      branches: [],
+      repository: { full_name: 'acme/shop' },
+      sender: { login: 'ci-bot' },
+      ...extra,
+    });
+    const heads: Array<[string, string]> = [];
+    const itemByHead = async (project: string, sha: string) => {
+      heads.push([project, sha]);
+      return sha === SHA ? 'SHOP-42' : undefined;
+    };
+
+    test("a status finds its item by head, carrying the status's fields; an unknown head is ignored with why", async () => {
+      expect(await mapGiteaDelivery('status', statusPayload(), { config, itemByHead })).toEqual({
+        kind: 'signal',
+        project: 'shop',
+        ticket: 'SHOP-42',
+        event: {
+          source: 'gitea',
+          type: 'gitea.status.failure',
+          summary: `status ci/test: failure at ${SHA} (boom)`,
+          ci: {
+            sha: SHA,
+            context: 'ci/test',
+            state: 'failure',
+            description: 'boom',
+            targetUrl: 'https://ci.acme.dev/7',
+          },
+        },
+      });
+      expect(heads).toEqual([['shop', SHA]]);
+      const other = 'd'.repeat(40);
+      expect(await mapGiteaDelivery('status', statusPayload({ sha: other }), { config, itemByHead })).toEqual({
+        kind: 'ignore',
+        reason: `commit ${other} is no work item's current head`,
+      });
+    });
+
+    test('a branch Gitea names is used without a look-up; a look-up that fails is retried later; a bad sha is a 400', async () => {
+      heads.length = 0;
+      const named = statusPayload({ branches: [{ name: 'feature/SHOP-7-coupons' }] });
+      expect(await mapGiteaDelivery('status', named, { config, itemByHead })).toMatchObject({ ticket: 'SHOP-7' });
+      expect(heads).toEqual([]);
+      const down = async () => Promise.reject(new Error('visibility unavailable'));
+      await expect(mapGiteaDelivery('status', statusPayload(), { config, itemByHead: down })).rejects.toThrow(
+        TrackerTooSlowError,
+      );
+      expect(() => mapGiteaDelivery('status', statusPayload({ sha: "' OR 1=1" }), { config, itemByHead })).toThrow(
+        PayloadError,
+      );
     });
   });
 

@@ -3,6 +3,8 @@
 import {
   DEFAULT_LIMITS,
   WorkItemMachine,
+  ciMissing,
+  ciVerdict,
   validateApprove,
   validatePause,
   type BlockedInfo,
@@ -367,5 +369,79 @@ describe('pause (the ticket moved back in the tracker)', () => {
     machine.recordEvent({ key: 'k3', source: 'plane', type: 'ticket.created' });
     expect(state.status).toBe('blocked');
     expect(() => validatePause({ ...state, status: 'done' }, { by: 'priya' })).toThrow('nothing can change it');
+  });
+});
+
+describe('the CI gate (ADR-0025)', () => {
+  const HEAD = 'a'.repeat(40);
+  const OLD = 'b'.repeat(40);
+  const status = (context: string, state: string, sha = HEAD, extra: Record<string, string> = {}) => ({
+    key: `status-${context}-${state}-${sha}-${JSON.stringify(extra)}`,
+    source: 'gitea' as const,
+    type: `gitea.status.${state}`,
+    ci: { sha, context, state, ...extra },
+  });
+  const REQUIRED = ['ci/test', 'ci/lint'];
+
+  test("a pushed head replaces the old one's statuses; a status for another commit counts for nothing", () => {
+    const { machine, state } = machineAt('development', {
+      headSha: OLD,
+      ciStatuses: [{ sha: OLD, context: 'ci/test', state: 'success' }],
+    });
+    machine.applyStepResult({ activity: 'runAgent', role: 'developer' }, { costUsd: 0, head: HEAD });
+    expect(state.headSha).toBe(HEAD);
+    expect(state.ciStatuses).toEqual([]);
+    machine.recordEvent(status('ci/test', 'success', OLD));
+    expect(state.ciStatuses).toEqual([]);
+    expect(state.events.map((e) => e.type)).toEqual(['gitea.status.success']);
+  });
+
+  test('pending waits; all required green passes; a context outside the list does not matter', () => {
+    const { machine, state } = machineAt('development', { headSha: HEAD });
+    machine.recordEvent(status('ci/test', 'pending'));
+    machine.recordEvent(status('ci/other', 'failure'));
+    expect(ciVerdict(state, REQUIRED)).toBeUndefined();
+    expect(ciMissing(state, REQUIRED)).toEqual(['ci/test (pending)', 'ci/lint (no status)']);
+    machine.recordEvent(status('ci/test', 'success'));
+    machine.recordEvent(status('ci/lint', 'warning'));
+    expect(ciVerdict(state, REQUIRED)).toEqual({ gate: 'ci', verdict: 'PASS', findings: [] });
+  });
+
+  test('a failed required context fails at once with its description and link verbatim', () => {
+    const { machine, state } = machineAt('development', { headSha: HEAD });
+    machine.recordEvent(
+      status('ci/test', 'failure', HEAD, {
+        description: '3 tests failed: coupon expiry',
+        targetUrl: 'https://ci.acme/run/7',
+      }),
+    );
+    expect(ciVerdict(state, REQUIRED)).toEqual({
+      gate: 'ci',
+      verdict: 'FAIL',
+      findings: [
+        `CI context "ci/test" reported failure on ${HEAD}: 3 tests failed: coupon expiry (https://ci.acme/run/7)`,
+      ],
+    });
+  });
+
+  test('a status that is not one (no commit id, no context) is ignored', () => {
+    const { machine, state } = machineAt('development', { headSha: HEAD });
+    machine.recordEvent({ ...status('ci/test', 'success'), ci: { sha: 'HEAD', context: 'ci/test', state: 'success' } });
+    machine.recordEvent({ ...status('', 'success'), key: 'no-context' });
+    expect(state.ciStatuses ?? []).toEqual([]);
+  });
+
+  test('the timeout blocks with the contexts still missing; retry waits again from the CI gate', () => {
+    const { machine, state } = machineAt('development', { headSha: HEAD });
+    machine.recordEvent(status('ci/test', 'success'));
+    machine.blockCiTimeout(REQUIRED, 1, 1_800_000);
+    expect(state.blocked).toMatchObject({
+      kind: 'ci',
+      gate: 'ci',
+      gateIndex: 1,
+      reason: `CI did not report on ${HEAD} within 1800 s: waiting for ci/lint (no status)`,
+    });
+    machine.retry({ by: 'ops' });
+    expect(state.resume).toEqual({ phase: 'gates', fromGate: 1 });
   });
 });

@@ -262,6 +262,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
     return {
       costUsd,
       sessionId,
+      head,
       ...(incidents.length > 0 ? { incidents } : {}),
       summary: [
         `${role} finished${sandboxMode === 'off' ? ' UNSANDBOXED (ORCH_AGENT_SANDBOX=off)' : ''} on ${branch}${commit ? ` (commit ${commit.slice(0, 12)})` : ' with no changes to commit'}; head ${head.slice(0, 12)}`,

@@ -2,9 +2,11 @@
 // Parsed tolerantly: unknown keys pass, only what the mapping reads is required.
 import { z } from 'zod';
 import type { AppConfig } from '../../config';
+import type { HeadLookup } from '../../client/item-by-head';
 import { ignore, type WebhookAction } from './actions';
 import { parseCommentCommand } from './comment-commands';
-import { parsePayload } from './errors';
+import { PayloadError, parsePayload } from './errors';
+import { TrackerTooSlowError } from './mapping';
 import { projectByGiteaRepository, ticketFromBranch, ticketFromTitle } from './tickets';
 
 const user = z.looseObject({ login: z.string() });
@@ -40,7 +42,8 @@ const schemas = {
     state: z.string(),
     context: z.string().default(''),
     description: z.string().nullish(),
-    branches: z.array(z.looseObject({ name: z.string() })).optional(),
+    target_url: z.string().nullish(),
+    branches: z.array(z.looseObject({ name: z.string() })).nullish(),
   }),
   issue_comment: z.looseObject({
     ...base,
@@ -69,10 +72,18 @@ const REVIEW_TYPES: Record<string, string> = {
 export interface GiteaContext {
   readonly config: AppConfig;
   readonly botLogin?: string;
+  /** Finds the item whose head a status names (Gitea sends no branch with it). */
+  readonly itemByHead?: HeadLookup;
 }
 
+const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
 /** Maps one Gitea delivery (event type from X-Gitea-Event-Type) to what the pipeline should do. */
-export function mapGiteaDelivery(eventType: string, payload: unknown, ctx: GiteaContext): WebhookAction {
+export function mapGiteaDelivery(
+  eventType: string,
+  payload: unknown,
+  ctx: GiteaContext,
+): WebhookAction | Promise<WebhookAction> {
   const kind = KIND_OF[eventType] ?? (REVIEW_TYPES[eventType] ? 'review' : eventType);
   if (!(kind in schemas)) return ignore(`Gitea event type ${eventType} is not handled`);
   const common = parsePayload(z.looseObject(base), payload, `Gitea ${eventType}`);
@@ -121,15 +132,35 @@ export function mapGiteaDelivery(eventType: string, payload: unknown, ctx: Gitea
     }
     case 'status': {
       const p = parsePayload(schemas.status, payload, `Gitea ${eventType}`);
-      const ticket = (p.branches ?? [])
-        .map((b) => ticketFromBranch(b.name, projectConfig))
-        .find((t) => t !== undefined);
-      return signal(
-        ticket,
-        `gitea.status.${p.state}`,
-        `status ${p.context}: ${p.state} at ${p.sha}${p.description ? ` (${p.description})` : ''}`,
-        `commit ${p.sha}`,
-      );
+      if (!COMMIT.test(p.sha)) throw new PayloadError(`invalid Gitea status payload: sha is not a commit id`);
+      const status = (ticket: string | undefined): WebhookAction =>
+        ticket
+          ? {
+              kind: 'signal',
+              project,
+              ticket,
+              event: {
+                source: 'gitea',
+                type: `gitea.status.${p.state.slice(0, 20)}`,
+                summary: `status ${p.context}: ${p.state} at ${p.sha}${p.description ? ` (${p.description})` : ''}`,
+                ci: {
+                  sha: p.sha,
+                  context: p.context,
+                  state: p.state,
+                  ...(p.description ? { description: p.description } : {}),
+                  ...(p.target_url ? { targetUrl: p.target_url } : {}),
+                },
+              },
+            }
+          : ignore(`commit ${p.sha} is no work item's current head`);
+      const named = (p.branches ?? []).map((b) => ticketFromBranch(b.name, projectConfig)).find((t) => t);
+      if (named || !ctx.itemByHead) return status(named);
+      return ctx.itemByHead(project, p.sha).then(status, (err: unknown) => {
+        // Temporal's visibility could not be asked: journalled unresolved, mapped again later.
+        throw new TrackerTooSlowError(
+          `the item of commit ${p.sha} could not be looked up: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      });
     }
     case 'issue_comment': {
       const p = parsePayload(schemas.issue_comment, payload, `Gitea ${eventType}`);

@@ -1,6 +1,7 @@
 // The two webhook senders: where each keeps its event type, signature and delivery id.
 import type { Request } from 'express';
 import type { AppConfig } from '../../config';
+import type { HeadLookup } from '../../client/item-by-head';
 import type { PlaneDirectory } from '../../tracker/plane-directory';
 import { mapGiteaDelivery } from './gitea';
 import { mapPlaneDelivery } from './plane';
@@ -11,7 +12,7 @@ const header = (req: Request, name: string): string | undefined => {
   return Array.isArray(value) ? value[0] : value;
 };
 
-export function giteaSource(config: AppConfig): WebhookSource {
+export function giteaSource(config: AppConfig, itemByHead?: HeadLookup): WebhookSource {
   return {
     secret: config.env.ORCH_GITEA_WEBHOOK_SECRET,
     // Fall back to the GitHub-style header only when Gitea's own is absent: present but empty
@@ -20,7 +21,7 @@ export function giteaSource(config: AppConfig): WebhookSource {
     eventType: (req) => header(req, 'x-gitea-event-type') ?? header(req, 'x-gitea-event') ?? '',
     deliveryId: (req) => header(req, 'x-gitea-delivery'),
     map: (eventType, payload) =>
-      mapGiteaDelivery(eventType, payload, { config, botLogin: config.env.ORCH_GITEA_BOT_LOGIN }),
+      mapGiteaDelivery(eventType, payload, { config, botLogin: config.env.ORCH_GITEA_BOT_LOGIN, itemByHead }),
   };
 }
 

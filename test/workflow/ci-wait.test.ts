@@ -1,0 +1,161 @@
+// The CI gate (ADR-0025) on the real dev server: development waits for the project's required
+// commit-status contexts on the head the developer pushed. A failure sends the work back with the
+// CI's words verbatim; green lets it through; silence blocks it, and retry waits again. Statuses
+// arrive as real-format signed Gitea deliveries through the API, which finds the item by its head.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { PlaneDirectory } from '../../src/tracker/plane-directory';
+import { workItemWorkflowId, type CiRequirement, type WorkItemState } from '../../src/domain';
+import { eventSignal, retryUpdate } from '../../src/workflows/messages';
+import { startTestApi, type TestApi } from '../support/api-harness';
+import { scriptedActivities } from '../support/doubles';
+import { startTemporal } from '../support/temporal';
+import { fixtureConfig, signed } from '../support/webhook-fixtures';
+import { recordHistory, startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
+
+jest.setTimeout(120_000);
+
+let env: TestWorkflowEnvironment;
+let api: TestApi;
+const queue = taskQueue('ci-wait');
+beforeAll(async () => {
+  env = await startTemporal();
+  const noPlane: PlaneDirectory = {
+    projectIdentifier: () => Promise.reject(new Error('no Plane here')),
+    stateGroup: () => Promise.reject(new Error('no Plane here')),
+    workItemSequence: () => Promise.reject(new Error('no Plane here')),
+  };
+  api = await startTestApi({
+    client: env.client,
+    config: fixtureConfig({ ORCH_TASK_QUEUE: queue }),
+    planeDirectory: noPlane,
+  });
+});
+afterAll(async () => {
+  await api?.close();
+  await env?.teardown();
+});
+
+const FIRST = '1'.repeat(40);
+const FIX = '2'.repeat(40);
+const CI: CiRequirement = { requiredContexts: ['ci/test', 'ci/lint'], timeoutMs: 60_000 };
+
+/** A commit status as Gitea delivers it (no branches), signed with the hook's secret. */
+function statusDelivery(sha: string, context: string, state: string, extra: Record<string, string> = {}) {
+  const repository = { id: 3, name: 'shop', full_name: 'acme/shop' };
+  return signed(
+    'gitea',
+    {
+      id: Date.now(),
+      sha,
+      context,
+      state,
+      commit: { id: sha },
+      branches: [],
+      repository,
+      sender: { id: 9, login: 'ci-bot' },
+      ...extra,
+    },
+    { 'X-Gitea-Event': 'status', 'X-Gitea-Event-Type': 'status', 'X-Gitea-Delivery': crypto.randomUUID() },
+  );
+}
+
+async function post(
+  delivery: ReturnType<typeof statusDelivery>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${api.url}/webhooks/gitea`, {
+    method: 'POST',
+    headers: delivery.headers,
+    body: delivery.body,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Development's step ran and pushed `sha`, and visibility knows it (the API finds items there). */
+async function waitingOnHead(workflowId: string, sha: string): Promise<void> {
+  const handle = env.client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + 30_000;
+  while ((await handle.describe()).searchAttributes.OrchHeadSha?.[0] !== sha) {
+    if (Date.now() > deadline) throw new Error(`the item never published head ${sha}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('a failed required context sends the work back with its words; a stale status changes nothing; green goes on', async () => {
+  const scripted = scriptedActivities({
+    step: (input, visit) => ({
+      costUsd: 0.1,
+      ...(input.stage === 'development' ? { head: visit === 1 ? FIRST : FIX } : {}),
+    }),
+  });
+  await withWorker(env, queue, scripted.activities, async () => {
+    const input = testInput({ ci: CI });
+    const handle = await startItem(env, queue, input);
+    const id = workItemWorkflowId(input.project, input.ticket);
+    await waitingOnHead(id, FIRST);
+
+    // Pending first: the item only shows it.
+    expect(await post(statusDelivery(FIRST, 'ci/lint', 'pending'))).toMatchObject({
+      status: 202,
+      body: { outcome: 'signalled', workflowId: id },
+    });
+    const failed = await post(
+      statusDelivery(FIRST, 'ci/test', 'failure', {
+        description: '3 tests failed: coupon expiry',
+        target_url: 'https://ci.acme.dev/repos/shop/pipeline/7',
+      }),
+    );
+    expect(failed.body).toMatchObject({ outcome: 'signalled', workflowId: id });
+    await waitingOnHead(id, FIX);
+
+    // The developer's second run was handed CI's words verbatim.
+    const developer = scripted.stepCalls.filter((c) => c.stage === 'development');
+    expect(developer).toHaveLength(2);
+    expect(developer[1]?.findings).toEqual([
+      `CI context "ci/test" reported failure on ${FIRST}: 3 tests failed: coupon expiry (https://ci.acme.dev/repos/shop/pipeline/7)`,
+    ]);
+
+    // The old head's late success is no item's head any more: answered, recorded nowhere.
+    expect(await post(statusDelivery(FIRST, 'ci/test', 'success'))).toEqual({
+      status: 202,
+      body: { outcome: 'ignored', reason: `commit ${FIRST} is no work item's current head` },
+    });
+    expect((await post(statusDelivery(FIX, 'ci/test', 'success'))).body.outcome).toBe('signalled');
+    let state: WorkItemState = await handle.query('state');
+    expect(state.stage).toBe('development');
+    expect((await post(statusDelivery(FIX, 'ci/lint', 'success'))).body.outcome).toBe('signalled');
+
+    state = await waitForState(handle, (s) => s.status === 'done', 30_000);
+    const ci = state.gateResults.filter((g) => g.gate === 'ci');
+    expect(ci.map((g) => g.verdict)).toEqual(['FAIL', 'PASS']);
+    expect(state.gateRetries).toBe(1);
+    await recordHistory(env, handle, 'ci-wait');
+  });
+});
+
+test('no status within the timeout blocks the item naming what is missing; retry waits again without a new run', async () => {
+  const scripted = scriptedActivities({
+    step: (input) => ({ costUsd: 0, ...(input.stage === 'development' ? { head: FIRST } : {}) }),
+  });
+  await withWorker(env, queue, scripted.activities, async () => {
+    const input = testInput({ ci: { requiredContexts: ['ci/test'], timeoutMs: 1500 } });
+    const handle = await startItem(env, queue, input);
+    const blocked = await waitForState(handle, (s) => s.status === 'blocked', 30_000);
+    expect(blocked.blocked).toMatchObject({
+      kind: 'ci',
+      stage: 'development',
+      reason: `CI did not report on ${FIRST} within 2 s: waiting for ci/test (no status)`,
+    });
+    await handle.executeUpdate(retryUpdate, { args: [{ by: 'ops', reason: 'CI runner back' }] });
+    await waitForState(handle, (s) => s.status === 'active');
+    await handle.signal(eventSignal, {
+      key: 'late-green',
+      source: 'gitea',
+      type: 'gitea.status.success',
+      ci: { sha: FIRST, context: 'ci/test', state: 'success' },
+    });
+    const done = await waitForState(handle, (s) => s.status === 'done', 30_000);
+    expect(done.gateResults.filter((g) => g.gate === 'ci').map((g) => g.verdict)).toEqual(['PASS']);
+    // Retry waited for CI again: the developer ran once.
+    expect(scripted.stepCalls.filter((c) => c.stage === 'development')).toHaveLength(1);
+  });
+});
