@@ -245,13 +245,16 @@ export class WorkItemMachine {
     return false;
   }
 
-  /** The required CI contexts did not all report on the head in time (ADR-0025). */
-  blockCiTimeout(required: readonly string[], gateIndex: number, timeoutMs: number): void {
+  /**
+   * The required CI contexts did not all report on the head in time (ADR-0025), at the CI gate
+   * or before a merge: retry waits at that gate again.
+   */
+  blockCiTimeout(required: readonly string[], gate: GateName, gateIndex: number, timeoutMs: number): void {
     const { state } = this;
     this.block({
       kind: 'ci',
       reason: `CI did not report on ${state.headSha ?? 'the branch head'} within ${Math.round(timeoutMs / 1000)} s: waiting for ${ciMissing(state, required).join(', ')}`,
-      gate: 'ci',
+      gate,
       gateIndex,
     });
   }

@@ -163,9 +163,20 @@ export class StageRunner {
         // recorded before ADR-0025) this gate is nothing at all.
         const ci = this.d.input.ci;
         if (!ci?.requiredContexts.length) continue;
-        const verdict = await this.waitForCi(ci, i);
+        const verdict = await this.waitForCi(ci, i, 'ci');
         if (!verdict || !machine.applyGateOutcome(gate, i, verdict)) return;
         continue;
+      }
+      // Nothing is merged unless CI is green on the head being merged: a review or test run may
+      // have pushed since development's CI gate (ADR-0025).
+      const ci = this.d.input.ci;
+      if (gate === 'merge' && ci?.requiredContexts.length) {
+        const verdict = await this.waitForCi(ci, i, 'merge');
+        if (!verdict) return;
+        if (verdict.verdict !== 'PASS') {
+          machine.applyGateOutcome('ci', i, verdict);
+          return;
+        }
       }
       let outcome: GateOutcome;
       try {
@@ -191,15 +202,17 @@ export class StageRunner {
   }
 
   /** A durable wait for the code host's statuses on the head, woken by each one; blocks at the timeout. */
-  private async waitForCi(ci: CiRequirement, gateIndex: number): Promise<GateOutcome | undefined> {
+  private async waitForCi(ci: CiRequirement, gateIndex: number, gate: GateName): Promise<GateOutcome | undefined> {
     const { machine, state } = this.d;
-    let verdict: GateOutcome | undefined;
+    // Already decided (the statuses came first): no timer at all.
+    let verdict = ciVerdict(state, ci.requiredContexts);
+    if (verdict) return verdict;
     const settled = await condition(
       () => (verdict = ciVerdict(state, ci.requiredContexts)) !== undefined,
       ci.timeoutMs,
     );
     if (settled) return verdict;
-    machine.blockCiTimeout(ci.requiredContexts, gateIndex, ci.timeoutMs);
+    machine.blockCiTimeout(ci.requiredContexts, gate, gateIndex, ci.timeoutMs);
     return undefined;
   }
 }

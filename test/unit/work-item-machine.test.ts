@@ -434,7 +434,7 @@ describe('the CI gate (ADR-0025)', () => {
   test('the timeout blocks with the contexts still missing; retry waits again from the CI gate', () => {
     const { machine, state } = machineAt('development', { headSha: HEAD });
     machine.recordEvent(status('ci/test', 'success'));
-    machine.blockCiTimeout(REQUIRED, 1, 1_800_000);
+    machine.blockCiTimeout(REQUIRED, 'ci', 1, 1_800_000);
     expect(state.blocked).toMatchObject({
       kind: 'ci',
       gate: 'ci',

@@ -159,3 +159,41 @@ test('no status within the timeout blocks the item naming what is missing; retry
     expect(scripted.stepCalls.filter((c) => c.stage === 'development')).toHaveLength(1);
   });
 });
+
+test("a later push (the tester's) is not merged until CI is green on it; red there sends the work back", async () => {
+  const TESTED = '3'.repeat(40);
+  const scripted = scriptedActivities({
+    step: (input, visit) => ({
+      costUsd: 0,
+      ...(input.stage === 'development' ? { head: visit === 1 ? FIRST : FIX } : {}),
+      ...(input.stage === 'testing' && visit === 1 ? { head: TESTED } : {}),
+    }),
+  });
+  const ci = { requiredContexts: ['ci/test'], timeoutMs: 60_000 };
+  await withWorker(env, queue, scripted.activities, async () => {
+    const input = testInput({ ci });
+    const handle = await startItem(env, queue, input);
+    const id = workItemWorkflowId(input.project, input.ticket);
+    await waitingOnHead(id, FIRST);
+    expect((await post(statusDelivery(FIRST, 'ci/test', 'success'))).body.outcome).toBe('signalled');
+    await waitingOnHead(id, TESTED);
+    // The testing stage's artifacts and security gates ran; the merge waits for CI on the new head.
+    await waitForState(handle, (s) => s.gateResults.some((g) => g.stage === 'testing' && g.gate === 'security'));
+    expect(scripted.gateCalls.filter((g) => g.gate === 'merge')).toEqual([]);
+    expect((await post(statusDelivery(TESTED, 'ci/test', 'error', { description: 'runner lost' }))).body.outcome).toBe(
+      'signalled',
+    );
+    await waitingOnHead(id, FIX);
+    const developer = scripted.stepCalls.filter((c) => c.stage === 'development');
+    expect(developer[1]?.findings).toEqual([`CI context "ci/test" reported error on ${TESTED}: runner lost`]);
+    // Development's CI gate on the fix, then the merge of the same (green) head goes straight on.
+    expect((await post(statusDelivery(FIX, 'ci/test', 'success'))).body.outcome).toBe('signalled');
+    const done = await waitForState(handle, (s) => s.status === 'done', 30_000);
+    expect(scripted.gateCalls.filter((g) => g.gate === 'merge')).toHaveLength(1);
+    expect(done.gateResults.filter((g) => g.gate === 'ci').map((g) => `${g.stage} ${g.verdict}`)).toEqual([
+      'development PASS',
+      'testing FAIL',
+      'development PASS',
+    ]);
+  });
+});
