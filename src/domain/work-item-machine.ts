@@ -42,7 +42,9 @@ export interface MachinePort {
 export type Interrupt =
   | { readonly kind: 'rollback'; readonly toStage: Stage; readonly by: string; readonly reason?: string }
   | { readonly kind: 'cancel'; readonly by: string; readonly reason?: string }
-  | { readonly kind: 'pause'; readonly by: string; readonly reason?: string };
+  | { readonly kind: 'pause'; readonly by: string; readonly reason?: string }
+  /** A person's REQUEST_CHANGES on the PR: back to development like the reviewer's (capped alike). */
+  | { readonly kind: 'changes-requested'; readonly by: string; readonly reason: string };
 
 export interface OverrideArgs {
   readonly by: string;
@@ -144,6 +146,10 @@ export class WorkItemMachine {
     if (request.kind === 'pause') {
       // The stage's step runs again on resume: its stopped run left nothing a gate could check.
       this.block({ kind: 'paused', reason: `paused by ${because}` });
+      return;
+    }
+    if (request.kind === 'changes-requested') {
+      this.requestChangesByPerson(request.by, request.reason);
       return;
     }
     if (request.kind === 'cancel') {
@@ -454,16 +460,45 @@ export class WorkItemMachine {
     this.port.info('override', { ticket: this.state.ticket, kind: record.kind, by: record.by });
   }
 
-  /** A webhook or operator event, deduplicated by its key. */
-  recordEvent(event: WorkItemEvent): void {
+  /**
+   * The interrupt a person's REQUEST_CHANGES on the PR asks for: only while the PR is open for
+   * review (review or testing, before the merge) and the item is not paused.
+   */
+  changesRequested(event: WorkItemEvent): Interrupt | undefined {
+    const { state } = this;
+    const review = event.changesRequested;
+    if (typeof review?.by !== 'string' || typeof review.text !== 'string') return undefined;
+    if (state.stage !== 'review' && state.stage !== 'testing') return undefined;
+    if (state.status === 'blocked' && state.blocked?.kind === 'paused') return undefined;
+    if (state.status !== 'active' && state.status !== 'blocked') return undefined;
+    return { kind: 'changes-requested', by: review.by.slice(0, 100), reason: review.text.slice(0, 10_000) };
+  }
+
+  private requestChangesByPerson(by: string, text: string): void {
+    const { state, limits } = this;
+    state.status = 'active';
+    if (state.reviewRejections >= limits.maxReviewRejections) {
+      this.block({
+        kind: 'cap',
+        reason: `changes requested on the pull request by ${by}; review already returned the item ${state.reviewRejections} times (limit ${limits.maxReviewRejections})`,
+      });
+      return;
+    }
+    state.reviewRejections += 1;
+    state.findings = [`Changes requested on the pull request by ${by}:\n${text}`];
+    this.moveTo('development', `REQUEST_CHANGES by ${by} on the pull request: sent to development`);
+  }
+
+  /** A webhook or operator event, deduplicated by its key; false when it was not recorded. */
+  recordEvent(event: WorkItemEvent): boolean {
     const { state, limits } = this;
     if (typeof event?.key !== 'string' || event.key === '' || typeof event.type !== 'string') {
       this.port.warn('event without key or type ignored', { ticket: state.ticket });
-      return;
+      return false;
     }
     if (state.seenEventKeys.includes(event.key)) {
       state.duplicateEventsIgnored += 1;
-      return;
+      return false;
     }
     pushBounded(state.seenEventKeys, event.key, limits.dedupKeysKept);
     pushBounded(
@@ -484,6 +519,7 @@ export class WorkItemMachine {
       this.recordOverride({ kind: 'retry', by: event.source, reason: `resumed: ${event.summary ?? event.type}` });
       this.unblock({ phase: 'step' });
     }
+    return true;
   }
 
   /** A run was lost with its host (ADR-0021): recorded, and started again on another host. */

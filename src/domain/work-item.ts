@@ -350,4 +350,6 @@ export interface WorkItemEvent {
   readonly description?: string;
   /** A commit status from the code host, for the CI wait. */
   readonly ci?: CiStatus;
+  /** A person's REQUEST_CHANGES review on the item's pull request, with its text. */
+  readonly changesRequested?: { readonly by: string; readonly text: string };
 }

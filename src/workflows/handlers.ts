@@ -1,6 +1,6 @@
 // The work item's message handlers: queries, signals and the override updates. Each update's
 // validator refuses what the machine would refuse, before anything is written to the history.
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import {
   validateApprove,
   validateCancel,
@@ -42,9 +42,28 @@ export function installHandlers(t: HandlerTargets): void {
   setHandler(stateQuery, () => state, {
     description: "The item's whole state: stage, status, history, gate results, costs (what `orch status` shows).",
   });
-  setHandler(eventSignal, (event) => machine.recordEvent(event), {
-    description: 'A tracker or operator event (comment, label, ticket change), deduplicated by its key.',
-  });
+  setHandler(
+    eventSignal,
+    async (event) => {
+      if (!machine.recordEvent(event)) return;
+      // A person's REQUEST_CHANGES on the PR stops the running review or test and sends the work
+      // back (ADR-0026). Asked only when it applies, so no other history carries the marker.
+      const changes = machine.changesRequested(event);
+      if (changes && !t.pendingInterrupt() && patched('human-review')) {
+        machine.recordOverride({
+          kind: 'rollback',
+          by: changes.by,
+          reason: 'changes requested on the pull request',
+          toStage: 'development',
+        });
+        await t.interruptOrApply(changes);
+      }
+    },
+    {
+      description:
+        "A tracker or operator event (comment, label, ticket change, CI status, a person's review), deduplicated by its key.",
+    },
+  );
   setHandler(
     leaseGrantedSignal,
     (grant) => {
@@ -72,7 +91,7 @@ export function installHandlers(t: HandlerTargets): void {
     description: 'Add to the item\'s budget, which unblocks an item stopped by it ({"by", "amountUsd", "reason"?}).',
     validator: (args) => void (noInterruptPending(), validateTopUp(state, args)),
   });
-  const interruptBy = async (request: Interrupt) => {
+  const interruptBy = async (request: Exclude<Interrupt, { kind: 'changes-requested' }>) => {
     machine.recordOverride({
       kind: request.kind,
       by: request.by,

@@ -74,6 +74,8 @@ test('the recorded scenarios are present for every generation of the workflow', 
       'plane-pause',
       // The CI gate (ADR-0025): a failed status sends the work back, green lets it through.
       'ci-wait',
+      // A person's REQUEST_CHANGES on the PR (ADR-0026): back to development, then capped.
+      'human-review',
     ]),
   );
 });
@@ -133,6 +135,8 @@ test('each generation carries exactly the patch markers of its time', () => {
     expect(byName.get(scenario)).toContain('host-pool-queues');
     expect(byName.get(`v6-${scenario}`)).not.toContain('host-pool-queues');
   }
+  expect(byName.get('human-review')).toContain('human-review');
+  expect(byName.get('happy-path')).not.toContain('human-review');
   expect(byName.get('production-rollback')).toContain('production-rollback');
   expect(byName.get('agent-run-incidents')).toContain('agent-run-incidents');
   expect(byName.get('v3-happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices']);

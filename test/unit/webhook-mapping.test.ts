@@ -62,7 +62,7 @@ describe('Gitea mapping', () => {
       kind: 'signal',
       project: 'shop',
       ticket: 'SHOP-42',
-      event: { type: 'gitea.review.rejected' },
+      event: { type: 'gitea.review.rejected', changesRequested: { by: 'mkowalska' } },
     });
     expect(action.kind === 'signal' && action.event.summary).toContain(
       'review rejected by mkowalska on PR #17 at 237ca9c330222ba9adf151d943e7e9ad62fa392c: Expired coupons',

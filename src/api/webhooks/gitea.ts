@@ -123,12 +123,16 @@ export function mapGiteaDelivery(
       const p = parsePayload(schemas.review, payload, `Gitea ${eventType}`);
       const verdict = REVIEW_TYPES[p.review.type] ?? REVIEW_TYPES[eventType] ?? 'comment';
       const pr = p.pull_request;
-      return signal(
+      const action = signal(
         ticketFromBranch(pr.head.ref, projectConfig) ?? ticketFromTitle(pr.title, projectConfig),
         `gitea.review.${verdict}`,
         `review ${verdict} by ${p.sender.login} on PR #${pr.number} at ${pr.head.sha}: ${p.review.content}`,
         `PR #${pr.number}`,
       );
+      // A person's REQUEST_CHANGES sends the work back like the reviewer agent's (ADR-0026).
+      return action.kind === 'signal' && verdict === 'rejected'
+        ? { ...action, event: { ...action.event, changesRequested: { by: p.sender.login, text: p.review.content } } }
+        : action;
     }
     case 'status': {
       const p = parsePayload(schemas.status, payload, `Gitea ${eventType}`);
