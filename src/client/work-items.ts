@@ -48,6 +48,7 @@ export function buildWorkItemInput(config: AppConfig, project: string, info: Tic
     ...(p.ci.requiredContexts.length > 0
       ? { ci: { requiredContexts: p.ci.requiredContexts, timeoutMs: p.ci.timeoutMs } }
       : {}),
+    ...(p.review.requireHumanApproval ? { requireHumanApproval: true } : {}),
   };
 }
 

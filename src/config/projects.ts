@@ -217,6 +217,16 @@ export const projectSchema = z
     health: healthSchema.default(() => healthSchema.parse({})),
     observation: observationSchema.default(() => observationSchema.parse({})),
     ci: ciSchema.default(() => ciSchema.parse({})),
+    review: z
+      .object({
+        /**
+         * After review, hold the item until a person approves its pull request on Gitea (or
+         * `orch approve`) (ADR-0026).
+         */
+        requireHumanApproval: z.boolean().default(false),
+      })
+      .strict()
+      .default({ requireHumanApproval: false }),
     plane: planeSchema.optional(),
     gitea: giteaSchema.optional(),
   })
@@ -233,6 +243,10 @@ export const projectSchema = z
   .refine((p) => !p.commands.deployProduction || p.health.productionUrl !== undefined, {
     message: 'a production deploy needs health.productionUrl to check it',
     path: ['health', 'productionUrl'],
+  })
+  .refine((p) => !p.review.requireHumanApproval || p.gitea !== undefined, {
+    message: 'review.requireHumanApproval needs gitea.repository: approvals arrive as Gitea deliveries',
+    path: ['review', 'requireHumanApproval'],
   })
   .refine((p) => p.ci.requiredContexts.length === 0 || p.gitea !== undefined, {
     message: 'ci.requiredContexts needs gitea.repository: the statuses arrive as Gitea deliveries',

@@ -40,6 +40,8 @@ export function recordHead(state: WorkItemState, head: string | undefined): void
   if (!head || head === state.headSha) return;
   state.headSha = head;
   state.ciStatuses = [];
+  // An approval was of the code as it was: a new push needs a new one.
+  state.approvedBy = [];
 }
 
 /**

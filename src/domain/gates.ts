@@ -1,8 +1,17 @@
 // The names of the quality gates. Each gate guards the outgoing edge of one or more stages
 // (see stages.ts); the checks themselves are activities registered under these names, except
-// `ci`: the code host's CI reporting on the item's head, which the workflow waits for (ADR-0025).
+// `ci`: the code host's CI reporting on the item's head, which the workflow waits for (ADR-0025),
+// and `approval`: a person's approval of the pull request, where the project requires one (ADR-0026).
 
-export const GATE_NAMES = ['artifacts', 'security', 'merge', 'image-freshness', 'observation', 'ci'] as const;
+export const GATE_NAMES = [
+  'artifacts',
+  'security',
+  'merge',
+  'image-freshness',
+  'observation',
+  'ci',
+  'approval',
+] as const;
 export type GateName = (typeof GATE_NAMES)[number];
 
 export function isGateName(value: string): value is GateName {

@@ -69,7 +69,8 @@ const graph: readonly StageSpec[] = [
     summary: 'Reviewer writes 12-review.md with verdict APPROVE or REQUEST_CHANGES',
     step: { activity: 'runAgent', role: 'reviewer' },
     next: 'testing',
-    gates: ['artifacts'],
+    // `approval` holds only items whose project requires a person's approval (ADR-0026).
+    gates: ['artifacts', 'approval'],
     onFailure: 'development',
   },
   {

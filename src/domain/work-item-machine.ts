@@ -489,6 +489,42 @@ export class WorkItemMachine {
     this.moveTo('development', `REQUEST_CHANGES by ${by} on the pull request: sent to development`);
   }
 
+  /**
+   * A person's approval of the PR at the item's head (any head when none is known): recorded, and
+   * an item held at the approval gate goes on (ADR-0026).
+   */
+  private recordApproval(approved: NonNullable<WorkItemEvent['approved']>): void {
+    const { state } = this;
+    if (typeof approved.by !== 'string' || typeof approved.sha !== 'string') return;
+    if (state.headSha && approved.sha !== state.headSha) {
+      this.port.info('approval of an older commit ignored', { ticket: state.ticket, by: approved.by });
+      return;
+    }
+    const by = approved.by.slice(0, 100);
+    state.approvedBy = [...(state.approvedBy ?? []).filter((b) => b !== by), by].slice(-20);
+    const blocked = state.blocked;
+    if (blocked?.gate === 'approval' && blocked.gateIndex !== undefined) {
+      this.recordGate('approval', 'PASS', [`approved on the pull request by ${by}`]);
+      this.unblock({ phase: 'gates', fromGate: blocked.gateIndex + 1 });
+    } else this.port.publish();
+  }
+
+  /** The approval gate: passes with a person's approval of the head, else holds the item for one. */
+  applyApprovalGate(gateIndex: number): boolean {
+    const by = this.state.approvedBy ?? [];
+    if (by.length > 0) {
+      this.recordGate('approval', 'PASS', [`approved on the pull request by ${by.join(', ')}`]);
+      return true;
+    }
+    this.block({
+      kind: 'needs-person',
+      reason: "waiting for a person's approval of the pull request (or `orch approve`)",
+      gate: 'approval',
+      gateIndex,
+    });
+    return false;
+  }
+
   /** A webhook or operator event, deduplicated by its key; false when it was not recorded. */
   recordEvent(event: WorkItemEvent): boolean {
     const { state, limits } = this;
@@ -508,6 +544,7 @@ export class WorkItemMachine {
     );
     if (event.title) state.title = event.title;
     if (event.description !== undefined) state.description = event.description;
+    if (event.approved !== undefined) this.recordApproval(event.approved);
     if (event.ci !== undefined) {
       const status = validCiStatus(event.ci);
       // A status for a commit that is not the head (an older push, another branch) counts for nothing.

@@ -59,6 +59,8 @@ export interface WorkItemInput {
    * Absent or empty (items started before it existed, projects without CI): no wait.
    */
   readonly ci?: CiRequirement;
+  /** Set when the project requires a person's approval of the PR after review (ADR-0026). */
+  readonly requireHumanApproval?: boolean;
 }
 
 export interface CiRequirement {
@@ -241,6 +243,8 @@ export interface WorkItemState {
   headSha?: string;
   /** The latest status per context reported for `headSha` (ADR-0025). */
   ciStatuses?: CiStatus[];
+  /** Who approved the pull request at `headSha` (ADR-0026). */
+  approvedBy?: string[];
 }
 
 export interface LostRunRecord {
@@ -352,4 +356,6 @@ export interface WorkItemEvent {
   readonly ci?: CiStatus;
   /** A person's REQUEST_CHANGES review on the item's pull request, with its text. */
   readonly changesRequested?: { readonly by: string; readonly text: string };
+  /** A person's approval of the item's pull request at a commit. */
+  readonly approved?: { readonly by: string; readonly sha: string };
 }

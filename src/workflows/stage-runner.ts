@@ -158,6 +158,12 @@ export class StageRunner {
         machine.recordGate(gate, 'SKIPPED', [`skipped by ${skip.by}: ${skip.reason}`]);
         continue;
       }
+      if (gate === 'approval') {
+        // Only items whose project requires a person's approval are held (ADR-0026).
+        if (!this.d.input.requireHumanApproval) continue;
+        if (!machine.applyApprovalGate(i)) return;
+        continue;
+      }
       if (gate === 'ci') {
         // Only items whose project requires CI contexts wait; for the others (and every history
         // recorded before ADR-0025) this gate is nothing at all.

@@ -104,6 +104,19 @@ describe('Gitea mapping', () => {
     });
   });
 
+  test("a person's approval carries who approved which commit (ADR-0026)", () => {
+    const approved = payload('gitea-pull_request_review-rejected');
+    (approved.review as Record<string, unknown>).type = 'pull_request_review_approved';
+    expect(mapGiteaDelivery('pull_request_review_approved', approved, { config })).toMatchObject({
+      kind: 'signal',
+      ticket: 'SHOP-42',
+      event: {
+        type: 'gitea.review.approved',
+        approved: { by: 'mkowalska', sha: '237ca9c330222ba9adf151d943e7e9ad62fa392c' },
+      },
+    });
+  });
+
   describe('commit statuses (ADR-0025)', () => {
     const SHA = 'c'.repeat(40);
     const statusPayload = (extra: Record<string, unknown> = {}) => ({

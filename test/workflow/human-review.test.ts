@@ -1,10 +1,10 @@
-// A person's REQUEST_CHANGES on the item's pull request (ADR-0026), on the real dev server: it
+// A person's review of the item's pull request (ADR-0026), on the real dev server: REQUEST_CHANGES
 // stops the running review or test and sends the work back to development with the review text,
-// counted with the reviewer agent's returns; past the cap the item blocks; before review it is
-// only recorded.
+// counted with the reviewer agent's returns (past the cap the item blocks; before review it is
+// only recorded); where the project requires it, an approval of the head lets the item past review.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_LIMITS, type WorkItemEvent } from '../../src/domain';
-import { eventSignal } from '../../src/workflows/messages';
+import { approveUpdate, eventSignal } from '../../src/workflows/messages';
 import { runUntilCancelled, scriptedActivities } from '../support/doubles';
 import { startTemporal } from '../support/temporal';
 import { recordHistory, startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
@@ -93,5 +93,49 @@ test('a rejection while the item is still in development is recorded and changes
     });
     expect(state.overrides).toEqual([]);
     await handle.terminate('test over');
+  });
+});
+
+test("with requireHumanApproval the item waits after review for a person's approval of its head, or orch approve", async () => {
+  const queue = taskQueue('human-approval');
+  const HEAD = 'e'.repeat(40);
+  const scripted = scriptedActivities({
+    step: async (input) => ({ costUsd: 0, ...(input.stage === 'development' ? { head: HEAD } : {}) }),
+  });
+  await withWorker(env, queue, scripted.activities, async () => {
+    const [first, second] = await Promise.all([
+      startItem(env, queue, testInput({ requireHumanApproval: true })),
+      startItem(env, queue, testInput({ requireHumanApproval: true })),
+    ]);
+    for (const handle of [first!, second!]) {
+      const held = await waitForState(handle, (s) => s.status === 'blocked');
+      expect(held.blocked).toMatchObject({
+        kind: 'needs-person',
+        stage: 'review',
+        gate: 'approval',
+        reason: "waiting for a person's approval of the pull request (or `orch approve`)",
+      });
+    }
+    // An approval of an older commit does not count; one of the head does.
+    const approval = (n: number, sha: string): WorkItemEvent => ({
+      key: `approval-${n}`,
+      source: 'gitea',
+      type: 'gitea.review.approved',
+      approved: { by: 'mkowalska', sha },
+    });
+    await first!.signal(eventSignal, approval(1, 'f'.repeat(40)));
+    await waitForState(first!, (s) => s.events.length > 0 && s.events.at(-1)?.key === 'approval-1');
+    expect((await waitForState(first!, () => true)).status).toBe('blocked');
+    await first!.signal(eventSignal, approval(2, HEAD));
+    const done = await waitForState(first!, (s) => s.status === 'done', 30_000);
+    expect(done.gateResults.find((g) => g.gate === 'approval')).toMatchObject({
+      stage: 'review',
+      verdict: 'PASS',
+      findings: ['approved on the pull request by mkowalska'],
+    });
+    // `orch approve` is the other way past it.
+    await second!.executeUpdate(approveUpdate, { args: [{ by: 'ops', reason: 'approved in the meeting' }] });
+    const approved = await waitForState(second!, (s) => s.status === 'done', 30_000);
+    expect(approved.gateResults.find((g) => g.gate === 'approval')?.verdict).toBe('APPROVED_BY_PERSON');
   });
 });

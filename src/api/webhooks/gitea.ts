@@ -129,10 +129,17 @@ export function mapGiteaDelivery(
         `review ${verdict} by ${p.sender.login} on PR #${pr.number} at ${pr.head.sha}: ${p.review.content}`,
         `PR #${pr.number}`,
       );
-      // A person's REQUEST_CHANGES sends the work back like the reviewer agent's (ADR-0026).
-      return action.kind === 'signal' && verdict === 'rejected'
-        ? { ...action, event: { ...action.event, changesRequested: { by: p.sender.login, text: p.review.content } } }
-        : action;
+      // A person's REQUEST_CHANGES sends the work back like the reviewer agent's; an approval
+      // releases an item held for one (ADR-0026).
+      if (action.kind !== 'signal') return action;
+      if (verdict === 'rejected')
+        return {
+          ...action,
+          event: { ...action.event, changesRequested: { by: p.sender.login, text: p.review.content } },
+        };
+      if (verdict === 'approved')
+        return { ...action, event: { ...action.event, approved: { by: p.sender.login, sha: pr.head.sha } } };
+      return action;
     }
     case 'status': {
       const p = parsePayload(schemas.status, payload, `Gitea ${eventType}`);
