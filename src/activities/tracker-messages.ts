@@ -40,3 +40,29 @@ export function renderFindings(input: TrackerSyncInput): string {
     '\n',
   );
 }
+
+/**
+ * The pull request's description: the ticket, where its artifacts are, and where the item is now.
+ * Rewritten at each stage change, so it says so.
+ */
+export function renderPullRequestBody(input: TrackerSyncInput, artifactsUrl: string): string {
+  const n = input.notice;
+  const oneLine = (text: string) => text.replace(/\s+/g, ' ').slice(0, 500);
+  const status =
+    n.kind === 'blocked'
+      ? `blocked: ${oneLine(n.reason ?? 'no reason given')}`
+      : n.kind === 'done'
+        ? 'done: deployed and observed'
+        : n.kind === 'cancelled'
+          ? `cancelled${n.reason ? `: ${oneLine(n.reason)}` : ''}`
+          : 'in progress';
+  return [
+    `Work item **${input.ticket}**: ${oneLine(input.title)}`,
+    '',
+    `- Stage: \`${n.stage}\` (${STAGE_GRAPH[n.stage].summary})`,
+    `- Status: ${status}`,
+    `- Artifacts: [docs/work-items/${input.ticket}](${artifactsUrl})`,
+    '',
+    '_Kept up to date by the orchestrator at every stage change; edits here are overwritten._',
+  ].join('\n');
+}

@@ -11,7 +11,7 @@ import type { CommitState, GiteaClient } from '../tracker/gitea-client';
 import { TrackerError } from '../tracker/http';
 import type { PlaneClient } from '../tracker/plane-client';
 import { needsPerson } from './failures';
-import { renderComment, renderFindings } from './tracker-messages';
+import { renderComment, renderFindings, renderPullRequestBody } from './tracker-messages';
 
 export interface TrackerActivityDeps {
   readonly config: AppConfig;
@@ -19,6 +19,9 @@ export interface TrackerActivityDeps {
   readonly plane?: PlaneClient;
   readonly gitea?: GiteaClient;
 }
+
+/** Stages an item passes before its pull request is opened (at review). */
+const BEFORE_REVIEW: ReadonlySet<string> = new Set(['created', 'analysis', 'architecture']);
 
 const STATUS_FOR: Record<NonNullable<TrackerNotice['verdict']>, CommitState> = {
   PASS: 'success',
@@ -113,15 +116,31 @@ async function tellGitea(deps: TrackerActivityDeps, project: ProjectConfig, inpu
   if (!deps.gitea) return 'Gitea API not configured (ORCH_GITEA_API_URL, ORCH_GITEA_TOKEN)';
   const repo = project.gitea.repository;
   const notice = input.notice;
+  const gitea = deps.gitea;
+  const body = () =>
+    renderPullRequestBody(
+      input,
+      `${gitea.webUrl}/${repo}/src/branch/${input.branch.split('/').map(encodeURIComponent).join('/')}/docs/work-items/${input.ticket}`,
+    );
   if (notice.kind === 'stage' && notice.stage === 'review') {
-    const pr = await deps.gitea.ensurePullRequest(
+    const pr = await gitea.ensurePullRequest(
       repo,
       input.branch,
       project.defaultBranch,
       `${input.ticket}: ${input.title}`,
-      `Work item ${input.ticket}, opened by the orchestrator for review.`,
+      body(),
     );
+    // A reused PR (the item came back to review) gets the current description too.
+    await gitea.updatePullRequestBody(repo, pr.number, body());
     return `pull request #${pr.number}`;
+  }
+  if (notice.kind !== 'gate') {
+    // No PR before the first review: nothing to look for on the way there.
+    if (BEFORE_REVIEW.has(notice.stage)) return 'nothing to report';
+    const pr = await gitea.findPullRequest(repo, input.branch, project.defaultBranch);
+    if (!pr) return 'no pull request yet';
+    await gitea.updatePullRequestBody(repo, pr.number, body());
+    return `pull request #${pr.number} updated (${notice.kind} at ${notice.stage})`;
   }
   if (notice.kind !== 'gate' || !notice.gate || !notice.verdict) return 'nothing to report';
   const sha = await deps.gitea.branchHead(repo, input.branch);

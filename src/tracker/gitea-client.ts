@@ -27,8 +27,11 @@ export type CommitState = 'pending' | 'success' | 'error' | 'failure' | 'warning
 
 export class GiteaClient {
   private readonly http: HttpClient;
+  /** Gitea's web address (the API's base): links in PR bodies point there. */
+  readonly webUrl: string;
 
   constructor(options: { baseUrl: string; token: string; http?: Partial<HttpClientOptions> }) {
+    this.webUrl = options.baseUrl.replace(/\/+$/, '');
     this.http = new HttpClient({
       name: 'Gitea',
       baseUrl: options.baseUrl,
@@ -50,6 +53,11 @@ export class GiteaClient {
     if (!existing)
       throw new TrackerError(`Gitea reported a pull request for ${head} → ${base} but none was found`, 409, false);
     return existing;
+  }
+
+  /** Replaces the PR's description (the orchestrator's summary of the item). */
+  async updatePullRequestBody(repo: string, number: number, body: string): Promise<void> {
+    await this.http.request('PATCH', `api/v1/repos/${repo}/pulls/${number}`, { body });
   }
 
   /** The commit a branch points at, or undefined when the branch does not exist. */

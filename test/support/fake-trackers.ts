@@ -164,6 +164,8 @@ export interface FakePull {
   readonly head: string;
   readonly base: string;
   readonly title: string;
+  /** The description, as last written (POST, then PATCH). */
+  body: string;
   merged: boolean;
   mergeCommit?: string;
 }
@@ -193,11 +195,26 @@ export async function fakeGitea(options: FakeGiteaOptions): Promise<
     if (!path.startsWith(prefix)) return { status: 404, body: { message: 'repository not found' } };
     const rest = path.slice(prefix.length);
     if (rest === '/pulls' && method === 'POST') {
-      const b = body as { head: string; base: string; title: string };
+      const b = body as { head: string; base: string; title: string; body?: string };
       if (pulls.some((p) => p.head === b.head && p.base === b.base && !p.merged))
         return { status: 409, body: { message: 'pull request already exists for these targets' } };
-      const pr: FakePull = { number: 17 + pulls.length, head: b.head, base: b.base, title: b.title, merged: false };
+      const pr: FakePull = {
+        number: 17 + pulls.length,
+        head: b.head,
+        base: b.base,
+        title: b.title,
+        body: b.body ?? '',
+        merged: false,
+      };
       pulls.push(pr);
+      return { status: 201, body: pullBody(pr) };
+    }
+    const edit = /^\/pulls\/(\d+)$/.exec(rest);
+    if (edit && method === 'PATCH') {
+      const pr = pulls.find((p) => p.number === Number(edit[1]));
+      if (!pr) return { status: 404, body: { message: 'pull request not found' } };
+      const b = body as { body?: string };
+      if (typeof b.body === 'string') pr.body = b.body;
       return { status: 201, body: pullBody(pr) };
     }
     const merge = /^\/pulls\/(\d+)\/merge$/.exec(rest);

@@ -84,8 +84,29 @@ test('Plane hears every stage change once and moves by state group; Gitea gets t
     // Gitea: one PR (opened at the first review, reused at the second), a status per gate run,
     // and the reviewer's findings verbatim on the PR.
     expect(gitea.pulls).toEqual([
-      { number: 17, head: BRANCH, base: 'main', title: `${TICKET}: Apply coupon codes`, merged: false },
+      {
+        number: 17,
+        head: BRANCH,
+        base: 'main',
+        title: `${TICKET}: Apply coupon codes`,
+        body: expect.any(String),
+        merged: false,
+      },
     ]);
+    // Its description followed the item to the end, with the link to the artifacts.
+    expect(gitea.pulls[0]?.body).toBe(
+      [
+        `Work item **${TICKET}**: Apply coupon codes`,
+        '',
+        `- Stage: \`done\` (Delivered)`,
+        '- Status: done: deployed and observed',
+        `- Artifacts: [docs/work-items/${TICKET}](${gitea.url}/acme/shop/src/branch/feature/${TICKET}-apply-coupon-codes/docs/work-items/${TICKET})`,
+        '',
+        '_Kept up to date by the orchestrator at every stage change; edits here are overwritten._',
+      ].join('\n'),
+    );
+    const edits = gitea.requests.filter((r) => r.method === 'PATCH').map((r) => (r.body as { body: string }).body);
+    expect(edits.some((b) => b.includes('- Stage: `testing`'))).toBe(true);
     expect(gitea.statuses).toHaveLength(final.gateResults.length);
     expect(gitea.statuses.every((st) => st.sha === HEAD)).toBe(true);
     expect(gitea.statuses.filter((st) => st.state === 'failure')).toEqual([
