@@ -3,6 +3,7 @@
 // item's pushed head and reports on it as Gitea does, through the API with signed deliveries.
 // CI fails the developer's first push; the developer's next run is handed CI's words verbatim
 // and pushes a fix; CI passes it, and the tester's push, and the item goes on through the merge.
+import { execFileSync } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import type { PlaneDirectory } from '../../src/tracker/plane-directory';
@@ -56,6 +57,19 @@ function ciStandIn(handle: Awaited<ReturnType<typeof startItem>>): { reported: s
       const head = state?.headSha;
       // Every agent pushes; CI is only asked about what development and later stages pushed.
       if (head && !reported.includes(head) && ['development', 'review', 'testing'].includes(state.stage)) {
+        // The first report is on the developer's first push; until then the head may still be
+        // the architect's (the stage changes before the developer pushes).
+        const byDeveloper = execFileSync(
+          'git',
+          ['--git-dir', rig.repo.origin, 'show', '--name-only', '--format=', head],
+          {
+            encoding: 'utf8',
+          },
+        ).includes('src/coupon.js');
+        if (reported.length === 0 && !byDeveloper) {
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
         const first = reported.length === 0;
         const payload = {
           id: reported.length + 1,
