@@ -6,8 +6,14 @@
 // head, and the findings of a failed gate commented on the pull request.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AppConfig, ProjectConfig } from '../config';
-import type { TrackerNotice, TrackerNoticesInput, TrackerSyncInput, TrackerSyncResult } from '../domain';
-import type { CommitState, GiteaClient } from '../tracker/gitea-client';
+import type {
+  PullRequestRef,
+  TrackerNotice,
+  TrackerNoticesInput,
+  TrackerSyncInput,
+  TrackerSyncResult,
+} from '../domain';
+import type { CommitState, GiteaClient, GiteaPull } from '../tracker/gitea-client';
 import { TrackerError } from '../tracker/http';
 import type { PlaneClient } from '../tracker/plane-client';
 import { needsPerson } from './failures';
@@ -32,13 +38,13 @@ const STATUS_FOR: Record<NonNullable<TrackerNotice['verdict']>, CommitState> = {
 };
 
 export function createTrackerActivities(deps: TrackerActivityDeps) {
-  const tell = async (input: TrackerSyncInput): Promise<string> => {
+  const tell = async (input: TrackerSyncInput): Promise<TrackerSyncResult> => {
     const project = deps.config.projects[input.project];
     if (!project) throw needsPerson(`project ${input.project} is no longer configured`);
     try {
       const plane = await tellPlane(deps, project, input);
       const gitea = await tellGitea(deps, project, input);
-      return `plane: ${plane}; gitea: ${gitea}`;
+      return { summary: `plane: ${plane}; gitea: ${gitea.summary}`, pullRequest: gitea.pullRequest };
     } catch (err) {
       if (err instanceof TrackerError && err.personMustFix) {
         throw needsPerson(`tracker: ${err.message}`);
@@ -48,7 +54,7 @@ export function createTrackerActivities(deps: TrackerActivityDeps) {
   };
   return {
     async syncTracker(input: TrackerSyncInput): Promise<TrackerSyncResult> {
-      return { summary: await tell(input) };
+      return withoutUndefined(await tell(input));
     },
     /**
      * In order. A failure stops there; the activity's retry sends the batch again (each notice
@@ -59,14 +65,17 @@ export function createTrackerActivities(deps: TrackerActivityDeps) {
     async syncTrackerNotices(input: TrackerNoticesInput): Promise<TrackerSyncResult> {
       const { notices, ...item } = input;
       const told: string[] = [];
+      let pullRequest: PullRequestRef | undefined;
       for (const [delivered, notice] of notices.entries()) {
         try {
-          told.push(`#${notice.seq} ${await tell({ ...item, notice })}`);
+          const result = await tell({ ...item, notice });
+          told.push(`#${notice.seq} ${result.summary}`);
+          pullRequest = result.pullRequest ?? pullRequest;
         } catch (err) {
           throw withDelivered(err, delivered);
         }
       }
-      return { summary: told.join(' | ') };
+      return withoutUndefined({ summary: told.join(' | '), pullRequest });
     },
   };
 }
@@ -111,12 +120,36 @@ async function tellPlane(deps: TrackerActivityDeps, project: ProjectConfig, inpu
   return done.join(', ');
 }
 
-async function tellGitea(deps: TrackerActivityDeps, project: ProjectConfig, input: TrackerSyncInput): Promise<string> {
-  if (!project.gitea) return 'no Gitea repository configured';
-  if (!deps.gitea) return 'Gitea API not configured (ORCH_GITEA_API_URL, ORCH_GITEA_TOKEN)';
+/** The result without an absent pull request (the history shows only what is there). */
+function withoutUndefined(result: TrackerSyncResult): TrackerSyncResult {
+  return result.pullRequest ? result : { summary: result.summary };
+}
+
+async function tellGitea(
+  deps: TrackerActivityDeps,
+  project: ProjectConfig,
+  input: TrackerSyncInput,
+): Promise<{ summary: string; pullRequest?: PullRequestRef }> {
+  if (!project.gitea) return { summary: 'no Gitea repository configured' };
+  if (!deps.gitea) return { summary: 'Gitea API not configured (ORCH_GITEA_API_URL, ORCH_GITEA_TOKEN)' };
+  const told = await tellGiteaRepo(deps.gitea, project as GiteaProject, input);
+  return typeof told === 'string' ? { summary: told } : told;
+}
+
+type GiteaProject = ProjectConfig & { gitea: NonNullable<ProjectConfig['gitea']> };
+
+/** The pull request as the item records it: its number and page. */
+function pullRef(gitea: GiteaClient, repo: string, pr: GiteaPull): PullRequestRef {
+  return { number: pr.number, url: pr.html_url ?? `${gitea.webUrl}/${repo}/pulls/${pr.number}` };
+}
+
+async function tellGiteaRepo(
+  gitea: GiteaClient,
+  project: GiteaProject,
+  input: TrackerSyncInput,
+): Promise<string | { summary: string; pullRequest: PullRequestRef }> {
   const repo = project.gitea.repository;
   const notice = input.notice;
-  const gitea = deps.gitea;
   const body = () =>
     renderPullRequestBody(
       input,
@@ -132,7 +165,7 @@ async function tellGitea(deps: TrackerActivityDeps, project: ProjectConfig, inpu
     );
     // A reused PR (the item came back to review) gets the current description too.
     await gitea.updatePullRequestBody(repo, pr.number, body());
-    return `pull request #${pr.number}`;
+    return { summary: `pull request #${pr.number}`, pullRequest: pullRef(gitea, repo, pr) };
   }
   if (notice.kind !== 'gate') {
     // No PR before the first review: nothing to look for on the way there.
@@ -140,16 +173,19 @@ async function tellGitea(deps: TrackerActivityDeps, project: ProjectConfig, inpu
     const pr = await gitea.findPullRequest(repo, input.branch, project.defaultBranch);
     if (!pr) return 'no pull request yet';
     await gitea.updatePullRequestBody(repo, pr.number, body());
-    return `pull request #${pr.number} updated (${notice.kind} at ${notice.stage})`;
+    return {
+      summary: `pull request #${pr.number} updated (${notice.kind} at ${notice.stage})`,
+      pullRequest: pullRef(gitea, repo, pr),
+    };
   }
   if (notice.kind !== 'gate' || !notice.gate || !notice.verdict) return 'nothing to report';
-  const sha = await deps.gitea.branchHead(repo, input.branch);
+  const sha = await gitea.branchHead(repo, input.branch);
   if (!sha) return `branch ${input.branch} is not on Gitea yet; no status set`;
   const failed = notice.verdict === 'FAIL' || notice.verdict === 'REQUEST_CHANGES';
   const description = failed ? `${notice.verdict}: ${notice.findings?.[0] ?? 'see the findings'}` : notice.verdict;
-  await deps.gitea.setStatus(repo, sha, STATUS_FOR[notice.verdict], `orchestrator/${notice.gate}`, description);
+  await gitea.setStatus(repo, sha, STATUS_FOR[notice.verdict], `orchestrator/${notice.gate}`, description);
   if (!failed) return `status ${STATUS_FOR[notice.verdict]} on ${sha.slice(0, 12)}`;
-  const pr = await deps.gitea.findPullRequest(repo, input.branch, project.defaultBranch);
-  if (pr) await deps.gitea.comment(repo, pr.number, renderFindings(input));
+  const pr = await gitea.findPullRequest(repo, input.branch, project.defaultBranch);
+  if (pr) await gitea.comment(repo, pr.number, renderFindings(input));
   return `status failure on ${sha.slice(0, 12)}${pr ? `, findings on PR #${pr.number}` : ''}`;
 }

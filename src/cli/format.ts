@@ -12,6 +12,8 @@ export function renderState(state: WorkItemState, running: readonly RunningStep[
     `  reviews   ${state.reviewRejections} returned, gate retries ${state.gateRetries}`,
     `  cost      $${state.costUsd.toFixed(2)} of $${state.budgetUsd.toFixed(2)}`,
   ];
+  if (state.pullRequest)
+    lines.push(`  PR        #${state.pullRequest.number}${state.pullRequest.url ? `  ${state.pullRequest.url}` : ''}`);
   if (state.headSha) {
     const statuses = (state.ciStatuses ?? []).map((s) => `${s.context} ${s.state}`).join(', ');
     lines.push(`  head      ${state.headSha}${statuses ? `  CI: ${statuses}` : ''}`);

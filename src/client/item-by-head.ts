@@ -1,9 +1,7 @@
 // Which running work item of a project has a commit as its branch head (ADR-0025): how a CI
 // status, which names only a commit, finds its item. Read from visibility (`OrchHeadSha`).
 import type { Client } from '@temporalio/client';
-import { PROJECT_KEY_PATTERN, SA_TICKET } from '../domain';
-
-const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+import { COMMIT_ID, PROJECT_KEY_PATTERN, SA_TICKET } from '../domain';
 
 export type HeadLookup = (project: string, sha: string) => Promise<string | undefined>;
 
@@ -11,7 +9,7 @@ export type HeadLookup = (project: string, sha: string) => Promise<string | unde
 export function itemByHead(client: Client): HeadLookup {
   return async (project, sha) => {
     // Both go into a visibility query: only what cannot carry a quote is asked about.
-    if (!SHA.test(sha) || !PROJECT_KEY_PATTERN.test(project)) return undefined;
+    if (!COMMIT_ID.test(sha) || !PROJECT_KEY_PATTERN.test(project)) return undefined;
     const query = `WorkflowType = 'workItem' AND ExecutionStatus = 'Running' AND OrchProject = '${project}' AND OrchHeadSha = '${sha}'`;
     for await (const execution of client.workflow.list({ query, pageSize: 2 }))
       return execution.typedSearchAttributes.get(SA_TICKET);

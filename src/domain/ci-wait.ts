@@ -5,7 +5,8 @@ import type { CiStatus, WorkItemState } from './work-item';
 
 /** Statuses kept per item: one per context on the current head, bounded against a noisy CI. */
 const MAX_CONTEXTS = 50;
-const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** A full git commit id: SHA-1 (40 hex digits) or SHA-256 (64). */
+export const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** States that let the item go on; `warning` is Gitea's "passed with remarks". */
 const GREEN = new Set(['success', 'warning']);
 const RED = new Set(['failure', 'error']);
@@ -13,7 +14,7 @@ const RED = new Set(['failure', 'error']);
 /** A status as the event carries it, or undefined when it is not one (checked: signals are input). */
 export function validCiStatus(value: unknown): CiStatus | undefined {
   const s = value as Partial<Record<keyof CiStatus, unknown>> | undefined;
-  if (typeof s?.sha !== 'string' || !SHA.test(s.sha)) return undefined;
+  if (typeof s?.sha !== 'string' || !COMMIT_ID.test(s.sha)) return undefined;
   if (typeof s.context !== 'string' || s.context === '' || typeof s.state !== 'string') return undefined;
   const text = (v: unknown, max: number) => (typeof v === 'string' && v !== '' ? v.slice(0, max) : undefined);
   const description = text(s.description, 1000);

@@ -18,6 +18,7 @@ import type {
   ResumePoint,
   StepInput,
   StepResult,
+  PullRequestRef,
   TrackerNotice,
   WorkItemEvent,
   WorkItemLimits,
@@ -374,6 +375,19 @@ export class WorkItemMachine {
       notices: state.notices.map((n) => n.seq),
     });
     state.notices.splice(0);
+  }
+
+  /**
+   * The pull request a notice opened or found (for `orch status` and the Web UI). Read from an
+   * activity's result, so it changes no command: histories without it replay unchanged.
+   */
+  recordPullRequest(pr: PullRequestRef | undefined): void {
+    if (!pr || !Number.isSafeInteger(pr.number) || pr.number <= 0) return;
+    const url = typeof pr.url === 'string' && /^https?:\/\//.test(pr.url) ? pr.url.slice(0, 2000) : undefined;
+    const known = this.state.pullRequest;
+    if (known?.number === pr.number && known.url === url) return;
+    this.state.pullRequest = { number: pr.number, ...(url ? { url } : {}) };
+    this.port.publish();
   }
 
   notify(notice: Omit<TrackerNotice, 'seq' | 'at'>): void {

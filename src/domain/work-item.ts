@@ -191,6 +191,15 @@ export interface TrackerNoticesInput {
 export interface TrackerSyncResult {
   /** What was done, for the history: e.g. `commented; moved to started`, or why nothing was. */
   readonly summary: string;
+  /** The item's pull request on the code host, when a notice opened or found it. */
+  readonly pullRequest?: PullRequestRef;
+}
+
+/** The item's pull request on the code host. */
+export interface PullRequestRef {
+  readonly number: number;
+  /** Its page, for people; absent when the code host did not say. */
+  readonly url?: string;
 }
 
 export interface WorkItemState {
@@ -245,6 +254,8 @@ export interface WorkItemState {
   ciStatuses?: CiStatus[];
   /** Who approved the pull request at `headSha` (ADR-0026). */
   approvedBy?: string[];
+  /** The item's pull request, once a tracker notice opened or found it. */
+  pullRequest?: PullRequestRef;
 }
 
 export interface LostRunRecord {

@@ -11,6 +11,10 @@ export function renderDetails(state: WorkItemState): string {
   if (last)
     lines.push(`Last override: ${last.kind} by ${last.by}${last.reason ? ` (${last.reason})` : ''} at ${last.stage}`);
   if (state.findings.length > 0) lines.push(`Findings: ${state.findings.length}`);
+  if (state.pullRequest) {
+    const { number, url } = state.pullRequest;
+    lines.push(url ? `Pull request: [#${number}](${url})` : `Pull request: #${number}`);
+  }
   if (state.headSha) {
     // What CI said about the head so far (pending statuses show here and nowhere else).
     const statuses = (state.ciStatuses ?? []).map((s) => `${s.context} ${s.state}`).join(', ');

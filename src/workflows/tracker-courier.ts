@@ -40,7 +40,8 @@ export class TrackerCourier {
     while (state.notices.length > 0) {
       const notice = state.notices[0] as TrackerNotice;
       try {
-        await this.calls.syncTracker({ ...this.item(), notice });
+        const told = await this.calls.syncTracker({ ...this.item(), notice });
+        this.machine.recordPullRequest(told?.pullRequest);
       } catch (err) {
         this.machine.noticeFailed(blockFromActivityError(err, 'syncTracker').reason);
         return;
@@ -66,7 +67,8 @@ export class TrackerCourier {
         }
         const batch = state.notices.slice(0, NOTICE_BATCH);
         try {
-          await this.calls.syncTrackerNotices({ ...this.item(), notices: batch });
+          const told = await this.calls.syncTrackerNotices({ ...this.item(), notices: batch });
+          this.machine.recordPullRequest(told?.pullRequest);
         } catch (err) {
           // What went out before the failure is not sent again; the failing notice leads.
           state.notices.splice(0, Math.min(deliveredBefore(err), batch.length));

@@ -181,8 +181,11 @@ export async function fakeGitea(options: FakeGiteaOptions): Promise<
   const statuses: { sha: string; state: string; context: string; description: string }[] = [];
   const comments: { issue: number; body: string }[] = [];
   let mergeRequests = 0;
+  /** The fake's own address, known once it listens (PR pages link there, as Gitea's do). */
+  let webUrl = '';
   const pullBody = (pr: FakePull) => ({
     number: pr.number,
+    html_url: `${webUrl}/${options.repo}/pulls/${pr.number}`,
     state: pr.merged ? 'closed' : 'open',
     merged: pr.merged,
     merge_commit_sha: pr.mergeCommit ?? null,
@@ -306,5 +309,6 @@ export async function fakeGitea(options: FakeGiteaOptions): Promise<
       fs.rmSync(work, { recursive: true, force: true });
     }
   }
+  webUrl = server.url;
   return Object.assign(server, { pulls, statuses, comments });
 }

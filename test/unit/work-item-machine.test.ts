@@ -14,6 +14,8 @@ import {
   type WorkItemState,
 } from '../../src/domain';
 import { initialState } from '../../src/workflows/initial-state';
+import { renderDetails } from '../../src/workflows/details';
+import { renderState } from '../../src/cli/format';
 
 interface Fake extends MachinePort {
   published: number;
@@ -278,6 +280,21 @@ describe('tracker blocks', () => {
     expect({ status: state.status, notices: state.notices }).toEqual({ status: 'done', notices: [] });
     expect(port.logs).toContain('error final tracker notice not delivered');
   });
+});
+
+test("a notice's pull request is kept once, and a result that is not one is ignored", () => {
+  const { machine, state, port } = machineAt('review');
+  machine.recordPullRequest({ number: 17, url: 'https://git.example/acme/shop/pulls/17' });
+  machine.recordPullRequest({ number: 17, url: 'https://git.example/acme/shop/pulls/17' });
+  expect({ pr: state.pullRequest, published: port.published }).toEqual({
+    pr: { number: 17, url: 'https://git.example/acme/shop/pulls/17' },
+    published: 1,
+  });
+  for (const bad of [{ number: 0 }, { number: 1.5 }, undefined]) machine.recordPullRequest(bad);
+  machine.recordPullRequest({ number: 18, url: 'javascript:alert(1)' });
+  expect(state.pullRequest).toEqual({ number: 18 });
+  expect(renderState(state)).toContain('  PR        #18');
+  expect(renderDetails(state)).toContain('Pull request: #18');
 });
 
 describe('interrupts', () => {

@@ -93,6 +93,8 @@ test('Plane hears every stage change once and moves by state group; Gitea gets t
         merged: false,
       },
     ]);
+    // The item knows its PR (orch status and the Web UI show it).
+    expect(final.pullRequest).toEqual({ number: 17, url: `${gitea.url}/acme/shop/pulls/17` });
     // Its description followed the item to the end, with the link to the artifacts.
     expect(gitea.pulls[0]?.body).toBe(
       [

@@ -2,6 +2,7 @@
 // Parsed tolerantly: unknown keys pass, only what the mapping reads is required.
 import { z } from 'zod';
 import type { AppConfig } from '../../config';
+import { COMMIT_ID } from '../../domain/ci-wait';
 import type { HeadLookup } from '../../client/item-by-head';
 import { ignore, type WebhookAction } from './actions';
 import { parseCommentCommand } from './comment-commands';
@@ -76,8 +77,6 @@ export interface GiteaContext {
   readonly itemByHead?: HeadLookup;
 }
 
-const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
-
 /** Maps one Gitea delivery (event type from X-Gitea-Event-Type) to what the pipeline should do. */
 export function mapGiteaDelivery(
   eventType: string,
@@ -143,7 +142,7 @@ export function mapGiteaDelivery(
     }
     case 'status': {
       const p = parsePayload(schemas.status, payload, `Gitea ${eventType}`);
-      if (!COMMIT.test(p.sha)) throw new PayloadError(`invalid Gitea status payload: sha is not a commit id`);
+      if (!COMMIT_ID.test(p.sha)) throw new PayloadError(`invalid Gitea status payload: sha is not a commit id`);
       const status = (ticket: string | undefined): WebhookAction =>
         ticket
           ? {
