@@ -41,14 +41,14 @@ export const hostSlots = new Gauge({
 
 export const reconcileFailures = new Counter({
   name: 'orch_reconcile_failures_total',
-  help: "Catch-up runs that failed for a project (its tracker's API answered an error), by project",
-  labelNames: ['project'] as const,
+  help: "Catch-up runs that failed for a project (its tracker's API answered an error), by project and tracker",
+  labelNames: ['project', 'tracker'] as const,
   registers: [workerRegistry],
 });
 
 export const reconcileLastSuccess = new Gauge({
   name: 'orch_reconcile_last_success_timestamp_seconds',
-  help: "When the catch-up last went through all of a project's tickets (Unix time), by project",
-  labelNames: ['project'] as const,
+  help: "When the catch-up last went through all of a project's tickets or CI heads (Unix time), by project and tracker",
+  labelNames: ['project', 'tracker'] as const,
   registers: [workerRegistry],
 });

@@ -3,8 +3,8 @@
 // running ones whose ticket was cancelled. Deduplication keys make a repeated run harmless. Each
 // project is caught up on its own: one project's failing Plane API is logged, counted and
 // reported, and the others still catch up.
-import { heartbeat, log } from '@temporalio/activity';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import { heartbeat } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AppConfig, ProjectConfig } from '../config';
 import type { ReconcileResult } from '../domain/reconcile';
 import { SA_BLOCKED } from '../domain/search-attributes';
@@ -12,8 +12,9 @@ import { submitWorkItem, workItemHandle } from '../client/work-items';
 import { htmlToText } from '../util/html';
 import type { PlaneClient } from '../tracker/plane-client';
 import { isPlaneTriggered, namedLabels, planeStateAction, planeStateId } from '../tracker/plane-trigger';
-import { cancelUpdate, eventSignal, pauseUpdate, retryUpdate, stateQuery } from '../workflows/messages';
-import { reconcileFailures, reconcileLastSuccess } from './metrics';
+import { eventSignal, stateQuery } from '../workflows/messages';
+import { catchUpProject } from './catch-up-project';
+import { overrideApplied } from './override-as-job';
 
 export interface ReconcileDeps {
   readonly config: AppConfig;
@@ -147,15 +148,8 @@ export function createReconcileActivities(deps: ReconcileDeps) {
           skipped.push(`${project}: the Plane API is not configured`);
           continue;
         }
-        try {
-          await catchUp(deps.plane, project, config, outcome);
-          reconcileLastSuccess.set({ project }, Date.now() / 1000);
-        } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
-          reconcileFailures.inc({ project });
-          log.warn('catch-up failed for a project; the others go on', { project, reason });
-          failed.push(`${project}: ${reason}`);
-        }
+        const plane = deps.plane;
+        await catchUpProject('plane', project, failed, () => catchUp(plane, project, config, outcome));
       }
       return { ...outcome, skipped, failed };
     },
@@ -168,30 +162,6 @@ async function describe(handle: ReturnType<typeof workItemHandle>) {
     return await handle.describe();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
-    throw err;
-  }
-}
-
-/**
- * Sends an override as the catch-up job; false when the item refuses it (already paused, no
- * longer open): the item is already where the tracker says.
- */
-async function overrideApplied(
-  handle: ReturnType<typeof workItemHandle>,
-  kind: 'cancel' | 'pause' | 'retry',
-  reason: string,
-  updateId: string,
-): Promise<boolean> {
-  const update = { cancel: cancelUpdate, pause: pauseUpdate, retry: retryUpdate }[kind];
-  try {
-    await handle.startUpdate(update, {
-      args: [{ by: 'catch-up job', reason }],
-      updateId,
-      waitForStage: WorkflowUpdateStage.ACCEPTED,
-    });
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) return false;
     throw err;
   }
 }

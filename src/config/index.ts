@@ -55,6 +55,11 @@ function assertObservationFitsGateTimeout(projects: ProjectsFile['projects'], en
   }
 }
 
+/** Projects whose items wait for CI, with what they need: the catch-up has work only there. */
+export function projectsWaitingForCi(config: AppConfig): [string, ProjectConfig][] {
+  return Object.entries(config.projects).filter(([, p]) => p.gitea && p.ci.requiredContexts.length > 0);
+}
+
 export function projectConfig(config: AppConfig, key: string): ProjectConfig {
   const project = config.projects[key];
   if (!project) {

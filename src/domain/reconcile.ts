@@ -3,6 +3,20 @@
 export interface ReconcileInput {
   readonly timeoutMs: number;
   readonly heartbeatMs: number;
+  /** Some project waits for CI statuses on Gitea: catch up on those too (ADR-0025). */
+  readonly ciCatchUp?: boolean;
+}
+
+/** What the CI catch-up found: statuses whose deliveries were missed, read from Gitea's API. */
+export interface CiCatchUpResult {
+  /** `<ticket> <context> <state>` for each status sent to an item that had not heard it. */
+  readonly statuses: string[];
+  /** Items blocked because CI was silent, retried now that it has spoken. */
+  readonly retried: string[];
+  /** Projects skipped, with why (no Gitea API). */
+  readonly skipped: string[];
+  /** Projects whose catch-up failed, with why; the others went on. */
+  readonly failed: string[];
 }
 
 export interface ReconcileResult {
@@ -20,10 +34,13 @@ export interface ReconcileResult {
   readonly noticesRetried?: readonly string[];
   /** Projects whose catch-up failed, with why (their Plane API answered an error); the others went on. */
   readonly failed?: readonly string[];
+  /** The CI catch-up, when some project waits for CI. */
+  readonly ci?: CiCatchUpResult;
 }
 
 export interface ReconcileActivities {
   reconcilePlane(input: ReconcileInput): Promise<ReconcileResult>;
+  reconcileCi(input: ReconcileInput): Promise<CiCatchUpResult>;
 }
 
 export const RECONCILE_SCHEDULE_ID = 'orchestrator-reconcile-plane';

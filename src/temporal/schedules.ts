@@ -1,12 +1,13 @@
 // The catch-up job's Temporal Schedule, created (or brought up to date) when a worker starts.
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import type { AppConfig } from '../config';
+import { projectsWaitingForCi, type AppConfig } from '../config';
 import { RECONCILE_SCHEDULE_ID, type ReconcileInput } from '../domain/reconcile';
 
 export async function ensureReconcileSchedule(client: Client, config: AppConfig): Promise<'created' | 'updated'> {
   const input: ReconcileInput = {
     timeoutMs: config.env.ORCH_GATE_TIMEOUT_MS,
     heartbeatMs: config.env.ORCH_HEARTBEAT_TIMEOUT_MS,
+    ...(projectsWaitingForCi(config).length > 0 ? { ciCatchUp: true } : {}),
   };
   const spec = { intervals: [{ every: config.env.ORCH_RECONCILE_INTERVAL_MS }] };
   const action = {
@@ -22,7 +23,10 @@ export async function ensureReconcileSchedule(client: Client, config: AppConfig)
       spec,
       action,
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: config.env.ORCH_RECONCILE_INTERVAL_MS },
-      memo: { purpose: 'Reconcile work items with Plane: starts missed items, cancels cancelled ones' },
+      memo: {
+        purpose:
+          "Reconcile work items with Plane (starts missed items, follows state changes) and with Gitea's CI statuses",
+      },
     });
     return 'created';
   } catch (err) {

@@ -25,6 +25,15 @@ export type GiteaMergeAnswer =
 
 export type CommitState = 'pending' | 'success' | 'error' | 'failure' | 'warning';
 
+/** One context's latest status on a commit, as Gitea's combined status lists it. */
+export interface GiteaCommitStatus {
+  readonly context: string;
+  /** Gitea names the state `status` here (and `state` in deliveries). */
+  readonly status: string;
+  readonly description?: string | null;
+  readonly target_url?: string | null;
+}
+
 export class GiteaClient {
   private readonly http: HttpClient;
   /** Gitea's web address (the API's base): links in PR bodies point there. */
@@ -135,6 +144,17 @@ export class GiteaClient {
       description: description.slice(0, 255),
       target_url: targetUrl ?? '',
     });
+  }
+
+  /** The latest status of each context on a commit (Gitea's combined status; none when unknown). */
+  async latestStatuses(repo: string, sha: string): Promise<readonly GiteaCommitStatus[]> {
+    const { status, body } = await this.http.request<{ statuses?: GiteaCommitStatus[] | null }>(
+      'GET',
+      `api/v1/repos/${repo}/commits/${encodeURIComponent(sha)}/status?limit=50`,
+      undefined,
+      [404],
+    );
+    return status === 404 ? [] : (body?.statuses ?? []);
   }
 
   async comment(repo: string, issueNumber: number, body: string): Promise<void> {

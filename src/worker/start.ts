@@ -3,8 +3,9 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createReconcileActivities } from '../activities/reconcile';
+import { createCiCatchUpActivities } from '../activities/ci-catch-up';
 import { connectClient } from '../client/connection';
-import { hostId, hostRouting, type AppConfig } from '../config';
+import { hostId, hostRouting, projectsWaitingForCi, type AppConfig } from '../config';
 import { assertSandboxAvailable } from '../sandbox/sandbox';
 import { ensureReconcileSchedule } from '../temporal/schedules';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
@@ -45,6 +46,7 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
   const activities = {
     ...createActivities(config, { plane, gitea, client }),
     ...createReconcileActivities({ config, client, plane }),
+    ...createCiCatchUpActivities({ config, client, gitea }),
   };
   const roles = config.env.ORCH_WORKER_QUEUES;
   const common = {
@@ -86,11 +88,10 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
         })
       : undefined;
   if (fleet) workers.push(...fleet.workers);
-  if (plane) {
+  if (!plane) logger.warn('the Plane API is not configured: Plane is not caught up, Plane notices are skipped');
+  if (plane || (gitea && projectsWaitingForCi(config).length > 0)) {
     const outcome = await ensureReconcileSchedule(client, config);
     logger.info(`catch-up schedule ${outcome}`, { everyMs: config.env.ORCH_RECONCILE_INTERVAL_MS });
-  } else {
-    logger.warn('the Plane API is not configured: no catch-up schedule, tracker notices are skipped');
   }
   await announceSandbox(config, logger);
   const sweeper = startWorkspaceSweeper(client, {

@@ -1,13 +1,18 @@
 // The catch-up job, run by a Temporal Schedule: neither Plane nor Gitea re-sends a delivery
-// reliably, so the tracker's own state is compared with the work items now and then.
-import { proxyActivities } from '@temporalio/workflow';
+// reliably, so the tracker's own state (and Gitea's commit statuses) are compared with the work
+// items now and then.
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { ReconcileActivities, ReconcileInput, ReconcileResult } from '../domain/reconcile';
 
 export async function reconcileTracker(input: ReconcileInput): Promise<ReconcileResult> {
-  const { reconcilePlane } = proxyActivities<ReconcileActivities>({
+  const { reconcilePlane, reconcileCi } = proxyActivities<ReconcileActivities>({
     startToCloseTimeout: input.timeoutMs,
     heartbeatTimeout: input.heartbeatMs,
     retry: { maximumAttempts: 3 },
   });
-  return reconcilePlane(input);
+  const plane = await reconcilePlane(input);
+  // Since `ci-catch-up` statuses whose deliveries were missed are read back from Gitea. Asked
+  // only when some project waits for CI, so the other runs' histories stay as they were.
+  if (input.ciCatchUp && patched('ci-catch-up')) return { ...plane, ci: await reconcileCi(input) };
+  return plane;
 }

@@ -76,6 +76,8 @@ test('the recorded scenarios are present for every generation of the workflow', 
       'ci-wait',
       // A person's REQUEST_CHANGES on the PR (ADR-0026): back to development, then capped.
       'human-review',
+      // The catch-up job reading a missed CI status from Gitea (patch ci-catch-up).
+      'reconcile-ci',
     ]),
   );
 });

@@ -170,15 +170,24 @@ export interface FakePull {
   mergeCommit?: string;
 }
 
+/** A commit status as posted to the fake (by the orchestrator, or by a test playing CI). */
+export interface FakeStatus {
+  readonly sha: string;
+  readonly state: string;
+  readonly context: string;
+  readonly description: string;
+  readonly target_url?: string;
+}
+
 export async function fakeGitea(options: FakeGiteaOptions): Promise<
   FakeServer & {
     pulls: FakePull[];
-    statuses: { sha: string; state: string; context: string; description: string }[];
+    statuses: FakeStatus[];
     comments: { issue: number; body: string }[];
   }
 > {
   const pulls: FakePull[] = [];
-  const statuses: { sha: string; state: string; context: string; description: string }[] = [];
+  const statuses: FakeStatus[] = [];
   const comments: { issue: number; body: string }[] = [];
   let mergeRequests = 0;
   /** The fake's own address, known once it listens (PR pages link there, as Gitea's do). */
@@ -238,9 +247,32 @@ export async function fakeGitea(options: FakeGiteaOptions): Promise<
     }
     const status = /^\/statuses\/([0-9a-f]+)$/.exec(rest);
     if (status && method === 'POST') {
-      const b = body as { state: string; context: string; description: string };
-      statuses.push({ sha: status[1]!, state: b.state, context: b.context, description: b.description });
+      const b = body as { state: string; context: string; description: string; target_url?: string };
+      statuses.push({
+        sha: status[1]!,
+        state: b.state,
+        context: b.context,
+        description: b.description,
+        ...(b.target_url ? { target_url: b.target_url } : {}),
+      });
       return { status: 201, body: { id: statuses.length } };
+    }
+    const combined = /^\/commits\/([0-9a-f]+)\/status(\?.*)?$/.exec(rest);
+    if (combined && method === 'GET') {
+      // The latest status per context, Gitea's field names (`status`, not `state`).
+      const latest = new Map(statuses.filter((st) => st.sha === combined[1]).map((st) => [st.context, st]));
+      return {
+        status: 200,
+        body: {
+          sha: combined[1],
+          statuses: [...latest.values()].map((st) => ({
+            context: st.context,
+            status: st.state,
+            description: st.description,
+            target_url: st.target_url ?? '',
+          })),
+        },
+      };
     }
     const branch = /^\/branches\/(.+)$/.exec(rest);
     if (branch && method === 'GET') {

@@ -6,7 +6,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PlaneDirectory } from '../../src/tracker/plane-directory';
 import { workItemWorkflowId, type CiRequirement, type WorkItemState } from '../../src/domain';
 import { eventSignal, retryUpdate } from '../../src/workflows/messages';
+import { createCiCatchUpActivities } from '../../src/activities/ci-catch-up';
+import { createReconcileActivities } from '../../src/activities/reconcile';
+import { GiteaClient } from '../../src/tracker/gitea-client';
+import { reconcileTracker } from '../../src/workflows/reconcile';
 import { startTestApi, type TestApi } from '../support/api-harness';
+import { fakeGitea } from '../support/fake-trackers';
+import { GITEA_TOKEN } from '../support/test-secrets';
 import { scriptedActivities } from '../support/doubles';
 import { startTemporal } from '../support/temporal';
 import { fixtureConfig, signed } from '../support/webhook-fixtures';
@@ -196,4 +202,60 @@ test("a later push (the tester's) is not merged until CI is green on it; red the
       'development PASS',
     ]);
   });
+});
+
+test("a status whose delivery was missed is read from Gitea by the catch-up job, and the item CI's silence blocked goes on", async () => {
+  const gitea = await fakeGitea({ token: GITEA_TOKEN, repo: 'acme/shop' });
+  const giteaClient = new GiteaClient({ baseUrl: gitea.url, token: GITEA_TOKEN, http: { baseDelayMs: 1 } });
+  const base = fixtureConfig({ ORCH_TASK_QUEUE: queue });
+  const shop = base.projects.shop!;
+  const config = { ...base, projects: { shop: { ...shop, ci: { requiredContexts: ['ci/test'], timeoutMs: 1500 } } } };
+  const scripted = scriptedActivities({
+    step: (input) => ({ costUsd: 0, ...(input.stage === 'development' ? { head: FIRST } : {}) }),
+  });
+  const activities = {
+    ...scripted.activities,
+    ...createReconcileActivities({ config, client: env.client }),
+    ...createCiCatchUpActivities({ config, client: env.client, gitea: giteaClient }),
+  };
+  try {
+    await withWorker(env, queue, activities, async () => {
+      const input = testInput({ ci: { requiredContexts: ['ci/test'], timeoutMs: 1500 } });
+      const handle = await startItem(env, queue, input);
+      await waitForState(handle, (s) => s.blocked?.kind === 'ci', 30_000);
+      await waitingOnHead(handle.workflowId, FIRST);
+      // CI reports to Gitea, but its delivery never reaches the API; another context does not count.
+      await giteaClient.setStatus('acme/shop', FIRST, 'pending', 'ci/test', 'running', 'https://ci.acme.dev/7');
+      await giteaClient.setStatus('acme/shop', FIRST, 'success', 'ci/test', 'all green', 'https://ci.acme.dev/7');
+      await giteaClient.setStatus('acme/shop', FIRST, 'failure', 'ci/lint', 'not required');
+
+      const catchUp = (id: string) =>
+        env.client.workflow.execute(reconcileTracker, {
+          taskQueue: queue,
+          workflowId: id,
+          args: [{ timeoutMs: 20_000, heartbeatMs: 10_000, ciCatchUp: true }],
+        });
+      const first = await catchUp(`catch-up-${input.ticket}`);
+      expect(first.ci).toEqual({
+        statuses: [`${input.ticket} ci/test success`],
+        retried: [input.ticket],
+        skipped: [],
+        failed: [],
+      });
+      const done = await waitForState(handle, (s) => s.status === 'done', 30_000);
+      expect(done.ciStatuses?.find((s) => s.context === 'ci/test')).toEqual({
+        sha: FIRST,
+        context: 'ci/test',
+        state: 'success',
+        description: 'all green',
+        targetUrl: 'https://ci.acme.dev/7',
+      });
+      expect(done.gateResults.filter((g) => g.gate === 'ci').map((g) => g.verdict)).toEqual(['PASS']);
+      expect(scripted.stepCalls.filter((c) => c.stage === 'development')).toHaveLength(1);
+      expect(done.events.some((e) => e.summary?.includes('read from Gitea by the catch-up job'))).toBe(true);
+      await recordHistory(env, env.client.workflow.getHandle(`catch-up-${input.ticket}`), 'reconcile-ci');
+    });
+  } finally {
+    await gitea.close();
+  }
 });

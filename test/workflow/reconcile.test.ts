@@ -187,10 +187,10 @@ test('the catch-up finds a label-triggered ticket on the third page, and a faili
     // Three pages were asked for.
     expect(plane.requests.filter((r) => r.path.includes('/work-items/?')).map((r) => r.path)).toHaveLength(3);
     expect(await workerRegistry.getSingleMetricAsString('orch_reconcile_failures_total')).toContain(
-      'orch_reconcile_failures_total{project="broken"} 1',
+      'orch_reconcile_failures_total{project="broken",tracker="plane"} 1',
     );
     expect(await workerRegistry.getSingleMetricAsString('orch_reconcile_last_success_timestamp_seconds')).toMatch(
-      /project="shop"} \d+/,
+      /project="shop",tracker="plane"} \d+/,
     );
   } finally {
     for (const ticket of ['SHOP-2', 'SHOP-5'])
