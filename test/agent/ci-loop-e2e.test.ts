@@ -6,10 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
-import type { PlaneDirectory } from '../../src/tracker/plane-directory';
 import { cancelUpdate } from '../../src/workflows/messages';
 import { AGENT_TIMEOUTS, startAgentRig, type AgentRig } from '../support/agent-harness';
-import { startTestApi, type TestApi } from '../support/api-harness';
+import { NO_PLANE, startTestApi, type TestApi } from '../support/api-harness';
 import { startTemporal } from '../support/temporal';
 import { GITEA_SECRET, signed } from '../support/webhook-fixtures';
 import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
@@ -34,12 +33,7 @@ beforeAll(async () => {
       env: { ORCH_GITEA_WEBHOOK_SECRET: GITEA_SECRET },
     },
   );
-  const noPlane: PlaneDirectory = {
-    projectIdentifier: () => Promise.reject(new Error('no Plane here')),
-    stateGroup: () => Promise.reject(new Error('no Plane here')),
-    workItemSequence: () => Promise.reject(new Error('no Plane here')),
-  };
-  api = await startTestApi({ client: env.client, config: rig.config, planeDirectory: noPlane });
+  api = await startTestApi({ client: env.client, config: rig.config, planeDirectory: NO_PLANE });
 });
 afterAll(async () => {
   await api?.close();

@@ -32,6 +32,13 @@ export interface TestApiOptions {
   readonly journalFile?: string;
 }
 
+/** For tests whose deliveries never need Plane: any question to it fails, as an unreachable Plane would. */
+export const NO_PLANE: PlaneDirectory = {
+  projectIdentifier: () => Promise.reject(new Error('no Plane here')),
+  stateGroup: () => Promise.reject(new Error('no Plane here')),
+  workItemSequence: () => Promise.reject(new Error('no Plane here')),
+};
+
 export async function startTestApi(options: TestApiOptions): Promise<TestApi> {
   const journalFile =
     options.journalFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'orch-intake-')), 'journal.sqlite');

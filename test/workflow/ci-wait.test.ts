@@ -3,14 +3,13 @@
 // CI's words verbatim; green lets it through; silence blocks it, and retry waits again. Statuses
 // arrive as real-format signed Gitea deliveries through the API, which finds the item by its head.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { PlaneDirectory } from '../../src/tracker/plane-directory';
 import { workItemWorkflowId, type CiRequirement, type WorkItemState } from '../../src/domain';
 import { eventSignal, retryUpdate } from '../../src/workflows/messages';
 import { createCiCatchUpActivities } from '../../src/activities/ci-catch-up';
 import { createReconcileActivities } from '../../src/activities/reconcile';
 import { GiteaClient } from '../../src/tracker/gitea-client';
 import { reconcileTracker } from '../../src/workflows/reconcile';
-import { startTestApi, type TestApi } from '../support/api-harness';
+import { NO_PLANE, startTestApi, type TestApi } from '../support/api-harness';
 import { fakeGitea } from '../support/fake-trackers';
 import { GITEA_TOKEN } from '../support/test-secrets';
 import { scriptedActivities } from '../support/doubles';
@@ -25,15 +24,10 @@ let api: TestApi;
 const queue = taskQueue('ci-wait');
 beforeAll(async () => {
   env = await startTemporal();
-  const noPlane: PlaneDirectory = {
-    projectIdentifier: () => Promise.reject(new Error('no Plane here')),
-    stateGroup: () => Promise.reject(new Error('no Plane here')),
-    workItemSequence: () => Promise.reject(new Error('no Plane here')),
-  };
   api = await startTestApi({
     client: env.client,
     config: fixtureConfig({ ORCH_TASK_QUEUE: queue }),
-    planeDirectory: noPlane,
+    planeDirectory: NO_PLANE,
   });
 });
 afterAll(async () => {
