@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { Forwarder, type ForwarderOptions } from '../intake/forwarder';
+import { GroupedAppends } from '../intake/group-append';
 import { IntakeJournal, journalFile } from '../intake/journal';
 import { claimJournal } from '../intake/journal-owner';
 import type { PlaneDirectory } from '../tracker/plane-directory';
@@ -17,6 +18,8 @@ import { itemByHead } from '../client/item-by-head';
 
 export interface Intake {
   readonly journal: IntakeJournal;
+  /** The journal's appends, grouped: what arrives in one turn of the event loop shares a disk sync. */
+  readonly appends: GroupedAppends;
   readonly forwarder: Forwarder;
   readonly sources: Readonly<Record<string, WebhookSource>>;
   close(): Promise<void>;
@@ -73,6 +76,7 @@ export function openIntake(deps: IntakeDeps): Intake {
   forwarder.start();
   return {
     journal,
+    appends: new GroupedAppends(journal),
     forwarder,
     sources,
     async close() {

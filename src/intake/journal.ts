@@ -197,6 +197,30 @@ export class IntakeJournal {
   }
 
   /**
+   * Writes several deliveries in one transaction: one disk sync for all (group commit). Each
+   * gets its own result, or the JournalFullError that refused it alone; any other failure
+   * throws and writes none of them.
+   */
+  appendMany(entries: readonly NewEntry[]): (AppendResult | JournalFullError)[] {
+    try {
+      return this.db.transaction(() =>
+        entries.map((entry) => {
+          try {
+            return this.append(entry);
+          } catch (err) {
+            if (err instanceof JournalFullError) return err;
+            throw err;
+          }
+        }),
+      )();
+    } catch (err) {
+      // Rolled back: the backlog counted for its entries is counted again at the next append.
+      this.counted = { at: Number.NEGATIVE_INFINITY, backlog: 0 };
+      throw err;
+    }
+  }
+
+  /**
    * The backlog for the cap, counted at most once a second: counting is a scan, and a write
    * per delivery must not scan a backlog of thousands. New entries are added as they come.
    */

@@ -67,7 +67,7 @@ function actionLane(action: Exclude<WebhookAction, { kind: 'ignore' }>): string 
 export function createWebhookRouter(deps: WebhookRouterDeps): Router {
   const router = express.Router();
   const rawBody = express.raw({ type: () => true, limit: deps.config.env.ORCH_WEBHOOK_MAX_BYTES });
-  const { journal, forwarder, sources } = deps.intake;
+  const { appends, forwarder, sources } = deps.intake;
   const env = deps.config.env;
 
   router.post('/:source', rawBody, async (req: Request, res: Response) => {
@@ -132,7 +132,7 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router {
     const key = deliveryKey(sourceName, body);
     let appended: AppendResult;
     try {
-      appended = journal.append({
+      appended = await appends.append({
         key,
         lane: source.lane?.(event, payload) ?? (action ? actionLane(action) : `delivery:${key}`),
         source: sourceName,
