@@ -157,7 +157,21 @@ test('thirty items on three hosts, one killed while it runs agents: all done, it
       else if (state?.status === 'blocked' || state?.status === 'cancelled')
         throw new Error(`${ticket} ${state.status} at ${state.stage}: ${state.blocked?.reason}`);
     }
-    if (Date.now() > doneBy) throw new Error(`not done in time: ${tickets.filter((t) => !states.has(t)).join(', ')}`);
+    if (Date.now() > doneBy) {
+      // Where each late item stands, so a failure says what it waits for.
+      const late = await Promise.all(
+        tickets
+          .filter((t) => !states.has(t))
+          .map(async (t) => {
+            const handle = client.workflow.getHandle(workItemWorkflowId('shop', t));
+            const s = await handle.query(stateQuery).catch(() => undefined);
+            const pending = (await handle.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
+            const acts = pending.map((a) => `${a.activityType?.name} attempt ${a.attempt} ${a.state}`).join('; ');
+            return `${t} at ${s?.stage ?? '?'} (${s?.status ?? '?'}, lost runs ${s?.lostRuns?.length ?? 0}) [${acts}]`;
+          }),
+      );
+      throw new Error(`not done in time: ${late.join(' | ')}`);
+    }
     await new Promise((r) => setTimeout(r, 1000));
   }
 
