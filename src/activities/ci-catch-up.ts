@@ -11,6 +11,7 @@ import {
   SA_HEAD_SHA,
   SA_TICKET,
   ciVerdict,
+  recordCiStatus,
   validCiStatus,
   type CiStatus,
   type WorkItemEvent,
@@ -84,14 +85,13 @@ export function createCiCatchUpActivities(deps: CiCatchUpDeps) {
       }
       // A block because CI was silent lifts once CI has spoken: the retry finds the verdict.
       const blockedAt = state.blocked?.kind === 'ci' ? state.blocked.at : undefined;
-      const known = [
-        ...(state.ciStatuses ?? []).filter((s) => !unheard.some((u) => u.context === s.context)),
-        ...unheard,
-      ];
+      // What the item holds once it has heard them, kept by the machine's own rule.
+      const heardAll = { ...state };
+      for (const status of unheard) recordCiStatus(heardAll, status);
       if (
         blockedAt !== undefined &&
         unheard.length > 0 &&
-        ciVerdict({ ...state, ciStatuses: known }, required) !== undefined &&
+        ciVerdict(heardAll, required) !== undefined &&
         (await overrideApplied(
           handle,
           'retry',

@@ -54,7 +54,7 @@ export function createTrackerActivities(deps: TrackerActivityDeps) {
   };
   return {
     async syncTracker(input: TrackerSyncInput): Promise<TrackerSyncResult> {
-      return withoutUndefined(await tell(input));
+      return tell(input);
     },
     /**
      * In order. A failure stops there; the activity's retry sends the batch again (each notice
@@ -75,7 +75,8 @@ export function createTrackerActivities(deps: TrackerActivityDeps) {
           throw withDelivered(err, delivered);
         }
       }
-      return withoutUndefined({ summary: told.join(' | '), pullRequest });
+      // An absent pull request is left out of the result's JSON, as absent fields are.
+      return { summary: told.join(' | '), pullRequest };
     },
   };
 }
@@ -118,11 +119,6 @@ async function tellPlane(deps: TrackerActivityDeps, project: ProjectConfig, inpu
     done.push(`moved to ${state.name} (${group})`);
   }
   return done.join(', ');
-}
-
-/** The result without an absent pull request (the history shows only what is there). */
-function withoutUndefined(result: TrackerSyncResult): TrackerSyncResult {
-  return result.pullRequest ? result : { summary: result.summary };
 }
 
 async function tellGitea(
