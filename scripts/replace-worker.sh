@@ -14,17 +14,26 @@
 # project's `commands.deployProduction`, so it runs inside the very worker it replaces: it does
 # not wait for that worker to exit (the worker waits for this step to finish).
 #
+# With Worker Versioning (ADR-0028) the new worker gets no work until its build is made current:
+# --promote runs that step between 2 and 3 (if it fails, the new worker is stopped and the old one
+# keeps running), and --keep-previous leaves the old worker running (a ramp serves both builds);
+# its pid is then kept in worker.pid.previous.
+#
 # usage: replace-worker.sh --run-dir DIR --start COMMAND [--env-file FILE] [--ready REGEX] [--timeout SECONDS]
+#                          [--promote COMMAND] [--keep-previous]
 #   --run-dir   where worker.pid and the workers' logs live (kept between upgrades)
 #   --start     how to start the new worker, e.g. "node /srv/orchestrator/releases/abc/dist/worker/main.js"
 #   --env-file  settings and secrets the new worker needs (KEY=value lines; deploy commands get a
 #               scrubbed environment, so the worker's own settings come from here)
 #   --ready     what the new worker's log says once it polls (default: "worker polling")
 #   --timeout   how long to wait for that (default: 120)
+#   --promote   run once the new worker polls, before the old one is stopped (release-worker.sh
+#               makes the new build current or ramps it here)
+#   --keep-previous  do not stop the previous worker
 # ORCH_REVISION (set by the deploy step) is passed on to the new worker and names its log.
 set -euo pipefail
 
-run_dir='' start='' env_file='' ready='worker polling' timeout=120
+run_dir='' start='' env_file='' ready='worker polling' timeout=120 promote='' keep_previous=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --run-dir) run_dir="$2"; shift 2 ;;
@@ -32,6 +41,8 @@ while [ $# -gt 0 ]; do
     --env-file) env_file="$2"; shift 2 ;;
     --ready) ready="$2"; shift 2 ;;
     --timeout) timeout="$2"; shift 2 ;;
+    --promote) promote="$2"; shift 2 ;;
+    --keep-previous) keep_previous=1; shift ;;
     *) echo "replace-worker: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -76,9 +87,20 @@ while :; do
   sleep 0.2
 done
 
-mv "$new_pid_file" "$run_dir/worker.pid"
 echo "replace-worker: worker $new_pid (revision $revision) polls; log $log"
-if alive "$old_pid" && [ "$old_pid" != "$new_pid" ]; then
+if [ -n "$promote" ] && ! (if [ -n "$env_file" ]; then set -a; . "$env_file"; set +a; fi; sh -c "$promote"); then
+  kill -TERM "$new_pid" 2>/dev/null || true
+  rm -f "$new_pid_file"
+  echo "replace-worker: promoting the new worker failed ($promote); stopped it, the previous worker keeps running" >&2
+  exit 1
+fi
+mv "$new_pid_file" "$run_dir/worker.pid"
+if [ -n "$keep_previous" ]; then
+  if alive "$old_pid" && [ "$old_pid" != "$new_pid" ]; then
+    echo "$old_pid" > "$run_dir/worker.pid.previous"
+    echo "replace-worker: the previous worker $old_pid keeps running (pid in worker.pid.previous)"
+  fi
+elif alive "$old_pid" && [ "$old_pid" != "$new_pid" ]; then
   kill -TERM "$old_pid"
   echo "replace-worker: sent SIGTERM to the previous worker $old_pid: it stops polling and drains its running activities"
 else

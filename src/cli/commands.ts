@@ -24,6 +24,7 @@ import {
 import { OVERRIDE_UPDATES } from '../workflows/messages';
 import { workspacesCommand } from './workspaces';
 import { intakeCommand } from './intake';
+import { versionsCommand } from './versions';
 import { CliError, type CommandContext, type CommandOutput } from './context';
 import { renderFallbackStatus, renderRows, renderState } from './format';
 import { runningSteps } from '../client/running-steps';
@@ -46,6 +47,10 @@ export const USAGE = `usage: orch <command> [options]
                                                                       removes those of closed items (or one item's)
   intake [show ID | retry ID...|--all | discard ID... --reason R]      the API's webhook journal on this machine:
                                                                       backlog and dead letters
+  versions [set-current BUILD | ramp BUILD PCT | ramp off]            the workers' builds (Worker Deployment): current,
+                                                                      ramp, open items per build; release or roll back
+  versions build-id | check-replay [--bundle FILE]                   this release's build ID; replay the open items
+                                                                      against its workflow bundle (the release gate)
   stages                                                              the stage graph (Mermaid)
 
 common options: --json (machine-readable output), --by NAME (who asks; default: $USER), --project P
@@ -75,6 +80,7 @@ const OPTIONS = {
   blocked: { type: 'boolean' },
   'not-blocked': { type: 'boolean' },
   all: { type: 'boolean' },
+  bundle: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -201,6 +207,8 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       return workspacesCommand(args.positionals, ctx);
     case 'intake':
       return intakeCommand(args.positionals, { all: parsed.values.all, reason, by }, ctx);
+    case 'versions':
+      return versionsCommand(args.positionals, { by, bundle: parsed.values.bundle }, ctx);
     case 'stages': {
       const chart = stageGraphMermaid();
       return { json: { stages: STAGES, mermaid: chart }, text: chart };

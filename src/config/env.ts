@@ -4,6 +4,8 @@ import { ConfigError, formatIssues } from './errors';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveMs = z.coerce.number().int().positive();
+/** Worker Deployment names and build IDs: no dots or colons (the server joins them with those). */
+export const DEPLOYMENT_NAME = /^[A-Za-z0-9_-]{1,100}$/;
 // Empty strings count as unset; a secret's value never appears in a validation message.
 const optionalSecret = z.preprocess(
   (v) => (v === '' ? undefined : v),
@@ -33,6 +35,23 @@ export const envSchema = z.object({
     .int()
     .min(0)
     .default(30 * 1000),
+  /**
+   * Worker Versioning (ADR-0028): the Worker Deployment this worker belongs to (default: the main
+   * task queue's name, one deployment per orchestrator instance), `off` to run unversioned, the
+   * build ID (default: the release's revision and the workflow bundle's hash), and whether the
+   * worker makes its own version current at start: `if-none` (the deployment's first build; later
+   * builds are released with scripts/release-worker.sh), `always` (npm start's default), `never`.
+   */
+  ORCH_WORKER_VERSIONING: z.enum(['on', 'off']).default('on'),
+  ORCH_WORKER_DEPLOYMENT: z
+    .string()
+    .regex(DEPLOYMENT_NAME, 'letters, digits, dash and underscore, at most 100')
+    .optional(),
+  ORCH_WORKER_BUILD_ID: z
+    .string()
+    .regex(DEPLOYMENT_NAME, 'letters, digits, dash and underscore, at most 100')
+    .optional(),
+  ORCH_WORKER_PROMOTE: z.enum(['if-none', 'always', 'never']).optional(),
   ORCH_ACTIVITY_RETRY_INITIAL_MS: positiveMs.default(10 * 1000),
   ORCH_ACTIVITY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   ORCH_WEBHOOK_MAX_BYTES: z.coerce

@@ -42,7 +42,8 @@ export async function startStack(config: AppConfig, logger: Logger): Promise<Run
     for (const step of stops.reverse()) await step();
   };
   try {
-    const worker = await startWorker(config, logger);
+    // One process with the code in front of you: its build takes the routing (ADR-0028).
+    const worker = await startWorker(config, logger, { defaultPromote: 'always' });
     stops.push(() => worker.stop());
     const client = await connectClient(config);
     stops.push(() => client.connection.close());

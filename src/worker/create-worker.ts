@@ -4,6 +4,7 @@ import {
   OpenTelemetryActivityOutboundInterceptor,
   makeWorkflowExporter,
 } from '@temporalio/interceptors-opentelemetry/lib/worker';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { WorkItemActivities } from '../domain';
 import type { Tracing } from '../telemetry/tracing';
 
@@ -23,6 +24,11 @@ export interface CreateWorkerOptions {
   readonly shutdownGraceTimeMs?: number;
   /** Where activity and workflow spans go (src/telemetry/tracing.ts); none: not traced. */
   readonly tracing?: Tracing;
+  /**
+   * The Worker Deployment version this worker is (ADR-0028); none: unversioned. Workflows that
+   * declare no behaviour of their own are AUTO_UPGRADE.
+   */
+  readonly version?: WorkerDeploymentVersion;
 }
 
 /** The OpenTelemetry workflow interceptors: in the prebuilt bundle, or bundled at start with the rest. */
@@ -42,6 +48,15 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.shutdownGraceTimeMs !== undefined ? { shutdownGraceTime: options.shutdownGraceTimeMs } : {}),
     ...options.slots,
+    ...(options.version
+      ? {
+          workerDeploymentOptions: {
+            version: options.version,
+            useWorkerVersioning: true,
+            defaultVersioningBehavior: 'AUTO_UPGRADE' as const,
+          },
+        }
+      : {}),
     ...(options.activitiesOnly
       ? {}
       : options.workflowBundle

@@ -13,6 +13,7 @@ import {
 } from '../hosts/claims';
 import { HostSlots, type SlotUse } from '../hosts/host-slots';
 import type { Tracing } from '../telemetry/tracing';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { createWorker } from './create-worker';
 
 export interface HostWorkersOptions {
@@ -28,6 +29,7 @@ export interface HostWorkersOptions {
   readonly identity?: string;
   readonly shutdownGraceTimeMs?: number;
   readonly tracing?: Tracing;
+  readonly version?: WorkerDeploymentVersion;
   /** Slot use changed (the metrics gauge). */
   readonly onSlotChange?: (use: SlotUse) => void;
 }
@@ -54,6 +56,7 @@ export async function createHostWorkers(options: HostWorkersOptions): Promise<Ho
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.shutdownGraceTimeMs !== undefined ? { shutdownGraceTimeMs: options.shutdownGraceTimeMs } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
+    ...(options.version ? { version: options.version } : {}),
   };
   const claims = createClaimActivities(options.host, hostQueue, slots);
   const workers: Worker[] = [];

@@ -13,10 +13,12 @@ import { sdkMetricsUrl } from '../temporal/runtime';
 import { connectFailure, connectionOptions } from '../temporal/connection-settings';
 import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeConfigured } from '../tracker/from-config';
 import type { Logger } from '../util/logger';
-import { createWorker } from './create-worker';
+import { createWorker, workflowsPath } from './create-worker';
 import { createHostWorkers } from './host-workers';
 import { hostSlots } from '../activities/metrics';
-import { prebuiltBundle } from './workflow-bundle';
+import { bundleAtStart, prebuiltBundle } from './workflow-bundle';
+import { workerVersioning, type PromotePolicy } from './deployment-version';
+import { takeRoutingIfDue } from './take-routing';
 import { setupTracing } from '../telemetry/tracing';
 import { startWorkerMetrics } from './metrics-server';
 import { startWorkspaceSweeper } from './workspace-sweeper';
@@ -29,7 +31,16 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-export async function startWorker(config: AppConfig, logger: Logger): Promise<RunningWorker> {
+export interface StartWorkerOptions {
+  /** Whether this worker makes its version current when ORCH_WORKER_PROMOTE does not say. */
+  readonly defaultPromote?: PromotePolicy;
+}
+
+export async function startWorker(
+  config: AppConfig,
+  logger: Logger,
+  options: StartWorkerOptions = {},
+): Promise<RunningWorker> {
   const connection = await NativeConnection.connect(connectionOptions(config.temporal)).catch(async (err: unknown) => {
     throw await connectFailure(config.temporal, err);
   });
@@ -40,9 +51,8 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
   if (added.length > 0)
     logger.info("registered the work items' search attributes", { namespace: config.env.TEMPORAL_NAMESPACE, added });
   const tracing = setupTracing('worker');
-  const bundle = prebuiltBundle();
-  if (bundle) logger.info('workflow bundle loaded', { hash: bundle.hash, bytes: bundle.bytes });
-  else logger.warn('no prebuilt workflow bundle (npm run build makes dist/workflow-bundle.js): bundling at start');
+  const bundle = await workflowCode(logger);
+  const versioning = workerVersioning(config, bundle.hash, options.defaultPromote ?? 'if-none');
   const activities = {
     ...createActivities(config, { plane, gitea, client }),
     ...createReconcileActivities({ config, client, plane }),
@@ -54,13 +64,14 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
     tracing,
     namespace: config.env.TEMPORAL_NAMESPACE,
     shutdownGraceTimeMs: config.env.ORCH_WORKER_SHUTDOWN_GRACE_MS,
+    ...(versioning ? { version: versioning.version } : {}),
   };
   const workers: Worker[] = [];
   if (roles.has('main')) {
     workers.push(
       await createWorker({
         ...common,
-        ...(bundle ? { workflowBundle: { codePath: bundle.codePath } } : {}),
+        workflowBundle: bundle.workflowBundle,
         taskQueue: config.env.ORCH_TASK_QUEUE,
         activities,
       }),
@@ -122,7 +133,15 @@ export async function startWorker(config: AppConfig, logger: Logger): Promise<Ru
     await client.connection.close();
     await connection.close();
   });
+  const deployment = versioning
+    ? await takeRoutingIfDue(client, config.env.TEMPORAL_NAMESPACE, versioning, logger).catch(async (err: unknown) => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await finished.catch(() => undefined);
+        throw err;
+      })
+    : undefined;
   logger.info('worker polling', {
+    ...(deployment ?? { versioning: 'off' }),
     namespace: config.env.TEMPORAL_NAMESPACE,
     serves: [...roles],
     taskQueues: workers.map((w) => w.options.taskQueue),
@@ -157,4 +176,18 @@ async function announceSandbox(config: AppConfig, logger: Logger): Promise<void>
       reason: (err as Error).message,
     });
   }
+}
+
+/** The prebuilt bundle, or the sources bundled now; either way with the hash that names it. */
+async function workflowCode(
+  logger: Logger,
+): Promise<{ hash: string; workflowBundle: { codePath: string } | { code: string } }> {
+  const prebuilt = prebuiltBundle();
+  if (prebuilt) {
+    logger.info('workflow bundle loaded', { hash: prebuilt.hash, bytes: prebuilt.bytes });
+    return { hash: prebuilt.hash, workflowBundle: { codePath: prebuilt.codePath } };
+  }
+  logger.warn('no prebuilt workflow bundle (npm run build makes dist/workflow-bundle.js): bundling at start');
+  const { code, hash } = await bundleAtStart(workflowsPath());
+  return { hash, workflowBundle: { code } };
 }

@@ -23,13 +23,28 @@ export function prebuiltBundle(file = WORKFLOW_BUNDLE_FILE): PrebuiltBundle | un
   const code = fs.readFileSync(file);
   return {
     codePath: file,
-    hash: crypto.createHash('sha256').update(code).digest('hex').slice(0, 16),
+    hash: hashOf(code),
     bytes: code.length,
   };
 }
 
 /** Bundles src/workflows (as compiled into dist/) into `file`; used by `npm run build`. */
 export async function buildWorkflowBundle(workflowsPath: string, file = WORKFLOW_BUNDLE_FILE): Promise<PrebuiltBundle> {
+  fs.writeFileSync(file, await bundleCode(workflowsPath));
+  return prebuiltBundle(file) as PrebuiltBundle;
+}
+
+/** A worker run from the sources bundles at start, in memory; the hash still names its code. */
+export async function bundleAtStart(workflowsPath: string): Promise<{ code: string; hash: string }> {
+  const code = await bundleCode(workflowsPath);
+  return { code, hash: hashOf(Buffer.from(code)) };
+}
+
+function hashOf(code: Buffer): string {
+  return crypto.createHash('sha256').update(code).digest('hex').slice(0, 16);
+}
+
+async function bundleCode(workflowsPath: string): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath,
     // The OpenTelemetry workflow interceptors: a workflow's spans continue the trace its start
@@ -38,8 +53,7 @@ export async function buildWorkflowBundle(workflowsPath: string, file = WORKFLOW
     // Webpack's own report is not what a build should print.
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
-  fs.writeFileSync(file, code);
-  return prebuiltBundle(file) as PrebuiltBundle;
+  return code;
 }
 
 /**

@@ -4,7 +4,15 @@
 // (src/domain/work-item-machine.ts); how a stage runs (step, gates, host claims) is the
 // StageRunner's; the message handlers, the tracker courier and the search-attribute publisher
 // have their own modules.
-import { allHandlersFinished, condition, continueAsNew, log, patched, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  patched,
+  setWorkflowOptions,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { WorkItemMachine } from '../domain';
 import type { Interrupt, MachinePort, WorkItemInput, WorkItemState } from '../domain';
 import { workItemProxies } from './activity-proxies';
@@ -16,8 +24,16 @@ import { HostRouter } from './host-routing';
 import { StageRunner } from './stage-runner';
 import { TrackerCourier } from './tracker-courier';
 
+// Items live for days: each moves to the current build at its next workflow task, its changes
+// guarded by patched(), and starts a fresh run there (below) so old patches can retire (ADR-0028).
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, workItem);
+
 export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   const state: WorkItemState = input.carried ?? initialState(input, now());
+  /** The build this run started on (none: an unversioned worker). */
+  const startedOn = workflowInfo().currentDeploymentVersion?.buildId;
+  /** False once patched() has said this history predates moving on after an upgrade. */
+  let upgradeMovesOn = true;
   const { limits, timeouts } = input;
   const local = workItemProxies(timeouts);
 
@@ -71,9 +87,10 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
       interrupt = undefined;
       continue;
     }
-    if (continueAsNewDue()) {
+    if (continueAsNewDue() && (historyLong() || movesOnAfterUpgrade())) {
       // Let running update handlers (and the courier) finish first; an interrupt arriving
-      // meanwhile is applied first.
+      // meanwhile is applied first. After an upgrade the new run holds none of the old build's
+      // patch markers: the new build's code runs it as a fresh start.
       await condition(() => (allHandlersFinished() && !courier.busy) || interrupt !== undefined);
       if (interrupt) continue;
       state.generation += 1;
@@ -146,9 +163,25 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   // ---- continue-as-new ------------------------------------------------------------------------
 
   function continueAsNewDue(): boolean {
+    return historyLong() || upgraded();
+  }
+
+  function historyLong(): boolean {
     const info = workflowInfo();
     const limit = input.continueAsNewAfterEvents;
     return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
+  }
+
+  /** This run's tasks now run on another build than the one it started on (it was upgraded). */
+  function upgraded(): boolean {
+    const build = workflowInfo().currentDeploymentVersion?.buildId;
+    return upgradeMovesOn && build !== undefined && build !== startedOn;
+  }
+
+  /** Asked once an upgrade is seen, so only upgraded runs hold the marker. */
+  function movesOnAfterUpgrade(): boolean {
+    upgradeMovesOn = patched('upgrade-continue-as-new');
+    return upgradeMovesOn;
   }
 }
 

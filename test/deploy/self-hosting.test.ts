@@ -15,6 +15,9 @@ import { createLogger } from '../../src/util/logger';
 import { initialState } from '../../src/workflows/initial-state';
 import type { RunningServer } from '../../src/api/server';
 import { createRepo } from '../support/git-fixtures';
+import { describeDeployment } from '../../src/temporal/worker-deployments';
+import { buildId } from '../../src/worker/deployment-version';
+import { prebuiltBundle, type PrebuiltBundle } from '../../src/worker/workflow-bundle';
 import { alive, freePort } from '../support/processes';
 import { startTemporal } from '../support/temporal';
 import {
@@ -33,6 +36,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const SCRIPT = path.join(ROOT, 'scripts/replace-worker.sh');
 const RELEASE_SCRIPT = path.join(ROOT, 'scripts/release-worker.sh');
 const WORKER = path.join(ROOT, 'dist/worker/main.js');
+const ORCH = path.join(ROOT, 'dist/cli/orch.js');
 
 // Real gates heartbeat every 5 s: a generous heartbeat timeout; one attempt is what is asserted.
 const TIMEOUTS: WorkItemInput['timeouts'] = {
@@ -79,6 +83,7 @@ test('the orchestrator deploying itself replaces its worker gracefully with a wo
   const self = createRepo({
     'README.md': '# orchestrator\n',
     'dist/worker/main.js': `require(${JSON.stringify(WORKER)});\n`,
+    'dist/cli/orch.js': `require(${JSON.stringify(ORCH)});\n`,
   });
   const shop = createRepo();
   const apiPort = await freePort();
@@ -221,6 +226,23 @@ test('the orchestrator deploying itself replaces its worker gracefully with a wo
     (e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt !== 1,
   );
   expect(deployAttempts).toEqual([]);
+
+  // Worker Versioning (ADR-0028): the release passed the replay gate and made its build current;
+  // the first release's build no longer takes work, and the in-flight item moved to the new build.
+  expect(deployLog).toMatch(/replayed \d+ open workflows .*: all replay/);
+  const hash = (prebuiltBundle() as PrebuiltBundle).hash;
+  const newBuild = buildId(revision, hash);
+  const deployment = await describeDeployment({
+    connection: env.client.connection,
+    namespace: 'default',
+    deploymentName: queue,
+  });
+  expect(deployment?.current).toBe(newBuild);
+  expect(deployment?.versions.find((v) => v.buildId === buildId('first-release', hash))?.status).toMatch(
+    /draining|drained/,
+  );
+  const described = await env.client.workflow.getHandle(inFlightHandle.workflowId).describe();
+  expect(described.raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId).toBe(newBuild);
 });
 
 test('a new worker that never polls is stopped and the previous one keeps running', async () => {

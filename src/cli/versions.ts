@@ -1,0 +1,134 @@
+// `orch versions`: the orchestrator's Worker Deployment (ADR-0028). Shows its builds, which is
+// current, the ramp and how many open work items each runs; makes a build current, ramps one,
+// prints this release's build ID, and replays the open items against a bundle (the release gate).
+import { DEPLOYMENT_NAME } from '../config/env';
+import { prebuiltBundle, WORKFLOW_BUNDLE_FILE } from '../worker/workflow-bundle';
+import { buildId, deploymentName, releaseRevision } from '../worker/deployment-version';
+import {
+  describeDeployment,
+  setCurrentVersion,
+  setRampingVersion,
+  type DeploymentView,
+} from '../temporal/worker-deployments';
+import { replayOpenWorkflows } from '../temporal/replay-gate';
+import { CliError, type CommandContext, type CommandOutput } from './context';
+
+export interface VersionsOptions {
+  readonly by: string;
+  readonly bundle?: string;
+}
+
+const USAGE =
+  'use: orch versions [set-current BUILD | ramp BUILD PERCENT | ramp off | build-id | check-replay [--bundle FILE]]';
+
+/** Open replays at most this many items (the newest): a gate, not an archive scan. */
+const REPLAY_LIMIT = 500;
+
+export async function versionsCommand(
+  positionals: readonly string[],
+  options: VersionsOptions,
+  ctx: CommandContext,
+): Promise<CommandOutput> {
+  const [action, ...rest] = positionals;
+  const deployment = deploymentName(ctx.config);
+  const namespace = ctx.config.env.TEMPORAL_NAMESPACE;
+  switch (action) {
+    case undefined:
+      return show(ctx, namespace, deployment);
+    case 'build-id': {
+      const bundle = prebuiltBundle(options.bundle ?? WORKFLOW_BUNDLE_FILE);
+      if (!bundle)
+        throw new CliError(`versions: no workflow bundle at ${options.bundle ?? WORKFLOW_BUNDLE_FILE}: npm run build`);
+      const id = ctx.config.env.ORCH_WORKER_BUILD_ID ?? buildId(releaseRevision(), bundle.hash);
+      return { json: { deployment, buildId: id }, text: id };
+    }
+    case 'set-current': {
+      const [build] = rest;
+      checkBuild(build);
+      const client = await ctx.client();
+      await setCurrentVersion(
+        { connection: client.connection, namespace, deploymentName: deployment, identity: options.by },
+        build,
+      );
+      return { json: { deployment, current: build }, text: `${deployment}: ${build} is current` };
+    }
+    case 'ramp': {
+      const [build, percentText] = rest;
+      const client = await ctx.client();
+      const target = { connection: client.connection, namespace, deploymentName: deployment, identity: options.by };
+      if (build === 'off') {
+        await setRampingVersion(target, undefined, 0);
+        return { json: { deployment, ramping: null }, text: `${deployment}: no ramp` };
+      }
+      checkBuild(build);
+      const percent = Number(percentText);
+      if (!percentText || !Number.isFinite(percent) || percent <= 0 || percent > 100)
+        throw new CliError(
+          `versions: ramp needs a percentage above 0 and at most 100, got ${JSON.stringify(percentText ?? '')}`,
+        );
+      await setRampingVersion(target, build, percent);
+      return {
+        json: { deployment, ramping: { buildId: build, percentage: percent } },
+        text: `${deployment}: ${build} gets ${percent}% of new work and of auto-upgrade items`,
+      };
+    }
+    case 'check-replay': {
+      const bundle = options.bundle ?? WORKFLOW_BUNDLE_FILE;
+      if (!prebuiltBundle(bundle)) throw new CliError(`versions: no workflow bundle at ${bundle}: npm run build`);
+      const result = await replayOpenWorkflows(await ctx.client(), bundle, REPLAY_LIMIT);
+      const summary = `replayed ${result.replayed} open workflows against ${bundle}${result.truncated ? ` (the newest ${REPLAY_LIMIT})` : ''}`;
+      if (result.failures.length > 0) {
+        const lines = result.failures.map((f) => `  ${f.workflowId}: ${f.error.split('\n')[0]}`);
+        // Not a usage error: the operation's answer is "no", exit 1 (describeClientError prints it).
+        throw new Error(`${summary}: ${result.failures.length} would fail on this build\n${lines.join('\n')}`);
+      }
+      return { json: result, text: `${summary}: all replay` };
+    }
+    default:
+      throw new CliError(`versions: unknown action ${JSON.stringify(action)} (${USAGE})`);
+  }
+}
+
+function checkBuild(build: string | undefined): asserts build is string {
+  if (!build || !DEPLOYMENT_NAME.test(build))
+    throw new CliError(`versions: which build? a build ID is letters, digits, dash and underscore (${USAGE})`);
+}
+
+async function show(ctx: CommandContext, namespace: string, deployment: string): Promise<CommandOutput> {
+  const client = await ctx.client();
+  const view = await describeDeployment({ connection: client.connection, namespace, deploymentName: deployment });
+  if (!view)
+    return {
+      json: { deployment, versions: [] },
+      text: `${deployment}: no versioned worker has polled yet (ORCH_WORKER_VERSIONING=off, or no worker started)`,
+    };
+  const items = await itemsPerVersion(ctx, view);
+  const rows = view.versions.map((v) => ({ ...v, items: items.get(v.buildId) ?? 0 }));
+  const unversioned = items.get('') ?? 0;
+  const lines = [
+    `deployment ${deployment}`,
+    `current   ${view.current ?? '(none)'}`,
+    `ramping   ${view.ramping ? `${view.ramping.buildId} at ${view.ramping.percentage}%` : '(none)'}`,
+    ...rows.map(
+      (r) => `  ${r.buildId}  ${r.status}  ${r.items} open items${r.createdAt ? `  since ${r.createdAt}` : ''}`,
+    ),
+    ...(unversioned > 0 ? [`  (unversioned)  ${unversioned} open items`] : []),
+  ];
+  return { json: { ...view, versions: rows, unversionedItems: unversioned }, text: lines.join('\n') };
+}
+
+/** Open work items per build they last ran on (the server's TemporalWorkerDeploymentVersion). */
+async function itemsPerVersion(ctx: CommandContext, view: DeploymentView): Promise<Map<string, number>> {
+  const client = await ctx.client();
+  const open = `WorkflowType = 'workItem' AND ExecutionStatus = 'Running'`;
+  const counts = new Map<string, number>();
+  for (const v of view.versions) {
+    const { count } = await client.workflow.count(
+      `${open} AND TemporalWorkerDeploymentVersion = '${view.name}:${v.buildId}'`,
+    );
+    counts.set(v.buildId, count);
+  }
+  const { count: all } = await client.workflow.count(open);
+  counts.set('', Math.max(0, all - [...counts.values()].reduce((a, b) => a + b, 0)));
+  return counts;
+}
