@@ -35,6 +35,9 @@ COPY temporal-config ./temporal-config
 # The data directory exists and belongs to the runtime user, so a named volume mounted on it
 # (the worker's checkouts, the API's intake journal) is writable by that user.
 RUN mkdir -p /app/data && chown node:node /app/data
+# The revision the image was built from: part of the workers' build ID (ADR-0028).
+ARG ORCH_REVISION=unknown
+ENV ORCH_REVISION=${ORCH_REVISION}
 ENV NODE_ENV=production ORCH_GITLEAKS_BIN=/usr/local/bin/gitleaks ORCH_OSV_SCANNER_BIN=/usr/local/bin/osv-scanner
 USER node
 ENTRYPOINT ["/usr/bin/tini", "--"]

@@ -54,19 +54,22 @@ export async function versionsCommand(
     }
     case 'ramp': {
       const [build, percentText] = rest;
+      const off = build === 'off';
+      const percent = Number(percentText);
+      if (!off) {
+        checkBuild(build);
+        if (!percentText || !Number.isFinite(percent) || percent <= 0 || percent > 100)
+          throw new CliError(
+            `versions: ramp needs a percentage above 0 and at most 100, got ${JSON.stringify(percentText ?? '')}`,
+          );
+      }
       const client = await ctx.client();
       const target = { connection: client.connection, namespace, deploymentName: deployment, identity: options.by };
-      if (build === 'off') {
+      if (off) {
         await setRampingVersion(target, undefined, 0);
         return { json: { deployment, ramping: null }, text: `${deployment}: no ramp` };
       }
-      checkBuild(build);
-      const percent = Number(percentText);
-      if (!percentText || !Number.isFinite(percent) || percent <= 0 || percent > 100)
-        throw new CliError(
-          `versions: ramp needs a percentage above 0 and at most 100, got ${JSON.stringify(percentText ?? '')}`,
-        );
-      await setRampingVersion(target, build, percent);
+      await setRampingVersion(target, build as string, percent);
       return {
         json: { deployment, ramping: { buildId: build, percentage: percent } },
         text: `${deployment}: ${build} gets ${percent}% of new work and of auto-upgrade items`,
@@ -75,7 +78,12 @@ export async function versionsCommand(
     case 'check-replay': {
       const bundle = options.bundle ?? WORKFLOW_BUNDLE_FILE;
       if (!prebuiltBundle(bundle)) throw new CliError(`versions: no workflow bundle at ${bundle}: npm run build`);
-      const result = await replayOpenWorkflows(await ctx.client(), bundle, REPLAY_LIMIT);
+      const result = await replayOpenWorkflows(
+        await ctx.client(),
+        ctx.config.env.ORCH_TASK_QUEUE,
+        bundle,
+        REPLAY_LIMIT,
+      );
       const summary = `replayed ${result.replayed} open workflows against ${bundle}${result.truncated ? ` (the newest ${REPLAY_LIMIT})` : ''}`;
       if (result.failures.length > 0) {
         const lines = result.failures.map((f) => `  ${f.workflowId}: ${f.error.split('\n')[0]}`);
@@ -120,7 +128,7 @@ async function show(ctx: CommandContext, namespace: string, deployment: string):
 /** Open work items per build they last ran on (the server's TemporalWorkerDeploymentVersion). */
 async function itemsPerVersion(ctx: CommandContext, view: DeploymentView): Promise<Map<string, number>> {
   const client = await ctx.client();
-  const open = `WorkflowType = 'workItem' AND ExecutionStatus = 'Running'`;
+  const open = `WorkflowType = 'workItem' AND ExecutionStatus = 'Running' AND TaskQueue = '${ctx.config.env.ORCH_TASK_QUEUE}'`;
   const counts = new Map<string, number>();
   for (const v of view.versions) {
     const { count } = await client.workflow.count(

@@ -15,7 +15,11 @@ const optionalSecret = z.preprocess(
 export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  ORCH_TASK_QUEUE: z.string().min(1).default('orchestrator'),
+  /** No quotes, backslashes or spaces: it is quoted into visibility queries (orch versions). */
+  ORCH_TASK_QUEUE: z
+    .string()
+    .regex(/^[^'"\\\s]{1,200}$/, 'no quotes, backslashes or spaces, at most 200 characters')
+    .default('orchestrator'),
   ORCH_API_HOST: z.string().min(1).default('127.0.0.1'),
   ORCH_API_PORT: port.default(8500),
   ORCH_UI_PORT: port.default(8233),

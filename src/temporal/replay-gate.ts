@@ -13,14 +13,17 @@ export interface ReplayGateResult {
   readonly truncated: boolean;
 }
 
+/** Replays the open workflows of one orchestrator (its task queue) against the bundle at `bundlePath`. */
 export async function replayOpenWorkflows(
   client: Client,
+  taskQueue: string,
   bundlePath: string,
   limit: number,
 ): Promise<ReplayGateResult> {
   // Loaded here: the worker's native runtime is needed only by this command.
   const { Worker } = await import('@temporalio/worker');
-  const query = `ExecutionStatus = 'Running' AND WorkflowType IN (${UPGRADED_TYPES.map((t) => `'${t}'`).join(', ')})`;
+  const types = UPGRADED_TYPES.map((t) => `'${t}'`).join(', ');
+  const query = `ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}' AND WorkflowType IN (${types})`;
   const ids: { workflowId: string; runId: string }[] = [];
   let truncated = false;
   for await (const execution of client.workflow.list({ query, pageSize: Math.min(limit + 1, 1000) })) {

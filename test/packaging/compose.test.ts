@@ -75,6 +75,15 @@ describe('docker-compose.yml', () => {
       expect(services[name]?.environment).toMatchObject({ TEMPORAL_NAMESPACE: 'staging' });
     }
     expect(services['temporal-namespaces']?.environment).toMatchObject({ TEMPORAL_NAMESPACES: 'default staging' });
+    // Worker Versioning (ADR-0028): a replaced worker container takes the routing, and the
+    // release's replay gate is the command scripts/release-worker.sh runs.
+    for (const name of ['orchestrator-worker', 'orchestrator-staging-worker'])
+      expect(services[name]?.environment).toMatchObject({ ORCH_WORKER_PROMOTE: 'always' });
+    const check = services['orchestrator-release-check']?.command ?? [];
+    expect(check.slice(0, 2)).toEqual(['node', 'dist/cli/orch.js']);
+    expect(fs.readFileSync(path.join(ROOT, 'scripts/release-worker.sh'), 'utf8')).toContain(
+      `orch ${check.slice(2).join(' ')}`,
+    );
     expect(compose.services['temporal-setup']).toBeUndefined();
     expect(JSON.stringify(compose)).not.toContain('auto-setup');
   });
