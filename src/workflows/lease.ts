@@ -13,12 +13,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { pushBounded, type LeaseActivities, type LeaseInput, type LeaseRequest, type LeaseState } from '../domain';
+import { whenVersioned } from './versioning';
 import { leaseAcquireSignal, leaseGrantedSignal, leaseReleaseSignal, leaseStateQuery } from './lease-messages';
 
 // A repository's lease lives as long as the repository and waits between grants: it follows the
 // current build, and its runs stay short (grantsPerRun) so a change in it needs a patch only
 // until the runs that started before it have continued as new (ADR-0028).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, repositoryLease);
+setWorkflowOptions(whenVersioned('AUTO_UPGRADE'), repositoryLease);
 
 export async function repositoryLease(input: LeaseInput): Promise<void> {
   const state: LeaseState = input.carried ?? { queue: [], grants: 0, expired: [] };

@@ -2,11 +2,12 @@
 // reliably, so the tracker's own state (and Gitea's commit statuses) are compared with the work
 // items now and then.
 import { patched, proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
+import { whenVersioned } from './versioning';
 import type { ReconcileActivities, ReconcileInput, ReconcileResult } from '../domain/reconcile';
 
 // A run lasts seconds and a new one starts on the current build: pinned, it never meets another
 // build's code, so its changes need no patches from now on (ADR-0028).
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, reconcileTracker);
+setWorkflowOptions(whenVersioned('PINNED'), reconcileTracker);
 
 export async function reconcileTracker(input: ReconcileInput): Promise<ReconcileResult> {
   const { reconcilePlane, reconcileCi } = proxyActivities<ReconcileActivities>({

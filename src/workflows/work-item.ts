@@ -16,6 +16,7 @@ import {
 import { WorkItemMachine } from '../domain';
 import type { Interrupt, MachinePort, WorkItemInput, WorkItemState } from '../domain';
 import { workItemProxies } from './activity-proxies';
+import { deploymentBuild, whenVersioned } from './versioning';
 import { renderDetails } from './details';
 import { installHandlers } from './handlers';
 import { statePublisher } from './publisher';
@@ -26,12 +27,12 @@ import { TrackerCourier } from './tracker-courier';
 
 // Items live for days: each moves to the current build at its next workflow task, its changes
 // guarded by patched(), and starts a fresh run there (below) so old patches can retire (ADR-0028).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, workItem);
+setWorkflowOptions(whenVersioned('AUTO_UPGRADE'), workItem);
 
 export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   const state: WorkItemState = input.carried ?? initialState(input, now());
   /** The build this run started on (none: an unversioned worker). */
-  const startedOn = workflowInfo().currentDeploymentVersion?.buildId;
+  const startedOn = deploymentBuild();
   /** False once patched() has said this history predates moving on after an upgrade. */
   let upgradeMovesOn = true;
   const { limits, timeouts } = input;
@@ -174,7 +175,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   /** This run's tasks now run on another build than the one it started on (it was upgraded). */
   function upgraded(): boolean {
-    const build = workflowInfo().currentDeploymentVersion?.buildId;
+    const build = deploymentBuild();
     return upgradeMovesOn && build !== undefined && build !== startedOn;
   }
 

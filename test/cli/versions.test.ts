@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { UNTRACED_SINKS } from '../../src/worker/workflow-bundle';
@@ -91,6 +92,9 @@ test('builds, the current one and a ramp, open items per build, and the replay g
   const item = testInput({ project: 'visibility', ticket: `VIS-${uniqueTicketNumber()}` });
   const handle = await startItem(env, queue, item);
   await waitForState(handle, (s) => s.status === 'blocked');
+  const versioning = (await handle.describe()).raw.workflowExecutionInfo?.versioningInfo;
+  expect(versioning?.deploymentVersion?.buildId).toBe('b1');
+  expect(versioning?.behavior).toBe(temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE);
 
   expect(await orch('versions', 'ramp', 'b2', '25')).toMatchObject({ code: 0 });
   const shown = await orch('versions');
