@@ -13,7 +13,15 @@ import { scriptedActivities } from '../support/doubles';
 import { TEST_PROJECTS_YAML } from '../support/config';
 import { runOrch } from '../support/run-orch';
 import { startTemporal, workflowBundle } from '../support/temporal';
-import { startItem, taskQueue, testInput, uniqueTicketNumber, waitForState } from '../support/work-item-harness';
+import { stateQuery } from '../../src/workflows/messages';
+import {
+  recordHistory,
+  startItem,
+  taskQueue,
+  testInput,
+  uniqueTicketNumber,
+  waitForState,
+} from '../support/work-item-harness';
 
 jest.setTimeout(120_000);
 
@@ -121,6 +129,30 @@ test('builds, the current one and a ramp, open items per build, and the replay g
   expect(refused.code).toBe(1);
   expect(refused.err).toMatch(/would fail on this build/);
   expect(refused.err).toContain(handle.workflowId);
+
+  // An upgrade: b2 becomes current; at its next task the blocked item moves to b2 and, between
+  // two steps, starts a fresh run there (ADR-0028).
+  const firstRun = (await handle.describe()).runId;
+  expect(await orch('versions', 'set-current', 'b2')).toMatchObject({ code: 0 });
+  expect(await orch('retry', item.ticket, '--reason', 'after the upgrade')).toMatchObject({ code: 0 });
+  const upgraded = env.client.workflow.getHandle(handle.workflowId);
+  const deadlineMoved = Date.now() + 30_000;
+  while ((await upgraded.describe()).runId === firstRun) {
+    if (Date.now() > deadlineMoved) throw new Error('the item did not continue as new on b2');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await waitForState(upgraded, (s) => s.status === 'blocked');
+  const first = await env.client.workflow.getHandle(handle.workflowId, firstRun).describe();
+  expect(first.status.name).toBe('CONTINUED_AS_NEW');
+  const markers = ((await env.client.workflow.getHandle(handle.workflowId, firstRun).fetchHistory()).events ?? [])
+    .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+    .map((e) =>
+      Buffer.from(e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? []).toString(),
+    );
+  expect(markers.some((m) => m.includes('"upgrade-continue-as-new"'))).toBe(true);
+  expect((await upgraded.describe()).raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId).toBe('b2');
+  expect((await upgraded.query(stateQuery)).generation).toBeGreaterThan(0);
+  await recordHistory(env, handle, 'upgrade-continue-as-new', firstRun);
 
   // build-id: this checkout's revision and its bundle's hash.
   expect(await orch('versions', 'build-id')).toMatchObject({

@@ -78,6 +78,9 @@ test('the recorded scenarios are present for every generation of the workflow', 
       'human-review',
       // The catch-up job reading a missed CI status from Gitea (patch ci-catch-up).
       'reconcile-ci',
+      // Worker Versioning (ADR-0028): the first run of an item upgraded from build b1 to b2,
+      // which continued as new on b2 (patch upgrade-continue-as-new).
+      'upgrade-continue-as-new',
     ]),
   );
 });
@@ -139,6 +142,8 @@ test('each generation carries exactly the patch markers of its time', () => {
   }
   expect(byName.get('human-review')).toContain('human-review');
   expect(byName.get('happy-path')).not.toContain('human-review');
+  expect(byName.get('upgrade-continue-as-new')).toContain('upgrade-continue-as-new');
+  expect(byName.get('happy-path')).not.toContain('upgrade-continue-as-new');
   expect(byName.get('production-rollback')).toContain('production-rollback');
   expect(byName.get('agent-run-incidents')).toContain('agent-run-incidents');
   expect(byName.get('v3-happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices']);

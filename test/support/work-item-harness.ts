@@ -165,11 +165,17 @@ const HISTORIES_DIR = path.resolve(__dirname, '../histories');
  * replay test. Histories are committed: they are what running workflows look like today.
  * The `temporal` CLI writes them (the same JSON an operator gets from `temporal workflow show`).
  */
-export async function recordHistory(env: TestWorkflowEnvironment, handle: WorkflowHandle, name: string): Promise<void> {
+export async function recordHistory(
+  env: TestWorkflowEnvironment,
+  handle: WorkflowHandle,
+  name: string,
+  runId?: string,
+): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
+  const run = runId ? ['--run-id', runId] : [];
   const json = execFileSync(
     resolveTool('temporal'),
-    ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', env.address, '--output', 'json'],
+    ['workflow', 'show', '--workflow-id', handle.workflowId, ...run, '--address', env.address, '--output', 'json'],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
