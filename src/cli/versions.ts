@@ -2,8 +2,8 @@
 // current, the ramp and how many open work items each runs; makes a build current, ramps one,
 // prints this release's build ID, and replays the open items against a bundle (the release gate).
 import { DEPLOYMENT_NAME } from '../config/env';
-import { prebuiltBundle, WORKFLOW_BUNDLE_FILE } from '../worker/workflow-bundle';
-import { buildId, deploymentName, releaseRevision } from '../worker/deployment-version';
+import { prebuiltBundle, WORKFLOW_BUNDLE_FILE } from '../temporal/workflow-bundle-file';
+import { buildId, deploymentName, releaseRevision } from '../temporal/deployment-version';
 import {
   describeDeployment,
   setCurrentVersion,

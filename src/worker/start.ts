@@ -17,7 +17,7 @@ import { createWorker, workflowsPath } from './create-worker';
 import { createHostWorkers } from './host-workers';
 import { hostSlots } from '../activities/metrics';
 import { bundleAtStart, prebuiltBundle } from './workflow-bundle';
-import { workerVersioning, type PromotePolicy } from './deployment-version';
+import { workerVersioning, type PromotePolicy } from '../temporal/deployment-version';
 import { takeRoutingIfDue } from './take-routing';
 import { setupTracing } from '../telemetry/tracing';
 import { startWorkerMetrics } from './metrics-server';

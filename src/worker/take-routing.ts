@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { setCurrentVersion, waitForVersion } from '../temporal/worker-deployments';
 import type { Logger } from '../util/logger';
-import type { WorkerVersioning } from './deployment-version';
+import type { WorkerVersioning } from '../temporal/deployment-version';
 
 /** How long the server may take to register the version after the worker's first poll. */
 const REGISTRATION_TIMEOUT_MS = 60_000;

@@ -1,32 +1,17 @@
 // The workflow code the worker runs, bundled once by `npm run build` (dist/workflow-bundle.js)
 // instead of by webpack at every worker start: a start takes no seconds of bundling, every worker
 // of one release runs byte-identical workflow code, and the log names it by its hash.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { PROJECT_ROOT } from '../config/paths';
+import {
+  bundleHash,
+  prebuiltBundle,
+  WORKFLOW_BUNDLE_FILE,
+  type PrebuiltBundle,
+} from '../temporal/workflow-bundle-file';
 import { WORKFLOW_TRACING_MODULE } from './create-worker';
 
-export const WORKFLOW_BUNDLE_FILE = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
-
-export interface PrebuiltBundle {
-  readonly codePath: string;
-  /** sha256 of the bundle, first 16 hex digits: which workflow code this worker runs. */
-  readonly hash: string;
-  readonly bytes: number;
-}
-
-/** The prebuilt bundle, or undefined when there is none (a worker run from the sources). */
-export function prebuiltBundle(file = WORKFLOW_BUNDLE_FILE): PrebuiltBundle | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  const code = fs.readFileSync(file);
-  return {
-    codePath: file,
-    hash: hashOf(code),
-    bytes: code.length,
-  };
-}
+export { WORKFLOW_BUNDLE_FILE, prebuiltBundle, type PrebuiltBundle };
 
 /** Bundles src/workflows (as compiled into dist/) into `file`; used by `npm run build`. */
 export async function buildWorkflowBundle(workflowsPath: string, file = WORKFLOW_BUNDLE_FILE): Promise<PrebuiltBundle> {
@@ -37,11 +22,7 @@ export async function buildWorkflowBundle(workflowsPath: string, file = WORKFLOW
 /** A worker run from the sources bundles at start, in memory; the hash still names its code. */
 export async function bundleAtStart(workflowsPath: string): Promise<{ code: string; hash: string }> {
   const code = await bundleCode(workflowsPath);
-  return { code, hash: hashOf(Buffer.from(code)) };
-}
-
-function hashOf(code: Buffer): string {
-  return crypto.createHash('sha256').update(code).digest('hex').slice(0, 16);
+  return { code, hash: bundleHash(Buffer.from(code)) };
 }
 
 async function bundleCode(workflowsPath: string): Promise<string> {

@@ -120,7 +120,7 @@ export function testRouting(queue: string, hostStartMs = 60_000): HostRouting {
 }
 
 export async function startItem(
-  env: TestWorkflowEnvironment,
+  env: Pick<TestWorkflowEnvironment, 'client'>,
   queue: string,
   input: WorkItemInput,
 ): Promise<WorkItemHandle> {

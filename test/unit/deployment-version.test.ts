@@ -1,7 +1,7 @@
 // The worker's Worker Deployment version (ADR-0028): names from configuration, build IDs from the
 // revision and the workflow bundle's hash, and who takes the routing at start.
 import { ConfigError } from '../../src/config';
-import { buildId, deploymentName, workerVersioning } from '../../src/worker/deployment-version';
+import { buildId, deploymentName, workerVersioning } from '../../src/temporal/deployment-version';
 import { testConfig } from '../support/config';
 
 const HASH = '28ec0d3456c07e3f';
