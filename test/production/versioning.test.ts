@@ -107,7 +107,9 @@ async function releaseWith(name: string, workflows: string): Promise<string> {
   fs.mkdirSync(release, { recursive: true });
   fs.cpSync(path.join(ROOT, 'dist'), path.join(release, 'dist'), { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(release, 'package.json'));
-  for (const shared of ['node_modules', '.tools']) fs.symlinkSync(path.join(ROOT, shared), path.join(release, shared));
+  // The rest of the checkout as a release has it (role prompts, configuration, installed tools).
+  for (const shared of fs.readdirSync(ROOT).filter((f) => !['dist', '.git', 'package.json'].includes(f)))
+    fs.symlinkSync(path.join(ROOT, shared), path.join(release, shared));
   await buildWorkflowBundle(workflows, path.join(release, 'dist', 'workflow-bundle.js'));
   return release;
 }
@@ -228,9 +230,9 @@ test('v2 made current with five items in flight on v1: the agent run finishes, e
       );
     expect(patches.some((p) => p.includes('"fixture-v2-greets"'))).toBe(true);
     const builds = new Set(
-      last.map((e) => e.workflowTaskCompletedEventAttributes?.workerDeploymentVersion).filter(Boolean),
+      last.map((e) => e.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId).filter(Boolean),
     );
-    expect([...builds]).toEqual([`${DEPLOYMENT}:v2`]);
+    expect([...builds]).toEqual(['v2']);
     expect(await buildOf(id)).toBe('v2');
     // No agent step was cut off: every started activity of every run was its first attempt.
     const retried = events.filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1);
@@ -323,8 +325,7 @@ async function startedOn(tickets: readonly string[], end = true): Promise<string
       until(`${t}'s first workflow task`, 120_000, async () => {
         const history = await client.workflow.getHandle(workItemWorkflowId('shop', t)).fetchHistory();
         const first = history.events?.find((e) => e.workflowTaskCompletedEventAttributes);
-        const version = first?.workflowTaskCompletedEventAttributes?.workerDeploymentVersion ?? undefined;
-        return version ? version.slice(`${DEPLOYMENT}:`.length) : undefined;
+        return first?.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId ?? undefined;
       }),
     ),
   );
