@@ -10,7 +10,9 @@
 #   3. start the release's worker (its build ID: the revision and the bundle's hash), wait until it
 #      polls, then make its build current (`orch versions set-current`) or, with --ramp, send it
 #      that percentage of the work (`orch versions ramp`);
-#   4. SIGTERM the previous worker: it gets no new work and drains its running activities. With
+#   4. wait until nothing pinned (the catch-up job's runs) runs on the previous build
+#      (`orch versions drain`), then SIGTERM the previous worker: it gets no new work and drains
+#      its running activities. With
 #      --ramp it keeps running (both builds serve); finish with `orch versions set-current BUILD`
 #      and `kill -TERM $(cat <run-dir>/worker.pid.previous)`, or roll back with
 #      `orch versions ramp off` and stopping the new worker.
@@ -60,13 +62,19 @@ if ! orch versions check-replay; then
   exit 1
 fi
 
+previous="$(orch versions current)"
+release_orch="node '$release/dist/cli/orch.js' versions"
 if [ -n "$ramp" ]; then
-  promote="node '$release/dist/cli/orch.js' versions ramp '$build' $ramp"
-  keep=(--keep-previous)
+  promote="$release_orch ramp '$build' $ramp"
+  after=(--keep-previous)
 else
-  promote="node '$release/dist/cli/orch.js' versions set-current '$build'"
-  keep=()
+  promote="$release_orch set-current '$build'"
+  after=()
+  # The old build's pinned runs (the catch-up job's) end on its workers before they stop.
+  if [ -n "$previous" ] && [ "$previous" != "$build" ]; then
+    after=(--before-stop "$release_orch drain '$previous' 600")
+  fi
 fi
-exec bash "$(dirname "$0")/replace-worker.sh" "${passthrough[@]}" "${keep[@]}" \
+exec bash "$(dirname "$0")/replace-worker.sh" "${passthrough[@]}" "${after[@]}" \
   --promote "$promote" \
   --start "env ORCH_WORKER_PROMOTE=never ORCH_WORKER_BUILD_ID=$build node $release/dist/worker/main.js"

@@ -20,7 +20,7 @@
 # its pid is then kept in worker.pid.previous.
 #
 # usage: replace-worker.sh --run-dir DIR --start COMMAND [--env-file FILE] [--ready REGEX] [--timeout SECONDS]
-#                          [--promote COMMAND] [--keep-previous]
+#                          [--promote COMMAND] [--before-stop COMMAND] [--keep-previous]
 #   --run-dir   where worker.pid and the workers' logs live (kept between upgrades)
 #   --start     how to start the new worker, e.g. "node /srv/orchestrator/releases/abc/dist/worker/main.js"
 #   --env-file  settings and secrets the new worker needs (KEY=value lines; deploy commands get a
@@ -29,11 +29,14 @@
 #   --timeout   how long to wait for that (default: 120)
 #   --promote   run once the new worker polls, before the old one is stopped (release-worker.sh
 #               makes the new build current or ramps it here)
+#   --before-stop  run after --promote, before the previous worker is stopped; if it fails, the
+#               previous worker keeps running (release-worker.sh waits here until nothing pinned
+#               runs on the old build)
 #   --keep-previous  do not stop the previous worker
 # ORCH_REVISION (set by the deploy step) is passed on to the new worker and names its log.
 set -euo pipefail
 
-run_dir='' start='' env_file='' ready='worker polling' timeout=120 promote='' keep_previous=''
+run_dir='' start='' env_file='' ready='worker polling' timeout=120 promote='' before_stop='' keep_previous=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --run-dir) run_dir="$2"; shift 2 ;;
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
     --ready) ready="$2"; shift 2 ;;
     --timeout) timeout="$2"; shift 2 ;;
     --promote) promote="$2"; shift 2 ;;
+    --before-stop) before_stop="$2"; shift 2 ;;
     --keep-previous) keep_previous=1; shift ;;
     *) echo "replace-worker: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -95,6 +99,11 @@ if [ -n "$promote" ] && ! (if [ -n "$env_file" ]; then set -a; . "$env_file"; se
   exit 1
 fi
 mv "$new_pid_file" "$run_dir/worker.pid"
+if [ -z "$keep_previous" ] && [ -n "$before_stop" ] && alive "$old_pid" && [ "$old_pid" != "$new_pid" ] \
+  && ! (if [ -n "$env_file" ]; then set -a; . "$env_file"; set +a; fi; sh -c "$before_stop"); then
+  echo "replace-worker: $before_stop did not succeed: the previous worker keeps running; stop it with kill -TERM $old_pid once it may" >&2
+  keep_previous=1
+fi
 if [ -n "$keep_previous" ]; then
   if alive "$old_pid" && [ "$old_pid" != "$new_pid" ]; then
     echo "$old_pid" > "$run_dir/worker.pid.previous"

@@ -11,6 +11,7 @@ import {
   type DeploymentView,
 } from '../temporal/worker-deployments';
 import { replayOpenWorkflows } from '../temporal/replay-gate';
+import { waitUntilDrained } from '../temporal/version-drainage';
 import { CliError, type CommandContext, type CommandOutput } from './context';
 
 export interface VersionsOptions {
@@ -19,7 +20,7 @@ export interface VersionsOptions {
 }
 
 const USAGE =
-  'use: orch versions [set-current BUILD | ramp BUILD PERCENT | ramp off | build-id | check-replay [--bundle FILE]]';
+  'use: orch versions [current | set-current BUILD | ramp BUILD PERCENT | ramp off | drain BUILD [SECONDS] | build-id | check-replay [--bundle FILE]]';
 
 /** Open replays at most this many items (the newest): a gate, not an archive scan. */
 const REPLAY_LIMIT = 500;
@@ -41,6 +42,27 @@ export async function versionsCommand(
         throw new CliError(`versions: no workflow bundle at ${options.bundle ?? WORKFLOW_BUNDLE_FILE}: npm run build`);
       const id = ctx.config.env.ORCH_WORKER_BUILD_ID ?? buildId(releaseRevision(), bundle.hash);
       return { json: { deployment, buildId: id }, text: id };
+    }
+    case 'current': {
+      const client = await ctx.client();
+      const view = await describeDeployment({ connection: client.connection, namespace, deploymentName: deployment });
+      return { json: { deployment, current: view?.current ?? null }, text: view?.current ?? '' };
+    }
+    case 'drain': {
+      const [build, secondsText = '600'] = rest;
+      checkBuild(build);
+      const seconds = Number(secondsText);
+      if (!Number.isInteger(seconds) || seconds < 0 || seconds > 86_400)
+        throw new CliError(
+          `versions: drain waits a whole number of seconds up to 86400, got ${JSON.stringify(secondsText)}`,
+        );
+      const client = await ctx.client();
+      const left = await waitUntilDrained(client, ctx.config.env.ORCH_TASK_QUEUE, deployment, build, seconds * 1000);
+      if (left > 0)
+        throw new Error(
+          `${left} pinned workflows still run on ${build} after ${seconds} s: keep its workers until they end`,
+        );
+      return { json: { deployment, drained: build }, text: `${deployment}: nothing pinned runs on ${build}` };
     }
     case 'set-current': {
       const [build] = rest;

@@ -130,6 +130,29 @@ test('builds, the current one and a ramp, open items per build, and the replay g
   expect(refused.err).toMatch(/would fail on this build/);
   expect(refused.err).toContain(handle.workflowId);
 
+  // Before the old build's workers stop, what is pinned to it must end: the catch-up job's runs.
+  expect(await orch('versions', 'current')).toMatchObject({ code: 0, out: 'b1' });
+  const pinned = await env.client.workflow.start('reconcileTracker', {
+    taskQueue: queue,
+    workflowId: `${queue}-catch-up`,
+    // No worker here serves its activity: the run stays open, pinned to b1.
+    args: [{ timeoutMs: 60_000, heartbeatMs: 10_000 }],
+  });
+  const deadlinePinned = Date.now() + 30_000;
+  let drain = await orch('versions', 'drain', 'b1', '0');
+  while (drain.code === 0) {
+    if (Date.now() > deadlinePinned) throw new Error('the pinned run never showed on b1');
+    await new Promise((r) => setTimeout(r, 250));
+    drain = await orch('versions', 'drain', 'b1', '0');
+  }
+  expect(drain).toMatchObject({ code: 1, err: expect.stringContaining('1 pinned workflows still run on b1') });
+  await pinned.terminate('test over');
+  expect(await orch('versions', 'drain', 'b1', '20')).toMatchObject({
+    code: 0,
+    out: `${queue}: nothing pinned runs on b1`,
+  });
+  expect(await orch('versions', 'drain', 'b1', 'soon')).toMatchObject({ code: 2 });
+
   // An upgrade: b2 becomes current; at its next task the blocked item moves to b2 and, between
   // two steps, starts a fresh run there (ADR-0028).
   const firstRun = (await handle.describe()).runId;
