@@ -5,18 +5,17 @@
 // and no two agent runs ever overlapped in one checkout (each run logs its start and end).
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { submitWorkItem } from '../../src/client/work-items';
 import { loadConfig } from '../../src/config';
-import { createSampleRepository } from '../../src/dev/sample-project';
 import { pipelineScript } from '../../src/dev/scripted-model/pipeline-script';
 import { startScriptedModelServer, type ScriptedModelServer } from '../../src/dev/scripted-model/server';
 import { workItemWorkflowId, type WorkItemState } from '../../src/domain';
 import { stateQuery } from '../../src/workflows/messages';
 import { scriptedWorkerEnv, startProductionTemporal, type ProductionTemporal } from '../support/production-temporal';
+import { quickShop } from '../support/quick-shop';
 import { spawnLogged, type Spawned } from '../support/processes';
 
 jest.setTimeout(900_000);
@@ -37,28 +36,7 @@ const hosts = new Map<string, Spawned>();
 beforeAll(async () => {
   temporal = await startProductionTemporal();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-fleet-test-'));
-  const { origin } = await createSampleRepository(dir);
-  // The deploy target answers healthy; what this test is about is where the agents run.
-  health = http.createServer((_req, res) => res.end('ok')).listen(0, '127.0.0.1');
-  await new Promise((r) => health.once('listening', r));
-  const healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/health`;
-  // Items of one project that never merge (thirty branches writing the same files would only
-  // test the merge gate's conflict path, which has tests of its own).
-  fs.writeFileSync(
-    path.join(dir, 'projects.yaml'),
-    [
-      'projects:',
-      '  shop:',
-      '    ticketPrefix: SHOP',
-      `    repository: ${JSON.stringify(origin)}`,
-      '    budgetUsd: 5',
-      '    gates: { security: false, merge: false, imageFreshness: false }',
-      '    commands: { deployStaging: "true", deployProduction: "true" }',
-      `    health: { stagingUrl: ${JSON.stringify(healthUrl)}, productionUrl: ${JSON.stringify(healthUrl)}, intervalMs: 100 }`,
-      '    observation: { windowMs: 300, probeIntervalMs: 100 }',
-      '',
-    ].join('\n'),
-  );
+  ({ health } = await quickShop(dir));
   model = await startScriptedModelServer(pipelineScript({}));
   env = {
     ...scriptedWorkerEnv(temporal.address, dir, model.url),

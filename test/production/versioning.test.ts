@@ -8,14 +8,12 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal as proto } from '@temporalio/proto';
 import { submitWorkItem } from '../../src/client/work-items';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { createSampleRepository } from '../../src/dev/sample-project';
 import { pipelineScript } from '../../src/dev/scripted-model/pipeline-script';
 import { startScriptedModelServer, type ScriptedModelServer } from '../../src/dev/scripted-model/server';
 import { workItemWorkflowId, type WorkItemState } from '../../src/domain';
@@ -23,6 +21,7 @@ import { describeDeployment } from '../../src/temporal/worker-deployments';
 import { buildWorkflowBundle } from '../../src/worker/workflow-bundle';
 import { stateQuery } from '../../src/workflows/messages';
 import { scriptedWorkerEnv, startProductionTemporal, type ProductionTemporal } from '../support/production-temporal';
+import { quickShop } from '../support/quick-shop';
 import { spawnLogged, type Spawned } from '../support/processes';
 import { runOrch } from '../support/run-orch';
 
@@ -48,25 +47,7 @@ let heldTurnStarted = false;
 beforeAll(async () => {
   temporal = await startProductionTemporal();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-versioning-test-'));
-  const { origin } = await createSampleRepository(dir);
-  health = http.createServer((_req, res) => res.end('ok')).listen(0, '127.0.0.1');
-  await new Promise((r) => health.once('listening', r));
-  const healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/health`;
-  fs.writeFileSync(
-    path.join(dir, 'projects.yaml'),
-    [
-      'projects:',
-      '  shop:',
-      '    ticketPrefix: SHOP',
-      `    repository: ${JSON.stringify(origin)}`,
-      '    budgetUsd: 5',
-      '    gates: { security: false, merge: false, imageFreshness: false }',
-      '    commands: { deployStaging: "true", deployProduction: "true" }',
-      `    health: { stagingUrl: ${JSON.stringify(healthUrl)}, productionUrl: ${JSON.stringify(healthUrl)}, intervalMs: 100 }`,
-      '    observation: { windowMs: 300, probeIntervalMs: 100 }',
-      '',
-    ].join('\n'),
-  );
+  ({ health } = await quickShop(dir));
   const held = new Promise<void>((resolve) => (releaseHeldTurn = resolve));
   model = await startScriptedModelServer(
     pipelineScript({
