@@ -3,7 +3,7 @@
 // goes to the current version, and there is none), `always` for npm start (one process, the code
 // in front of you), `never` when a release procedure decides (scripts/release-worker.sh).
 import type { Client } from '@temporalio/client';
-import { setCurrentVersion, waitForVersion } from '../temporal/worker-deployments';
+import { describeDeployment, setCurrentVersion, waitForVersion } from '../temporal/worker-deployments';
 import type { Logger } from '../util/logger';
 import type { WorkerVersioning } from '../temporal/deployment-version';
 
@@ -28,7 +28,13 @@ export async function takeRoutingIfDue(
   const view = await waitForVersion(target, buildId, REGISTRATION_TIMEOUT_MS);
   const due = versioning.promote === 'always' || (versioning.promote === 'if-none' && view.current === undefined);
   if (due && view.current !== buildId) {
-    await setCurrentVersion({ ...target, identity: `orchestrator-worker ${buildId}` }, buildId);
+    await setCurrentVersion({ ...target, identity: `orchestrator-worker ${buildId}` }, buildId).catch(
+      async (err: unknown) => {
+        // Workers of one release starting together (several hosts) race to make it current:
+        // a refusal is fine when another of them got there.
+        if ((await describeDeployment(target))?.current !== buildId) throw err;
+      },
+    );
     logger.info('made this worker version current', {
       deployment: deploymentName,
       buildId,
