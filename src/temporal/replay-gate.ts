@@ -21,7 +21,14 @@ export async function replayOpenWorkflows(
   limit: number,
 ): Promise<ReplayGateResult> {
   // Loaded here: the worker's native runtime is needed only by this command.
-  const { Worker } = await import('@temporalio/worker');
+  const { DefaultLogger, Runtime, Worker } = await import('@temporalio/worker');
+  // The failures are reported below, by workflow; the SDK's own warning per failed task is noise
+  // in a release log. A process that installed its runtime already (a test) keeps its own.
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // installed before
+  }
   const types = UPGRADED_TYPES.map((t) => `'${t}'`).join(', ');
   const query = `ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}' AND WorkflowType IN (${types})`;
   const ids: { workflowId: string; runId: string }[] = [];
