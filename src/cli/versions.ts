@@ -3,11 +3,12 @@
 // prints this release's build ID, and replays the open items against a bundle (the release gate).
 import { DEPLOYMENT_NAME } from '../config/env';
 import { prebuiltBundle, WORKFLOW_BUNDLE_FILE } from '../temporal/workflow-bundle-file';
-import { buildId, deploymentName, releaseRevision } from '../temporal/deployment-version';
+import { configuredBuildId, deploymentName } from '../temporal/deployment-version';
 import {
   describeDeployment,
   setCurrentVersion,
   setRampingVersion,
+  type DeploymentTarget,
   type DeploymentView,
 } from '../temporal/worker-deployments';
 import { replayOpenWorkflows } from '../temporal/replay-gate';
@@ -32,20 +33,25 @@ export async function versionsCommand(
 ): Promise<CommandOutput> {
   const [action, ...rest] = positionals;
   const deployment = deploymentName(ctx.config);
-  const namespace = ctx.config.env.TEMPORAL_NAMESPACE;
+  /** The deployment as the server holds it, changed in the name of `--by`. */
+  const target = async (): Promise<DeploymentTarget> => ({
+    connection: (await ctx.client()).connection,
+    namespace: ctx.config.env.TEMPORAL_NAMESPACE,
+    deploymentName: deployment,
+    identity: options.by,
+  });
   switch (action) {
     case undefined:
-      return show(ctx, namespace, deployment);
+      return show(ctx, await target());
     case 'build-id': {
       const bundle = prebuiltBundle(options.bundle ?? WORKFLOW_BUNDLE_FILE);
       if (!bundle)
         throw new CliError(`versions: no workflow bundle at ${options.bundle ?? WORKFLOW_BUNDLE_FILE}: npm run build`);
-      const id = ctx.config.env.ORCH_WORKER_BUILD_ID ?? buildId(releaseRevision(), bundle.hash);
+      const id = configuredBuildId(ctx.config, bundle.hash);
       return { json: { deployment, buildId: id }, text: id };
     }
     case 'current': {
-      const client = await ctx.client();
-      const view = await describeDeployment({ connection: client.connection, namespace, deploymentName: deployment });
+      const view = await describeDeployment(await target());
       return { json: { deployment, current: view?.current ?? null }, text: view?.current ?? '' };
     }
     case 'drain': {
@@ -67,11 +73,7 @@ export async function versionsCommand(
     case 'set-current': {
       const [build] = rest;
       checkBuild(build);
-      const client = await ctx.client();
-      await setCurrentVersion(
-        { connection: client.connection, namespace, deploymentName: deployment, identity: options.by },
-        build,
-      );
+      await setCurrentVersion(await target(), build);
       return { json: { deployment, current: build }, text: `${deployment}: ${build} is current` };
     }
     case 'ramp': {
@@ -85,13 +87,11 @@ export async function versionsCommand(
             `versions: ramp needs a percentage above 0 and at most 100, got ${JSON.stringify(percentText ?? '')}`,
           );
       }
-      const client = await ctx.client();
-      const target = { connection: client.connection, namespace, deploymentName: deployment, identity: options.by };
       if (off) {
-        await setRampingVersion(target, undefined, 0);
+        await setRampingVersion(await target(), undefined, 0);
         return { json: { deployment, ramping: null }, text: `${deployment}: no ramp` };
       }
-      await setRampingVersion(target, build as string, percent);
+      await setRampingVersion(await target(), build as string, percent);
       return {
         json: { deployment, ramping: { buildId: build, percentage: percent } },
         text: `${deployment}: ${build} gets ${percent}% of new work and of auto-upgrade items`,
@@ -124,9 +124,9 @@ function checkBuild(build: string | undefined): asserts build is string {
     throw new CliError(`versions: which build? a build ID is letters, digits, dash and underscore (${USAGE})`);
 }
 
-async function show(ctx: CommandContext, namespace: string, deployment: string): Promise<CommandOutput> {
-  const client = await ctx.client();
-  const view = await describeDeployment({ connection: client.connection, namespace, deploymentName: deployment });
+async function show(ctx: CommandContext, target: DeploymentTarget): Promise<CommandOutput> {
+  const deployment = target.deploymentName;
+  const view = await describeDeployment(target);
   if (!view)
     return {
       json: { deployment, versions: [] },

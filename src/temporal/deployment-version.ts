@@ -27,10 +27,19 @@ export function workerVersioning(
   return {
     version: {
       deploymentName: deploymentName(config),
-      buildId: env.ORCH_WORKER_BUILD_ID ?? buildId(revision(), bundleHash),
+      buildId: configuredBuildId(config, bundleHash, revision),
     },
     promote: env.ORCH_WORKER_PROMOTE ?? defaultPromote,
   };
+}
+
+/** ORCH_WORKER_BUILD_ID, or the release's revision and the bundle's hash. */
+export function configuredBuildId(
+  config: AppConfig,
+  bundleHash: string,
+  revision: () => string = releaseRevision,
+): string {
+  return config.env.ORCH_WORKER_BUILD_ID ?? buildId(revision(), bundleHash);
 }
 
 /** ORCH_WORKER_DEPLOYMENT, or the main task queue's name: one deployment per orchestrator. */
