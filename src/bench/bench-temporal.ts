@@ -9,6 +9,7 @@ import { createLogger } from '../util/logger';
 import { freePort } from '../util/net';
 import type { InstantActivities } from './instant-activities';
 import { runWithHost } from './bench-host';
+import { guardedGrpcInterceptors } from '../temporal/closed-channel-guard';
 
 export interface BenchTemporal {
   readonly client: Client;
@@ -50,7 +51,9 @@ export async function benchTemporal(
     defaultDispatch: options.oneMachineDispatch === false,
   });
   const queue = 'bench-item';
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const client = new Client({
+    connection: await Connection.connect({ address: server.address, interceptors: guardedGrpcInterceptors() }),
+  });
   const connection = await NativeConnection.connect({ address: server.address });
   const worker = await Worker.create({
     connection,

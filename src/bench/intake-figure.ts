@@ -21,6 +21,7 @@ import { planeWorld } from '../dev/plane-world';
 import { ratio, type Figure } from './figure';
 import { cpuMs } from './proc';
 import { interleaved, summarize } from './stats';
+import { guardedGrpcInterceptors } from '../temporal/closed-channel-guard';
 
 /** Deliveries in flight at once, from the bench's side (a busy Plane and Gitea together). */
 const CONCURRENCY = 8;
@@ -63,7 +64,9 @@ export async function intakeFigures(rounds: number, quick: boolean): Promise<Fig
     ORCH_LOG_LEVEL: 'error',
   });
   const config = loadConfig(env('raw', server.address), dir);
-  const up = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const up = new Client({
+    connection: await Connection.connect({ address: server.address, interceptors: guardedGrpcInterceptors() }),
+  });
   const apiUp = await benchApi(env('up', server.address));
   const apiDown = await benchApi(env('down', `127.0.0.1:${await freePort()}`));
   let sequence = 0;

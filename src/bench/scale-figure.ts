@@ -18,6 +18,7 @@ import type { Figure } from './figure';
 import { benchConfig } from './item-figure';
 import { scaleRouting } from './scale-routing';
 import { summarize } from './stats';
+import { guardedGrpcInterceptors } from '../temporal/closed-channel-guard';
 
 const SLOTS = 2;
 
@@ -39,7 +40,7 @@ export async function scaleFigures(quick: boolean): Promise<Figure[]> {
     namespace: 'default',
     logger: createLogger({ write: () => undefined }),
   });
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address, interceptors: guardedGrpcInterceptors() });
   const client = new Client({ connection });
   let n = 0;
   const start = (queue: string, project: string, fairnessWeight = 1) => {

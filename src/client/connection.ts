@@ -4,10 +4,14 @@ import { Client, Connection } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { TlsSettingsError, connectFailure, connectionOptions } from '../temporal/connection-settings';
 import { tracingClientInterceptors } from '../telemetry/tracing';
+import { guardedGrpcInterceptors } from '../temporal/closed-channel-guard';
 
-/** How every client of an entry point connects: the resolved settings, a 5-s connect deadline. */
+/**
+ * How every client of an entry point connects: the resolved settings, a 5-s connect deadline,
+ * and the SDK's retry with calls on a closed connection failing instead of throwing.
+ */
 function clientConnectionOptions(config: AppConfig) {
-  return { ...connectionOptions(config.temporal), connectTimeout: '5s' };
+  return { ...connectionOptions(config.temporal), connectTimeout: '5s', interceptors: guardedGrpcInterceptors() };
 }
 
 function clientOn(config: AppConfig, connection: Connection): Client {

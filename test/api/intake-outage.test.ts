@@ -30,6 +30,7 @@ import {
 import { historyEffects } from '../support/history-effects';
 import { PLANE_API_KEY } from '../support/test-secrets';
 import { workflowBundle } from '../support/temporal';
+import { guardedGrpcInterceptors } from '../../src/temporal/closed-channel-guard';
 
 jest.setTimeout(240_000);
 
@@ -76,7 +77,9 @@ beforeAll(async () => {
     delayFor: (method, p) => (crmSlow && method === 'GET' && p.includes(`/projects/${crm}/work-items/`) ? 1200 : 0),
   });
   const config = intakeConfig(world, { ORCH_TASK_QUEUE: queue, ORCH_WEBHOOK_SIGNAL_TIMEOUT_MS: '2000' });
-  client = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${port}` }) });
+  client = new Client({
+    connection: Connection.lazy({ address: `127.0.0.1:${port}`, interceptors: guardedGrpcInterceptors() }),
+  });
   api = await startTestApi({
     client,
     config,

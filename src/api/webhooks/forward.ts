@@ -1,6 +1,7 @@
 // How the forwarder carries out one journal entry: map it if it was journalled unresolved, then
-// dispatch it to Temporal with the delivery's dedup key as the idempotency key (a replay after a
-// crash has one effect), and say what came of it.
+// dispatch it to Temporal with the delivery's dedup key as the idempotency key (the request ID of
+// its signal, the ID of its update: a replay after a crash or an ambiguous failure has one
+// effect), and say what came of it.
 import { context } from '@opentelemetry/api';
 import { storedTraceContext } from '../../telemetry/trace-context';
 import { isGrpcServiceError, type Client } from '@temporalio/client';
@@ -9,6 +10,7 @@ import { ConfigError } from '../../config';
 import { InvalidIdError } from '../../domain';
 import type { ForwardEntry, ForwardResult } from '../../intake/forwarder';
 import type { IntakeJournal, JournalEntry } from '../../intake/journal';
+import { keyedClient, withDeliveryKey } from '../../client/keyed-requests';
 import type { WebhookAction } from './actions';
 import { dispatch } from './dispatch';
 import { mappingFailure } from './mapping';
@@ -27,6 +29,7 @@ export interface ForwardingDeps {
 }
 
 export function temporalForwarding(deps: ForwardingDeps): ForwardEntry {
+  const client = keyedClient(deps.client);
   return async (entry) => {
     const resolved = await resolve(deps, entry);
     if ('result' in resolved) return resolved.result;
@@ -35,7 +38,7 @@ export function temporalForwarding(deps: ForwardingDeps): ForwardEntry {
     try {
       // Under the delivery's own trace: the Temporal client's interceptor carries it on.
       const result = await context.with(storedTraceContext(entry.traceContext), () =>
-        dispatch(deps.client, deps.config, action, entry.key),
+        withDeliveryKey(entry.key, () => dispatch(client, deps.config, action, entry.key)),
       );
       if (result.outcome === 'unavailable') return { kind: 'unavailable', reason: result.reason };
       return {
