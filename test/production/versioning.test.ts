@@ -44,19 +44,26 @@ let config: AppConfig;
 const workers: Spawned[] = [];
 let releaseHeldTurn: () => void = () => undefined;
 let heldTurnStarted = false;
+/** While set, every new agent turn waits (the release in progress): no item can finish on v1. */
+let frozen: Promise<void> | undefined;
+/** Resolves when the held turn (and the frozen ones) may go on. */
+let heldTurnReleased: Promise<void> = Promise.resolve();
 
 beforeAll(async () => {
   temporal = await startProductionTemporal();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-versioning-test-'));
   ({ health } = await quickShop(dir));
-  const held = new Promise<void>((resolve) => (releaseHeldTurn = resolve));
+  heldTurnReleased = new Promise<void>((resolve) => (releaseHeldTurn = resolve));
   model = await startScriptedModelServer(
     pipelineScript({
       // The first developer run of SHOP-1 is held mid-run across the upgrade.
       beforeTurn: async (turn) => {
-        if (turn.ticket !== HELD_TICKET || turn.role !== 'developer' || turn.run !== 1 || turn.turnIndex !== 0) return;
+        if (turn.ticket !== HELD_TICKET || turn.role !== 'developer' || turn.run !== 1 || turn.turnIndex !== 0) {
+          await frozen;
+          return;
+        }
         heldTurnStarted = true;
-        await held;
+        await heldTurnReleased;
       },
     }),
   );
@@ -157,13 +164,18 @@ test('v2 made current with five items in flight on v1: the agent run finishes, e
   expect(v1.output()).toContain('made this worker version current');
   for (const ticket of FIVE) await submit(ticket);
 
-  // SHOP-1's developer is mid-run on v1, and the items stand at different stages.
+  // SHOP-1's developer is mid-run on v1, and the items stand at different stages. From then on
+  // new agent turns wait until v2 is current, so on a slow machine no item finishes on v1 while
+  // v2 is being built: the runs under way when the turns froze span the upgrade like SHOP-1's.
   const stages = await until('the held developer run and items at different stages', 240_000, async () => {
     if (!heldTurnStarted) return undefined;
     const now = await Promise.all(FIVE.map(async (t) => (await state(t))?.stage));
-    return new Set(now).size >= 2 ? now : undefined;
+    if (new Set(now).size < 2) return undefined;
+    frozen = heldTurnReleased;
+    return now;
   });
   expect(stages[0]).toBe('development');
+  expect(stages.filter((s) => s === 'done')).toEqual([]);
 
   // v2: the release's worker polls but takes nothing until it is made current.
   const v2 = startWorker(await releaseWith('v2', path.join(ROOT, 'test/fixtures/workflow-v2/index.ts')), 'v2', 'never');
