@@ -195,7 +195,11 @@ async function timed<T>(items: readonly T[], work: (item: T) => Promise<void>): 
 /** The load generator's HTTP client: plain keep-alive requests, light on the CPU it shares with the server. */
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-function post(url: string, body: Buffer, secret: string): Promise<void> {
+/**
+ * One delivery. A kept-alive socket the API closed for idleness just as it was reused fails
+ * with ECONNRESET before the API read anything (Node's documented race): sent again, once.
+ */
+function post(url: string, body: Buffer, secret: string, resent = false): Promise<void> {
   const target = new URL('/webhooks/plane', url);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -223,7 +227,10 @@ function post(url: string, body: Buffer, secret: string): Promise<void> {
         });
       },
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && err.code === 'ECONNRESET' && !resent) post(url, body, secret, true).then(resolve, reject);
+      else reject(err);
+    });
     req.end(body);
   });
 }

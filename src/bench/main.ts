@@ -23,15 +23,27 @@ async function main(argv: string[]): Promise<void> {
     `bench: ${quick ? 'quick' : 'full'} run, ${rounds} rounds per figure, on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'})\n`,
   );
   // `--only wrapper|sandbox|item|fleet|scale|intake` runs one group (while working on it); the default runs all.
+  const groups: [string, () => Promise<Figure | Figure[]>][] = [
+    ['wrapper', () => agentWrapperFigure(rounds)],
+    ['sandbox', () => sandboxFigure(rounds)],
+    ['item', () => itemFigures(rounds)],
+    ['fleet', () => fleetFigures(quick)],
+    ['scale', () => scaleFigures(quick)],
+    ['intake', () => intakeFigures(rounds, quick)],
+  ];
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-  const groups = ['wrapper', 'sandbox', 'item', 'fleet', 'scale', 'intake'];
-  if (only !== undefined && !groups.includes(only)) throw new Error(`--only ${groups.join('|')}, not ${only}`);
-  if (only === undefined || only === 'wrapper') figures.push(await agentWrapperFigure(rounds));
-  if (only === undefined || only === 'sandbox') figures.push(await sandboxFigure(rounds));
-  if (only === undefined || only === 'item') figures.push(...(await itemFigures(rounds)));
-  if (only === undefined || only === 'fleet') figures.push(...(await fleetFigures(quick)));
-  if (only === undefined || only === 'scale') figures.push(...(await scaleFigures(quick)));
-  if (only === undefined || only === 'intake') figures.push(...(await intakeFigures(rounds, quick)));
+  if (only !== undefined && !groups.some(([name]) => name === only))
+    throw new Error(`--only ${groups.map(([name]) => name).join('|')}, not ${only}`);
+  // Each group's duration is printed as it ends: what makes a run long is visible without a profiler.
+  const durations: string[] = [];
+  for (const [name, run] of groups) {
+    if (only !== undefined && only !== name) continue;
+    const groupStarted = Date.now();
+    figures.push(...[await run()].flat());
+    const seconds = ((Date.now() - groupStarted) / 1000).toFixed(0);
+    durations.push(`${name} ${seconds} s`);
+    process.stdout.write(`bench: ${name} done in ${seconds} s\n`);
+  }
   process.stdout.write(`\n${renderTable(figures)}\n`);
   for (const f of figures) if (f.notes) process.stdout.write(`  ${f.name}: ${f.notes}\n`);
   process.stdout.write(`\n${testTimesByFolder()}\n`);
@@ -40,10 +52,10 @@ async function main(argv: string[]): Promise<void> {
   const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(
     file,
-    `${JSON.stringify({ quick, rounds, host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) }, durationMs: Date.now() - started, figures: figures.map((f) => ({ ...f, ratio: ratio(f) })) }, null, 2)}\n`,
+    `${JSON.stringify({ quick, rounds, groups: durations, host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) }, durationMs: Date.now() - started, figures: figures.map((f) => ({ ...f, ratio: ratio(f) })) }, null, 2)}\n`,
   );
   process.stdout.write(
-    `\nwritten ${path.relative(PROJECT_ROOT, file)} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+    `\nwritten ${path.relative(PROJECT_ROOT, file)} in ${((Date.now() - started) / 1000).toFixed(0)} s (${durations.join(', ')})\n`,
   );
 }
 
