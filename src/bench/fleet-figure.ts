@@ -21,8 +21,8 @@ import { cpuMs, rssBytes } from './proc';
 import { scaleRouting } from './scale-routing';
 
 export async function fleetFigures(quick: boolean): Promise<Figure[]> {
-  const many = quick ? 60 : 200;
-  const waitingCount = quick ? 300 : 1000;
+  const many = quick ? 40 : 200;
+  const waitingCount = quick ? 200 : 1000;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-bench-fleet-'));
   const config = benchConfig(dir);
   const activities = instantActivities();
@@ -69,16 +69,16 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
     // process of its own, loaded in its cache; that process's memory is what is measured.
     const bundleFile = path.join(dir, 'bench-bundle.js');
     fs.writeFileSync(bundleFile, (await benchBundle()).code);
-    const bareMemory = await memoryOf(bench, bundleFile, waitingCount, async (queue) => {
+    const bareMemory = await memoryOf(bench, bundleFile, waitingCount, async (queue, count) => {
       const handles = await Promise.all(
-        Array.from({ length: waitingCount }, () =>
+        Array.from({ length: count }, () =>
           bench.client.workflow.start('waiting', { workflowId: `bench-waiting-${++n}`, taskQueue: queue }),
         ),
       );
       for (const h of handles) await h.query(readyQuery);
     });
-    const itemMemory = await memoryOf(bench, bundleFile, waitingCount, async (queue) => {
-      const handles = await Promise.all(Array.from({ length: waitingCount }, () => startItem(bench.client, queue)));
+    const itemMemory = await memoryOf(bench, bundleFile, waitingCount, async (queue, count) => {
+      const handles = await Promise.all(Array.from({ length: count }, () => startItem(bench.client, queue)));
       for (const h of handles) {
         while ((await h.query(stateQuery)).status !== 'blocked') await new Promise((r) => setTimeout(r, 20));
       }
@@ -132,15 +132,21 @@ async function measured(bench: BenchTemporal, work: () => Promise<void>): Promis
   };
 }
 
+/** Workflows of the kind loaded before the first reading: what the first ones cost once per process. */
+const WARM_UP = 30;
+
 /**
- * Resident memory that loading workflows adds to a fresh worker process (after a full GC in it)
- * and to the server: `load` starts them on that worker's own queue and waits until each is loaded.
+ * Resident memory that loading `count` more workflows adds to a worker process (after a full GC
+ * in it) and to the server: `load` starts them on that worker's own queue and waits until each is
+ * loaded. The first WARM_UP of the kind are loaded before the first reading, so what a kind costs
+ * once per process (its code paths compiled, its first contexts) does not count per item, which
+ * would make the figure depend on how many items a run loads.
  */
 async function memoryOf(
   bench: BenchTemporal,
   bundleFile: string,
   count: number,
-  load: (queue: string) => Promise<void>,
+  load: (queue: string, count: number) => Promise<void>,
 ): Promise<{ worker: number; server: number }> {
   const queue = `bench-waiting-${process.hrtime.bigint()}`;
   const child = spawn(
@@ -151,7 +157,7 @@ async function memoryOf(
       bench.server.address,
       queue,
       bundleFile,
-      String(count * 2),
+      String((count + WARM_UP) * 2),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
@@ -173,9 +179,10 @@ async function memoryOf(
   };
   try {
     await next('ready');
+    await load(queue, WARM_UP);
     await settled();
     const [worker, server] = [rssBytes(child.pid), rssBytes(bench.server.pid)];
-    await load(queue);
+    await load(queue, count);
     await settled();
     return { worker: rssBytes(child.pid) - worker, server: rssBytes(bench.server.pid) - server };
   } finally {

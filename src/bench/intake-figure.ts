@@ -34,7 +34,7 @@ interface Round {
 }
 
 export async function intakeFigures(rounds: number, quick: boolean): Promise<Figure[]> {
-  const perRound = quick ? 200 : 400;
+  const perRound = quick ? 100 : 400;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-bench-intake-'));
   const logger = createLogger({ write: () => undefined });
   const [port, uiPort] = [await freePort(), await freePort()];

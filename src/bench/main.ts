@@ -1,6 +1,6 @@
 // `npm run bench`: each figure measures the project path against a baseline written here, in
 // the same run, interleaved and repeated; prints a table and writes JSON to bench/results/.
-// `--quick` repeats less; `--only wrapper|sandbox|item|fleet|scale|intake` runs one group. Never part of `npm test`: timings do not belong in assertions.
+// `--quick` repeats less and runs smaller loads; `--only wrapper|sandbox|item|fleet|scale|intake` runs one group. Never part of `npm test`: timings do not belong in assertions.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
