@@ -5,7 +5,7 @@
 // retry: a call opened on a closed channel fails at once with CANCELLED (not retried), so the
 // caller gets an error and the process goes on shutting down.
 import { InterceptingCall, Metadata, status, type Interceptor, type InterceptingListener } from '@grpc/grpc-js';
-import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionPlugin } from '@temporalio/client';
 
 /** What a call below an interceptor is (the package does not export the interface by name). */
 type CallBelow = ConstructorParameters<typeof InterceptingCall>[0];
@@ -40,7 +40,22 @@ export const closedChannelGuard: Interceptor = (options, nextCall) => {
   }
 };
 
+/** The interceptors a connection gets when given none: the SDK's retry. */
+const sdkDefaultInterceptors = (): Interceptor[] => [makeGrpcRetryInterceptor(defaultGrpcRetryOptions())];
+
 /** The SDK's default interceptors (its retry) with the guard below them. */
 export function guardedGrpcInterceptors(): Interceptor[] {
-  return [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), closedChannelGuard];
+  return [...sdkDefaultInterceptors(), closedChannelGuard];
 }
+
+/**
+ * The guard for connections the orchestrator does not open itself (the test environment's): added
+ * below whatever interceptors the connection has, the SDK's retry by default.
+ */
+export const closedChannelGuardPlugin: ConnectionPlugin = {
+  name: 'orchestrator-closed-channel-guard',
+  configureConnection: (options) => ({
+    ...options,
+    interceptors: [...(options.interceptors ?? sdkDefaultInterceptors()), closedChannelGuard],
+  }),
+};

@@ -7,6 +7,7 @@ import { FAIR_DISPATCH, ONE_MACHINE_DISPATCH } from '../../src/temporal/dev-serv
 import { resolveTool } from '../../src/config/paths';
 import { SHARED_ADDRESS_VAR } from './shared-temporal';
 import { prebuiltBundle } from '../../src/worker/workflow-bundle';
+import { closedChannelGuardPlugin } from '../../src/temporal/closed-channel-guard';
 
 let runtimeInstalled = false;
 
@@ -24,10 +25,14 @@ function installQuietRuntime(): void {
 export async function startTemporal(options: { own?: boolean } = {}): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const shared = process.env[SHARED_ADDRESS_VAR];
-  if (shared && !options.own) return TestWorkflowEnvironment.createFromExistingServer({ address: shared });
+  // The environment's client connection gets the guard: a call the SDK retries when a file tears
+  // the environment down would otherwise throw from a timer into whichever file runs next.
+  if (shared && !options.own)
+    return TestWorkflowEnvironment.createFromExistingServer({ address: shared, plugins: [closedChannelGuardPlugin] });
   const binary = resolveTool('temporal');
   if (!fs.existsSync(binary)) throw new Error(`temporal CLI not found at ${binary}: run 'npm run toolchain'`);
   return TestWorkflowEnvironment.createLocal({
+    plugins: [closedChannelGuardPlugin],
     server: {
       executable: { type: 'existing-path', path: binary },
       ip: '127.0.0.1',

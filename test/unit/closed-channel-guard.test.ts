@@ -2,34 +2,49 @@
 // without it the retry's timer throws an uncaught "Channel has been shut down" and the call never
 // settles (seen in CI, where such a throw fails whichever test file runs next in the worker).
 import { Client, Connection } from '@temporalio/client';
-import { CLOSED_DETAILS, guardedGrpcInterceptors } from '../../src/temporal/closed-channel-guard';
+import {
+  CLOSED_DETAILS,
+  closedChannelGuardPlugin,
+  guardedGrpcInterceptors,
+} from '../../src/temporal/closed-channel-guard';
 
-test('a call retried across the close of its connection fails, and nothing is thrown from a timer', async () => {
-  const uncaught: unknown[] = [];
-  const onUncaught = (err: unknown) => uncaught.push(err);
-  process.on('uncaughtException', onUncaught);
-  try {
-    // Nothing listens on port 1: the call fails UNAVAILABLE and the SDK retries it after a backoff.
-    const connection = Connection.lazy({ address: '127.0.0.1:1', interceptors: guardedGrpcInterceptors() });
-    const client = new Client({ connection });
-    const call = client.workflow
-      .getHandle('no-such-workflow')
-      .describe()
-      .then(
-        () => 'answered',
-        (err: unknown) => err,
-      );
-    await new Promise((r) => setTimeout(r, 150));
-    await connection.close();
-    // Unguarded, the call never settles: give it 10 s to say so instead of the test's timeout.
-    const settled = await Promise.race([call, new Promise((r) => setTimeout(() => r('never settled'), 10_000))]);
-    expect(settled).toBeInstanceOf(Error);
-    const chain: string[] = [];
-    for (let e: unknown = settled; e; e = (e as { cause?: unknown }).cause) chain.push(String((e as Error).message));
-    expect(chain.join(' ← ')).toContain(CLOSED_DETAILS);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(uncaught).toEqual([]);
-  } finally {
-    process.off('uncaughtException', onUncaught);
-  }
-});
+// Nothing listens on port 1: the call fails UNAVAILABLE and the SDK retries it after a backoff.
+const guarded: [string, () => Connection][] = [
+  ['the interceptors', () => Connection.lazy({ address: '127.0.0.1:1', interceptors: guardedGrpcInterceptors() })],
+  [
+    'the plugin (test environments)',
+    () => Connection.lazy({ address: '127.0.0.1:1', plugins: [closedChannelGuardPlugin] }),
+  ],
+];
+
+test.each(guarded)(
+  'guarded by %s, a call retried across the close of its connection fails, and nothing is thrown from a timer',
+  async (_how, open) => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const connection = open();
+      const client = new Client({ connection });
+      const call = client.workflow
+        .getHandle('no-such-workflow')
+        .describe()
+        .then(
+          () => 'answered',
+          (err: unknown) => err,
+        );
+      await new Promise((r) => setTimeout(r, 150));
+      await connection.close();
+      // Unguarded, the call never settles: give it 10 s to say so instead of the test's timeout.
+      const settled = await Promise.race([call, new Promise((r) => setTimeout(() => r('never settled'), 10_000))]);
+      expect(settled).toBeInstanceOf(Error);
+      const chain: string[] = [];
+      for (let e: unknown = settled; e; e = (e as { cause?: unknown }).cause) chain.push(String((e as Error).message));
+      expect(chain.join(' ← ')).toContain(CLOSED_DETAILS);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  },
+);
