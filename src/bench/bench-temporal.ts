@@ -1,7 +1,7 @@
 // A dev server and an in-process worker for the bench's workflow figures, with the bench's own
 // workflow bundle (the real work item and its bare baselines) and instant activities.
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { resolveTool } from '../config/paths';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
@@ -9,7 +9,7 @@ import { createLogger } from '../util/logger';
 import { freePort } from '../util/net';
 import type { InstantActivities } from './instant-activities';
 import { runWithHost } from './bench-host';
-import { guardedGrpcInterceptors } from '../temporal/closed-channel-guard';
+import { connectGuarded } from '../temporal/closed-channel-guard';
 
 export interface BenchTemporal {
   readonly client: Client;
@@ -52,7 +52,7 @@ export async function benchTemporal(
   });
   const queue = 'bench-item';
   const client = new Client({
-    connection: await Connection.connect({ address: server.address, interceptors: guardedGrpcInterceptors() }),
+    connection: await connectGuarded(server.address),
   });
   const connection = await NativeConnection.connect({ address: server.address });
   const worker = await Worker.create({

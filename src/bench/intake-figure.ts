@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { submitWorkItem } from '../client/work-items';
 import { loadConfig } from '../config';
 import { PROJECT_ROOT, resolveTool } from '../config/paths';
@@ -21,7 +21,7 @@ import { planeWorld } from '../dev/plane-world';
 import { ratio, type Figure } from './figure';
 import { cpuMs } from './proc';
 import { interleaved, summarize } from './stats';
-import { guardedGrpcInterceptors } from '../temporal/closed-channel-guard';
+import { connectGuarded } from '../temporal/closed-channel-guard';
 
 /** Deliveries in flight at once, from the bench's side (a busy Plane and Gitea together). */
 const CONCURRENCY = 8;
@@ -65,7 +65,7 @@ export async function intakeFigures(rounds: number, quick: boolean): Promise<Fig
   });
   const config = loadConfig(env('raw', server.address), dir);
   const up = new Client({
-    connection: await Connection.connect({ address: server.address, interceptors: guardedGrpcInterceptors() }),
+    connection: await connectGuarded(server.address),
   });
   const apiUp = await benchApi(env('up', server.address));
   const apiDown = await benchApi(env('down', `127.0.0.1:${await freePort()}`));

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { buildWorkItemInput } from '../client/work-items';
 import { resolveTool } from '../config/paths';
 import type { WorkItemInput } from '../domain';
@@ -18,7 +18,7 @@ import type { Figure } from './figure';
 import { benchConfig } from './item-figure';
 import { scaleRouting } from './scale-routing';
 import { summarize } from './stats';
-import { guardedGrpcInterceptors } from '../temporal/closed-channel-guard';
+import { connectGuarded } from '../temporal/closed-channel-guard';
 
 const SLOTS = 2;
 
@@ -40,7 +40,7 @@ export async function scaleFigures(quick: boolean): Promise<Figure[]> {
     namespace: 'default',
     logger: createLogger({ write: () => undefined }),
   });
-  const connection = await Connection.connect({ address: server.address, interceptors: guardedGrpcInterceptors() });
+  const connection = await connectGuarded(server.address);
   const client = new Client({ connection });
   let n = 0;
   const start = (queue: string, project: string, fairnessWeight = 1) => {

@@ -5,7 +5,12 @@
 // retry: a call opened on a closed channel fails at once with CANCELLED (not retried), so the
 // caller gets an error and the process goes on shutting down.
 import { InterceptingCall, Metadata, status, type Interceptor, type InterceptingListener } from '@grpc/grpc-js';
-import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionPlugin } from '@temporalio/client';
+import {
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  type ConnectionPlugin,
+} from '@temporalio/client';
 
 /** What a call below an interceptor is (the package does not export the interface by name). */
 type CallBelow = ConstructorParameters<typeof InterceptingCall>[0];
@@ -59,3 +64,8 @@ export const closedChannelGuardPlugin: ConnectionPlugin = {
     interceptors: [...(options.interceptors ?? sdkDefaultInterceptors()), closedChannelGuard],
   }),
 };
+
+/** A guarded connection to a plain local address (dev servers, the bench, tests). */
+export function connectGuarded(address: string): Promise<Connection> {
+  return Connection.connect({ address, interceptors: guardedGrpcInterceptors() });
+}

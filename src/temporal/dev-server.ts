@@ -4,10 +4,9 @@ import path from 'node:path';
 import type { Logger } from '../util/logger';
 import { loadExeca } from '../util/execa';
 import { portOpen } from '../util/net';
-import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes } from './search-attributes';
 import { dieWithParentPrefix, pidFileOf, recordServerPid, stopLeftoverServer } from './dev-server-leftover';
-import { guardedGrpcInterceptors } from './closed-channel-guard';
+import { connectGuarded } from './closed-channel-guard';
 
 /**
  * Dispatch settings for one machine: the history service's transfer queue is polled far more
@@ -130,7 +129,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
 /** The worker's own registration (it runs again at the worker's start), so items can be listed before one starts. */
 export async function registerSearchAttributes(address: string, namespace: string): Promise<string[]> {
-  const connection = await Connection.connect({ address, interceptors: guardedGrpcInterceptors() });
+  const connection = await connectGuarded(address);
   try {
     return await ensureSearchAttributes(connection, namespace);
   } finally {

@@ -17,7 +17,7 @@ import { stateQuery } from '../../src/workflows/messages';
 import { scriptedWorkerEnv, startProductionTemporal, type ProductionTemporal } from '../support/production-temporal';
 import { quickShop } from '../support/quick-shop';
 import { spawnLogged, type Spawned } from '../support/processes';
-import { guardedGrpcInterceptors } from '../../src/temporal/closed-channel-guard';
+import { connectGuarded } from '../../src/temporal/closed-channel-guard';
 
 jest.setTimeout(900_000);
 
@@ -48,7 +48,7 @@ beforeAll(async () => {
     ORCH_HOST_START_TIMEOUT_MS: '8000',
     ORCH_ACTIVITY_RETRY_INITIAL_MS: '500',
   };
-  connection = await Connection.connect({ address: temporal.address, interceptors: guardedGrpcInterceptors() });
+  connection = await connectGuarded(temporal.address);
 });
 
 afterAll(async () => {

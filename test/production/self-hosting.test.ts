@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { alive } from '../support/processes';
 import { startProductionTemporal, type ProductionTemporal } from '../support/production-temporal';
 import { selfHostingUpgrade, type ScenarioCleanup } from '../support/self-hosting-scenario';
-import { guardedGrpcInterceptors } from '../../src/temporal/closed-channel-guard';
+import { connectGuarded } from '../../src/temporal/closed-channel-guard';
 
 jest.setTimeout(300_000);
 
@@ -16,7 +16,7 @@ const cleanup: ScenarioCleanup = { pids: [], servers: [] };
 
 beforeAll(async () => {
   temporal = await startProductionTemporal();
-  connection = await Connection.connect({ address: temporal.address, interceptors: guardedGrpcInterceptors() });
+  connection = await connectGuarded(temporal.address);
 });
 afterAll(async () => {
   for (const pid of cleanup.pids) if (alive(pid)) process.kill(pid, 'SIGKILL');

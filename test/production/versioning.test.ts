@@ -24,7 +24,7 @@ import { scriptedWorkerEnv, startProductionTemporal, type ProductionTemporal } f
 import { quickShop } from '../support/quick-shop';
 import { spawnLogged, type Spawned } from '../support/processes';
 import { runOrch } from '../support/run-orch';
-import { guardedGrpcInterceptors } from '../../src/temporal/closed-channel-guard';
+import { connectGuarded } from '../../src/temporal/closed-channel-guard';
 
 jest.setTimeout(600_000);
 
@@ -77,7 +77,7 @@ beforeAll(async () => {
     ORCH_WORKER_SHUTDOWN_GRACE_MS: '240000',
   };
   config = loadConfig({ ...env, ORCH_DATA_DIR: path.join(dir, 'client-data') });
-  connection = await Connection.connect({ address: temporal.address, interceptors: guardedGrpcInterceptors() });
+  connection = await connectGuarded(temporal.address);
   client = new Client({ connection });
 });
 
