@@ -58,11 +58,21 @@ export interface OverrideResult {
   readonly status: WorkItemState['status'];
 }
 
+export interface MachineOptions {
+  /**
+   * False when the item's project has no tracker and the workflow said so (patch
+   * `untracked-keeps-no-notices`): no notice is ever queued, so nothing asks the tracker patches.
+   * Absent or true: notices are queued (and an untracked item's courier drops them).
+   */
+  readonly keepsNotices?: boolean;
+}
+
 export class WorkItemMachine {
   constructor(
     readonly state: WorkItemState,
     private readonly limits: WorkItemLimits,
     private readonly port: MachinePort,
+    private readonly options: MachineOptions = {},
   ) {}
 
   /** The current stage's place in the graph. */
@@ -391,6 +401,7 @@ export class WorkItemMachine {
   }
 
   notify(notice: Omit<TrackerNotice, 'seq' | 'at'>): void {
+    if (this.options.keepsNotices === false) return;
     this.state.noticeSeq += 1;
     this.state.notices.push({ ...notice, seq: this.state.noticeSeq, at: this.port.now() });
   }
@@ -465,7 +476,7 @@ export class WorkItemMachine {
       100,
     );
     // Gate results reach the code host (commit status, PR comment): added after tracker-sync.
-    if (this.port.patched('tracker-gate-notices'))
+    if (this.options.keepsNotices !== false && this.port.patched('tracker-gate-notices'))
       this.notify({ kind: 'gate', stage: state.stage, gate, verdict, findings: [...findings] });
   }
 

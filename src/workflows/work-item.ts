@@ -49,7 +49,12 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     warn: (m, f) => log.warn(m, f),
     error: (m, f) => log.error(m, f),
   };
-  const machine = new WorkItemMachine(state, limits, port);
+  // An item whose project has no tracker keeps no notices: it asks none of the tracker patches
+  // (three markers and their upserts) and schedules nothing for them. Before this patch such an
+  // item queued its notices and the courier dropped them.
+  const keepsNotices = input.trackers !== false || !patched('untracked-keeps-no-notices');
+  if (!keepsNotices) state.notices.splice(0);
+  const machine = new WorkItemMachine(state, limits, port, { keepsNotices });
   // Items started with host routing claim a host for each piece of host-bound work (ADR-0021);
   // the input never changes within an execution, so the branch is deterministic.
   const hosts = input.hosts ? new HostRouter({ ...input, hosts: input.hosts }, machine) : undefined;

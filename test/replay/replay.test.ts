@@ -81,6 +81,9 @@ test('the recorded scenarios are present for every generation of the workflow', 
       // Worker Versioning (ADR-0028): the first run of an item upgraded from build b1 to b2,
       // which continued as new on b2 (patch upgrade-continue-as-new).
       'upgrade-continue-as-new',
+      // A project without a tracker (trackers: false); v7: before such an item kept no notices
+      // (patch untracked-keeps-no-notices), when it queued them and its courier dropped them.
+      ...['v7-', ''].map((g) => `${g}untracked`),
     ]),
   );
 });
@@ -149,6 +152,21 @@ test('each generation carries exactly the patch markers of its time', () => {
   expect(byName.get('v3-happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices']);
   expect(byName.get('v2-happy-path')).toEqual(['tracker-sync']);
   expect(byName.get('v1-happy-path')).toEqual([]);
+  expect(byName.get('untracked')).toEqual([
+    'untracked-keeps-no-notices',
+    'coalesced-publish',
+    'merge-lease',
+    'workspace-release',
+  ]);
+  expect(byName.get('v7-untracked')).toEqual([
+    'coalesced-publish',
+    'tracker-sync',
+    'tracker-courier',
+    'tracker-gate-notices',
+    'merge-lease',
+    'workspace-release',
+  ]);
+  expect(byName.get('happy-path')).not.toContain('untracked-keeps-no-notices');
 });
 
 test('every recorded history replays against the current workflow code', async () => {

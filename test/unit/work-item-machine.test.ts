@@ -8,6 +8,7 @@ import {
   validateApprove,
   validatePause,
   type BlockedInfo,
+  type MachineOptions,
   type MachinePatch,
   type MachinePort,
   type Stage,
@@ -28,6 +29,7 @@ function machineAt(
   overrides: Partial<WorkItemState> = {},
   patches: Partial<Record<MachinePatch, boolean>> = {},
   limits = DEFAULT_LIMITS,
+  options: MachineOptions = {},
 ) {
   const port: Fake = {
     published: 0,
@@ -63,7 +65,7 @@ function machineAt(
     stage,
     ...overrides,
   };
-  return { machine: new WorkItemMachine(state, limits, port), state, port };
+  return { machine: new WorkItemMachine(state, limits, port, options), state, port };
 }
 
 const fail = (findings: string[] = ['tests fail']) => ({
@@ -280,6 +282,25 @@ describe('tracker blocks', () => {
     expect({ status: state.status, notices: state.notices }).toEqual({ status: 'done', notices: [] });
     expect(port.logs).toContain('error final tracker notice not delivered');
   });
+});
+
+test('an item that keeps no notices (no tracker) queues none and never asks the tracker patches', () => {
+  const { machine, state, port } = machineAt('testing', {}, {}, DEFAULT_LIMITS, { keepsNotices: false });
+  machine.applyGateOutcome('artifacts', 0, { gate: 'artifacts', verdict: 'PASS', findings: [] });
+  machine.passStage();
+  machine.applyInterrupt({ kind: 'cancel', by: 'ana', reason: 'not needed' });
+  expect({ notices: state.notices, seq: state.noticeSeq, deliverable: machine.noticesDeliverable() }).toEqual({
+    notices: [],
+    seq: 0,
+    deliverable: false,
+  });
+  expect(port.patchesAsked).not.toContain('tracker-gate-notices');
+  // The same steps with notices kept queue them (what the option changes).
+  const kept = machineAt('testing');
+  kept.machine.applyGateOutcome('artifacts', 0, { gate: 'artifacts', verdict: 'PASS', findings: [] });
+  kept.machine.passStage();
+  expect(kept.state.notices.length).toBeGreaterThan(0);
+  expect(kept.port.patchesAsked).toContain('tracker-gate-notices');
 });
 
 test("a notice's pull request is kept once, and a result that is not one is ignored", () => {

@@ -6,7 +6,7 @@ import type { TrackerNoticesInput } from '../../src/domain';
 import { deferred } from '../support/processes';
 import { scriptedActivities } from '../support/doubles';
 import { startTemporal } from '../support/temporal';
-import { startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
+import { recordHistory, startItem, taskQueue, testInput, waitForState, withWorker } from '../support/work-item-harness';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -15,6 +15,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
+
+/** The ids of the patch markers in the item's history, in order. */
+async function patchMarkers(workflowId: string): Promise<string[]> {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+  });
+}
 
 async function activityNames(workflowId: string): Promise<string[]> {
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
@@ -58,6 +67,11 @@ test('a project without trackers: its item runs no tracker activity at all', asy
     const { values, perTask } = await upserts(handle.workflowId);
     expect(Math.max(...perTask)).toBe(1);
     expect(values.filter((v, i) => i > 0 && v === values[i - 1])).toEqual([]);
+    // It keeps no notices, so none of the tracker patches is asked (each costs two events).
+    const markers = await patchMarkers(handle.workflowId);
+    expect(markers).toContain('untracked-keeps-no-notices');
+    expect(markers.filter((id) => id.startsWith('tracker-'))).toEqual([]);
+    await recordHistory(env, handle, 'untracked');
   });
 });
 
