@@ -1,5 +1,6 @@
-// Set-up work over many workflows (waiting until each is loaded), a bounded number at a time:
-// one by one it takes longer than the figure it prepares; all at once it floods the dev server.
+// The bench's bounded concurrency: a load generator's deliveries in flight, or set-up work over
+// many workflows (one by one it takes longer than the figure it prepares; all at once it floods
+// the dev server).
 
 /** Runs `work` over `items`, at most `limit` at a time; rejects with the first failure. */
 export async function eachConcurrently<T>(

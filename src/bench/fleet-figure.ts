@@ -152,8 +152,8 @@ const WARM_UP = 30;
 
 /**
  * Memory that loading `count` more workflows adds to a worker process (its JS heap and its
- * resident memory, after a full GC in it) and to the server (resident): `load` starts them on that worker's own queue and waits until each is
- * loaded. The first WARM_UP of the kind are loaded before the first reading, so what a kind costs
+ * resident memory, after a full GC in it) and to the server (resident): `load` starts them on
+ * that worker's own queue and waits until each is loaded. The first WARM_UP of the kind are loaded before the first reading, so what a kind costs
  * once per process (its code paths compiled, its first contexts) does not count per item, which
  * would make the figure depend on how many items a run loads.
  */

@@ -22,6 +22,7 @@ import { ratio, type Figure } from './figure';
 import { cpuMs } from './proc';
 import { interleaved, summarize } from './stats';
 import { connectGuarded } from '../temporal/closed-channel-guard';
+import { eachConcurrently } from './concurrently';
 
 /** Deliveries in flight at once, from the bench's side (a busy Plane and Gitea together). */
 const CONCURRENCY = 8;
@@ -180,18 +181,12 @@ function figure(
 /** Runs `work` over `items`, CONCURRENCY at a time: deliveries per second and answer percentiles. */
 async function timed<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<Round> {
   const latencies: number[] = [];
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < items.length) {
-        const item = items[next++] as T;
-        const t = performance.now();
-        await work(item);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
+  await eachConcurrently(items, CONCURRENCY, async (item) => {
+    const t = performance.now();
+    await work(item);
+    latencies.push(performance.now() - t);
+  });
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
