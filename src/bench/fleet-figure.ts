@@ -103,10 +103,9 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
           `server ${(items.serverCpuMs / many).toFixed(1)} ms (chain ${(chains.serverCpuMs / many).toFixed(1)})`,
       },
       {
-        // Resident memory moves in V8's heap growth steps, a few MiB each: at a few hundred
+        // Resident memory grows in steps (heaps and allocator arenas, a few MiB each): at a few hundred
         // workflows a step more or less swings the ratio (0.95-1.44x at 200 in one day's runs), so
-        // its target applies to the full run's 1,000. The JS heap after a full GC is stable at any
-        // count but is about a tenth of what a workflow holds (the rest is outside the JS heap).
+        // its target applies to the full run's 1,000.
         name: `worker memory per waiting item (${waitingCount})`,
         unit: 'KiB',
         project: summarize([kib(itemMemory.worker)]),
@@ -114,7 +113,6 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
         target: quick ? 'informational' : '<= 1.1x',
         met: quick || itemMemory.worker <= 1.1 * bareMemory.worker,
         notes:
-          `resident; of it the JS heap after a full GC: ${kib(itemMemory.heap).toFixed(1)} KiB (bare ${kib(bareMemory.heap).toFixed(1)} KiB); ` +
           `server memory per waiting item: ${kib(itemMemory.server).toFixed(1)} KiB (bare ${kib(bareMemory.server).toFixed(1)} KiB); ` +
           `loading took ${itemSeconds.toFixed(0)} s (bare ${bareSeconds.toFixed(0)} s), the pipeline runs ${items.seconds.toFixed(0)} s (chains ${chains.seconds.toFixed(0)} s)`,
       },
@@ -151,9 +149,9 @@ const LOAD_CONCURRENCY = 8;
 const WARM_UP = 30;
 
 /**
- * Memory that loading `count` more workflows adds to a worker process (its JS heap and its
- * resident memory, after a full GC in it) and to the server (resident): `load` starts them on
- * that worker's own queue and waits until each is loaded. The first WARM_UP of the kind are loaded before the first reading, so what a kind costs
+ * Resident memory that loading `count` more workflows adds to a worker process (after a full GC
+ * in it) and to the server: `load` starts them on that worker's own queue and waits until each
+ * is loaded. The first WARM_UP of the kind are loaded before the first reading, so what a kind costs
  * once per process (its code paths compiled, its first contexts) does not count per item, which
  * would make the figure depend on how many items a run loads.
  */
@@ -162,7 +160,7 @@ async function memoryOf(
   bundleFile: string,
   count: number,
   load: (queue: string, count: number) => Promise<void>,
-): Promise<{ heap: number; worker: number; server: number }> {
+): Promise<{ worker: number; server: number }> {
   const queue = `bench-waiting-${process.hrtime.bigint()}`;
   const child = spawn(
     process.execPath,
@@ -177,23 +175,22 @@ async function memoryOf(
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = readline.createInterface({ input: child.stdout });
-  /** The rest of the next line that starts with `expected`. */
   const next = (expected: string) =>
-    new Promise<string>((resolve, reject) => {
+    new Promise<void>((resolve, reject) => {
       const onLine = (line: string) => {
-        if (!line.startsWith(expected)) return;
+        if (line !== expected) return;
         lines.off('line', onLine);
-        resolve(line.slice(expected.length).trim());
+        resolve();
       };
       lines.on('line', onLine);
       child.once('exit', (code) => reject(new Error(`the bench's waiting worker exited (${code})`)));
     });
-  /** Memory after a full GC in the worker: its JS heap (and buffers), its RSS, the server's RSS. */
+  /** Resident memory after a full GC in the worker: the worker's and the server's. */
   const settled = async () => {
     child.stdin.write('gc\n');
-    const heap = Number(await next('gc done'));
+    await next('gc done');
     await new Promise((r) => setTimeout(r, 500));
-    return { heap, worker: rssBytes(child.pid), server: rssBytes(bench.server.pid) };
+    return { worker: rssBytes(child.pid), server: rssBytes(bench.server.pid) };
   };
   try {
     await next('ready');
@@ -202,7 +199,6 @@ async function memoryOf(
     await load(queue, count);
     const after = await settled();
     return {
-      heap: after.heap - before.heap,
       worker: after.worker - before.worker,
       server: after.server - before.server,
     };

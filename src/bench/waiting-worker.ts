@@ -2,8 +2,7 @@
 // it loads N waiting workflows is measured by the bench from outside, in a fresh process per
 // measurement, so garbage of earlier figures (or of the other kind) never counts.
 // Protocol: argv = address, task queue, bundle file, max cached workflows; it prints "ready" once
-// polling; each line "gc" on stdin runs a full GC and answers "gc done <bytes>": the V8 heap in
-// use plus memory held outside it by JS objects (buffers), after the GC.
+// polling; each line "gc" on stdin runs a full GC and answers "gc done".
 import readline from 'node:readline';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { instantActivities } from './instant-activities';
@@ -28,8 +27,7 @@ async function main(): Promise<void> {
   readline.createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() !== 'gc') return;
     (globalThis as { gc?: () => void }).gc?.();
-    const { heapUsed, external } = process.memoryUsage();
-    process.stdout.write(`gc done ${heapUsed + external}\n`);
+    process.stdout.write('gc done\n');
   });
   stopOnStdinEnd(workers);
   await workers.running;
