@@ -15,7 +15,7 @@ import { instantActivities } from './instant-activities';
 import { interleaved, summarize } from './stats';
 import type { ChainCall } from './workflows/minimal-chain';
 
-export async function itemFigures(rounds: number): Promise<Figure[]> {
+export async function itemFigures(rounds: number, quick = false): Promise<Figure[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-bench-item-'));
   const config = benchConfig(dir);
   const activities = instantActivities();
@@ -65,8 +65,8 @@ export async function itemFigures(rounds: number): Promise<Figure[]> {
       },
       chain,
     );
-    // Default dispatch is 2-3x slower: fewer rounds show it as clearly.
-    const slowRuns = await interleaved(Math.min(rounds, 3), item(fast), item(slow));
+    // Default dispatch is 2-3x slower: in a quick run 3 rounds show it as clearly.
+    const slowRuns = await interleaved(quick ? 3 : rounds, item(fast), item(slow));
     const all = [...lastCounts.values()].reduce((a, b) => a + b, 0);
     const counts = `${all} activities (${[...lastCounts].map(([k, v]) => `${v} ${k}`).join(', ')}) where its steps and gates are ${lastChain.length}`;
     const wall = { project: summarize(runs.a.map((r) => r.ms)), baseline: summarize(runs.b.map((r) => r.ms)) };

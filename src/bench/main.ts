@@ -26,7 +26,7 @@ async function main(argv: string[]): Promise<void> {
   const groups: [string, () => Promise<Figure | Figure[]>][] = [
     ['wrapper', () => agentWrapperFigure(rounds)],
     ['sandbox', () => sandboxFigure(rounds)],
-    ['item', () => itemFigures(rounds)],
+    ['item', () => itemFigures(rounds, quick)],
     ['fleet', () => fleetFigures(quick)],
     ['scale', () => scaleFigures(quick)],
     ['intake', () => intakeFigures(rounds, quick)],
