@@ -71,7 +71,6 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
     // process of its own, loaded in its cache; that process's memory is what is measured.
     const bundleFile = path.join(dir, 'bench-bundle.js');
     fs.writeFileSync(bundleFile, (await benchBundle()).code);
-    const loadStarted = performance.now();
     const bareMemory = await memoryOf(bench, bundleFile, waitingCount, async (queue, count) => {
       const handles = await Promise.all(
         Array.from({ length: count }, () =>
@@ -80,14 +79,12 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
       );
       await eachConcurrently(handles, LOAD_CONCURRENCY, async (h) => void (await h.query(readyQuery)));
     });
-    const bareSeconds = (performance.now() - loadStarted) / 1000;
     const itemMemory = await memoryOf(bench, bundleFile, waitingCount, async (queue, count) => {
       const handles = await Promise.all(Array.from({ length: count }, () => startItem(bench.client, queue)));
       await eachConcurrently(handles, LOAD_CONCURRENCY, async (h) => {
         while ((await h.query(stateQuery)).status !== 'blocked') await new Promise((r) => setTimeout(r, 20));
       });
     });
-    const itemSeconds = (performance.now() - loadStarted) / 1000 - bareSeconds;
     const perSecond = (m: Measured) => many / m.seconds;
     const kib = (bytes: number) => bytes / 1024 / waitingCount;
     return [
@@ -103,9 +100,9 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
           `server ${(items.serverCpuMs / many).toFixed(1)} ms (chain ${(chains.serverCpuMs / many).toFixed(1)})`,
       },
       {
-        // Resident memory grows in steps (heaps and allocator arenas, a few MiB each): at a few hundred
-        // workflows a step more or less swings the ratio (0.95-1.44x at 200 in one day's runs), so
-        // its target applies to the full run's 1,000.
+        // Resident memory grows in steps (heaps and allocator arenas, a few MiB each): at a few
+        // hundred workflows a step more or less swings the ratio (0.95-1.44x at 200 in one day's
+        // runs), so its target applies to the full run's 1,000.
         name: `worker memory per waiting item (${waitingCount})`,
         unit: 'KiB',
         project: summarize([kib(itemMemory.worker)]),
@@ -114,7 +111,7 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
         met: quick || itemMemory.worker <= 1.1 * bareMemory.worker,
         notes:
           `server memory per waiting item: ${kib(itemMemory.server).toFixed(1)} KiB (bare ${kib(bareMemory.server).toFixed(1)} KiB); ` +
-          `loading took ${itemSeconds.toFixed(0)} s (bare ${bareSeconds.toFixed(0)} s), the pipeline runs ${items.seconds.toFixed(0)} s (chains ${chains.seconds.toFixed(0)} s)`,
+          `loading took ${itemMemory.seconds.toFixed(0)} s (bare ${bareMemory.seconds.toFixed(0)} s), the pipeline runs ${items.seconds.toFixed(0)} s (chains ${chains.seconds.toFixed(0)} s)`,
       },
     ];
   } finally {
@@ -150,17 +147,18 @@ const WARM_UP = 30;
 
 /**
  * Resident memory that loading `count` more workflows adds to a worker process (after a full GC
- * in it) and to the server: `load` starts them on that worker's own queue and waits until each
- * is loaded. The first WARM_UP of the kind are loaded before the first reading, so what a kind costs
- * once per process (its code paths compiled, its first contexts) does not count per item, which
- * would make the figure depend on how many items a run loads.
+ * in it) and to the server, and how long the loading took: `load` starts them on that worker's
+ * own queue and waits until each is loaded. The first WARM_UP of the kind are loaded before the
+ * first reading, so what a kind costs once per process (its code paths compiled, its first
+ * contexts) does not count per item, which would make the figure depend on how many items a run
+ * loads.
  */
 async function memoryOf(
   bench: BenchTemporal,
   bundleFile: string,
   count: number,
   load: (queue: string, count: number) => Promise<void>,
-): Promise<{ worker: number; server: number }> {
+): Promise<{ worker: number; server: number; seconds: number }> {
   const queue = `bench-waiting-${process.hrtime.bigint()}`;
   const child = spawn(
     process.execPath,
@@ -196,12 +194,11 @@ async function memoryOf(
     await next('ready');
     await load(queue, WARM_UP);
     const before = await settled();
+    const loading = performance.now();
     await load(queue, count);
+    const seconds = (performance.now() - loading) / 1000;
     const after = await settled();
-    return {
-      worker: after.worker - before.worker,
-      server: after.server - before.server,
-    };
+    return { worker: after.worker - before.worker, server: after.server - before.server, seconds };
   } finally {
     child.stdin.end();
     child.kill('SIGTERM');
