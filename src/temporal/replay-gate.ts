@@ -2,6 +2,7 @@
 // the workflows that are open now are replayed against its workflow bundle. A change that is not
 // behind patched() fails here, by name, instead of failing workflow tasks of running items.
 import type { Client } from '@temporalio/client';
+import { UNTRACED_SINKS } from './workflow-bundle-file';
 
 /** The workflow types an upgrade moves to the new build (the pinned catch-up job is not one). */
 const UPGRADED_TYPES = ['workItem', 'repositoryLease'];
@@ -48,7 +49,10 @@ export async function replayOpenWorkflows(
   }
   const failures: { workflowId: string; error: string }[] = [];
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: bundlePath } }, histories())) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: bundlePath }, sinks: UNTRACED_SINKS },
+    histories(),
+  )) {
     replayed += 1;
     if (result.error) failures.push({ workflowId: result.workflowId, error: result.error.message });
   }

@@ -8,6 +8,13 @@ import { PROJECT_ROOT } from '../config/paths';
 
 export const WORKFLOW_BUNDLE_FILE = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 
+/**
+ * The `exporter` sink for whatever runs the bundle without tracing (the replay gate, the bench, a
+ * test harness): the bundle's workflow interceptors call it, and spans nobody collects are dropped
+ * here instead of each call being logged as an unregistered sink.
+ */
+export const UNTRACED_SINKS = { exporter: { export: { fn: () => undefined } } };
+
 export interface PrebuiltBundle {
   readonly codePath: string;
   /** sha256 of the bundle, first 16 hex digits: which workflow code this worker runs. */

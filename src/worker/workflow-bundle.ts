@@ -6,12 +6,13 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import {
   bundleHash,
   prebuiltBundle,
+  UNTRACED_SINKS,
   WORKFLOW_BUNDLE_FILE,
   type PrebuiltBundle,
 } from '../temporal/workflow-bundle-file';
 import { WORKFLOW_TRACING_MODULE } from './create-worker';
 
-export { WORKFLOW_BUNDLE_FILE, prebuiltBundle, type PrebuiltBundle };
+export { UNTRACED_SINKS, WORKFLOW_BUNDLE_FILE, prebuiltBundle, type PrebuiltBundle };
 
 /** Bundles src/workflows (as compiled into dist/) into `file`; used by `npm run build`. */
 export async function buildWorkflowBundle(workflowsPath: string, file = WORKFLOW_BUNDLE_FILE): Promise<PrebuiltBundle> {
@@ -36,10 +37,3 @@ async function bundleCode(workflowsPath: string): Promise<string> {
   });
   return code;
 }
-
-/**
- * The `exporter` sink for a worker that runs the prebuilt bundle without tracing (the bench, a
- * test harness): the bundle's workflow interceptors call it, and spans nobody collects are dropped
- * here instead of each call being logged as an unregistered sink.
- */
-export const UNTRACED_SINKS = { exporter: { export: { fn: () => undefined } } };

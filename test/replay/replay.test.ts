@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { UNTRACED_SINKS } from '../../src/temporal/workflow-bundle-file';
 import { workflowBundle } from '../support/temporal';
 
 const HISTORIES = path.resolve(__dirname, '../histories');
@@ -20,7 +21,10 @@ function recordedHistories(): { workflowId: string; history: unknown }[] {
 
 async function replayAll(bundle: { code: string }): Promise<Map<string, Error | undefined>> {
   const results = new Map<string, Error | undefined>();
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, recordedHistories())) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle, sinks: UNTRACED_SINKS },
+    recordedHistories(),
+  )) {
     results.set(result.workflowId, result.error);
   }
   return results;
