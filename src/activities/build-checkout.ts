@@ -2,8 +2,9 @@
 // and the deploy steps and rollback run, always at an exact commit of the default branch. Kept
 // between runs on purpose: build caches live there.
 import path from 'node:path';
-import { heartbeat } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
 import { repositoryUrl, type AppConfig, type ProjectConfig } from '../config';
+import { withDirectoryLock } from './directory-lock';
 import { GitMirror, ensureClone, mirrorDir, runGit } from './git/repository';
 import { heartbeatEveryMs } from './heartbeat-interval';
 
@@ -11,19 +12,33 @@ export function buildCheckoutDir(config: AppConfig, project: string): string {
   return path.join(config.dataDir, 'build', project);
 }
 
-/** Fetches and checks out `revision` (or what `ref` names on origin); returns the directory and the commit. */
-export async function buildCheckoutAt(
+/**
+ * Runs `work` in the project's build checkout, fetched and checked out at `revision` (or at what
+ * `ref.branch` names on origin) first. It holds the checkout until `work` ends: another build,
+ * deploy or rollback of the project on this machine waits for it (ADR-0030).
+ */
+export async function withBuildCheckout<T>(
   config: AppConfig,
   project: string,
   url: string,
   ref: { readonly revision?: string; readonly branch?: string },
-): Promise<{ dir: string; revision: string }> {
+  work: (at: { readonly dir: string; readonly revision: string }) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   const dir = buildCheckoutDir(config, project);
+  return withDirectoryLock(dir, async () => work({ dir, revision: await checkOut(dir, url, ref) }), signal);
+}
+
+async function checkOut(
+  dir: string,
+  url: string,
+  ref: { readonly revision?: string; readonly branch?: string },
+): Promise<string> {
   await ensureClone(url, dir);
   await runGit(['-C', dir, 'fetch', '--quiet', '--prune', 'origin']);
   const revision = ref.revision ?? (await runGit(['-C', dir, 'rev-parse', `refs/remotes/origin/${ref.branch}`])).trim();
   await runGit(['-C', dir, 'checkout', '--quiet', '--force', '--detach', revision]);
-  return { dir, revision };
+  return revision;
 }
 
 export interface DefaultBranchCheckout {
@@ -49,10 +64,15 @@ export async function onDefaultBranchCheckout<T>(
   try {
     const url = repositoryUrl(config, project);
     const mirror = await GitMirror.sync(url, mirrorDir(config.dataDir, projectKey));
-    const { dir, revision } = await buildCheckoutAt(config, projectKey, url, {
-      revision: await mirror.resolve(`refs/heads/${project.defaultBranch}`),
-    });
-    return await work({ url, mirror, dir, revision });
+    const revision = await mirror.resolve(`refs/heads/${project.defaultBranch}`);
+    return await withBuildCheckout(
+      config,
+      projectKey,
+      url,
+      { revision },
+      ({ dir }) => work({ url, mirror, dir, revision }),
+      Context.current().cancellationSignal,
+    );
   } finally {
     clearInterval(timer);
   }

@@ -130,3 +130,20 @@ test('a project without a production deploy blocks the item with what to configu
     message: 'no production deploy is configured for shop: set commands.deployProduction and its health URL',
   });
 });
+
+test('two deploys of one project at once take its build checkout in turn', async () => {
+  const order = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'orch-deploy-order-')), 'order.log');
+  const { repo, config } = await setup(200, `echo start >> ${order}; sleep 0.4; echo end >> ${order}; exit 1`, 500);
+  const other = 'feature/SHOP-43-gift-cards';
+  repo.commit(other, { 'GIFT.md': 'gift cards\n' });
+  const deploy = (ticket: string, branch: string) =>
+    new MockActivityEnvironment().run(createDeployActivities(config).deployStaging, {
+      ...input('deploy-staging'),
+      ticket,
+      branch,
+    });
+  // Both clone the build checkout for the first time: neither may see the other's half-made clone.
+  await Promise.all([deploy('SHOP-42', BRANCH), deploy('SHOP-43', other)]);
+  expect(fs.readFileSync(order, 'utf8').trim().split('\n')).toEqual(['start', 'end', 'start', 'end']);
+  expect(stagingLog(repo)).toContain('staging_status: FAILED');
+});

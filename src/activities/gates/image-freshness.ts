@@ -6,7 +6,7 @@
 // both revisions.
 import { Context } from '@temporalio/activity';
 import type { GateOutcome } from '../../domain';
-import { buildCheckoutAt } from '../build-checkout';
+import { withBuildCheckout } from '../build-checkout';
 import { gitSucceeds } from '../git/repository';
 import { runProjectCommand } from '../project-command';
 import type { GateContext } from './types';
@@ -16,13 +16,30 @@ export async function runImageFreshnessGate(ctx: GateContext): Promise<GateOutco
   if (!build || !builtRevision)
     return fail([`commands.build and commands.builtRevision must both be set for ${ctx.projectKey}`]);
   const main = ctx.project.defaultBranch;
+  const signal = Context.current().cancellationSignal;
   // The build checkout keeps its caches between runs, which is what can go stale.
-  const { dir, revision } = await buildCheckoutAt(ctx.config, ctx.projectKey, ctx.repositoryUrl, { branch: main });
+  return withBuildCheckout(
+    ctx.config,
+    ctx.projectKey,
+    ctx.repositoryUrl,
+    { branch: main },
+    ({ dir, revision }) => buildAndCompare(ctx, { build, builtRevision }, dir, revision, signal),
+    signal,
+  );
+}
+
+async function buildAndCompare(
+  ctx: GateContext,
+  { build, builtRevision }: { readonly build: string; readonly builtRevision: string },
+  dir: string,
+  revision: string,
+  signal: AbortSignal,
+): Promise<GateOutcome> {
+  const main = ctx.project.defaultBranch;
   if (!(await gitSucceeds(['-C', dir, 'merge-base', '--is-ancestor', `refs/remotes/origin/${ctx.branch}`, revision]))) {
     return fail([`${main} (${short(revision)}) does not contain ${ctx.branch}: the item is not merged`]);
   }
 
-  const signal = Context.current().cancellationSignal;
   const buildOnce = async (rebuild: boolean): Promise<{ built?: string; failure?: string }> => {
     const run = await runProjectCommand(build, dir, {
       signal,

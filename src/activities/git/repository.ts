@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadExeca } from '../../util/execa';
+import { withDirectoryLock } from '../directory-lock';
 import { redactUrls } from '../../util/redact-urls';
 
 const locks = new Map<string, Promise<unknown>>();
@@ -16,6 +17,11 @@ function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     next.catch(() => undefined),
   );
   return next;
+}
+
+/** Writes to a mirror, one at a time: in this process in call order, and against other processes on this machine. */
+function lockedMirror<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  return withLock(dir, () => withDirectoryLock(dir, fn));
 }
 
 /** The bare mirror of a project's repository that gates and deploys read from. */
@@ -32,7 +38,7 @@ export class GitMirror {
 
   /** Clones (once) and fetches every branch of `url` into a bare mirror at `dir`. */
   static async sync(url: string, dir: string): Promise<GitMirror> {
-    return withLock(dir, async () => {
+    return lockedMirror(dir, async () => {
       const mirror = new GitMirror(dir);
       if (!fs.existsSync(path.join(dir, 'HEAD'))) {
         fs.mkdirSync(path.dirname(dir), { recursive: true });
@@ -87,7 +93,7 @@ export class GitMirror {
    * (never the default branch: the caller passes the item's branch).
    */
   async commitFile(url: string, branch: string, file: string, content: string, message: string): Promise<string> {
-    return withLock(this.dir, async () => {
+    return lockedMirror(this.dir, async () => {
       const parent = await this.resolve(`refs/heads/${branch}`);
       const blob = (await this.git(['hash-object', '-w', '--stdin'], content)).trim();
       const index = path.join(this.dir, `index-${process.pid}-${Date.now()}`);
@@ -128,18 +134,55 @@ export async function gitSucceeds(args: string[]): Promise<boolean> {
   }
 }
 
-/** Clones `url` into `dir` unless a clone is already there (a half-made one is replaced). */
-/** Clones `url` into `dir` unless a usable clone is there; true when it cloned just now. */
-export async function ensureClone(url: string, dir: string): Promise<boolean> {
+/**
+ * Clones `url` into `dir` unless a usable clone is there (one whose HEAD names a commit); true
+ * when it cloned just now. The clone is made beside `dir` and moved into place only when whole,
+ * with origin already set to `storedOrigin` when one is given (a URL without credentials, for a
+ * checkout an agent reads).
+ */
+export async function ensureClone(url: string, dir: string, storedOrigin?: string): Promise<boolean> {
   if (
     fs.existsSync(path.join(dir, '.git')) &&
-    (await gitSucceeds(['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD']))
+    (headRefExists(dir) || (await gitSucceeds(['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD'])))
   )
     return false;
+  const partial = partialCloneDir(dir);
+  fs.rmSync(partial, { recursive: true, force: true });
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
-  await runGit(['clone', '--quiet', url, dir]);
+  await runGit(['clone', '--quiet', url, partial]);
+  if (storedOrigin !== undefined) await runGit(['-C', partial, 'remote', 'set-url', 'origin', storedOrigin]);
+  fs.renameSync(partial, dir);
   return true;
+}
+
+/**
+ * Whether the checkout's HEAD names a branch whose ref file (or packed ref) exists, read from the
+ * files: the usual answer for a checkout in use, without a git call. False sends the caller to git
+ * itself (a detached HEAD, another ref storage, a clone an older version left cut short).
+ */
+function headRefExists(dir: string): boolean {
+  const gitDir = path.join(dir, '.git');
+  const head = readOrEmpty(path.join(gitDir, 'HEAD'));
+  const ref = /^ref: (refs\/heads\/[^\s]+)\n?$/.exec(head)?.[1];
+  if (ref === undefined || ref.split('/').includes('..')) return false;
+  if (fs.existsSync(path.join(gitDir, ref))) return true;
+  return readOrEmpty(path.join(gitDir, 'packed-refs'))
+    .split('\n')
+    .some((line) => line.endsWith(` ${ref}`));
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Where `ensureClone` makes a clone before moving it into place (left behind only by a crash). */
+export function partialCloneDir(dir: string): string {
+  return `${dir}.cloning`;
 }
 
 /** Runs git with the orchestrator's identity; a failure's message never repeats credentials. */
