@@ -69,8 +69,23 @@ test('a checkout that is not a repository (a clone cut short) is made again', as
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-ws-'));
   const dir = path.join(dataDir, 'workspaces', 'shop', 'SHOP-42');
   fs.mkdirSync(path.join(dir, '.git'), { recursive: true });
+  // A clone this version cut short lies beside the checkout, never in it.
+  fs.mkdirSync(path.join(`${dir}.cloning`, '.git'), { recursive: true });
   const ws = await Workspace.prepare(spec(repo.origin, dataDir));
   expect(fs.readFileSync(path.join(ws.dir, 'README.md'), 'utf8')).toBe('# shop\n');
+  expect(fs.existsSync(`${dir}.cloning`)).toBe(false);
+});
+
+test('origin as the checkout stores it is the URL without credentials, also in a checkout made before', async () => {
+  const repo = createRepo();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-ws-'));
+  const ws = await Workspace.prepare(spec(repo.origin, dataDir));
+  expect((await ws.git('remote', 'get-url', 'origin')).trim()).toBe(repo.origin);
+  // What an older version could leave after a crash between its clone and its set-url.
+  await ws.git('remote', 'set-url', 'origin', 'https://orchestrator:s3cr3t-t0ken@git.example/shop.git');
+  const again = await Workspace.prepare(spec(repo.origin, dataDir));
+  expect((await again.git('remote', 'get-url', 'origin')).trim()).toBe(repo.origin);
+  expect(fs.readFileSync(path.join(again.dir, '.git', 'config'), 'utf8')).not.toContain('s3cr3t');
 });
 
 describe('a secret removed from the files but left in the history', () => {
@@ -91,7 +106,7 @@ describe('a secret removed from the files but left in the history', () => {
     const { repo, ws } = await itemWithSecret();
     const again = await Workspace.prepare(spec(repo.origin, path.dirname(path.dirname(path.dirname(ws.dir)))));
     fs.writeFileSync(path.join(again.dir, 'pay.js'), 'const awsAccessKeyId = process.env.AWS_ACCESS_KEY_ID;\n');
-    await again.commit('feat(SHOP-42): development by the developer agent (attempt 2)');
+    const { head } = await again.commit('feat(SHOP-42): development by the developer agent (attempt 2)');
     const purge = await purgeSecretHistory(
       again,
       'main',
@@ -99,11 +114,13 @@ describe('a secret removed from the files but left in the history', () => {
     );
     expect(purge).toEqual({
       squashed: true,
+      head: expect.stringMatching(/^[0-9a-f]{40}$/),
       detail: expect.stringMatching(
         /^a secret removed from the files was still in the item's history \(pay\.js:1 \(commit [0-9a-f]{12}\)\): its commits were squashed into [0-9a-f]{12}; rotate that secret$/,
       ),
     });
-    await again.push();
+    expect(purge.head).not.toBe(head);
+    await again.push(purge.head as string);
     expect(history(repo)).not.toContain(KEY);
     expect(repo.git('log', '--format=%s', `origin/${BRANCH}`, '--not', 'origin/main').trim()).toBe(
       'feat(SHOP-42): development by the developer agent (attempt 2)',

@@ -248,7 +248,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
     }
 
     const message = stageCommitMessage(input.ticket, input.stage, role, input.attempt);
-    const commit = await workspace.commit(message);
+    const { commit, head: committed } = await workspace.commit(message);
     // Only where the security gate scans this project: elsewhere nothing would ever fail on it.
     const purge =
       GATE_REGISTRY.security?.disabledBecause(config, input.project, project) === undefined
@@ -256,7 +256,7 @@ async function runAgent(deps: AgentRunnerDeps, input: StepInput): Promise<StepRe
         : { squashed: false };
     if (purge.squashed)
       log.warn('item history squashed to drop a removed secret', { ticket: input.ticket, detail: purge.detail });
-    const head = await workspace.push();
+    const head = await workspace.push(purge.head ?? committed);
     const missing = missingArtifacts(workspace, input);
     const incidents = readIncidents(incidentsDirOf(config, input), sessionId).notes;
     return {

@@ -10,6 +10,8 @@ import type { Workspace } from './workspace';
 
 export interface HistoryPurge {
   readonly squashed: boolean;
+  /** The squashed commit, the branch's new head (only when squashed). */
+  readonly head?: string;
   /** What was done and why, for the run's summary. */
   readonly detail?: string;
 }
@@ -41,6 +43,7 @@ export async function purgeSecretHistory(
   const where = history.findings.map((f) => `${f.file}:${f.line} (commit ${f.commit})`).join(', ');
   return {
     squashed: true,
+    head: squashed,
     detail: `a secret removed from the files was still in the item's history (${where}): its commits were squashed into ${squashed.slice(0, 12)}; rotate that secret`,
   };
 }

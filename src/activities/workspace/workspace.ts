@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_KEY_PATTERN, TICKET_ID_PATTERN } from '../../domain/ids';
-import { GitError, ensureClone, gitSucceeds, runGit } from '../git/repository';
+import { GitError, ensureClone, gitSucceeds, partialCloneDir, runGit } from '../git/repository';
 
 export interface WorkspaceSpec {
   readonly dataDir: string;
@@ -51,12 +51,15 @@ export class Workspace {
   static async prepare(spec: WorkspaceSpec): Promise<Workspace> {
     const dir = workspaceDir(spec.dataDir, spec.project, spec.ticket);
     // A clone interrupted by a crash leaves a directory that is not a repository: made again.
-    const cloned = await ensureClone(spec.repositoryUrl, dir);
-    const ws = new Workspace(dir, spec.branch, spec.repositoryUrl);
     // The agent reads this checkout's .git/config: the stored origin carries no credentials.
-    await ws.git('remote', 'set-url', 'origin', withoutCredentials(spec.repositoryUrl));
+    const storedOrigin = withoutCredentials(spec.repositoryUrl);
+    const cloned = await ensureClone(spec.repositoryUrl, dir, storedOrigin);
+    const ws = new Workspace(dir, spec.branch, spec.repositoryUrl);
     // A clone made just now holds origin as it is; an older one is brought up to date.
-    if (!cloned) await ws.git('fetch', '--quiet', '--prune', ws.url, '+refs/heads/*:refs/remotes/origin/*');
+    if (!cloned) {
+      await ws.storeOrigin(storedOrigin);
+      await ws.git('fetch', '--quiet', '--prune', ws.url, '+refs/heads/*:refs/remotes/origin/*');
+    }
     const remote = `refs/remotes/origin/${spec.branch}`;
     const local = `refs/heads/${spec.branch}`;
     const heads = await ws.commitsAt([remote, local]);
@@ -72,12 +75,13 @@ export class Workspace {
     return ws;
   }
 
-  /** Commits everything the agent left; undefined when nothing changed. */
-  async commit(message: string): Promise<string | undefined> {
+  /** Commits everything the agent left (`commit` undefined when nothing changed); `head` is HEAD after it. */
+  async commit(message: string): Promise<{ readonly commit?: string; readonly head: string }> {
     await this.git('add', '--all');
-    if (await this.succeeds('diff', '--cached', '--quiet')) return undefined;
-    await this.git('commit', '--quiet', '-m', message);
-    return (await this.git('rev-parse', 'HEAD')).trim();
+    const changed = !(await this.succeeds('diff', '--cached', '--quiet'));
+    if (changed) await this.git('commit', '--quiet', '-m', message);
+    const head = (await this.git('rev-parse', 'HEAD')).trim();
+    return changed ? { commit: head, head } : { head };
   }
 
   /**
@@ -85,22 +89,22 @@ export class Workspace {
    * rewritten branch (squashed) replaces it, and a branch someone moved meanwhile is refused
    * (the retry prepares again). Pushing an up-to-date branch is a no-op.
    */
-  async push(): Promise<string> {
+  async push(head: string): Promise<string> {
     await this.git(
       'push',
       '--quiet',
       `--force-with-lease=refs/heads/${this.branch}:${this.remoteHead}`,
       this.url,
-      `HEAD:refs/heads/${this.branch}`,
+      `${head}:refs/heads/${this.branch}`,
     );
-    const head = (await this.git('rev-parse', 'HEAD')).trim();
     this.remoteHead = head;
     return head;
   }
 
   async commitAndPush(message: string): Promise<{ readonly commit?: string; readonly head: string }> {
-    const commit = await this.commit(message);
-    return { commit, head: await this.push() };
+    const committed = await this.commit(message);
+    await this.push(committed.head);
+    return committed;
   }
 
   /** Replaces the item's commits since `base` with one commit of the same files. */
@@ -139,6 +143,17 @@ export class Workspace {
    */
   git(...args: string[]): Promise<string> {
     return runGit(['-C', this.dir, ...UNTRUSTED_CHECKOUT, ...args]);
+  }
+
+  /**
+   * Sets origin's stored URL unless .git/config already holds it (read as a file: no git call).
+   * Checkouts made before clones were moved into place whole, or after the project's repository
+   * moved, get it here.
+   */
+  private async storeOrigin(url: string): Promise<void> {
+    const config = fs.readFileSync(path.join(this.dir, '.git', 'config'), 'utf8');
+    const stored = /^\[remote "origin"\]\n(?:\s+[^[\n]*\n)*?\s+url = (.*)$/m.exec(config)?.[1];
+    if (stored !== url) await this.git('remote', 'set-url', 'origin', url);
   }
 
   /**
@@ -185,6 +200,7 @@ export function removeWorkspace(dataDir: string, project: string, ticket: string
   fs.rmSync(agentHomeDir(dataDir, project, ticket), { recursive: true, force: true });
   fs.rmSync(path.join(dataDir, 'agent-incidents', project, ticket), { recursive: true, force: true });
   const dir = workspaceDir(dataDir, project, ticket);
+  fs.rmSync(partialCloneDir(dir), { recursive: true, force: true });
   if (!fs.existsSync(dir)) return false;
   fs.rmSync(dir, { recursive: true, force: true });
   return true;
