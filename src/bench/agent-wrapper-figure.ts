@@ -144,11 +144,16 @@ function git(cwd: string, ...args: string[]): Promise<void> {
 /** Runs a program to its end, its output drained; rejects on a non-zero exit. */
 function runToEnd(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, input?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stdout.resume();
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdin.end(input ?? '');
+    child.stdout?.resume();
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    if (child.stdin) {
+      // A program that ends before reading all of its input closes the pipe (EPIPE): its exit
+      // code says whether it worked, not the write.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    }
     child.on('error', reject);
     child.on('close', (code) =>
       code === 0 ? resolve() : reject(new Error(`${path.basename(file)} exited ${code}: ${stderr.slice(-300)}`)),
