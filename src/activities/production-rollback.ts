@@ -1,7 +1,8 @@
 // Rolling production back. `runRollbackCommand` runs the project's rollback command: after a
 // failed post-deploy probe (the observation gate) or when a person rolls an item back from the
-// deploy stage. It runs in the build checkout with the revision being rolled back from and must
-// be safe to repeat, because a retried activity may run it again. The rollbackProduction activity
+// deploy stage. It runs in the build checkout with the revision being rolled back from, which the
+// caller holds (withBuildCheckout, ADR-0030), and must be safe to repeat, because a retried
+// activity may run it again. The rollbackProduction activity
 // (a person's rollback after the production deploy started) runs it on the default branch's
 // checkout, checks production's health, and records 18-rollback-log.md on the item's branch.
 import { Context, log } from '@temporalio/activity';

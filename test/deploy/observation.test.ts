@@ -42,7 +42,7 @@ function config(
 ): AppConfig {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-observe-'));
   fs.mkdirSync(path.join(dataDir, 'build', 'shop'), { recursive: true });
-  const yaml = `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    commands:\n      rollback: ${JSON.stringify(`echo "rolled back from $ORCH_REVISION" > ${rollbackMarker}`)}\n    health:\n      productionUrl: ${url}\n    observation:\n      windowMs: ${window.windowMs}\n      probeIntervalMs: ${window.probeIntervalMs}\n`;
+  const yaml = `projects:\n  shop:\n    ticketPrefix: SHOP\n    repository: ${repo.origin}\n    commands:\n      rollback: ${JSON.stringify(`echo "rolled back from $ORCH_REVISION in $(git rev-parse HEAD)" > ${rollbackMarker}`)}\n    health:\n      productionUrl: ${url}\n    observation:\n      windowMs: ${window.windowMs}\n      probeIntervalMs: ${window.probeIntervalMs}\n`;
   return {
     temporal: loadTemporalSettings({}),
     env: loadEnv({}),
@@ -95,7 +95,8 @@ test('a failed probe runs the rollback command and fails with the evidence', asy
         `^production became unhealthy after the deploy of ${main.slice(0, 12)}: HTTP 500 from ${prod.url} at .+; rollback \`.+\` succeeded$`,
       ),
     );
-    expect(fs.readFileSync(marker, 'utf8')).toBe(`rolled back from ${main}\n`);
+    // In the build checkout, at the revision it rolls back from.
+    expect(fs.readFileSync(marker, 'utf8')).toBe(`rolled back from ${main} in ${main}\n`);
     expect(log(repo)).toMatch(/^---\nobservation_status: DEGRADED\n/);
   } finally {
     prod.close();
@@ -177,7 +178,8 @@ describe('the window survives a retry of the activity (worker crash or replaceme
       expect(outcome.verdict).toBe('FAIL');
       expect(outcome.findings[0]).toContain(`HTTP 502 from ${prod.url}`);
       expect(prod.probes()).toBe(0);
-      expect(fs.readFileSync(marker, 'utf8')).toBe(`rolled back from ${main}\n`);
+      // In the build checkout, at the revision it rolls back from.
+    expect(fs.readFileSync(marker, 'utf8')).toBe(`rolled back from ${main} in ${main}\n`);
     } finally {
       prod.close();
     }

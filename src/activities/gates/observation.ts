@@ -10,6 +10,7 @@ import { Context, sleep } from '@temporalio/activity';
 import YAML from 'yaml';
 import { OBSERVATION_REPORT, workItemDocsDir, type GateOutcome } from '../../domain';
 import { probeHealth, type Probe } from '../health';
+import { withBuildCheckout } from '../build-checkout';
 import { runRollbackCommand } from '../production-rollback';
 import { readVerdict } from './frontmatter';
 import type { GateContext } from './types';
@@ -50,8 +51,16 @@ export async function runObservationGate(ctx: GateContext): Promise<GateOutcome>
     };
     ctx.checkpoints.save(seen);
   }
+  // In the build checkout at the revision observed, held like a deploy's (ADR-0030).
   const rollback = seen.failed
-    ? await runRollbackCommand(ctx.config, ctx.projectKey, ctx.project, revision, signal)
+    ? await withBuildCheckout(
+        ctx.config,
+        ctx.projectKey,
+        ctx.repositoryUrl,
+        { revision },
+        () => runRollbackCommand(ctx.config, ctx.projectKey, ctx.project, revision, signal),
+        signal,
+      )
     : undefined;
   const status = seen.failed ? 'DEGRADED' : 'HEALTHY';
   const file = `${workItemDocsDir(ctx.input.ticket)}/${OBSERVATION_REPORT.path}`;
