@@ -179,7 +179,7 @@ describe('the window survives a retry of the activity (worker crash or replaceme
       expect(outcome.findings[0]).toContain(`HTTP 502 from ${prod.url}`);
       expect(prod.probes()).toBe(0);
       // In the build checkout, at the revision it rolls back from.
-    expect(fs.readFileSync(marker, 'utf8')).toBe(`rolled back from ${main} in ${main}\n`);
+      expect(fs.readFileSync(marker, 'utf8')).toBe(`rolled back from ${main} in ${main}\n`);
     } finally {
       prod.close();
     }
