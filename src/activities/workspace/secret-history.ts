@@ -22,11 +22,12 @@ export async function purgeSecretHistory(
   message: string,
   gitleaks?: string,
 ): Promise<HistoryPurge> {
-  const base = (await workspace.git('merge-base', 'HEAD', `refs/remotes/origin/${defaultBranch}`)).trim();
+  const main = `refs/remotes/origin/${defaultBranch}`;
   // One commit's history is its files: a secret in it is still in them, and squashing cannot
-  // help. Most agent runs end here, without starting the scanner.
-  const commits = Number((await workspace.git('rev-list', '--count', `${base}..HEAD`)).trim());
+  // help. Most agent runs end here, after this one git call, without starting the scanner.
+  const commits = Number((await workspace.git('rev-list', '--count', 'HEAD', '--not', main)).trim());
   if (commits <= 1) return { squashed: false };
+  const base = (await workspace.git('merge-base', 'HEAD', main)).trim();
   const history = await scanSecrets(workspace, base, 'HEAD', gitleaks);
   if (!history.ok || history.findings.length === 0) return { squashed: false };
   const before = (await workspace.git('rev-parse', 'HEAD')).trim();
