@@ -19,8 +19,17 @@ const INDEXED_TYPE: Readonly<Record<SearchAttributeType, temporal.api.enums.v1.I
   [SearchAttributeType.KEYWORD_LIST]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 };
 
-/** Adds the attributes `namespace` lacks; returns the names added (none when all were there). */
-export async function ensureSearchAttributes(connection: ConnectionLike, namespace: string): Promise<string[]> {
+/**
+ * Adds the attributes `namespace` lacks; returns the names added (none when all were there).
+ * `settleMs`: after the frontend lists new attributes, how long to wait for the server's other
+ * services to see them too (see SEARCH_ATTRIBUTES_SETTLE_MS); 0 for the dev server, which reads
+ * them fresh.
+ */
+export async function ensureSearchAttributes(
+  connection: ConnectionLike,
+  namespace: string,
+  settleMs = 0,
+): Promise<string[]> {
   const listed = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = WORK_ITEM_SEARCH_ATTRIBUTES.filter((key) => !(key.name in (listed.customAttributes ?? {})));
   if (missing.length === 0) return [];
@@ -38,6 +47,7 @@ export async function ensureSearchAttributes(connection: ConnectionLike, namespa
     namespace,
     missing.map((key) => key.name),
   );
+  if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
   return missing.map((key) => key.name);
 }
 
@@ -60,6 +70,17 @@ async function untilListed(connection: ConnectionLike, namespace: string, names:
 }
 
 const LISTED_WITHIN_MS = 60_000;
+
+/**
+ * The history service checks an item's search-attribute upserts against its own copy of the
+ * namespace's record, refreshed every 2 s by default (`system.namespaceCacheRefreshInterval`),
+ * independently of the frontend that listed the new attributes. A worker that registered them and
+ * then took an item at once failed that item's first workflow tasks (BadSearchAttributes: "no
+ * mapping defined"), retried until the cache caught up. Two refreshes and a margin; only when
+ * this worker added them (once per namespace's life). The CLI's dev server reads them fresh
+ * (`system.forceSearchAttributesCacheRefreshOnRead`), so its start-up does not wait.
+ */
+export const SEARCH_ATTRIBUTES_SETTLE_MS = 5_000;
 
 /** gRPC status ALREADY_EXISTS. */
 const ALREADY_EXISTS = 6;

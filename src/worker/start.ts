@@ -8,7 +8,7 @@ import { connectClient } from '../client/connection';
 import { hostId, hostRouting, projectsWaitingForCi, type AppConfig } from '../config';
 import { assertSandboxAvailable } from '../sandbox/sandbox';
 import { ensureReconcileSchedule } from '../temporal/schedules';
-import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { SEARCH_ATTRIBUTES_SETTLE_MS, ensureSearchAttributes } from '../temporal/search-attributes';
 import { sdkMetricsUrl } from '../temporal/runtime';
 import { connectFailure, connectionOptions } from '../temporal/connection-settings';
 import { giteaClientFromConfig, giteaConfigured, planeClientFromConfig, planeConfigured } from '../tracker/from-config';
@@ -47,7 +47,11 @@ export async function startWorker(
   const client = await connectClient(config);
   const plane = planeConfigured(config) ? planeClientFromConfig(config) : undefined;
   const gitea = giteaConfigured(config) ? giteaClientFromConfig(config) : undefined;
-  const added = await ensureSearchAttributes(client.connection, config.env.TEMPORAL_NAMESPACE);
+  const added = await ensureSearchAttributes(
+    client.connection,
+    config.env.TEMPORAL_NAMESPACE,
+    SEARCH_ATTRIBUTES_SETTLE_MS,
+  );
   if (added.length > 0)
     logger.info("registered the work items' search attributes", { namespace: config.env.TEMPORAL_NAMESPACE, added });
   const tracing = setupTracing('worker');
