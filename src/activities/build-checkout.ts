@@ -12,6 +12,12 @@ export function buildCheckoutDir(config: AppConfig, project: string): string {
   return path.join(config.dataDir, 'build', project);
 }
 
+/** An exact commit, or the branch on origin whose head is checked out. */
+export interface CheckoutRef {
+  readonly revision?: string;
+  readonly branch?: string;
+}
+
 /**
  * Runs `work` in the project's build checkout, fetched and checked out at `revision` (or at what
  * `ref.branch` names on origin) first. It holds the checkout until `work` ends: another build,
@@ -21,7 +27,7 @@ export async function withBuildCheckout<T>(
   config: AppConfig,
   project: string,
   url: string,
-  ref: { readonly revision?: string; readonly branch?: string },
+  ref: CheckoutRef,
   work: (at: { readonly dir: string; readonly revision: string }) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
@@ -29,11 +35,7 @@ export async function withBuildCheckout<T>(
   return withDirectoryLock(dir, async () => work({ dir, revision: await checkOut(dir, url, ref) }), signal);
 }
 
-async function checkOut(
-  dir: string,
-  url: string,
-  ref: { readonly revision?: string; readonly branch?: string },
-): Promise<string> {
+async function checkOut(dir: string, url: string, ref: CheckoutRef): Promise<string> {
   await ensureClone(url, dir);
   await runGit(['-C', dir, 'fetch', '--quiet', '--prune', 'origin']);
   const revision = ref.revision ?? (await runGit(['-C', dir, 'rev-parse', `refs/remotes/origin/${ref.branch}`])).trim();

@@ -1,8 +1,8 @@
 // Rolling production back. `runRollbackCommand` runs the project's rollback command: after a
 // failed post-deploy probe (the observation gate) or when a person rolls an item back from the
-// deploy stage. It runs in the build checkout with the revision being rolled back from, which the
-// caller holds (withBuildCheckout, ADR-0030), and must be safe to repeat, because a retried
-// activity may run it again. The rollbackProduction activity
+// deploy stage. It runs in the build checkout the caller holds (withBuildCheckout, ADR-0030),
+// checked out at the revision being rolled back from, and must be safe to repeat, because a
+// retried activity may run it again. The rollbackProduction activity
 // (a person's rollback after the production deploy started) runs it on the default branch's
 // checkout, checks production's health, and records 18-rollback-log.md on the item's branch.
 import { Context, log } from '@temporalio/activity';
@@ -14,7 +14,7 @@ import {
   type ProductionRollbackInput,
   type ProductionRollbackResult,
 } from '../domain';
-import { buildCheckoutDir, onDefaultBranchCheckout } from './build-checkout';
+import { onDefaultBranchCheckout } from './build-checkout';
 import { needsPerson } from './failures';
 import { waitHealthy } from './health';
 import { runProjectCommand } from './project-command';
@@ -25,9 +25,9 @@ export interface RollbackResult {
   readonly detail: string;
 }
 
+/** Runs in `checkout`, the build checkout its caller holds (withBuildCheckout's `dir`). */
 export async function runRollbackCommand(
-  config: AppConfig,
-  projectKey: string,
+  checkout: string,
   project: ProjectConfig,
   fromRevision: string,
   signal: AbortSignal,
@@ -38,7 +38,7 @@ export async function runRollbackCommand(
       ok: false,
       detail: 'no rollback command is configured (commands.rollback): production still runs the degraded revision',
     };
-  const run = await runProjectCommand(command, buildCheckoutDir(config, projectKey), {
+  const run = await runProjectCommand(command, checkout, {
     signal,
     env: { ORCH_REVISION: fromRevision, ORCH_ENVIRONMENT: 'production' },
   });
@@ -60,14 +60,8 @@ export function createProductionRollbackActivities(config: AppConfig) {
         input.project,
         project,
         { rollback: input.ticket },
-        async ({ url, mirror, revision }) => {
-          const rollback = await runRollbackCommand(
-            config,
-            input.project,
-            project,
-            revision,
-            Context.current().cancellationSignal,
-          );
+        async ({ url, mirror, dir, revision }) => {
+          const rollback = await runRollbackCommand(dir, project, revision, Context.current().cancellationSignal);
           const healthUrl = project.health.productionUrl;
           const health =
             rollback.ok && healthUrl

@@ -15,14 +15,13 @@ export async function runImageFreshnessGate(ctx: GateContext): Promise<GateOutco
   const { build, builtRevision } = ctx.project.commands;
   if (!build || !builtRevision)
     return fail([`commands.build and commands.builtRevision must both be set for ${ctx.projectKey}`]);
-  const main = ctx.project.defaultBranch;
   const signal = Context.current().cancellationSignal;
   // The build checkout keeps its caches between runs, which is what can go stale.
   return withBuildCheckout(
     ctx.config,
     ctx.projectKey,
     ctx.repositoryUrl,
-    { branch: main },
+    { branch: ctx.project.defaultBranch },
     ({ dir, revision }) => buildAndCompare(ctx, { build, builtRevision }, dir, revision, signal),
     signal,
   );

@@ -58,7 +58,7 @@ export async function runObservationGate(ctx: GateContext): Promise<GateOutcome>
         ctx.projectKey,
         ctx.repositoryUrl,
         { revision },
-        () => runRollbackCommand(ctx.config, ctx.projectKey, ctx.project, revision, signal),
+        ({ dir }) => runRollbackCommand(dir, ctx.project, revision, signal),
         signal,
       )
     : undefined;
