@@ -138,8 +138,11 @@ test('npm start persists work items across a clean restart and registers search 
   // comes up on the same ports and database.
   second.child.kill('SIGKILL');
   await second.exited();
-  for (let i = 0; i < 100 && (await portOpen(grpc)); i++) await new Promise((r) => setTimeout(r, 100));
-  expect(await portOpen(grpc)).toBe(false);
+  // Every port it held (the dev server's UI server closes last): a port still bound would fail
+  // the next start, which is the next start's business only once the old process is gone.
+  const anyOpen = async () => (await Promise.all([grpc, ui, api].map((port) => portOpen(port)))).some(Boolean);
+  for (let i = 0; i < 100 && (await anyOpen()); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await anyOpen()).toBe(false);
   const third = spawnLogged(process.execPath, [START], env);
   await third.waitFor(/Press Ctrl-C to stop/, 60_000);
   expect(JSON.parse((await orch('status', 'ORCH-7', '--json')).out)).toMatchObject({
