@@ -11,7 +11,7 @@ import type { WorkItemState } from '../../src/domain';
 import { pidFileOf, stopLeftoverServer } from '../../src/temporal/dev-server-leftover';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { createLogger } from '../../src/util/logger';
-import { freePort, portOpen, spawnLogged as spawnProcess, type Spawned } from '../support/processes';
+import { freePort, portOpen, spawnLogged as spawnProcess, stablePort, type Spawned } from '../support/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const START = path.join(ROOT, 'dist/dev/start.js');
@@ -32,7 +32,8 @@ afterEach(() => {
 test('npm start persists work items across a clean restart and registers search attributes on an existing database', async () => {
   expect({ built: fs.existsSync(START) }).toEqual({ built: true }); // `npm test` builds first (pretest)
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-start-'));
-  const [grpc, ui, api] = [await freePort(), await freePort(), await freePort()];
+  // Kept across three starts: ports below the ephemeral range, which nothing else is handed.
+  const [grpc, ui, api] = [await stablePort(), await stablePort(), await stablePort()];
   const env = {
     ...process.env,
     TEMPORAL_ADDRESS: `127.0.0.1:${grpc}`,

@@ -1,9 +1,37 @@
 // Helpers for tests that run real processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import { portOpen as isOpen } from '../../src/util/net';
 
 export { freePort } from '../../src/util/net';
+
+/**
+ * A free port below the kernel's ephemeral range (32768-60999 on Linux), for a test that keeps a
+ * port number across several starts. `freePort()` hands out an ephemeral port, which any process
+ * that binds port 0 meanwhile (the dev server's own services, a parallel test) may be given, and
+ * a later start then fails with "address already in use".
+ */
+export async function stablePort(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('no free port found below the ephemeral range');
+}
+
+/** Ports this process handed out: never twice, even before the first is bound. */
+const handedOut = new Set<number>();
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
 
 export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return isOpen(host, port);
