@@ -23,8 +23,10 @@ test('a new item branches from origin main; a commit pushed by another writer is
   fs.writeFileSync(path.join(ws.dir, 'a.md'), 'analysis\n');
   const first = await ws.commitAndPush('docs(SHOP-42): analysis by the analyst agent');
   expect(first.commit).toBeDefined();
+  expect(first.head).toBe((await ws.git('rev-parse', 'HEAD')).trim());
   // Nothing changed: no empty commit.
-  expect((await ws.commitAndPush('docs(SHOP-42): again')).commit).toBeUndefined();
+  const unchanged = await ws.commitAndPush('docs(SHOP-42): again');
+  expect(unchanged).toEqual({ head: first.head });
 
   // The security gate pushes its report onto the branch; meanwhile an interrupted run left a file.
   repo.git('fetch', '--quiet', 'origin');
@@ -62,6 +64,18 @@ test('a local commit that never reached origin (push failed, worker crashed) is 
   expect(result.commit).toBeUndefined();
   repo.git('fetch', '--quiet', 'origin');
   expect(repo.git('show', `origin/${BRANCH}:b.md`)).toBe('b\n');
+});
+
+test('a commit git refuses with changes staged is an error, not "nothing changed"', async () => {
+  const repo = createRepo();
+  const ws = await Workspace.prepare(spec(repo.origin, fs.mkdtempSync(path.join(os.tmpdir(), 'orch-ws-'))));
+  fs.writeFileSync(path.join(ws.dir, 'a.md'), 'analysis\n');
+  // Another git holds the branch's ref: the commit cannot move it.
+  const lock = path.join(ws.dir, '.git', 'refs', 'heads', `${BRANCH}.lock`);
+  fs.writeFileSync(lock, '');
+  await expect(ws.commit('docs(SHOP-42): analysis by the analyst agent')).rejects.toThrow(/git commit .*failed/);
+  fs.rmSync(lock);
+  expect((await ws.commit('docs(SHOP-42): analysis by the analyst agent')).commit).toBeDefined();
 });
 
 test('a checkout that is not a repository (a clone cut short) is made again', async () => {

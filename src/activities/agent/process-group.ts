@@ -47,7 +47,10 @@ export function groupAlive(pid: number): boolean {
 export async function stopAgentProcesses(sessionId: string, leader?: number, graceMs = 3000): Promise<void> {
   const remaining = (): boolean =>
     (leader !== undefined && groupAlive(leader)) || processesOfSession(sessionId).length > 0;
-  signalAll(sessionId, leader, 'SIGTERM');
+  const marked = signalAll(sessionId, leader, 'SIGTERM');
+  // The usual end of a run: its group is gone and nothing marked was found, so nothing is left
+  // that could start another process (and /proc is not read a second time).
+  if (marked === 0 && (leader === undefined || !groupAlive(leader))) return;
   const deadline = Date.now() + graceMs;
   while (remaining() && Date.now() < deadline) await sleep(50);
   if (!remaining()) return;
@@ -56,9 +59,12 @@ export async function stopAgentProcesses(sessionId: string, leader?: number, gra
   while (remaining() && Date.now() < hardDeadline) await sleep(50);
 }
 
-function signalAll(sessionId: string, leader: number | undefined, signal: NodeJS.Signals): void {
+/** Signals the group and every marked process; how many marked processes there were. */
+function signalAll(sessionId: string, leader: number | undefined, signal: NodeJS.Signals): number {
   if (leader !== undefined) send(-leader, signal);
-  for (const pid of processesOfSession(sessionId)) send(pid, signal);
+  const marked = processesOfSession(sessionId);
+  for (const pid of marked) send(pid, signal);
+  return marked.length;
 }
 
 function send(target: number, signal: NodeJS.Signals): void {

@@ -2,6 +2,7 @@
 // before each use. Gates read files and diffs at refs; they never need a working tree.
 import fs from 'node:fs';
 import path from 'node:path';
+import { headFromFiles } from './ref-files';
 import { loadExeca } from '../../util/execa';
 import { withDirectoryLock } from '../directory-lock';
 import { redactUrls } from '../../util/redact-urls';
@@ -137,47 +138,34 @@ export async function gitSucceeds(args: string[]): Promise<boolean> {
 /**
  * Clones `url` into `dir` unless a usable clone is there (one whose HEAD names a commit); true
  * when it cloned just now. The clone is made beside `dir` and moved into place only when whole,
- * with origin already set to `storedOrigin` when one is given (a URL without credentials, for a
+ * with origin stored as `storedOrigin` when one is given (a URL without credentials, for a
  * checkout an agent reads).
  */
 export async function ensureClone(url: string, dir: string, storedOrigin?: string): Promise<boolean> {
   if (
     fs.existsSync(path.join(dir, '.git')) &&
-    (headRefExists(dir) || (await gitSucceeds(['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD'])))
+    (headFromFiles(path.join(dir, '.git')) !== undefined ||
+      (await gitSucceeds(['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD'])))
   )
     return false;
   const partial = partialCloneDir(dir);
   fs.rmSync(partial, { recursive: true, force: true });
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
-  await runGit(['clone', '--quiet', url, partial]);
-  if (storedOrigin !== undefined) await runGit(['-C', partial, 'remote', 'set-url', 'origin', storedOrigin]);
+  if (storedOrigin === undefined || storedOrigin === url) {
+    await runGit(['clone', '--quiet', url, partial]);
+  } else {
+    // Clones the stored URL, which git rewrites to the one with credentials for this command
+    // only: the clone stores the URL as given, with no second git call to replace it. Passed in
+    // the environment, not as `-c`: a token may hold '=', and it stays out of the process list.
+    await runGit(['clone', '--quiet', storedOrigin, partial], undefined, {
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: `url.${url}.insteadOf`,
+      GIT_CONFIG_VALUE_0: storedOrigin,
+    });
+  }
   fs.renameSync(partial, dir);
   return true;
-}
-
-/**
- * Whether the checkout's HEAD names a branch whose ref file (or packed ref) exists, read from the
- * files: the usual answer for a checkout in use, without a git call. False sends the caller to git
- * itself (a detached HEAD, another ref storage, a clone an older version left cut short).
- */
-function headRefExists(dir: string): boolean {
-  const gitDir = path.join(dir, '.git');
-  const head = readOrEmpty(path.join(gitDir, 'HEAD'));
-  const ref = /^ref: (refs\/heads\/[^\s]+)\n?$/.exec(head)?.[1];
-  if (ref === undefined || ref.split('/').includes('..')) return false;
-  if (fs.existsSync(path.join(gitDir, ref))) return true;
-  return readOrEmpty(path.join(gitDir, 'packed-refs'))
-    .split('\n')
-    .some((line) => line.endsWith(` ${ref}`));
-}
-
-function readOrEmpty(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 /** Where `ensureClone` makes a clone before moving it into place (left behind only by a crash). */

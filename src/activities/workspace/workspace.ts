@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_KEY_PATTERN, TICKET_ID_PATTERN } from '../../domain/ids';
 import { GitError, ensureClone, gitSucceeds, partialCloneDir, runGit } from '../git/repository';
+import { headFromFiles, refsFromFiles } from '../git/ref-files';
 
 export interface WorkspaceSpec {
   readonly dataDir: string;
@@ -78,10 +79,17 @@ export class Workspace {
   /** Commits everything the agent left (`commit` undefined when nothing changed); `head` is HEAD after it. */
   async commit(message: string): Promise<{ readonly commit?: string; readonly head: string }> {
     await this.git('add', '--all');
-    const changed = !(await this.succeeds('diff', '--cached', '--quiet'));
-    if (changed) await this.git('commit', '--quiet', '-m', message);
-    const head = (await this.git('rev-parse', 'HEAD')).trim();
-    return changed ? { commit: head, head } : { head };
+    // Committing is the usual case, so it is tried first; git refuses when nothing is staged,
+    // and only then is the index asked whether that was the reason.
+    const committed = await this.git('commit', '--quiet', '-m', message).then(
+      () => true,
+      async (err: unknown) => {
+        if (await this.succeeds('diff', '--cached', '--quiet')) return false;
+        throw err;
+      },
+    );
+    const head = headFromFiles(path.join(this.dir, '.git')) ?? (await this.git('rev-parse', 'HEAD')).trim();
+    return committed ? { commit: head, head } : { head };
   }
 
   /**
@@ -171,8 +179,10 @@ export class Workspace {
     }
   }
 
-  /** The commit each of `refs` points at, for those that exist: one git call for all of them. */
+  /** The commit each of `refs` points at, for those that exist: from the files, else one git call for all of them. */
   private async commitsAt(refs: readonly string[]): Promise<Map<string, string>> {
+    const fromFiles = refsFromFiles(path.join(this.dir, '.git'), refs);
+    if (fromFiles) return fromFiles;
     const out = await this.git('for-each-ref', '--format=%(refname) %(objectname) %(objecttype)', ...refs);
     const found = new Map<string, string>();
     for (const line of out.split('\n')) {
