@@ -1,6 +1,6 @@
 // What the runner adds to an agent run: the runAgent activity (a new item's first stage: clone,
 // branch, the CLI, commit, push) against a script that does the same git work around a bare
-// `claude -p` with the same arguments. Both run unsandboxed (the sandbox has its own figure) and
+// `claude -p` with the same arguments and prompt. Both run unsandboxed (the sandbox has its own figure) and
 // against the same scripted model, so the ratio isolates the wrapper: workspace preparation, the
 // run watch, the process-group clean-up, the secret-history check and the heartbeats.
 import { execFileSync, spawn } from 'node:child_process';
@@ -11,13 +11,13 @@ import type { Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { claudeArgs, claudeBinary, agentEnvironment } from '../activities/agent/command';
 import { createAgentActivities } from '../activities/agent/run-agent';
-import { loadRolePrompt } from '../activities/agent/prompt';
+import { buildTaskPrompt, loadRolePrompt } from '../activities/agent/prompt';
 import { agentBenchConfig } from './agent-bench-config';
 import { ROLE_PERMISSIONS, itemBranch, type StepInput, type StepResult } from '../domain';
 import { startScriptedModelServer } from '../dev/scripted-model/server';
 import { nameBasedUuid } from '../activities/agent/session';
-import { interleaved, summarize } from './stats';
-import { ratio, type Figure } from './figure';
+import { compare, interleaved } from './stats';
+import { compared, type Figure } from './figure';
 
 const MODEL = 'claude-scripted';
 
@@ -82,7 +82,20 @@ export async function agentWrapperFigure(rounds: number): Promise<Figure> {
       model: MODEL,
       maxBudgetUsd: 5,
     });
-    await runToEnd(claudeBinary(config.env), args, checkout, agentEnvironment(config.env, home), 'Write out.txt.');
+    // The prompt the runner would give this run: the CLI's input is the agent's, not the wrapper's cost.
+    const prompt = buildTaskPrompt({
+      ticket: `BENCH-${n}`,
+      title: 'bench run',
+      description: 'Write out.txt.',
+      stage: 'development',
+      role: 'developer',
+      attempt: 1,
+      workspace: checkout,
+      branch,
+      earlierArtifacts: [],
+      findings: [],
+    });
+    await runToEnd(claudeBinary(config.env), args, checkout, agentEnvironment(config.env, home), prompt);
     await git(checkout, 'add', '--all');
     await git(checkout, 'commit', '--quiet', '-m', 'bench');
     await git(checkout, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
@@ -93,17 +106,14 @@ export async function agentWrapperFigure(rounds: number): Promise<Figure> {
 
   try {
     const { a, b } = await interleaved(rounds, project, baseline);
-    const p = summarize(a);
-    const base = summarize(b);
-    const extra = p.median - base.median;
+    const c = compare(a, b);
     return {
       name: 'agent run: runAgent vs bare CLI + same git work',
       unit: 'ms',
-      project: p,
-      baseline: base,
+      ...compared(c),
       target: '<= 1.05x',
-      met: ratio({ project: p, baseline: base }) <= 1.05,
-      notes: `the wrapper adds ${extra.toFixed(0)} ms per run (median of ${rounds})`,
+      met: c.paired.median <= 1.05,
+      notes: `the wrapper adds ${c.extra.toFixed(0)} ms per run (median of ${rounds} rounds' differences)`,
     };
   } finally {
     await model.close();

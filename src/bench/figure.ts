@@ -1,19 +1,30 @@
 // One line of the bench table: the project path against its baseline, measured in the same run.
-import type { Summary } from './stats';
+import type { Comparison, Summary } from './stats';
 
 export interface Figure {
   readonly name: string;
   readonly unit: string;
   readonly project: Summary;
   readonly baseline: Summary;
+  /** Per-round ratios, where both sides ran in the same rounds: the ratio is their median. */
+  readonly paired?: Summary;
+  /** Each round's values, in order, for the JSON record. */
+  readonly samples?: { readonly project: readonly number[]; readonly baseline: readonly number[] };
   /** The target, in words (printed next to the verdict). */
   readonly target: string;
   readonly met: boolean;
   readonly notes?: string;
 }
 
-export function ratio(figure: Pick<Figure, 'project' | 'baseline'>): number {
+/** The median per-round ratio where there is one, else the ratio of the medians. */
+export function ratio(figure: Pick<Figure, 'project' | 'baseline' | 'paired'>): number {
+  if (figure.paired) return figure.paired.median;
   return figure.baseline.median === 0 ? Number.NaN : figure.project.median / figure.baseline.median;
+}
+
+/** A figure's numbers from a round-by-round comparison. */
+export function compared(c: Comparison): Pick<Figure, 'project' | 'baseline' | 'paired' | 'samples'> {
+  return { project: c.project, baseline: c.baseline, paired: c.paired, samples: c.samples };
 }
 
 export function renderTable(figures: readonly Figure[]): string {
@@ -25,7 +36,7 @@ export function renderTable(figures: readonly Figure[]): string {
       fmt(f.project),
       fmt(f.baseline),
       `${ratio(f).toFixed(3)}x`,
-      `±${(Math.max(f.project.spread, f.baseline.spread) * 100).toFixed(1)}%`,
+      `±${((f.paired ? f.paired.spread : Math.max(f.project.spread, f.baseline.spread)) * 100).toFixed(1)}%`,
       f.target,
       f.met ? 'yes' : 'NO',
     ]);

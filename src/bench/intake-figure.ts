@@ -18,9 +18,9 @@ import { startDevServer } from '../temporal/dev-server';
 import { createLogger } from '../util/logger';
 import { freePort, portOpen } from '../util/net';
 import { planeWorld } from '../dev/plane-world';
-import { ratio, type Figure } from './figure';
+import { compared, type Figure } from './figure';
 import { cpuMs } from './proc';
-import { interleaved, summarize } from './stats';
+import { compare, interleaved, summarize } from './stats';
 import { connectGuarded } from '../temporal/closed-channel-guard';
 import { eachConcurrently } from './concurrently';
 
@@ -173,9 +173,11 @@ function figure(
   target: string,
   met: (ratio: number) => boolean,
 ): Figure {
-  const p = summarize(project.map((r) => r[field]));
-  const b = summarize(baseline.map((r) => r[field]));
-  return { name, unit, project: p, baseline: b, target, met: met(ratio({ project: p, baseline: b })) };
+  const c = compare(
+    project.map((r) => r[field]),
+    baseline.map((r) => r[field]),
+  );
+  return { name, unit, ...compared(c), target, met: met(c.paired.median) };
 }
 
 /** Runs `work` over `items`, CONCURRENCY at a time: deliveries per second and answer percentiles. */

@@ -12,8 +12,8 @@ import { agentBenchConfig } from './agent-bench-config';
 import { ROLE_PERMISSIONS } from '../domain';
 import { startScriptedModelServer } from '../dev/scripted-model/server';
 import { nameBasedUuid } from '../activities/agent/session';
-import { interleaved, summarize } from './stats';
-import { ratio, type Figure } from './figure';
+import { compare, interleaved } from './stats';
+import { compared, type Figure } from './figure';
 
 export async function sandboxFigure(rounds: number): Promise<Figure> {
   const model = await startScriptedModelServer(({ turnIndex }) =>
@@ -68,17 +68,14 @@ export async function sandboxFigure(rounds: number): Promise<Figure> {
       () => once(true),
       () => once(false),
     );
-    const project = summarize(a);
-    const baseline = summarize(b);
-    const extraMs = project.median - baseline.median;
+    const c = compare(a, b);
     return {
       name: 'agent run: sandboxed vs unsandboxed',
       unit: 'ms',
-      project,
-      baseline,
+      ...compared(c),
       target: '<= 1.05x or +150 ms',
-      met: ratio({ project, baseline }) <= 1.05 || extraMs <= 150,
-      notes: `sandbox adds ${extraMs.toFixed(0)} ms per run (median of ${rounds})`,
+      met: c.paired.median <= 1.05 || c.extra <= 150,
+      notes: `sandbox adds ${c.extra.toFixed(0)} ms per run (median of ${rounds} rounds' differences)`,
     };
   } finally {
     await model.close();

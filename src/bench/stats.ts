@@ -1,4 +1,6 @@
-// Medians and spreads of repeated measurements; the bench prints ratios of medians.
+// Medians and spreads of repeated measurements. Where both sides ran in the same rounds, the
+// bench compares them round by round: the machine's speed drifts over seconds (other tenants,
+// frequency, caches), and a round's two runs, back to back, see the same drift.
 export interface Summary {
   readonly n: number;
   readonly median: number;
@@ -45,4 +47,26 @@ export async function interleaved<T = number>(
     }
   }
   return out;
+}
+
+/** Two sides measured in the same rounds (`a[i]` and `b[i]` ran back to back). */
+export interface Comparison {
+  readonly project: Summary;
+  readonly baseline: Summary;
+  /** The per-round ratios a[i] / b[i]: their median is the figure's ratio. */
+  readonly paired: Summary;
+  /** The median per-round difference a[i] - b[i]. */
+  readonly extra: number;
+  readonly samples: { readonly project: readonly number[]; readonly baseline: readonly number[] };
+}
+
+export function compare(a: readonly number[], b: readonly number[]): Comparison {
+  if (a.length !== b.length) throw new Error(`compare: ${a.length} rounds against ${b.length}`);
+  return {
+    project: summarize(a),
+    baseline: summarize(b),
+    paired: summarize(a.map((x, i) => x / (b[i] as number))),
+    extra: summarize(a.map((x, i) => x - (b[i] as number))).median,
+    samples: { project: [...a], baseline: [...b] },
+  };
 }
