@@ -18,13 +18,20 @@ type CallBelow = ConstructorParameters<typeof InterceptingCall>[0];
 const CLOSED = /channel has been shut down/i;
 export const CLOSED_DETAILS = 'the Temporal connection was closed';
 
-/** A call that was never opened: it reports CANCELLED once started, and ignores the rest. */
-function refusedCall(): CallBelow {
+/**
+ * A call that was never opened: it reports CANCELLED once started, and ignores the rest. A unary
+ * call ends as grpc-js ends one that got no answer: an empty message (null) before the status.
+ * The SDK's retry interceptor above relies on that message: it passes the last one on when it
+ * gives up, and without one it throws from this callback (a call opened on an already closed
+ * connection would end the process).
+ */
+function refusedCall(unaryResponse: boolean): CallBelow {
   return {
     start(_metadata: Metadata, listener?: Partial<InterceptingListener>) {
-      setImmediate(() =>
-        listener?.onReceiveStatus?.({ code: status.CANCELLED, details: CLOSED_DETAILS, metadata: new Metadata() }),
-      );
+      setImmediate(() => {
+        if (unaryResponse) listener?.onReceiveMessage?.(null);
+        listener?.onReceiveStatus?.({ code: status.CANCELLED, details: CLOSED_DETAILS, metadata: new Metadata() });
+      });
     },
     cancelWithStatus: () => undefined,
     getPeer: () => '',
@@ -41,7 +48,7 @@ export const closedChannelGuard: Interceptor = (options, nextCall) => {
     return new InterceptingCall(nextCall(options));
   } catch (err) {
     if (!(err instanceof Error && CLOSED.test(err.message))) throw err;
-    return new InterceptingCall(refusedCall());
+    return new InterceptingCall(refusedCall(!options.method_definition.responseStream));
   }
 };
 

@@ -48,3 +48,37 @@ test.each(guarded)(
     }
   },
 );
+
+test.each(guarded)(
+  'guarded by %s, a call made after its connection closed fails at once, and nothing is thrown from a callback',
+  async (_how, open) => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const connection = open();
+      const client = new Client({ connection });
+      await connection.close();
+      // The SDK's retry interceptor threw "savedMessageNext is not a function" here (a call with
+      // no answer at all on its first attempt) and the call never settled.
+      const settled = await Promise.race([
+        client.workflow
+          .getHandle('no-such-workflow')
+          .describe()
+          .then(
+            () => 'answered',
+            (err: unknown) => err,
+          ),
+        new Promise((r) => setTimeout(() => r('never settled'), 5_000)),
+      ]);
+      expect(settled).toBeInstanceOf(Error);
+      const chain: string[] = [];
+      for (let e: unknown = settled; e; e = (e as { cause?: unknown }).cause) chain.push(String((e as Error).message));
+      expect(chain.join(' ← ')).toContain(CLOSED_DETAILS);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  },
+);
