@@ -1,12 +1,15 @@
 // The item's checkout on real repositories: created from origin's default branch, brought up to
 // date with commits others pushed to the item branch (the security gate's report), keeping work
 // not committed yet, and committing only when something changed.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { purgeSecretHistory } from '../../src/activities/workspace/secret-history';
 import { Workspace, listWorkspaces, removeWorkspace } from '../../src/activities/workspace/workspace';
 import { createRepo } from '../support/git-fixtures';
+import { startGitHttpServer } from '../support/git-http-server';
 
 const BRANCH = 'feature/SHOP-42-coupons';
 
@@ -100,6 +103,36 @@ test('origin as the checkout stores it is the URL without credentials, also in a
   const again = await Workspace.prepare(spec(repo.origin, dataDir));
   expect((await again.git('remote', 'get-url', 'origin')).trim()).toBe(repo.origin);
   expect(fs.readFileSync(path.join(again.dir, '.git', 'config'), 'utf8')).not.toContain('s3cr3t');
+});
+
+test('credentials in the repository URL reach the git server, never the checkout: clone, fetch, push', async () => {
+  const repo = createRepo();
+  const server = await startGitHttpServer(path.dirname(repo.origin), 'orchestrator', 's3cr3t-t0ken');
+  try {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-ws-'));
+    const url = `${server.urlWithCredentials}/origin.git`;
+    const ws = await Workspace.prepare(spec(url, dataDir));
+    expect((await ws.git('remote', 'get-url', 'origin')).trim()).toBe(`${server.url}/origin.git`);
+    fs.writeFileSync(path.join(ws.dir, 'a.md'), 'analysis\n');
+    const { head } = await ws.commitAndPush('docs(SHOP-42): analysis by the analyst agent');
+    // A second run fetches through the URL with credentials.
+    await Workspace.prepare(spec(url, dataDir));
+    expect(repo.git('ls-remote', repo.origin, `refs/heads/${BRANCH}`).split('\t')[0]).toBe(head);
+    // Nothing under .git holds the token, and the URL it stores cannot reach the server alone.
+    const gitDir = path.join(ws.dir, '.git');
+    const holding = fs
+      .readdirSync(gitDir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && fs.readFileSync(path.join(e.parentPath, e.name)).includes('s3cr3t'));
+    expect(holding.map((e) => e.name)).toEqual([]);
+    // Asynchronously: the server answers from this process's event loop.
+    await expect(
+      promisify(execFile)('git', ['-C', ws.dir, 'fetch', '--quiet', 'origin'], {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      }),
+    ).rejects.toThrow(/Authentication failed|could not read Username|401/);
+  } finally {
+    await server.close();
+  }
 });
 
 describe('a secret removed from the files but left in the history', () => {
