@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { Client } from '@temporalio/client';
+import { ServiceError, type Client } from '@temporalio/client';
 import { buildWorkItemInput } from '../client/work-items';
 import { stateQuery } from '../workflows/messages';
 import { benchBundle, benchTemporal, type BenchTemporal } from './bench-temporal';
@@ -77,12 +77,13 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
           bench.client.workflow.start('waiting', { workflowId: `bench-waiting-${++n}`, taskQueue: queue }),
         ),
       );
-      await eachConcurrently(handles, LOAD_CONCURRENCY, async (h) => void (await h.query(readyQuery)));
+      await eachConcurrently(handles, LOAD_CONCURRENCY, async (h) => void (await patiently(() => h.query(readyQuery))));
     });
     const itemMemory = await memoryOf(bench, bundleFile, waitingCount, async (queue, count) => {
       const handles = await Promise.all(Array.from({ length: count }, () => startItem(bench.client, queue)));
       await eachConcurrently(handles, LOAD_CONCURRENCY, async (h) => {
-        while ((await h.query(stateQuery)).status !== 'blocked') await new Promise((r) => setTimeout(r, 20));
+        while ((await patiently(() => h.query(stateQuery))).status !== 'blocked')
+          await new Promise((r) => setTimeout(r, 20));
       });
     });
     const perSecond = (m: Measured) => many / m.seconds;
@@ -202,5 +203,23 @@ async function memoryOf(
   } finally {
     child.stdin.end();
     child.kill('SIGTERM');
+  }
+}
+
+/** Times a query that timed out or met a busy server is asked again before the bench gives up. */
+const QUERY_ATTEMPTS = 5;
+
+/**
+ * A query while a thousand workflows load: on a slow machine one can wait past the server's
+ * deadline behind the workflow tasks queued before it. Asked again, a bounded number of times.
+ */
+async function patiently<T>(query: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await query();
+    } catch (err) {
+      if (attempt >= QUERY_ATTEMPTS || !(err instanceof ServiceError)) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
   }
 }
