@@ -43,17 +43,7 @@ export async function agentWrapperFigure(rounds: number): Promise<Figure> {
 
   const project = async (): Promise<number> => {
     n += 1;
-    const input: StepInput = {
-      project: 'bench',
-      ticket: `BENCH-${n}`,
-      title: 'bench run',
-      description: 'Write out.txt.',
-      stage: 'development',
-      role: 'developer',
-      attempt: 1,
-      findings: [],
-      remainingBudgetUsd: 5,
-    };
+    const input = stepInput(n);
     const started = process.hrtime.bigint();
     const result = (await new MockActivityEnvironment({ activityId: `bench-${n}` }, { logger: SILENT }).run(
       runAgent,
@@ -83,18 +73,9 @@ export async function agentWrapperFigure(rounds: number): Promise<Figure> {
       maxBudgetUsd: 5,
     });
     // The prompt the runner would give this run: the CLI's input is the agent's, not the wrapper's cost.
-    const prompt = buildTaskPrompt({
-      ticket: `BENCH-${n}`,
-      title: 'bench run',
-      description: 'Write out.txt.',
-      stage: 'development',
-      role: 'developer',
-      attempt: 1,
-      workspace: checkout,
-      branch,
-      earlierArtifacts: [],
-      findings: [],
-    });
+    // The prompt the runner would give this run: the CLI's input is the agent's, not the wrapper's cost.
+    const { role, stage, ...task } = stepInput(n);
+    const prompt = buildTaskPrompt({ ...task, role: role!, stage, workspace: checkout, branch, earlierArtifacts: [] });
     await runToEnd(claudeBinary(config.env), args, checkout, agentEnvironment(config.env, home), prompt);
     await git(checkout, 'add', '--all');
     await git(checkout, 'commit', '--quiet', '-m', 'bench');
@@ -119,6 +100,21 @@ export async function agentWrapperFigure(rounds: number): Promise<Figure> {
     await model.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The bench's run `n`: a new item's development stage. */
+function stepInput(n: number): StepInput {
+  return {
+    project: 'bench',
+    ticket: `BENCH-${n}`,
+    title: 'bench run',
+    description: 'Write out.txt.',
+    stage: 'development',
+    role: 'developer',
+    attempt: 1,
+    findings: [],
+    remainingBudgetUsd: 5,
+  };
 }
 
 function seedOrigin(dir: string, origin: string): void {

@@ -17,68 +17,65 @@ const guarded: [string, () => Connection][] = [
   ],
 ];
 
+/** A describe() of a workflow that does not exist, settled as its answer or its error. */
+function describeCall(client: Client): Promise<unknown> {
+  return client.workflow
+    .getHandle('no-such-workflow')
+    .describe()
+    .then(
+      () => 'answered',
+      (err: unknown) => err,
+    );
+}
+
+/**
+ * Runs `scenario`, which returns the call's settled value (or 'never settled' after its own
+ * wait), and checks that it failed because the connection was closed, with nothing thrown from
+ * a timer or callback meanwhile (nor for a while after).
+ */
+async function expectClosedFailure(scenario: () => Promise<unknown>): Promise<void> {
+  const uncaught: unknown[] = [];
+  const onUncaught = (err: unknown) => uncaught.push(err);
+  process.on('uncaughtException', onUncaught);
+  try {
+    const settled = await scenario();
+    expect(settled).toBeInstanceOf(Error);
+    const chain: string[] = [];
+    for (let e: unknown = settled; e; e = (e as { cause?: unknown }).cause) chain.push(String((e as Error).message));
+    expect(chain.join(' ← ')).toContain(CLOSED_DETAILS);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(uncaught).toEqual([]);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+  }
+}
+
+function within(ms: number, call: Promise<unknown>): Promise<unknown> {
+  return Promise.race([call, new Promise((r) => setTimeout(() => r('never settled'), ms))]);
+}
+
 test.each(guarded)(
   'guarded by %s, a call retried across the close of its connection fails, and nothing is thrown from a timer',
-  async (_how, open) => {
-    const uncaught: unknown[] = [];
-    const onUncaught = (err: unknown) => uncaught.push(err);
-    process.on('uncaughtException', onUncaught);
-    try {
+  (_how, open) =>
+    expectClosedFailure(async () => {
       const connection = open();
-      const client = new Client({ connection });
-      const call = client.workflow
-        .getHandle('no-such-workflow')
-        .describe()
-        .then(
-          () => 'answered',
-          (err: unknown) => err,
-        );
+      const call = describeCall(new Client({ connection }));
       await new Promise((r) => setTimeout(r, 150));
       await connection.close();
       // Unguarded, the call never settles: give it 10 s to say so instead of the test's timeout.
-      const settled = await Promise.race([call, new Promise((r) => setTimeout(() => r('never settled'), 10_000))]);
-      expect(settled).toBeInstanceOf(Error);
-      const chain: string[] = [];
-      for (let e: unknown = settled; e; e = (e as { cause?: unknown }).cause) chain.push(String((e as Error).message));
-      expect(chain.join(' ← ')).toContain(CLOSED_DETAILS);
-      await new Promise((r) => setTimeout(r, 500));
-      expect(uncaught).toEqual([]);
-    } finally {
-      process.off('uncaughtException', onUncaught);
-    }
-  },
+      return within(10_000, call);
+    }),
 );
 
 test.each(guarded)(
   'guarded by %s, a call made after its connection closed fails at once, and nothing is thrown from a callback',
-  async (_how, open) => {
-    const uncaught: unknown[] = [];
-    const onUncaught = (err: unknown) => uncaught.push(err);
-    process.on('uncaughtException', onUncaught);
-    try {
+  (_how, open) =>
+    expectClosedFailure(async () => {
       const connection = open();
       const client = new Client({ connection });
       await connection.close();
       // The SDK's retry interceptor threw "savedMessageNext is not a function" here (a call with
       // no answer at all on its first attempt) and the call never settled.
-      const settled = await Promise.race([
-        client.workflow
-          .getHandle('no-such-workflow')
-          .describe()
-          .then(
-            () => 'answered',
-            (err: unknown) => err,
-          ),
-        new Promise((r) => setTimeout(() => r('never settled'), 5_000)),
-      ]);
-      expect(settled).toBeInstanceOf(Error);
-      const chain: string[] = [];
-      for (let e: unknown = settled; e; e = (e as { cause?: unknown }).cause) chain.push(String((e as Error).message));
-      expect(chain.join(' ← ')).toContain(CLOSED_DETAILS);
-      await new Promise((r) => setTimeout(r, 300));
-      expect(uncaught).toEqual([]);
-    } finally {
-      process.off('uncaughtException', onUncaught);
-    }
-  },
+      return within(5_000, describeCall(client));
+    }),
 );
