@@ -111,6 +111,8 @@ export async function fleetFigures(quick: boolean): Promise<Figure[]> {
         target: quick ? 'informational' : '<= 1.1x',
         met: quick || itemMemory.worker <= 1.1 * bareMemory.worker,
         notes:
+          `V8 heap per waiting item, workflow threads: ${kib(itemMemory.heap.threads).toFixed(1)} KiB (bare ${kib(bareMemory.heap.threads).toFixed(1)} KiB), ` +
+          `main thread: ${kib(itemMemory.heap.main).toFixed(1)} KiB (bare ${kib(bareMemory.heap.main).toFixed(1)} KiB); ` +
           `server memory per waiting item: ${kib(itemMemory.server).toFixed(1)} KiB (bare ${kib(bareMemory.server).toFixed(1)} KiB); ` +
           `loading took ${itemMemory.seconds.toFixed(0)} s (bare ${bareMemory.seconds.toFixed(0)} s), the pipeline runs ${items.seconds.toFixed(0)} s (chains ${chains.seconds.toFixed(0)} s)`,
       },
@@ -148,7 +150,7 @@ const WARM_UP = 30;
 
 /**
  * Resident memory that loading `count` more workflows adds to a worker process (after a full GC
- * in it) and to the server, and how long the loading took: `load` starts them on that worker's
+ * in each of its threads, the SDK's workflow threads included) and to the server, and how long the loading took: `load` starts them on that worker's
  * own queue and waits until each is loaded. The first WARM_UP of the kind are loaded before the
  * first reading, so what a kind costs once per process (its code paths compiled, its first
  * contexts) does not count per item, which would make the figure depend on how many items a run
@@ -159,7 +161,7 @@ async function memoryOf(
   bundleFile: string,
   count: number,
   load: (queue: string, count: number) => Promise<void>,
-): Promise<{ worker: number; server: number; seconds: number }> {
+): Promise<{ worker: number; server: number; heap: { main: number; threads: number }; seconds: number }> {
   const queue = `bench-waiting-${process.hrtime.bigint()}`;
   const child = spawn(
     process.execPath,
@@ -174,22 +176,26 @@ async function memoryOf(
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = readline.createInterface({ input: child.stdout });
+  /** The next line that starts with `expected`: what follows it. */
   const next = (expected: string) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<string>((resolve, reject) => {
       const onLine = (line: string) => {
-        if (line !== expected) return;
+        if (line !== expected && !line.startsWith(`${expected} `)) return;
         lines.off('line', onLine);
-        resolve();
+        resolve(line.slice(expected.length).trim());
       };
       lines.on('line', onLine);
       child.once('exit', (code) => reject(new Error(`the bench's waiting worker exited (${code})`)));
     });
-  /** Resident memory after a full GC in the worker: the worker's and the server's. */
+  /**
+   * Resident memory after a full GC in every thread of the worker (the worker's and the server's),
+   * and the worker's V8 heap in use: the workflow threads' and the main thread's.
+   */
   const settled = async () => {
     child.stdin.write('gc\n');
-    await next('gc done');
+    const [main = NaN, threads = NaN] = (await next('gc done')).split(' ').map(Number);
     await new Promise((r) => setTimeout(r, 500));
-    return { worker: rssBytes(child.pid), server: rssBytes(bench.server.pid) };
+    return { worker: rssBytes(child.pid), server: rssBytes(bench.server.pid), heap: { main, threads } };
   };
   try {
     await next('ready');
@@ -199,7 +205,12 @@ async function memoryOf(
     await load(queue, count);
     const seconds = (performance.now() - loading) / 1000;
     const after = await settled();
-    return { worker: after.worker - before.worker, server: after.server - before.server, seconds };
+    return {
+      worker: after.worker - before.worker,
+      server: after.server - before.server,
+      heap: { main: after.heap.main - before.heap.main, threads: after.heap.threads - before.heap.threads },
+      seconds,
+    };
   } finally {
     child.stdin.end();
     child.kill('SIGTERM');

@@ -2,11 +2,13 @@
 // it loads N waiting workflows is measured by the bench from outside, in a fresh process per
 // measurement, so garbage of earlier figures (or of the other kind) never counts.
 // Protocol: argv = address, task queue, bundle file, max cached workflows; it prints "ready" once
-// polling; each line "gc" on stdin runs a full GC and answers "gc done".
+// polling; each line "gc" on stdin runs a full GC in every thread and answers
+// "gc done <main thread's heap bytes in use> <workflow threads' heap bytes in use>".
 import readline from 'node:readline';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { instantActivities } from './instant-activities';
 import { runWithHost, stopOnStdinEnd } from './bench-host';
+import { collectGarbageEverywhere } from './collect-garbage';
 
 async function main(): Promise<void> {
   const [address, taskQueue, bundleFile, maxCached] = process.argv.slice(2) as [string, string, string, string];
@@ -26,8 +28,13 @@ async function main(): Promise<void> {
   const workers = await runWithHost(connection, worker, activities.activities, { id: 'bench-waiting-host', slots: 64 });
   readline.createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() !== 'gc') return;
-    (globalThis as { gc?: () => void }).gc?.();
-    process.stdout.write('gc done\n');
+    collectGarbageEverywhere().then(
+      (heaps) => process.stdout.write(`gc done ${heaps.main} ${heaps.threads}\n`),
+      (err: unknown) => {
+        process.stderr.write(`waiting worker: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
   });
   stopOnStdinEnd(workers);
   await workers.running;
