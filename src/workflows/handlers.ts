@@ -1,6 +1,6 @@
 // The work item's message handlers: queries, signals and the override updates. Each update's
 // validator refuses what the machine would refuse, before anything is written to the history.
-import { patched, setHandler } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
 import {
   validateApprove,
   validateCancel,
@@ -14,6 +14,7 @@ import {
   type WorkItemState,
 } from '../domain';
 import { leaseGrantedSignal } from './lease-messages';
+import type { Patched } from './patches';
 import {
   approveUpdate,
   cancelUpdate,
@@ -31,6 +32,7 @@ export interface HandlerTargets {
   readonly machine: WorkItemMachine;
   /** Merge-lease grants received (request ids). */
   readonly leaseGrants: Set<string>;
+  readonly patched: Patched;
   /** The interrupt being applied, if any: other overrides wait until it is done. */
   pendingInterrupt(): Interrupt | undefined;
   /** Rollback and cancel stop the running work first. */
@@ -49,7 +51,7 @@ export function installHandlers(t: HandlerTargets): void {
       // A person's REQUEST_CHANGES on the PR stops the running review or test and sends the work
       // back (ADR-0026). Asked only when it applies, so no other history carries the marker.
       const changes = machine.changesRequested(event);
-      if (changes && !t.pendingInterrupt() && patched('human-review')) {
+      if (changes && !t.pendingInterrupt() && t.patched('human-review')) {
         machine.recordOverride({
           kind: 'rollback',
           by: changes.by,

@@ -10,7 +10,6 @@ import {
   ApplicationFailure,
   TimeoutFailure,
   isCancellation,
-  patched,
   proxyActivities,
   sleep,
   uuid4,
@@ -30,6 +29,7 @@ import {
 } from '../domain';
 import { RETRY_NEVER } from './activity-errors';
 import { workItemProxies, type WorkItemProxies } from './activity-proxies';
+import type { Patched } from './patches';
 
 /** A claim is a quick answer once a host takes it; the wait for capacity is in the queue before it. */
 const CLAIM_START_TO_CLOSE_MS = 30_000;
@@ -49,17 +49,18 @@ export class HostRouter {
   constructor(
     private readonly input: RoutedInput,
     private readonly machine: WorkItemMachine,
+    private readonly patched: Patched,
   ) {}
 
   /** Build-checkout work (`what` names it in the item's record): merge and image gates, deploys, rollback. */
   async runBuild<T>(what: string, work: (on: WorkItemProxies, placement: RunPlacement) => Promise<T>): Promise<T> {
-    if (!patched('host-pool-queues'))
+    if (!this.patched('host-pool-queues'))
       return this.runClaimed('builds', what, (on, claim) => work(on, { hostSlot: claim.slotId }));
     return work(this.poolProxies('builds'), {});
   }
 
   async runAgent(work: (on: WorkItemProxies, placement: RunPlacement) => Promise<StepResult>): Promise<StepResult> {
-    if (!patched('host-pool-queues'))
+    if (!this.patched('host-pool-queues'))
       return this.runClaimed('agents', 'runAgent', (on, claim, lostRun) =>
         work(on, { hostSlot: claim.slotId, ...(lostRun ? { lostRun } : {}) }),
       );

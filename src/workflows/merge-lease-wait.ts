@@ -6,7 +6,6 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
-  patched,
   setCurrentDetails,
   uuid4,
   workflowInfo,
@@ -14,6 +13,7 @@ import {
 import type { GateOutcome, LeaseFiled, LeaseTicket } from '../domain';
 import { leaseReleaseSignal } from './lease-messages';
 import { leaseWaitSummary } from './summaries';
+import type { Patched } from './patches';
 
 /**
  * How long one timer of the lease wait runs before it is set again. The timer only shows the wait
@@ -29,6 +29,7 @@ export interface LeaseWait {
   requestMergeLease(ticket: LeaseTicket): Promise<LeaseFiled>;
   /** The item's details, to which the wait is added while it lasts. */
   details(): string;
+  readonly patched: Patched;
 }
 
 export async function underMergeLease(wait: LeaseWait, merge: () => Promise<GateOutcome>): Promise<GateOutcome> {
@@ -40,7 +41,7 @@ export async function underMergeLease(wait: LeaseWait, merge: () => Promise<Gate
   try {
     setCurrentDetails(`${wait.details()}\n\nWaiting for the merge lease (${leaseId}).`);
     const granted = () => wait.grants.has(requestId);
-    if (patched('lease-wait-timer')) {
+    if (wait.patched('lease-wait-timer')) {
       const summary = { summary: leaseWaitSummary(wait.ticket, leaseId) };
       while (!(await condition(granted, LEASE_WAIT_MARK_MS, summary))) {
         // Still queued behind another item: wait another hour, visibly.

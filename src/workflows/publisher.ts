@@ -1,14 +1,15 @@
 // The item's state as the Web UI and visibility see it: current details and search attributes.
-import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { workItemSearchAttributes, type WorkItemState } from '../domain';
 import { renderDetails } from './details';
+import type { Patched } from './patches';
 
 /**
  * Returns `publish()`, called after every state change. Since `coalesced-publish` the upsert waits
  * for the end of the current workflow task (a microtask) and is skipped when nothing it carries
  * changed: one upsert per task at most, not one per state change.
  */
-export function statePublisher(state: WorkItemState): () => void {
+export function statePublisher(state: WorkItemState, patched: Patched): () => void {
   /** patched('coalesced-publish'), asked once per run (at the first publish). */
   let coalesce: boolean | undefined;
   let queued = false;

@@ -2,7 +2,7 @@
 // rollback, cancel or pause cancels; the production rollback a person asked for; the workspace
 // release at the end. Routed through a host claim when the item has host routing (ADR-0021).
 // Temporal calls only: what the outcomes mean is the WorkItemMachine's.
-import { CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log } from '@temporalio/workflow';
 import {
   HOST_BOUND_GATES,
   ciVerdict,
@@ -21,6 +21,7 @@ import { blockFromActivityError } from './activity-errors';
 import { workItemProxies, type WorkItemProxies } from './activity-proxies';
 import type { HostRouter, RunPlacement } from './host-routing';
 import { underMergeLease, type LeaseWait } from './merge-lease-wait';
+import type { Patched } from './patches';
 import { gateSummary, stepSummary } from './summaries';
 
 export interface StageRunnerDeps {
@@ -32,6 +33,7 @@ export interface StageRunnerDeps {
   /** Set for items started with host routing. */
   readonly hosts: HostRouter | undefined;
   readonly leaseWait: LeaseWait;
+  readonly patched: Patched;
   /** True while an interrupt (rollback, cancel, pause) is being applied. */
   interrupted(): boolean;
 }
@@ -121,7 +123,7 @@ export class StageRunner {
     const { machine, state, hosts, local } = this.d;
     const stepInput = machine.stepInput(step);
     // The ledger is checked before money is spent; added with the agent runner.
-    if (step.activity === 'runAgent' && state.costUsd >= state.budgetUsd && patched('agent-budget')) {
+    if (step.activity === 'runAgent' && state.costUsd >= state.budgetUsd && this.d.patched('agent-budget')) {
       machine.blockIfBudgetSpent();
       return false;
     }
@@ -196,7 +198,9 @@ export class StageRunner {
             : local.gateCalls.runGate.executeWithOptions(options, [gateInput]);
         // Two items of one repository never merge at once (added with the merge gate).
         outcome =
-          gate === 'merge' && patched('merge-lease') ? await underMergeLease(leaseWait, runGate) : await runGate();
+          gate === 'merge' && this.d.patched('merge-lease')
+            ? await underMergeLease(leaseWait, runGate)
+            : await runGate();
       } catch (err) {
         if (isCancellation(err)) throw err;
         machine.block({ ...blockFromActivityError(err, `runGate(${gate})`), gate, gateIndex: i });

@@ -9,7 +9,6 @@ import {
   condition,
   continueAsNew,
   log,
-  patched,
   setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -24,12 +23,15 @@ import { initialState, upgradeCarriedState } from './initial-state';
 import { HostRouter } from './host-routing';
 import { StageRunner } from './stage-runner';
 import { TrackerCourier } from './tracker-courier';
+import { workItemPatches } from './patches';
 
 // Items live for days: each moves to the current build at its next workflow task, its changes
 // guarded by patched(), and starts a fresh run there (below) so old patches can retire (ADR-0028).
 setWorkflowOptions(whenVersioned('AUTO_UPGRADE'), workItem);
 
 export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
+  // First, before any command of the run (ADR-0032).
+  const patched = workItemPatches();
   const state: WorkItemState = input.carried ?? initialState(input, now());
   /** The build this run started on (none: an unversioned worker). */
   const startedOn = deploymentBuild();
@@ -40,7 +42,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
 
   upgradeCarriedState(state);
 
-  const publish = statePublisher(state);
+  const publish = statePublisher(state, patched);
   const port: MachinePort = {
     now,
     publish,
@@ -57,7 +59,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
   const machine = new WorkItemMachine(state, limits, port, { keepsNotices });
   // Items started with host routing claim a host for each piece of host-bound work (ADR-0021);
   // the input never changes within an execution, so the branch is deterministic.
-  const hosts = input.hosts ? new HostRouter({ ...input, hosts: input.hosts }, machine) : undefined;
+  const hosts = input.hosts ? new HostRouter({ ...input, hosts: input.hosts }, machine, patched) : undefined;
   let interrupt: Interrupt | undefined;
   /** The last answer of patched('tracker-sync'), asked where notices are delivered. */
   let trackerSyncOn: boolean | undefined;
@@ -70,6 +72,7 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     grants: leaseGrants,
     requestMergeLease: local.gateCalls.requestMergeLease,
     details: () => renderDetails(state),
+    patched,
   };
   const stages = new StageRunner({
     input,
@@ -78,9 +81,10 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     local,
     hosts,
     leaseWait,
+    patched,
     interrupted: () => interrupt !== undefined,
   });
-  installHandlers({ state, machine, leaseGrants, pendingInterrupt: () => interrupt, interruptOrApply });
+  installHandlers({ state, machine, leaseGrants, patched, pendingInterrupt: () => interrupt, interruptOrApply });
 
   // ---- main loop ------------------------------------------------------------------------------
 
@@ -184,7 +188,10 @@ export async function workItem(input: WorkItemInput): Promise<WorkItemState> {
     return upgradeMovesOn && build !== undefined && build !== startedOn;
   }
 
-  /** Asked once an upgrade is seen, so only upgraded runs hold the marker. */
+  /**
+   * Asked once an upgrade is seen, so only upgraded runs hold the marker (of runs that started
+   * before the fold, ADR-0032: a later run holds the fold's marker instead, from its start).
+   */
   function movesOnAfterUpgrade(): boolean {
     upgradeMovesOn = patched('upgrade-continue-as-new');
     return upgradeMovesOn;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { UNTRACED_SINKS } from '../../src/temporal/workflow-bundle-file';
 import { workflowBundle } from '../support/temporal';
+import { FOLD_MARKER, FOLDED_PATCHES } from '../../src/workflows/patches';
 
 const HISTORIES = path.resolve(__dirname, '../histories');
 
@@ -48,8 +49,27 @@ const SCENARIOS = [
 // (budget check, workspace release) and the merge lease; v4: before the tracker courier
 // (notices one by one ahead of the next step) and coalesced search-attribute upserts; v5: before
 // command summaries and the lease wait's timer (lease-pair: two items contending for the merge
-// lease, one waits); unprefixed: current code.
-const GENERATIONS = ['v1-', 'v2-', 'v3-', 'v4-', 'v5-', ''];
+// lease, one waits); v8: before the fold (ADR-0032), each patch id asked and marked one by one;
+// unprefixed: current code.
+const GENERATIONS = ['v1-', 'v2-', 'v3-', 'v4-', 'v5-', 'v8-', ''];
+
+/** The work item's scenarios recorded on the code just before the fold: all of them. */
+const BEFORE_FOLD = [
+  ...SCENARIOS,
+  'budget-top-up',
+  'production-rollback',
+  'agent-run-incidents',
+  'lease-pair-1',
+  'lease-pair-2',
+  'host-routed',
+  'host-lost',
+  'host-retried',
+  'plane-pause',
+  'ci-wait',
+  'human-review',
+  'upgrade-continue-as-new',
+  'untracked',
+].map((s) => `v8-${s}`);
 
 test('the recorded scenarios are present for every generation of the workflow', () => {
   const names = recordedHistories().map((h) => h.workflowId);
@@ -88,6 +108,7 @@ test('the recorded scenarios are present for every generation of the workflow', 
       // A project without a tracker (trackers: false); v7: before such an item kept no notices
       // (patch untracked-keeps-no-notices), when it queued them and its courier dropped them.
       ...['v7-', ''].map((g) => `${g}untracked`),
+      ...BEFORE_FOLD,
     ]),
   );
 });
@@ -116,7 +137,7 @@ test('each generation carries exactly the patch markers of its time', () => {
           ).id,
       );
   const byName = new Map(recordedHistories().map((h) => [h.workflowId, patchIds(h)]));
-  expect(byName.get('happy-path')).toEqual([
+  expect(byName.get('v8-happy-path')).toEqual([
     'coalesced-publish',
     'tracker-sync',
     'tracker-courier',
@@ -130,7 +151,7 @@ test('each generation carries exactly the patch markers of its time', () => {
     'merge-lease',
     'workspace-release',
   ]);
-  expect(byName.get('budget-top-up')).toEqual([
+  expect(byName.get('v8-budget-top-up')).toEqual([
     'coalesced-publish',
     'tracker-sync',
     'tracker-courier',
@@ -140,31 +161,38 @@ test('each generation carries exactly the patch markers of its time', () => {
   // Both items of the pair waited behind the lease's queue at least once or were granted at once;
   // only the current code marks the wait with a timer.
   for (const n of ['1', '2']) {
-    expect(byName.get(`lease-pair-${n}`)).toContain('lease-wait-timer');
+    expect(byName.get(`v8-lease-pair-${n}`)).toContain('lease-wait-timer');
     expect(byName.get(`v5-lease-pair-${n}`)).not.toContain('lease-wait-timer');
   }
   for (const scenario of ['host-routed', 'host-lost']) {
-    expect(byName.get(scenario)).toContain('host-pool-queues');
+    expect(byName.get(`v8-${scenario}`)).toContain('host-pool-queues');
     expect(byName.get(`v6-${scenario}`)).not.toContain('host-pool-queues');
   }
-  expect(byName.get('human-review')).toContain('human-review');
-  expect(byName.get('happy-path')).not.toContain('human-review');
-  expect(byName.get('upgrade-continue-as-new')).toContain('upgrade-continue-as-new');
-  expect(byName.get('happy-path')).not.toContain('upgrade-continue-as-new');
-  expect(byName.get('production-rollback')).toContain('production-rollback');
-  expect(byName.get('agent-run-incidents')).toContain('agent-run-incidents');
+  expect(byName.get('v8-human-review')).toContain('human-review');
+  expect(byName.get('v8-happy-path')).not.toContain('human-review');
+  expect(byName.get('v8-upgrade-continue-as-new')).toContain('upgrade-continue-as-new');
+  expect(byName.get('v8-happy-path')).not.toContain('upgrade-continue-as-new');
+  expect(byName.get('v8-production-rollback')).toContain('production-rollback');
+  expect(byName.get('v8-agent-run-incidents')).toContain('agent-run-incidents');
   expect(byName.get('v3-happy-path')).toEqual(['tracker-sync', 'tracker-gate-notices']);
   expect(byName.get('v2-happy-path')).toEqual(['tracker-sync']);
   expect(byName.get('v1-happy-path')).toEqual([]);
-  expect(byName.get('untracked')).toEqual([
+  expect(byName.get('v8-untracked')).toEqual([
     'untracked-keeps-no-notices',
     'coalesced-publish',
     'merge-lease',
     'workspace-release',
   ]);
   // Before ADR-0029 an item without a tracker asked the same patches as one with a tracker.
-  expect(byName.get('v7-untracked')).toEqual(byName.get('happy-path'));
-  expect(byName.get('happy-path')).not.toContain('untracked-keeps-no-notices');
+  expect(byName.get('v7-untracked')).toEqual(byName.get('v8-happy-path'));
+  expect(byName.get('v8-happy-path')).not.toContain('untracked-keeps-no-notices');
+  // Since the fold (ADR-0032) a run holds its marker alone, whatever it went through; each id the
+  // fold holds is asked one by one only in the histories from before it.
+  const current = [...byName].filter(([name]) => !/^v\d+-/.test(name) && name !== 'reconcile-ci');
+  expect(current.map(([name]) => name).sort()).toEqual(BEFORE_FOLD.map((n) => n.slice('v8-'.length)).sort());
+  for (const [, ids] of current) expect(ids).toEqual([FOLD_MARKER]);
+  const askedBeforeTheFold = new Set(BEFORE_FOLD.flatMap((name) => byName.get(name) ?? []));
+  expect([...askedBeforeTheFold].sort()).toEqual([...FOLDED_PATCHES].sort());
 });
 
 test('every recorded history replays against the current workflow code', async () => {
